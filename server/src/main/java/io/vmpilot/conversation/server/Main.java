@@ -1,0 +1,101 @@
+package io.vmpilot.conversation.server;
+
+import io.vmpilot.conversation.server.config.ConfigLoader;
+import io.vmpilot.conversation.server.config.ServerConfig;
+import io.vmpilot.conversation.server.config.ServerOptions;
+import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
+import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+
+/** Reads the configuration, opens the store, serves until SIGTERM, then shuts down gracefully. */
+public final class Main {
+  static {
+    // One line per record, set before the first logger exists.
+    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
+  }
+
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+  // Held here because java.util.logging keeps loggers only weakly: a level set on a collected logger is lost.
+  private static final List<Logger> QUIETED = List.of(
+      Logger.getLogger("com.zaxxer.hikari"), Logger.getLogger("org.flywaydb"));
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int exitCode = run(args);
+    if (exitCode != 0) {
+      System.exit(exitCode);
+    }
+  }
+
+  static int run(String[] args) {
+    QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
+    ServerOptions options = new ServerOptions();
+    CommandLine cl;
+    ServerConfig config;
+    try {
+      cl = ConfigLoader.commandLine(options, args, System.getenv());
+      CommandLine.ParseResult parsed = cl.parseArgs(args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        return 0;
+      }
+      config = options.toConfig(ConfigLoader.configFile(args));
+    } catch (RuntimeException e) {
+      PrintWriter err = new PrintWriter(System.err, true);
+      err.println("conversation-server: " + e.getMessage());
+      err.println("Run with --help for the options.");
+      return 2;
+    }
+
+    ConversationStore store;
+    try {
+      store = config.databaseEnabled()
+          ? SqliteConversationStore.open(config.sqlite())
+          : new MemoryConversationStore(config.maxHistoryBytes());
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "cannot open the " + config.backendName() + " store: " + e.getMessage(), e);
+      return 1;
+    }
+
+    GrpcServer server;
+    try {
+      server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
+          config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
+          config.requestLimits(), List.of()), store);
+    } catch (Exception e) {
+      LOG.log(Level.SEVERE, "cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e, e);
+      store.close();
+      return 1;
+    }
+    LOG.info(startupLine(config, server.port()));
+
+    Thread shutdown = new Thread(() -> {
+      LOG.info("shutting down: finishing in-flight calls");
+      server.stop();
+      LOG.info("stopped");
+    }, "shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdown);
+    try {
+      server.awaitTermination();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static String startupLine(ServerConfig config, int port) {
+    String storage = config.databaseEnabled()
+        ? "backend=sqlite database=" + config.databasePath().toAbsolutePath().normalize() + " durability="
+            + config.durability().name().toLowerCase()
+        : "backend=memory (conversations are lost on restart)";
+    return "conversation server listening on " + config.bindAddress() + ":" + port + " " + storage
+        + (config.configFile() == null ? "" : " config=" + config.configFile());
+  }
+}

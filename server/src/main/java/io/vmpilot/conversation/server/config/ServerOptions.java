@@ -1,0 +1,151 @@
+package io.vmpilot.conversation.server.config;
+
+import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.store.sqlite.Durability;
+import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Every setting of the server. Each option can also be set by the environment variable and the config file
+ * entry its {@code descriptionKey} names (see {@link Setting}); a flag wins over the environment, which wins
+ * over the file, which wins over the default shown here.
+ */
+@Command(
+    name = "conversation-server",
+    mixinStandardHelpOptions = true,
+    version = "VMPilot conversation store 0.1.0",
+    sortOptions = false,
+    usageHelpWidth = 110,
+    description = "Serves AI agents' conversation state over gRPC (service vmpilot.conversation.v1.ConversationService).",
+    footer = {
+        "",
+        "Each option can also be set in the config file as [section] key and in the environment as",
+        "VMPILOT_SECTION_KEY, e.g. --database-path is [database] path and VMPILOT_DATABASE_PATH.",
+        "Precedence: command-line flag, then environment, then config file, then the default shown."})
+public final class ServerOptions {
+  @Option(names = "--config", paramLabel = "PATH",
+      description = "Config file in VMPilot's config.ini format (default: ./config.ini when it exists).")
+  Path config;
+
+  @Option(names = "--bind", descriptionKey = "server.bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+      description = "Address to listen on; 0.0.0.0 for every interface. Default: ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(names = "--port", descriptionKey = "server.port", defaultValue = "50051", paramLabel = "PORT",
+      description = "Port to listen on; 0 picks a free one (printed at start-up). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--database-enabled", descriptionKey = "database.enabled", arity = "1", defaultValue = "true",
+      paramLabel = "BOOL",
+      description = "true: keep conversations in SQLite; false: in memory only (lost on restart). Default: ${DEFAULT-VALUE}.")
+  boolean databaseEnabled;
+
+  @Option(names = "--database-path", descriptionKey = "database.path", paramLabel = "PATH",
+      defaultValue = "./data/conversations.db",
+      description = "SQLite file; '~' is expanded and missing directories are created. Default: ${DEFAULT-VALUE}.")
+  String databasePath;
+
+  @Option(names = "--database-durability", descriptionKey = "database.durability", paramLabel = "LEVEL",
+      defaultValue = "full",
+      description = "full: an acknowledged write survives power loss; normal: it survives a server crash. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String durability;
+
+  @Option(names = "--database-busy-timeout-ms", descriptionKey = "database.busy_timeout_ms", defaultValue = "5000",
+      paramLabel = "MS", description = "How long to wait for a lock held by another process. Default: ${DEFAULT-VALUE}.")
+  int busyTimeoutMillis;
+
+  @Option(names = "--database-read-connections", descriptionKey = "database.read_connections", defaultValue = "4",
+      paramLabel = "N", description = "Connections serving reads in parallel. Default: ${DEFAULT-VALUE}.")
+  int readConnections;
+
+  @Option(names = "--database-max-batch", descriptionKey = "database.max_batch", defaultValue = "256",
+      paramLabel = "N", description = "Most writes committed together in one transaction. Default: ${DEFAULT-VALUE}.")
+  int maxBatch;
+
+  @Option(names = "--max-history-bytes", descriptionKey = "limits.max_history_bytes", defaultValue = "33554432",
+      paramLabel = "BYTES", description = "Largest history of one conversation (UTF-8 bytes of its messages' JSON). "
+          + "Default: ${DEFAULT-VALUE} (32 MiB).")
+  long maxHistoryBytes;
+
+  @Option(names = "--max-message-bytes", descriptionKey = "limits.max_message_bytes", defaultValue = "8388608",
+      paramLabel = "BYTES", description = "Largest single message. Default: ${DEFAULT-VALUE} (8 MiB).")
+  long maxMessageBytes;
+
+  @Option(names = "--max-messages-per-request", descriptionKey = "limits.max_messages_per_request",
+      defaultValue = "10000", paramLabel = "N",
+      description = "Most messages in one Save or Append. Default: ${DEFAULT-VALUE}.")
+  int maxMessagesPerRequest;
+
+  @Option(names = "--max-json-depth", descriptionKey = "limits.max_json_depth", defaultValue = "64", paramLabel = "N",
+      description = "Deepest nesting of objects and arrays in a message. Default: ${DEFAULT-VALUE}.")
+  int maxJsonDepth;
+
+  @Option(names = "--max-map-entries", descriptionKey = "limits.max_map_entries", defaultValue = "256",
+      paramLabel = "N", description = "Most entries in cache_info, metadata or a filter. Default: ${DEFAULT-VALUE}.")
+  int maxMapEntries;
+
+  @Option(names = "--max-metadata-value-bytes", descriptionKey = "limits.max_metadata_value_bytes",
+      defaultValue = "65536", paramLabel = "BYTES",
+      description = "Largest metadata value. Default: ${DEFAULT-VALUE} (64 KiB).")
+  int maxMetadataValueBytes;
+
+  @Option(names = "--max-inbound-message-bytes", descriptionKey = "server.max_inbound_message_bytes",
+      defaultValue = "67108864", paramLabel = "BYTES",
+      description = "Largest request gRPC accepts; bigger ones get RESOURCE_EXHAUSTED. "
+          + "Default: ${DEFAULT-VALUE} (64 MiB, room for a 32 MiB history).")
+  int maxInboundMessageBytes;
+
+  @Option(names = "--executor-threads", descriptionKey = "server.executor_threads", defaultValue = "64",
+      paramLabel = "N", description = "Threads running calls (a bounded pool). Default: ${DEFAULT-VALUE}.")
+  int executorThreads;
+
+  @Option(names = "--shutdown-grace-seconds", descriptionKey = "server.shutdown_grace_seconds", defaultValue = "30",
+      paramLabel = "S", description = "On SIGTERM, how long in-flight calls may take to finish. Default: ${DEFAULT-VALUE}.")
+  int shutdownGraceSeconds;
+
+  /** Checks the values and builds the configuration. */
+  public ServerConfig toConfig(Path configFile) {
+    requirePositive("--executor-threads", executorThreads);
+    requirePositive("--max-inbound-message-bytes", maxInboundMessageBytes);
+    requirePositive("--max-history-bytes", maxHistoryBytes);
+    requirePositive("--max-message-bytes", maxMessageBytes);
+    requirePositive("--max-messages-per-request", maxMessagesPerRequest);
+    requirePositive("--max-json-depth", maxJsonDepth);
+    requirePositive("--database-read-connections", readConnections);
+    requirePositive("--database-max-batch", maxBatch);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("--port must be between 0 and 65535, not " + port);
+    }
+    SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes);
+    RequestLimits limits = new RequestLimits(maxMessagesPerRequest, maxMessageBytes, maxJsonDepth, maxMapEntries,
+        maxMetadataValueBytes);
+    return new ServerConfig(bind, port, databaseEnabled, sqlite, maxHistoryBytes, maxInboundMessageBytes, limits,
+        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), configFile);
+  }
+
+  private static void requirePositive(String option, long value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(option + " must be positive, not " + value);
+    }
+  }
+
+  private static Durability parseDurability(String value) {
+    try {
+      return Durability.valueOf(value.strip().toUpperCase());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--database-durability must be 'full' or 'normal', not '" + value + "'");
+    }
+  }
+
+  static Path expandHome(String path) {
+    if (path.equals("~") || path.startsWith("~/")) {
+      return Path.of(System.getProperty("user.home") + path.substring(1));
+    }
+    return Path.of(path);
+  }
+}

@@ -1,0 +1,135 @@
+package io.vmpilot.conversation.server.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.vmpilot.conversation.server.store.AppendCommand;
+import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.SaveCommand;
+import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.AppendResponse;
+import io.vmpilot.conversation.v1.ClearRequest;
+import io.vmpilot.conversation.v1.ClearResponse;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
+import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.GetResponse;
+import io.vmpilot.conversation.v1.ListRequest;
+import io.vmpilot.conversation.v1.ListResponse;
+import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.UpdateCacheRequest;
+import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The gRPC face of a {@link ConversationStore}: validates each request, calls the store, and maps the outcome
+ * (or the failure) to the wire. Knows nothing of how the store keeps its data.
+ */
+public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
+  static final int DEFAULT_PAGE_SIZE = 50;
+  static final int MAX_PAGE_SIZE = 1000;
+
+  private final ConversationStore store;
+  private final RequestValidator validator;
+  private final ErrorMapper errors = new ErrorMapper();
+
+  public ConversationService(ConversationStore store, RequestLimits limits) {
+    this.store = store;
+    this.validator = new RequestValidator(limits);
+  }
+
+  @Override
+  public void save(SaveRequest request, StreamObserver<SaveResponse> response) {
+    call("Save", request.getThreadId(), response, () -> {
+      SaveCommand command = validator.save(request, Tenants.current());
+      SaveResult r = store.save(command);
+      return SaveResponse.newBuilder()
+          .setVersion(r.version())
+          .setMessageCount(r.messageCount())
+          .setCreated(r.created())
+          .setMessagesWritten(r.messagesWritten())
+          .build();
+    });
+  }
+
+  @Override
+  public void get(GetRequest request, StreamObserver<GetResponse> response) {
+    call("Get", request.getThreadId(), response, () -> {
+      ThreadKey key = validator.get(request, Tenants.current());
+      return store.get(key, RequestValidator.window(request))
+          .map(c -> GetResponse.newBuilder().setConversation(ProtoMapper.conversation(c)).build())
+          .orElseThrow(() -> new ConversationNotFoundException(key));
+    });
+  }
+
+  @Override
+  public void updateCache(UpdateCacheRequest request, StreamObserver<UpdateCacheResponse> response) {
+    call("UpdateCache", request.getThreadId(), response, () -> {
+      ThreadKey key = validator.updateCache(request, Tenants.current());
+      long version = store.updateCache(key, request.getCacheInfoMap(),
+          RequestValidator.expectedVersion(request.hasExpectedVersion(), request.getExpectedVersion()));
+      return UpdateCacheResponse.newBuilder().setVersion(version).build();
+    });
+  }
+
+  @Override
+  public void clear(ClearRequest request, StreamObserver<ClearResponse> response) {
+    call("Clear", request.getThreadId(), response, () -> {
+      ThreadKey key = validator.clear(request, Tenants.current());
+      boolean deleted = store.clear(key,
+          RequestValidator.expectedVersion(request.hasExpectedVersion(), request.getExpectedVersion()));
+      return ClearResponse.newBuilder().setDeleted(deleted).build();
+    });
+  }
+
+  @Override
+  public void append(AppendRequest request, StreamObserver<AppendResponse> response) {
+    call("Append", request.getThreadId(), response, () -> {
+      AppendCommand command = validator.append(request, Tenants.current());
+      AppendResult r = store.append(command);
+      return AppendResponse.newBuilder()
+          .setVersion(r.version())
+          .setMessageCount(r.messageCount())
+          .setAppendedCount(r.appendedCount())
+          .setCreated(r.created())
+          .build();
+    });
+  }
+
+  @Override
+  public void list(ListRequest request, StreamObserver<ListResponse> response) {
+    call("List", "", response, () -> {
+      validator.list(request);
+      String tenant = Tenants.current();
+      long before = PageTokens.decode(request.getPageToken(), tenant, request.getMetadataFilterMap());
+      int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : Math.min(request.getPageSize(), MAX_PAGE_SIZE);
+      // One more than asked tells whether another page exists without a second query.
+      List<ConversationSummary> found =
+          store.list(new ListQuery(tenant, pageSize + 1, before, request.getMetadataFilterMap()));
+      ListResponse.Builder b = ListResponse.newBuilder();
+      found.stream().limit(pageSize).map(ProtoMapper::summary).forEach(b::addConversations);
+      if (found.size() > pageSize) {
+        b.setNextPageToken(PageTokens.encode(found.get(pageSize - 1).version(), tenant,
+            request.getMetadataFilterMap()));
+      }
+      return b.build();
+    });
+  }
+
+  private <T> void call(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {
+    T result;
+    try {
+      result = body.get();
+    } catch (RuntimeException e) {
+      response.onError(errors.toStatus(rpc, threadId, e));
+      return;
+    }
+    response.onNext(result);
+    response.onCompleted();
+  }
+}

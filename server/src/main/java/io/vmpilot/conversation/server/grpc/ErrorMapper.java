@@ -1,0 +1,79 @@
+package io.vmpilot.conversation.server.grpc;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.vmpilot.conversation.server.store.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.VersionMismatchException;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Turns whatever an RPC threw into a gRPC status with {@code google.rpc.ErrorInfo} (and {@code BadRequest} for
+ * invalid arguments), as AIP-193 describes. Server-side faults are logged with the RPC and thread id; the
+ * caller's mistakes are not.
+ */
+final class ErrorMapper {
+  /** The ErrorInfo domain of every error this service returns. */
+  static final String DOMAIN = "conversation.vmpilot.io";
+
+  private static final Logger LOG = Logger.getLogger(ErrorMapper.class.getName());
+
+  StatusRuntimeException toStatus(String rpc, String threadId, Throwable error) {
+    if (error instanceof StatusRuntimeException sre) {
+      return sre;
+    }
+    if (error instanceof InvalidRequestException e) {
+      return status(Code.INVALID_ARGUMENT, e.getMessage(), "INVALID_ARGUMENT", Map.of(),
+          BadRequest.newBuilder().addAllFieldViolations(e.violations()).build());
+    }
+    if (error instanceof ConversationNotFoundException e) {
+      return status(Code.NOT_FOUND, e.getMessage(), "CONVERSATION_NOT_FOUND",
+          Map.of("thread_id", e.key().threadId()), null);
+    }
+    if (error instanceof VersionMismatchException e) {
+      return status(Code.ABORTED, e.getMessage(), "VERSION_MISMATCH", Map.of(
+          "thread_id", threadId,
+          "current_version", Long.toString(e.currentVersion()),
+          "expected_version", Long.toString(e.expectedVersion())), null);
+    }
+    if (error instanceof HistoryTooLargeException e) {
+      return status(Code.RESOURCE_EXHAUSTED, e.getMessage(), "HISTORY_TOO_LARGE", Map.of(
+          "thread_id", threadId,
+          "limit_bytes", Long.toString(e.limitBytes()),
+          "resulting_bytes", Long.toString(e.resultingBytes())), null);
+    }
+    if (error instanceof StoreUnavailableException e) {
+      LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage unavailable", e);
+      return status(Code.UNAVAILABLE, e.getMessage(), "STORE_UNAVAILABLE", Map.of(), null);
+    }
+    LOG.log(Level.SEVERE, rpc + " thread_id=" + quoted(threadId) + " failed unexpectedly", error);
+    return status(Code.INTERNAL, "internal error: " + error, "INTERNAL", Map.of(), null);
+  }
+
+  private static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
+      BadRequest badRequest) {
+    com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
+        .setCode(code.getNumber())
+        .setMessage(message)
+        .addDetails(Any.pack(ErrorInfo.newBuilder()
+            .setReason(reason)
+            .setDomain(DOMAIN)
+            .putAllMetadata(metadata)
+            .build()));
+    if (badRequest != null) {
+      status.addDetails(Any.pack(badRequest));
+    }
+    return StatusProto.toStatusRuntimeException(status.build());
+  }
+
+  private static String quoted(String s) {
+    return '"' + s.replace("\"", "\\\"") + '"';
+  }
+}

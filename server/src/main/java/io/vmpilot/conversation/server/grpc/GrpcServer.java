@@ -1,0 +1,147 @@
+package io.vmpilot.conversation.server.grpc;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The running gRPC server: the conversation service, health ({@code grpc.health.v1}, following the store's
+ * health) and reflection (v1 and v1alpha, so grpcurl, grpcui and Postman all work), on a bounded executor.
+ */
+public final class GrpcServer {
+  private static final Logger LOG = Logger.getLogger(GrpcServer.class.getName());
+  private static final String SERVICE_NAME = ConversationServiceGrpc.SERVICE_NAME;
+
+  /** How the server listens and how long it gives in-flight calls on shutdown. */
+  public record Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
+      Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
+      List<ServerInterceptor> interceptors) {}
+
+  private final Server server;
+  private final ExecutorService executor;
+  private final ScheduledExecutorService healthChecker;
+  private final HealthStatusManager health;
+  private final ConversationStore store;
+  private final Duration shutdownGrace;
+
+  private GrpcServer(Server server, ExecutorService executor, ScheduledExecutorService healthChecker,
+      HealthStatusManager health, ConversationStore store, Duration shutdownGrace) {
+    this.server = server;
+    this.executor = executor;
+    this.healthChecker = healthChecker;
+    this.health = health;
+    this.store = store;
+    this.shutdownGrace = shutdownGrace;
+  }
+
+  public static GrpcServer start(Settings settings, ConversationStore store) throws IOException {
+    ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
+    HealthStatusManager health = new HealthStatusManager();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()))
+        .executor(executor)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .addService(ServerInterceptors.intercept(new ConversationService(store, settings.limits()),
+            settings.interceptors()))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance())
+        .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      executor.shutdownNow();
+      throw e;
+    }
+    ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
+    GrpcServer running = new GrpcServer(server, executor, checker, health, store, settings.shutdownGrace());
+    running.checkHealth();
+    long interval = settings.healthCheckInterval().toMillis();
+    checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
+    return running;
+  }
+
+  /** The port the server listens on (the one chosen when 0 was asked for). */
+  public int port() {
+    return server.getPort();
+  }
+
+  private volatile ServingStatus lastStatus;
+
+  private void checkHealth() {
+    ServingStatus status;
+    try {
+      store.checkHealth();
+      status = ServingStatus.SERVING;
+    } catch (RuntimeException e) {
+      status = ServingStatus.NOT_SERVING;
+      if (lastStatus != status) {
+        LOG.log(Level.WARNING, "storage unavailable; health is NOT_SERVING: " + e.getMessage());
+      }
+    }
+    if (lastStatus == ServingStatus.NOT_SERVING && status == ServingStatus.SERVING) {
+      LOG.info("storage reachable again; health is SERVING");
+    }
+    lastStatus = status;
+    health.setStatus("", status);
+    health.setStatus(SERVICE_NAME, status);
+  }
+
+  /**
+   * Graceful stop: health goes NOT_SERVING, new calls are refused, in-flight calls get the grace period to
+   * finish, then the store finishes its queued writes and closes. Nothing acknowledged is lost.
+   */
+  public void stop() {
+    healthChecker.shutdownNow();
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warning("in-flight calls did not finish within " + shutdownGrace + "; cancelling them");
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    executor.shutdown();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    store.close();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,80 @@
+package io.vmpilot.conversation.server.grpc;
+
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.Optional;
+
+/**
+ * Checks that a text is exactly one well-formed JSON object (RFC 8259) no deeper than a limit, without building
+ * a tree: the text itself is what gets stored, so only its validity matters here.
+ */
+final class JsonObjectValidator {
+  private final int maxDepth;
+
+  JsonObjectValidator(int maxDepth) {
+    this.maxDepth = maxDepth;
+  }
+
+  /** The reason the text is rejected, or empty when it is a valid JSON object. */
+  Optional<String> problem(String json) {
+    JsonReader reader = new JsonReader(new StringReader(json));
+    reader.setStrictness(Strictness.STRICT);
+    try {
+      if (reader.peek() != JsonToken.BEGIN_OBJECT) {
+        return Optional.of("must be a JSON object, not " + describe(reader.peek()));
+      }
+      int depth = 0;
+      while (true) {
+        switch (reader.peek()) {
+          case BEGIN_OBJECT -> {
+            if (++depth > maxDepth) {
+              return Optional.of("JSON nesting is deeper than " + maxDepth);
+            }
+            reader.beginObject();
+          }
+          case BEGIN_ARRAY -> {
+            if (++depth > maxDepth) {
+              return Optional.of("JSON nesting is deeper than " + maxDepth);
+            }
+            reader.beginArray();
+          }
+          case END_OBJECT -> {
+            depth--;
+            reader.endObject();
+          }
+          case END_ARRAY -> {
+            depth--;
+            reader.endArray();
+          }
+          case NAME -> reader.nextName();
+          case STRING, NUMBER -> reader.nextString();
+          case BOOLEAN -> reader.nextBoolean();
+          case NULL -> reader.nextNull();
+          case END_DOCUMENT -> {
+            return Optional.empty();
+          }
+        }
+        if (depth == 0 && reader.peek() != JsonToken.END_DOCUMENT) {
+          return Optional.of("must be a single JSON object; found more after its end");
+        }
+      }
+    } catch (IOException | IllegalStateException | NumberFormatException e) {
+      return Optional.of("is not well-formed JSON: " + e.getMessage());
+    }
+  }
+
+  private static String describe(JsonToken token) {
+    return switch (token) {
+      case BEGIN_ARRAY -> "an array";
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case NULL -> "null";
+      case END_DOCUMENT -> "empty text";
+      default -> token.toString();
+    };
+  }
+}

@@ -1,0 +1,51 @@
+package io.vmpilot.conversation.server.grpc;
+
+import com.google.protobuf.Timestamp;
+import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.v1.Conversation;
+import io.vmpilot.conversation.v1.Message;
+import java.time.Instant;
+
+/** Store records to their wire form. */
+final class ProtoMapper {
+  private ProtoMapper() {}
+
+  static Conversation conversation(io.vmpilot.conversation.server.store.Conversation c) {
+    ConversationSummary s = c.summary();
+    Conversation.Builder b = Conversation.newBuilder()
+        .setThreadId(s.key().threadId())
+        .putAllCacheInfo(s.cacheInfo())
+        .putAllMetadata(s.metadata())
+        .setVersion(s.version())
+        .setCreateTime(timestamp(s.createTime()))
+        .setUpdateTime(timestamp(s.updateTime()))
+        .setMessageCount(s.messageCount())
+        .setHistoryBytes(s.historyBytes());
+    for (StoredMessage m : c.messages()) {
+      b.addMessages(Message.newBuilder()
+          .setId(m.id())
+          .setJson(m.json())
+          .setPosition(m.position())
+          .setCreateTime(timestamp(m.createTime())));
+    }
+    return b.build();
+  }
+
+  static io.vmpilot.conversation.v1.ConversationSummary summary(ConversationSummary s) {
+    return io.vmpilot.conversation.v1.ConversationSummary.newBuilder()
+        .setThreadId(s.key().threadId())
+        .setMessageCount(s.messageCount())
+        .putAllMetadata(s.metadata())
+        .putAllCacheInfo(s.cacheInfo())
+        .setVersion(s.version())
+        .setCreateTime(timestamp(s.createTime()))
+        .setUpdateTime(timestamp(s.updateTime()))
+        .setHistoryBytes(s.historyBytes())
+        .build();
+  }
+
+  static Timestamp timestamp(Instant instant) {
+    return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+  }
+}

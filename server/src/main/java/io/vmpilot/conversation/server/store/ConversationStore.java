@@ -1,0 +1,43 @@
+package io.vmpilot.conversation.server.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Where conversations live. Every mutation is atomic and durable (to the backend's durability level) when
+ * the method returns; a method that throws has changed nothing. Implementations are thread-safe.
+ *
+ * <p>Versions come from one store-wide counter, so a thread's version never repeats, even across clear and
+ * re-creation. A conversation that does not exist has version 0.
+ *
+ * <p>Failures: {@link VersionMismatchException}, {@link ConversationNotFoundException},
+ * {@link HistoryTooLargeException}, {@link StoreUnavailableException}.
+ */
+public interface ConversationStore extends AutoCloseable {
+
+  SaveResult save(SaveCommand command);
+
+  Optional<Conversation> get(ThreadKey key, MessageWindow window);
+
+  /** Replaces the cache info; returns the new version. */
+  long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion);
+
+  /** Deletes the conversation; returns whether there was one. */
+  boolean clear(ThreadKey key, OptionalLong expectedVersion);
+
+  AppendResult append(AppendCommand command);
+
+  /** Up to {@code query.limit()} summaries, newest version first. */
+  List<ConversationSummary> list(ListQuery query);
+
+  /** Throws {@link StoreUnavailableException} when the storage cannot be used right now. */
+  void checkHealth();
+
+  StoreStats stats();
+
+  /** Finishes the writes already accepted, then releases the storage. */
+  @Override
+  void close();
+}

@@ -1,0 +1,23 @@
+package io.vmpilot.conversation.server.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Replace a conversation's history (creating it if needed); merge {@code cacheInfo} and {@code metadata} over
+ * what is stored. Ids of {@code messages} that are set are unique (the service layer checks).
+ */
+public record SaveCommand(
+    ThreadKey key,
+    List<NewMessage> messages,
+    Map<String, Long> cacheInfo,
+    Map<String, String> metadata,
+    OptionalLong expectedVersion) {
+
+  public SaveCommand {
+    messages = List.copyOf(messages);
+    cacheInfo = Map.copyOf(cacheInfo);
+    metadata = Map.copyOf(metadata);
+  }
+}

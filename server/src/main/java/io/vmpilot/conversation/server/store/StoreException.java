@@ -1,0 +1,8 @@
+package io.vmpilot.conversation.server.store;
+
+/** Base of everything a store throws on purpose; the service layer maps each kind to a gRPC status. */
+public abstract class StoreException extends RuntimeException {
+  protected StoreException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,22 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+/** How far an acknowledged write is guaranteed to survive. */
+public enum Durability {
+  /** Survives power loss and OS crashes: every commit is synced to disk ({@code synchronous=FULL}). */
+  FULL("FULL"),
+  /**
+   * Survives a crash of the server process, but an OS crash or power loss may lose the last commits
+   * ({@code synchronous=NORMAL} in WAL mode). Never corrupts the database.
+   */
+  NORMAL("NORMAL");
+
+  private final String synchronousPragma;
+
+  Durability(String synchronousPragma) {
+    this.synchronousPragma = synchronousPragma;
+  }
+
+  public String synchronousPragma() {
+    return synchronousPragma;
+  }
+}

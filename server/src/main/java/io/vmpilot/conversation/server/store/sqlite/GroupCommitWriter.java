@@ -1,0 +1,230 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.StoreException;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * The one writer of the database. Requests queue up while a commit is syncing; the writer then runs all of
+ * them in one transaction and one sync (group commit). Each request runs in a savepoint of its own, so one that
+ * fails is rolled back alone and the others still commit. Every caller is answered only after the commit that
+ * holds its write returned, so an acknowledged write is durable.
+ *
+ * <p>One writer also means SQLite never sees two writers race for the lock ("database is locked").
+ */
+final class GroupCommitWriter implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(GroupCommitWriter.class.getName());
+
+  /** A unit of work run inside a batch; may throw a {@link StoreException} to fail only itself. */
+  interface Task<T> {
+    T run(WriteTransaction tx) throws SQLException;
+  }
+
+  private static final class Pending<T> {
+    final Task<T> task;
+    final CompletableFuture<T> future = new CompletableFuture<>();
+    T result;
+    RuntimeException failure;
+
+    Pending(Task<T> task) {
+      this.task = task;
+    }
+
+    void complete() {
+      if (failure != null) {
+        future.completeExceptionally(failure);
+      } else {
+        future.complete(result);
+      }
+    }
+  }
+
+  private static final Pending<Void> STOP = new Pending<>(tx -> null);
+
+  private final DataSource dataSource;
+  private final int maxBatch;
+  private final BlockingQueue<Pending<?>> queue;
+  private final Thread thread;
+  private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong committedWrites = new AtomicLong();
+  private final AtomicLong bytesWritten = new AtomicLong();
+  private volatile boolean accepting = true;
+  private long revision;
+
+  GroupCommitWriter(DataSource dataSource, int maxBatch) throws SQLException {
+    this.dataSource = dataSource;
+    this.maxBatch = maxBatch;
+    this.queue = new LinkedBlockingQueue<>(maxBatch * 16);
+    this.revision = loadRevision();
+    this.thread = new Thread(this::runLoop, "sqlite-writer");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  private long loadRevision() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(
+            "SELECT max((SELECT revision FROM store_revision WHERE id = 1),"
+                + " coalesce((SELECT max(version) FROM conversations), 0))");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      long value = rs.getLong(1);
+      c.rollback();
+      return value;
+    }
+  }
+
+  /** Runs {@code task} in the next batch and waits until that batch is committed. */
+  <T> T submit(Task<T> task) {
+    if (!accepting) {
+      throw new StoreUnavailableException("the store is shutting down", null);
+    }
+    Pending<T> pending = new Pending<>(task);
+    try {
+      queue.put(pending);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted while queueing a write", e);
+    }
+    try {
+      return pending.future.join();
+    } catch (CompletionException e) {
+      throw (RuntimeException) e.getCause();
+    }
+  }
+
+  long commits() {
+    return commits.get();
+  }
+
+  long committedWrites() {
+    return committedWrites.get();
+  }
+
+  long bytesWritten() {
+    return bytesWritten.get();
+  }
+
+  boolean isRunning() {
+    return thread.isAlive();
+  }
+
+  private void runLoop() {
+    List<Pending<?>> batch = new ArrayList<>(maxBatch);
+    boolean stopping = false;
+    while (!stopping) {
+      try {
+        batch.add(queue.take());
+      } catch (InterruptedException e) {
+        break;
+      }
+      queue.drainTo(batch, maxBatch - 1);
+      stopping = batch.remove(STOP);
+      if (!batch.isEmpty()) {
+        runBatch(batch);
+      }
+      batch.clear();
+    }
+    // Anything that slipped in after STOP is answered, never left hanging.
+    List<Pending<?>> rest = new ArrayList<>();
+    queue.drainTo(rest);
+    for (Pending<?> p : rest) {
+      p.failure = new StoreUnavailableException("the store is shutting down", null);
+      p.complete();
+    }
+  }
+
+  private void runBatch(List<Pending<?>> batch) {
+    long[] bytes = {0};
+    WriteTransaction tx;
+    try (Connection c = dataSource.getConnection()) {
+      tx = new WriteTransaction() {
+        @Override
+        public Connection connection() {
+          return c;
+        }
+
+        @Override
+        public long nextVersion() {
+          return ++revision;
+        }
+
+        @Override
+        public void countBytesWritten(long n) {
+          bytes[0] += n;
+        }
+      };
+      int succeeded = 0;
+      for (Pending<?> p : batch) {
+        if (runInSavepoint(c, tx, p)) {
+          succeeded++;
+        }
+      }
+      if (succeeded > 0) {
+        try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
+          st.setLong(1, revision);
+          st.executeUpdate();
+        }
+        c.commit();
+        commits.incrementAndGet();
+        committedWrites.addAndGet(succeeded);
+        bytesWritten.addAndGet(bytes[0]);
+      } else {
+        c.rollback();
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
+      StoreUnavailableException failure = new StoreUnavailableException("the database write failed: " + e, e);
+      for (Pending<?> p : batch) {
+        if (p.failure == null) {
+          p.failure = failure;
+        }
+      }
+    }
+    for (Pending<?> p : batch) {
+      p.complete();
+    }
+  }
+
+  private static <T> boolean runInSavepoint(Connection c, WriteTransaction tx, Pending<T> p) throws SQLException {
+    Savepoint savepoint = c.setSavepoint();
+    try {
+      p.result = p.task.run(tx);
+      c.releaseSavepoint(savepoint);
+      return true;
+    } catch (StoreException e) {
+      p.failure = e;
+    } catch (SQLException | RuntimeException e) {
+      p.failure = new StoreUnavailableException("the database write failed: " + e, e);
+    }
+    c.rollback(savepoint);
+    c.releaseSavepoint(savepoint);
+    return false;
+  }
+
+  /** Stops taking writes, finishes those already queued, and waits for the writer to end. */
+  @Override
+  public void close() {
+    accepting = false;
+    try {
+      queue.put(STOP);
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,433 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.AppendCommand;
+import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.Conversation;
+import io.vmpilot.conversation.server.store.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.MutationRules;
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SaveCommand;
+import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.StoreStats;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Conversations in one SQLite file: one row per conversation and one per message, so an append or a read of the
+ * newest messages touches only those rows. Writes go through the {@link GroupCommitWriter}; reads use a pool of
+ * their own connections, each read in one transaction so that it sees a consistent snapshot (WAL mode lets
+ * them run while the writer commits).
+ */
+public final class SqliteConversationStore implements ConversationStore {
+  private final SqliteSettings settings;
+  private final SqliteDataSources dataSources;
+  private final GroupCommitWriter writer;
+  private final Clock clock;
+
+  private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, GroupCommitWriter writer,
+      Clock clock) {
+    this.settings = settings;
+    this.dataSources = dataSources;
+    this.writer = writer;
+    this.clock = clock;
+  }
+
+  /** Opens (creating or migrating as needed) the database described by {@code settings}. */
+  public static SqliteConversationStore open(SqliteSettings settings) {
+    SqliteDataSources dataSources = SqliteDataSources.open(settings);
+    try {
+      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch());
+      return new SqliteConversationStore(settings, dataSources, writer, Clock.systemUTC());
+    } catch (SQLException | RuntimeException e) {
+      dataSources.close();
+      throw new StoreUnavailableException("cannot open " + settings.path() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public SqliteSettings settings() {
+    return settings;
+  }
+
+  /** The conversation's row, as far as a mutation needs it. */
+  private record Row(long id, long version, long messageCount, long historyBytes) {}
+
+  private long nowMicros() {
+    Instant now = clock.instant();
+    return ChronoUnit.MICROS.between(Instant.EPOCH, now);
+  }
+
+  private static Instant fromMicros(long micros) {
+    return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------------
+
+  @Override
+  public SaveResult save(SaveCommand cmd) {
+    return writer.submit(tx -> {
+      Connection c = tx.connection();
+      Row row = findRow(c, cmd.key());
+      MutationRules.checkVersion(cmd.key(), cmd.expectedVersion(), row == null ? 0 : row.version());
+      long historyBytes = MutationRules.totalBytes(cmd.messages());
+      MutationRules.checkHistorySize(cmd.key(), settings.maxHistoryBytes(), historyBytes);
+      long now = nowMicros();
+      long id;
+      int keep = 0;
+      if (row == null) {
+        id = insertRow(c, cmd.key(), now);
+      } else {
+        id = row.id();
+        keep = MutationRules.commonPrefix(readMessages(c, id, 0), cmd.messages());
+        if (keep < row.messageCount()) {
+          try (PreparedStatement st = c.prepareStatement(
+              "DELETE FROM messages WHERE conversation_id = ? AND position >= ?")) {
+            st.setLong(1, id);
+            st.setLong(2, keep);
+            st.executeUpdate();
+          }
+        }
+      }
+      List<NewMessage> tail = cmd.messages().subList(keep, cmd.messages().size());
+      insertMessages(tx, id, keep, tail, now);
+      upsert(c, "cache_info", id, cmd.cacheInfo());
+      upsert(c, "metadata", id, cmd.metadata());
+      long version = tx.nextVersion();
+      updateRow(c, id, version, now, cmd.messages().size(), historyBytes);
+      return new SaveResult(version, cmd.messages().size(), row == null, tail.size());
+    });
+  }
+
+  @Override
+  public AppendResult append(AppendCommand cmd) {
+    return writer.submit(tx -> {
+      Connection c = tx.connection();
+      Row row = findRow(c, cmd.key());
+      Set<String> storedIds = row == null ? Set.of() : storedIdsAmong(c, row.id(), cmd.messages());
+      if (row != null && MutationRules.isReplay(cmd.messages(), storedIds)) {
+        return new AppendResult(row.version(), row.messageCount(), 0, false);
+      }
+      MutationRules.checkVersion(cmd.key(), cmd.expectedVersion(), row == null ? 0 : row.version());
+      List<NewMessage> fresh = MutationRules.newMessagesOfAppend(cmd.messages(), storedIds);
+      long before = row == null ? 0 : row.historyBytes();
+      long historyBytes = before + MutationRules.totalBytes(fresh);
+      MutationRules.checkHistorySize(cmd.key(), settings.maxHistoryBytes(), historyBytes);
+      long now = nowMicros();
+      long id = row == null ? insertRow(c, cmd.key(), now) : row.id();
+      long count = row == null ? 0 : row.messageCount();
+      insertMessages(tx, id, count, fresh, now);
+      long version = tx.nextVersion();
+      updateRow(c, id, version, now, count + fresh.size(), historyBytes);
+      return new AppendResult(version, count + fresh.size(), fresh.size(), row == null);
+    });
+  }
+
+  @Override
+  public long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion) {
+    return writer.submit(tx -> {
+      Connection c = tx.connection();
+      Row row = findRow(c, key);
+      if (row == null) {
+        throw new ConversationNotFoundException(key);
+      }
+      MutationRules.checkVersion(key, expectedVersion, row.version());
+      try (PreparedStatement st = c.prepareStatement("DELETE FROM cache_info WHERE conversation_id = ?")) {
+        st.setLong(1, row.id());
+        st.executeUpdate();
+      }
+      upsert(c, "cache_info", row.id(), cacheInfo);
+      long version = tx.nextVersion();
+      updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes());
+      return version;
+    });
+  }
+
+  @Override
+  public boolean clear(ThreadKey key, OptionalLong expectedVersion) {
+    return writer.submit(tx -> {
+      Connection c = tx.connection();
+      Row row = findRow(c, key);
+      MutationRules.checkVersion(key, expectedVersion, row == null ? 0 : row.version());
+      if (row == null) {
+        return false;
+      }
+      try (PreparedStatement st = c.prepareStatement("DELETE FROM conversations WHERE conversation_id = ?")) {
+        st.setLong(1, row.id());
+        st.executeUpdate();
+      }
+      tx.nextVersion();
+      return true;
+    });
+  }
+
+  private static Row findRow(Connection c, ThreadKey key) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
+            + " WHERE tenant = ? AND thread_id = ?")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
+      }
+    }
+  }
+
+  private static long insertRow(Connection c, ThreadKey key, long now) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO conversations (tenant, thread_id, version, create_time, update_time, message_count,"
+            + " history_bytes) VALUES (?, ?, 0, ?, ?, 0, 0) RETURNING conversation_id")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      st.setLong(3, now);
+      st.setLong(4, now);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static void updateRow(Connection c, long id, long version, long now, long messageCount, long historyBytes)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?"
+            + " WHERE conversation_id = ?")) {
+      st.setLong(1, version);
+      st.setLong(2, now);
+      st.setLong(3, messageCount);
+      st.setLong(4, historyBytes);
+      st.setLong(5, id);
+      st.executeUpdate();
+    }
+  }
+
+  private static void insertMessages(WriteTransaction tx, long id, long firstPosition, List<NewMessage> messages,
+      long now) throws SQLException {
+    if (messages.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement st = tx.connection().prepareStatement(
+        "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)")) {
+      long position = firstPosition;
+      for (NewMessage m : messages) {
+        st.setLong(1, id);
+        st.setLong(2, position++);
+        st.setString(3, m.hasId() ? m.id() : null);
+        st.setString(4, m.json());
+        st.setLong(5, now);
+        st.addBatch();
+        tx.countBytesWritten(m.utf8Bytes());
+      }
+      st.executeBatch();
+    }
+  }
+
+  private static void upsert(Connection c, String table, long id, Map<String, ?> entries) throws SQLException {
+    if (entries.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO " + table + " (conversation_id, name, value)"
+        + " VALUES (?, ?, ?) ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value")) {
+      for (Map.Entry<String, ?> e : entries.entrySet()) {
+        st.setLong(1, id);
+        st.setString(2, e.getKey());
+        st.setObject(3, e.getValue());
+        st.addBatch();
+      }
+      st.executeBatch();
+    }
+  }
+
+  private static Set<String> storedIdsAmong(Connection c, long id, List<NewMessage> messages) throws SQLException {
+    Set<String> found = new HashSet<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT 1 FROM messages WHERE conversation_id = ? AND message_id = ?")) {
+      for (NewMessage m : messages) {
+        if (!m.hasId()) {
+          continue;
+        }
+        st.setLong(1, id);
+        st.setString(2, m.id());
+        try (ResultSet rs = st.executeQuery()) {
+          if (rs.next()) {
+            found.add(m.id());
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------------
+
+  /** A read in one transaction over a pooled reader connection. */
+  private interface Read<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T read(Read<T> read) {
+    try (Connection c = dataSources.readers.getConnection()) {
+      try {
+        return read.run(c);
+      } finally {
+        c.rollback();
+      }
+    } catch (SQLException e) {
+      throw new StoreUnavailableException("the database read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<Conversation> get(ThreadKey key, MessageWindow window) {
+    return read(c -> {
+      List<Found> found = summaries(c,
+          "SELECT conversation_id, tenant, thread_id, version, create_time, update_time, message_count,"
+              + " history_bytes FROM conversations WHERE tenant = ? AND thread_id = ?",
+          List.of(key.tenant(), key.threadId()));
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      Found f = found.get(0);
+      long first = window.firstPosition(f.summary().messageCount());
+      return Optional.of(new Conversation(f.summary(), readMessages(c, f.id(), first)));
+    });
+  }
+
+  private static List<StoredMessage> readMessages(Connection c, long id, long firstPosition) throws SQLException {
+    List<StoredMessage> messages = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT message_id, json, position, create_time FROM messages"
+            + " WHERE conversation_id = ? AND position >= ? ORDER BY position")) {
+      st.setLong(1, id);
+      st.setLong(2, firstPosition);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String messageId = rs.getString(1);
+          messages.add(new StoredMessage(messageId == null ? "" : messageId, rs.getString(2), rs.getLong(3),
+              fromMicros(rs.getLong(4))));
+        }
+      }
+    }
+    return messages;
+  }
+
+  @Override
+  public List<ConversationSummary> list(ListQuery q) {
+    StringBuilder sql = new StringBuilder(
+        "SELECT conversation_id, tenant, thread_id, version, create_time, update_time, message_count,"
+            + " history_bytes FROM conversations c WHERE tenant = ? AND version < ?");
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata m WHERE m.conversation_id = c.conversation_id"
+          + " AND m.name = ? AND m.value = ?)");
+      params.add(name);
+      params.add(value);
+    });
+    sql.append(" ORDER BY version DESC LIMIT ?");
+    params.add(q.limit());
+    return read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /** A conversation found by a query, with its row id. */
+  private record Found(long id, ConversationSummary summary) {}
+
+  /** Runs a query over conversations, then fetches the cache info and metadata of the rows it found. */
+  private static List<Found> summaries(Connection c, String sql, List<?> params) throws SQLException {
+    List<long[]> rows = new ArrayList<>();
+    List<ThreadKey> keys = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.size(); i++) {
+        st.setObject(i + 1, params.get(i));
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          keys.add(new ThreadKey(rs.getString(2), rs.getString(3)));
+          rows.add(new long[] {rs.getLong(1), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7),
+              rs.getLong(8)});
+        }
+      }
+    }
+    Map<Long, Map<String, Long>> cache = new HashMap<>();
+    Map<Long, Map<String, String>> metadata = new HashMap<>();
+    if (!rows.isEmpty()) {
+      StringBuilder ids = new StringBuilder();
+      for (long[] r : rows) {
+        ids.append(ids.length() == 0 ? "" : ",").append(r[0]);
+      }
+      readEntries(c, "SELECT conversation_id, name, value FROM cache_info WHERE conversation_id IN (" + ids + ")",
+          (id, name, rs) -> cache.computeIfAbsent(id, k -> new HashMap<>()).put(name, rs.getLong(3)));
+      readEntries(c, "SELECT conversation_id, name, value FROM metadata WHERE conversation_id IN (" + ids + ")",
+          (id, name, rs) -> metadata.computeIfAbsent(id, k -> new HashMap<>()).put(name, rs.getString(3)));
+    }
+    List<Found> result = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      long[] r = rows.get(i);
+      result.add(new Found(r[0], new ConversationSummary(keys.get(i), r[4], r[5], cache.getOrDefault(r[0], Map.of()),
+          metadata.getOrDefault(r[0], Map.of()), r[1], fromMicros(r[2]), fromMicros(r[3]))));
+    }
+    return result;
+  }
+
+  private interface EntrySink {
+    void accept(long conversationId, String name, ResultSet rs) throws SQLException;
+  }
+
+  private static void readEntries(Connection c, String sql, EntrySink sink) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
+      while (rs.next()) {
+        sink.accept(rs.getLong(1), rs.getString(2), rs);
+      }
+    }
+  }
+
+  @Override
+  public void checkHealth() {
+    if (!writer.isRunning()) {
+      throw new StoreUnavailableException("the database writer has stopped", null);
+    }
+    read(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT revision FROM store_revision");
+          ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    });
+  }
+
+  @Override
+  public StoreStats stats() {
+    return read(c -> {
+      try (PreparedStatement st = c.prepareStatement(
+              "SELECT count(*), coalesce(sum(message_count), 0), coalesce(sum(history_bytes), 0) FROM conversations");
+          ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), writer.committedWrites(),
+            writer.commits(), writer.bytesWritten());
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    writer.close();
+    dataSources.close();
+  }
+}

@@ -1,0 +1,94 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.flywaydb.core.Flyway;
+
+/**
+ * Opens the database file: migrates the schema, then builds one single-connection pool for the writer and one
+ * pool for readers.
+ *
+ * <p>Pragmas are passed as sqlite-jdbc connection properties, which it applies on every new connection.
+ * (Hikari's {@code connectionInitSql} with several pragmas joined by ';' would apply only the first.)
+ */
+final class SqliteDataSources implements AutoCloseable {
+  final HikariDataSource writer;
+  final HikariDataSource readers;
+
+  private SqliteDataSources(HikariDataSource writer, HikariDataSource readers) {
+    this.writer = writer;
+    this.readers = readers;
+  }
+
+  static SqliteDataSources open(SqliteSettings settings) {
+    createParentDirectory(settings.path());
+    migrate(settings);
+    HikariDataSource writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE");
+    try {
+      HikariDataSource readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED");
+      return new SqliteDataSources(writer, readers);
+    } catch (RuntimeException e) {
+      writer.close();
+      throw e;
+    }
+  }
+
+  private static void createParentDirectory(Path path) {
+    Path parent = path.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(parent);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot create the database directory " + parent + ": " + e, e);
+    }
+  }
+
+  private static void migrate(SqliteSettings settings) {
+    Properties props = pragmas(settings, "IMMEDIATE");
+    Flyway.configure()
+        .dataSource(settings.jdbcUrl(), null, null)
+        .jdbcProperties(toMap(props))
+        .locations("classpath:db/migration/sqlite")
+        .load()
+        .migrate();
+  }
+
+  private static Map<String, String> toMap(Properties props) {
+    Map<String, String> map = new HashMap<>();
+    props.stringPropertyNames().forEach(name -> map.put(name, props.getProperty(name)));
+    return map;
+  }
+
+  static Properties pragmas(SqliteSettings settings, String transactionMode) {
+    Properties p = new Properties();
+    p.setProperty("journal_mode", "WAL");
+    p.setProperty("synchronous", settings.durability().synchronousPragma());
+    p.setProperty("busy_timeout", Integer.toString(settings.busyTimeoutMillis()));
+    p.setProperty("foreign_keys", "true");
+    p.setProperty("transaction_mode", transactionMode);
+    return p;
+  }
+
+  private static HikariDataSource pool(SqliteSettings settings, String name, int size, String transactionMode) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(name);
+    config.setDriverClassName("org.sqlite.JDBC");
+    config.setJdbcUrl(settings.jdbcUrl());
+    config.setDataSourceProperties(pragmas(settings, transactionMode));
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(size);
+    config.setAutoCommit(false);
+    return new HikariDataSource(config);
+  }
+
+  @Override
+  public void close() {
+    readers.close();
+    writer.close();
+  }
+}

@@ -1,0 +1,30 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * How the SQLite backend opens its file.
+ *
+ * @param path the database file; its parent directory is created if missing
+ * @param durability what an acknowledged write survives
+ * @param busyTimeoutMillis how long a connection waits for a lock held by another process before failing
+ * @param readPoolSize connections for concurrent reads (writes always go through one writer connection)
+ * @param maxBatch the most write requests the writer commits in one transaction
+ * @param maxHistoryBytes the largest history a conversation may hold, in UTF-8 bytes of message JSON
+ */
+public record SqliteSettings(
+    Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes) {
+
+  public SqliteSettings {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(durability, "durability");
+    if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0) {
+      throw new IllegalArgumentException("invalid SQLite settings");
+    }
+  }
+
+  String jdbcUrl() {
+    return "jdbc:sqlite:" + path.toAbsolutePath();
+  }
+}

@@ -1,0 +1,14 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import java.sql.Connection;
+
+/** What a write task sees: the writer's connection, inside the batch's transaction, and the version counter. */
+interface WriteTransaction {
+  Connection connection();
+
+  /** The next store-wide version; only the writer thread calls it, so no two mutations share one. */
+  long nextVersion();
+
+  /** Counts message bytes this task wrote, for the store's statistics. */
+  void countBytesWritten(long bytes);
+}
