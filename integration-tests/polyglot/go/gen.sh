@@ -16,5 +16,5 @@ mkdir -p "$HERE/gen"
   --plugin=protoc-gen-go-grpc="$TOOLS/bin/protoc-gen-go-grpc" \
   --go_out="$HERE" --go_opt=module=github.com/vmpilot/conversation-store \
   --go-grpc_out="$HERE" --go-grpc_opt=module=github.com/vmpilot/conversation-store \
-  vmpilot/conversation/v1/conversation_service.proto
+  vmpilot/conversation/v1/conversation_service.proto 2> >(grep -v "is unused" >&2)
 echo "gen.sh: generated $(cd "$HERE" && find gen -name '*.go' | tr '\n' ' ')"

@@ -80,6 +80,10 @@ public final class Main {
       LOG.info("shutting down: finishing in-flight calls");
       server.stop();
       LOG.info("stopped");
+      System.out.flush();
+      System.err.flush();
+      // A graceful stop is a success: exit 0 rather than the JVM's 143 for "killed by SIGTERM".
+      Runtime.getRuntime().halt(0);
     }, "shutdown");
     Runtime.getRuntime().addShutdownHook(shutdown);
     try {

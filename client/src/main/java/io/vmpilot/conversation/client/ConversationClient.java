@@ -1,0 +1,288 @@
+package io.vmpilot.conversation.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.AppendResponse;
+import io.vmpilot.conversation.v1.ClearRequest;
+import io.vmpilot.conversation.v1.Conversation;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import io.vmpilot.conversation.v1.ConversationSummary;
+import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.ListRequest;
+import io.vmpilot.conversation.v1.ListResponse;
+import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.UpdateCacheRequest;
+import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A client of the conversation store, for agents: messages go in and come out as JSON strings, exactly as
+ * written.
+ *
+ * <pre>{@code
+ * try (ConversationClient client = ConversationClient.connect("localhost:50051")) {
+ *   client.append("thread-1", List.of("{\"role\":\"user\",\"content\":\"hi\"}"));
+ *   Optional<Conversation> conversation = client.get("thread-1");
+ * }
+ * }</pre>
+ *
+ * <p>Every call has a deadline ({@link Builder#deadline}, 10 s by default). Calls that fail with
+ * {@code UNAVAILABLE} are retried with backoff ({@link Builder#maxAttempts}); a version conflict never is, since
+ * only the caller can redo its change. Failures are thrown as {@link ConversationStoreException} (a
+ * {@link VersionConflictException} for a stale {@code expected_version}). Thread-safe; share one instance.
+ */
+public final class ConversationClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final boolean ownsChannel;
+  private final ConversationServiceBlockingStub stub;
+  private final Duration deadline;
+
+  private ConversationClient(ManagedChannel channel, boolean ownsChannel, Duration deadline) {
+    this.channel = channel;
+    this.ownsChannel = ownsChannel;
+    this.stub = ConversationServiceGrpc.newBlockingStub(channel);
+    this.deadline = deadline;
+  }
+
+  /** A client for {@code target} ("host:port") over plaintext, with the default settings. */
+  public static ConversationClient connect(String target) {
+    return builder(target).build();
+  }
+
+  public static Builder builder(String target) {
+    return new Builder(Objects.requireNonNull(target, "target"));
+  }
+
+  /** A client over a channel the caller built and will close (e.g. with TLS or an in-process transport). */
+  public static ConversationClient over(ManagedChannel channel, Duration deadline) {
+    return new ConversationClient(channel, false, deadline);
+  }
+
+  /** A message with a client id, which makes appending it again a no-op. */
+  public static Message message(String id, String json) {
+    return Message.newBuilder().setId(id).setJson(json).build();
+  }
+
+  /** A message without an id. */
+  public static Message message(String json) {
+    return Message.newBuilder().setJson(json).build();
+  }
+
+  /**
+   * Replaces the conversation's whole history with {@code messages} (JSON objects), creating it if needed.
+   * Cache info and metadata are kept.
+   */
+  public SaveResponse save(String threadId, List<String> messages) {
+    return save(SaveRequest.newBuilder().setThreadId(threadId).addAllMessages(toMessages(messages)).build());
+  }
+
+  /** The full Save: cache info and metadata to merge, message ids, expected version. */
+  public SaveResponse save(SaveRequest request) {
+    return call(() -> stub().save(request));
+  }
+
+  /** The whole conversation, or empty if there is none. */
+  public Optional<Conversation> get(String threadId) {
+    return get(GetRequest.newBuilder().setThreadId(threadId).build());
+  }
+
+  /** The conversation with only its newest {@code maxMessages} messages (message_count still counts all). */
+  public Optional<Conversation> getNewest(String threadId, int maxMessages) {
+    return get(GetRequest.newBuilder().setThreadId(threadId).setMaxMessages(maxMessages).build());
+  }
+
+  /** A Get with a message window; empty if the conversation does not exist. */
+  public Optional<Conversation> get(GetRequest request) {
+    try {
+      return Optional.of(stub().get(request).getConversation());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw ConversationStoreException.from(e);
+    }
+  }
+
+  /** Replaces the cache info; throws {@code NOT_FOUND} for an unknown conversation. */
+  public UpdateCacheResponse updateCache(String threadId, Map<String, Long> cacheInfo) {
+    return updateCache(UpdateCacheRequest.newBuilder().setThreadId(threadId).putAllCacheInfo(cacheInfo).build());
+  }
+
+  public UpdateCacheResponse updateCache(UpdateCacheRequest request) {
+    return call(() -> stub().updateCache(request));
+  }
+
+  /** Deletes the conversation; returns whether there was one. */
+  public boolean clear(String threadId) {
+    return clear(ClearRequest.newBuilder().setThreadId(threadId).build());
+  }
+
+  public boolean clear(ClearRequest request) {
+    return call(() -> stub().clear(request)).getDeleted();
+  }
+
+  /** Adds {@code messages} (JSON objects, without ids) at the end of the conversation, creating it if needed. */
+  public AppendResponse append(String threadId, List<String> messages) {
+    return append(AppendRequest.newBuilder().setThreadId(threadId).addAllMessages(toMessages(messages)).build());
+  }
+
+  /** The full Append: messages with ids (so a retry cannot store them twice), expected version. */
+  public AppendResponse append(AppendRequest request) {
+    return call(() -> stub().append(request));
+  }
+
+  /** Every conversation, most recently updated first, fetched page by page as the iteration proceeds. */
+  public Iterable<ConversationSummary> list() {
+    return list(Map.of());
+  }
+
+  /** The conversations whose metadata holds every entry of {@code metadataFilter}. */
+  public Iterable<ConversationSummary> list(Map<String, String> metadataFilter) {
+    return list(ListRequest.newBuilder().putAllMetadataFilter(metadataFilter).build());
+  }
+
+  /** Iterates across all pages, starting from {@code request} (its page size sets the page length). */
+  public Iterable<ConversationSummary> list(ListRequest request) {
+    return () -> new PageIterator(request);
+  }
+
+  /** One page, for callers that keep the page token themselves. */
+  public ListResponse listPage(ListRequest request) {
+    return call(() -> stub().list(request));
+  }
+
+  /** The generated stub with this client's deadline, for anything the methods above do not cover. */
+  public ConversationServiceBlockingStub stub() {
+    return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    if (!ownsChannel) {
+      return;
+    }
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static List<Message> toMessages(List<String> json) {
+    return json.stream().map(ConversationClient::message).toList();
+  }
+
+  private static <T> T call(Supplier<T> rpc) {
+    try {
+      return rpc.get();
+    } catch (StatusRuntimeException e) {
+      throw ConversationStoreException.from(e);
+    }
+  }
+
+  private final class PageIterator implements Iterator<ConversationSummary> {
+    private ListRequest next;
+    private Iterator<ConversationSummary> page = List.<ConversationSummary>of().iterator();
+
+    PageIterator(ListRequest first) {
+      this.next = first;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (!page.hasNext() && next != null) {
+        ListResponse response = listPage(next);
+        page = response.getConversationsList().iterator();
+        next = response.getNextPageToken().isEmpty()
+            ? null
+            : next.toBuilder().setPageToken(response.getNextPageToken()).build();
+      }
+      return page.hasNext();
+    }
+
+    @Override
+    public ConversationSummary next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return page.next();
+    }
+  }
+
+  /** Settings of a client; every one has a sensible default. */
+  public static final class Builder {
+    private final String target;
+    private Duration deadline = Duration.ofSeconds(10);
+    private int maxAttempts = 5;
+    private int maxInboundMessageBytes = 64 << 20;
+
+    private Builder(String target) {
+      this.target = target;
+    }
+
+    /** How long each call may take, retries included. Default 10 s. */
+    public Builder deadline(Duration deadline) {
+      this.deadline = Objects.requireNonNull(deadline, "deadline");
+      return this;
+    }
+
+    /** Attempts per call when the server is UNAVAILABLE (1 = no retry). Default 5, backing off from 0.1 s. */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1");
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Largest response accepted, e.g. a long history. Default 64 MiB. */
+    public Builder maxInboundMessageBytes(int bytes) {
+      this.maxInboundMessageBytes = bytes;
+      return this;
+    }
+
+    public ConversationClient build() {
+      ManagedChannelBuilder<?> channel = ManagedChannelBuilder.forTarget(target)
+          .usePlaintext()
+          .maxInboundMessageSize(maxInboundMessageBytes);
+      if (maxAttempts > 1) {
+        channel.defaultServiceConfig(retryServiceConfig(maxAttempts)).enableRetry();
+      } else {
+        channel.disableRetry();
+      }
+      return new ConversationClient(channel.build(), true, deadline);
+    }
+
+    /** gRPC's retry policy: UNAVAILABLE only; ABORTED (a version conflict) is the caller's to handle. */
+    static Map<String, Object> retryServiceConfig(int maxAttempts) {
+      Map<String, Object> retryPolicy = Map.of(
+          "maxAttempts", (double) maxAttempts,
+          "initialBackoff", "0.1s",
+          "maxBackoff", "2s",
+          "backoffMultiplier", 2.0,
+          "retryableStatusCodes", List.of("UNAVAILABLE"));
+      Map<String, Object> methodConfig = Map.of(
+          "name", List.of(Map.of("service", ConversationServiceGrpc.SERVICE_NAME)),
+          "retryPolicy", retryPolicy);
+      return Map.of("methodConfig", List.of(methodConfig));
+    }
+  }
+}

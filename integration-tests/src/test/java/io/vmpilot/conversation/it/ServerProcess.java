@@ -1,0 +1,148 @@
+package io.vmpilot.conversation.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real server, started from its jar as a separate process on a port it picks itself ({@code --port 0}); the
+ * port is read from its start-up line, so no test ever guesses a free port.
+ */
+public final class ServerProcess implements AutoCloseable {
+  private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) ");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Process process;
+  private final StringBuffer output = new StringBuffer();
+  private final CountDownLatch started = new CountDownLatch(1);
+  private volatile int port = -1;
+
+  private ServerProcess(Process process) {
+    this.process = process;
+  }
+
+  public static Path serverJar() {
+    Path jar = Path.of(System.getProperty("server.jar", "../server/target/conversation-server.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("server jar not found at " + jar + "; build it with ./mvnw package");
+    }
+    return jar;
+  }
+
+  /** Starts the server with SQLite at {@code database} plus {@code extraArgs}, and waits until it listens. */
+  public static ServerProcess startSqlite(Path database, String... extraArgs) throws IOException {
+    List<String> args = new ArrayList<>(List.of("--database-path", database.toString()));
+    args.addAll(List.of(extraArgs));
+    return start(args);
+  }
+
+  public static ServerProcess start(List<String> args) throws IOException {
+    return start(args, null);
+  }
+
+  public static ServerProcess start(List<String> args, Path workingDirectory) throws IOException {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", serverJar().toAbsolutePath().toString(), "--port", "0"));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    if (workingDirectory != null) {
+      builder.directory(workingDirectory.toFile());
+    }
+    ServerProcess server = new ServerProcess(builder.start());
+    server.pumpOutput();
+    server.awaitStarted();
+    return server;
+  }
+
+  private void pumpOutput() {
+    Thread pump = new Thread(() -> {
+      try (BufferedReader reader = new BufferedReader(
+          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          output.append(line).append('\n');
+          Matcher m = LISTENING.matcher(line);
+          if (port < 0 && m.find()) {
+            port = Integer.parseInt(m.group(2));
+            started.countDown();
+          }
+        }
+      } catch (IOException e) {
+        output.append("[output pump failed: ").append(e).append("]\n");
+      } finally {
+        started.countDown();
+      }
+    }, "server-output");
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  private void awaitStarted() {
+    try {
+      if (!started.await(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS) || port < 0) {
+        process.destroyForcibly();
+        throw new IllegalStateException("server did not start; its output:\n" + output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      throw new IllegalStateException("interrupted while starting the server", e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** "127.0.0.1:PORT", for clients. */
+  public String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Everything the server printed so far. */
+  public String output() {
+    return output.toString();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGTERM, then waits for the graceful shutdown; returns the exit code. */
+  public int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException("server did not stop within 60 s of SIGTERM; output:\n" + output);
+    }
+    return process.exitValue();
+  }
+
+  /** SIGKILL: the process dies at once, as in a crash. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop();
+    }
+  }
+}
