@@ -26,6 +26,7 @@ public final class ServerProcess implements AutoCloseable {
   private final StringBuffer output = new StringBuffer();
   private final CountDownLatch started = new CountDownLatch(1);
   private volatile int port = -1;
+  private Thread pump;
 
   private ServerProcess(Process process) {
     this.process = process;
@@ -66,7 +67,7 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   private void pumpOutput() {
-    Thread pump = new Thread(() -> {
+    pump = new Thread(() -> {
       try (BufferedReader reader = new BufferedReader(
           new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
@@ -91,7 +92,7 @@ public final class ServerProcess implements AutoCloseable {
   private void awaitStarted() {
     try {
       if (!started.await(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS) || port < 0) {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         throw new IllegalStateException("server did not start; its output:\n" + output);
       }
     } catch (InterruptedException e) {
@@ -119,20 +120,23 @@ public final class ServerProcess implements AutoCloseable {
     return process.pid();
   }
 
-  /** SIGTERM, then waits for the graceful shutdown; returns the exit code. */
+  /** SIGTERM, then waits for the graceful shutdown and its last output line; returns the exit code. */
   public int stop() throws InterruptedException {
-    process.destroy();
+    // Through the ProcessHandle: Process.destroy() would also close our end of the output pipe.
+    process.toHandle().destroy();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
+      process.toHandle().destroyForcibly();
       throw new IllegalStateException("server did not stop within 60 s of SIGTERM; output:\n" + output);
     }
+    pump.join(TimeUnit.SECONDS.toMillis(10));
     return process.exitValue();
   }
 
   /** SIGKILL: the process dies at once, as in a crash. */
   public void kill() throws InterruptedException {
-    process.destroyForcibly();
+    process.toHandle().destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+    pump.join(TimeUnit.SECONDS.toMillis(10));
   }
 
   public boolean isAlive() {

@@ -8,7 +8,10 @@ import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
 import java.io.PrintWriter;
+import io.grpc.ServerInterceptor;
+import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -64,42 +67,55 @@ public final class Main {
       return 1;
     }
 
+    MetricsEndpoint metrics = null;
     GrpcServer server;
     try {
+      List<ServerInterceptor> interceptors = new ArrayList<>();
+      if (config.metricsEnabled()) {
+        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
+        interceptors.add(metrics.interceptor());
+      }
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
-          config.requestLimits(), List.of()), store);
+          config.requestLimits(), interceptors), store);
     } catch (Exception e) {
-      LOG.log(Level.SEVERE, "cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e, e);
+      LOG.log(Level.SEVERE, "cannot listen on " + config.bindAddress() + ": " + e, e);
+      if (metrics != null) {
+        metrics.close();
+      }
       store.close();
       return 1;
     }
-    LOG.info(startupLine(config, server.port()));
+    LOG.info(startupLine(config, server.port(), metrics));
 
-    Thread shutdown = new Thread(() -> {
+    MetricsEndpoint startedMetrics = metrics;
+    Runnable stop = () -> {
       LOG.info("shutting down: finishing in-flight calls");
       server.stop();
+      if (startedMetrics != null) {
+        startedMetrics.close();
+      }
       LOG.info("stopped");
-      System.out.flush();
-      System.err.flush();
-      // A graceful stop is a success: exit 0 rather than the JVM's 143 for "killed by SIGTERM".
-      Runtime.getRuntime().halt(0);
-    }, "shutdown");
-    Runtime.getRuntime().addShutdownHook(shutdown);
+    };
+    // SIGTERM and SIGINT stop the server from a handler of our own rather than a shutdown hook: hooks run
+    // alongside java.util.logging's own, which closes the log handlers, and end with exit code 143.
+    ShutdownSignals.onTermination(stop);
     try {
       server.awaitTermination();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    ShutdownSignals.awaitHandled();
     return 0;
   }
 
-  static String startupLine(ServerConfig config, int port) {
+  static String startupLine(ServerConfig config, int port, MetricsEndpoint metrics) {
     String storage = config.databaseEnabled()
         ? "backend=sqlite database=" + config.databasePath().toAbsolutePath().normalize() + " durability="
             + config.durability().name().toLowerCase()
         : "backend=memory (conversations are lost on restart)";
     return "conversation server listening on " + config.bindAddress() + ":" + port + " " + storage
+        + (metrics == null ? "" : " metrics=http://" + config.bindAddress() + ":" + metrics.port() + "/metrics")
         + (config.configFile() == null ? "" : " config=" + config.configFile());
   }
 }

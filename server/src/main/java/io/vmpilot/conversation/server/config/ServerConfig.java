@@ -22,6 +22,8 @@ public record ServerConfig(
     RequestLimits requestLimits,
     int executorThreads,
     Duration shutdownGrace,
+    boolean metricsEnabled,
+    int metricsPort,
     Path configFile) {
 
   public String backendName() {

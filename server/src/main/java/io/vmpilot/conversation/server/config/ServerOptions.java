@@ -107,6 +107,15 @@ public final class ServerOptions {
       paramLabel = "S", description = "On SIGTERM, how long in-flight calls may take to finish. Default: ${DEFAULT-VALUE}.")
   int shutdownGraceSeconds;
 
+  @Option(names = "--metrics-enabled", descriptionKey = "metrics.enabled", arity = "1", defaultValue = "false",
+      paramLabel = "BOOL", description = "Serve Prometheus metrics at http://BIND:METRICS_PORT/metrics. "
+          + "Default: ${DEFAULT-VALUE}.")
+  boolean metricsEnabled;
+
+  @Option(names = "--metrics-port", descriptionKey = "metrics.port", defaultValue = "9464", paramLabel = "PORT",
+      description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
   /** Checks the values and builds the configuration. */
   public ServerConfig toConfig(Path configFile) {
     requirePositive("--executor-threads", executorThreads);
@@ -117,20 +126,25 @@ public final class ServerOptions {
     requirePositive("--max-json-depth", maxJsonDepth);
     requirePositive("--database-read-connections", readConnections);
     requirePositive("--database-max-batch", maxBatch);
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("--port must be between 0 and 65535, not " + port);
-    }
+    requirePort("--port", port);
+    requirePort("--metrics-port", metricsPort);
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
         busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes);
     RequestLimits limits = new RequestLimits(maxMessagesPerRequest, maxMessageBytes, maxJsonDepth, maxMapEntries,
         maxMetadataValueBytes);
     return new ServerConfig(bind, port, databaseEnabled, sqlite, maxHistoryBytes, maxInboundMessageBytes, limits,
-        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), configFile);
+        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled, metricsPort, configFile);
   }
 
   private static void requirePositive(String option, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(option + " must be positive, not " + value);
+    }
+  }
+
+  private static void requirePort(String option, int value) {
+    if (value < 0 || value > 65535) {
+      throw new IllegalArgumentException(option + " must be between 0 and 65535, not " + value);
     }
   }
 

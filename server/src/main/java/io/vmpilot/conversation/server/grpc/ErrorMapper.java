@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.StorageFullException;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.VersionMismatchException;
 import java.util.Map;
@@ -48,6 +49,10 @@ final class ErrorMapper {
           "thread_id", threadId,
           "limit_bytes", Long.toString(e.limitBytes()),
           "resulting_bytes", Long.toString(e.resultingBytes())), null);
+    }
+    if (error instanceof StorageFullException e) {
+      LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage full", e);
+      return status(Code.RESOURCE_EXHAUSTED, e.getMessage(), "STORAGE_FULL", Map.of(), null);
     }
     if (error instanceof StoreUnavailableException e) {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage unavailable", e);

@@ -188,7 +188,7 @@ final class GroupCommitWriter implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
-      StoreUnavailableException failure = new StoreUnavailableException("the database write failed: " + e, e);
+      StoreException failure = SqliteFailures.translate("write", e);
       for (Pending<?> p : batch) {
         if (p.failure == null) {
           p.failure = failure;
@@ -209,7 +209,7 @@ final class GroupCommitWriter implements AutoCloseable {
     } catch (StoreException e) {
       p.failure = e;
     } catch (SQLException | RuntimeException e) {
-      p.failure = new StoreUnavailableException("the database write failed: " + e, e);
+      p.failure = SqliteFailures.translate("write", e);
     }
     c.rollback(savepoint);
     c.releaseSavepoint(savepoint);

@@ -292,7 +292,7 @@ public final class SqliteConversationStore implements ConversationStore {
         c.rollback();
       }
     } catch (SQLException e) {
-      throw new StoreUnavailableException("the database read failed: " + e.getMessage(), e);
+      throw SqliteFailures.translate("read", e);
     }
   }
 

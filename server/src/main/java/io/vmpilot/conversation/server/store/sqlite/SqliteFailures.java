@@ -1,0 +1,21 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.StorageFullException;
+import io.vmpilot.conversation.server.store.StoreException;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import java.sql.SQLException;
+
+/** Names what went wrong in SQLite in the store's terms, so callers get the right status. */
+final class SqliteFailures {
+  /** SQLITE_FULL: the disk or the database is full. */
+  private static final int SQLITE_FULL = 13;
+
+  private SqliteFailures() {}
+
+  static StoreException translate(String operation, Exception e) {
+    if (e instanceof SQLException sql && (sql.getErrorCode() & 0xff) == SQLITE_FULL) {
+      return new StorageFullException("the database " + operation + " failed: the disk is full", e);
+    }
+    return new StoreUnavailableException("the database " + operation + " failed: " + e.getMessage(), e);
+  }
+}

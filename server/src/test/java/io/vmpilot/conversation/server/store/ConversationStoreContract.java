@@ -1,0 +1,1018 @@
+package io.vmpilot.conversation.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The behaviour every {@link ConversationStore} backend must have. Each backend's test class extends this one and
+ * only says how to make a store; all backends run the very same tests.
+ */
+public abstract class ConversationStoreContract {
+  /** Big enough for every test that is not about the limit. */
+  protected static final long DEFAULT_LIMIT = 1L << 20;
+
+  private final List<ConversationStore> opened = new ArrayList<>();
+  protected ConversationStore store;
+
+  /** A new, empty store whose histories may hold at most {@code maxHistoryBytes}. */
+  protected abstract ConversationStore newStore(long maxHistoryBytes);
+
+  /**
+   * Closes {@code store} and opens the same storage again, or returns empty when the backend keeps nothing
+   * across a restart (the persistence tests are then skipped).
+   */
+  protected Optional<ConversationStore> reopen(ConversationStore store) {
+    return Optional.empty();
+  }
+
+  /** Makes a store that is closed with the others after the test. */
+  protected final ConversationStore track(ConversationStore s) {
+    opened.add(s);
+    return s;
+  }
+
+  private ConversationStore open(long maxHistoryBytes) {
+    return track(newStore(maxHistoryBytes));
+  }
+
+  @BeforeEach
+  void openStore() {
+    store = open(DEFAULT_LIMIT);
+  }
+
+  @AfterEach
+  void closeStores() {
+    Collections.reverse(opened);
+    for (ConversationStore s : opened) {
+      s.close();
+    }
+    opened.clear();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------
+
+  protected static ThreadKey key(String threadId) {
+    return ThreadKey.of(threadId);
+  }
+
+  protected static NewMessage msg(String id, String json) {
+    return new NewMessage(id, json);
+  }
+
+  /** A message without id whose JSON is {"n":text}. */
+  protected static NewMessage msg(String text) {
+    return new NewMessage("", "{\"n\":\"" + text + "\"}");
+  }
+
+  protected static SaveCommand saveCmd(ThreadKey key, List<NewMessage> messages) {
+    return new SaveCommand(key, messages, Map.of(), Map.of(), OptionalLong.empty());
+  }
+
+  protected static SaveCommand saveCmd(ThreadKey key, List<NewMessage> messages, Map<String, Long> cache,
+      Map<String, String> metadata) {
+    return new SaveCommand(key, messages, cache, metadata, OptionalLong.empty());
+  }
+
+  protected static SaveCommand saveCmd(ThreadKey key, List<NewMessage> messages, OptionalLong expected) {
+    return new SaveCommand(key, messages, Map.of(), Map.of(), expected);
+  }
+
+  protected static AppendCommand appendCmd(ThreadKey key, NewMessage... messages) {
+    return new AppendCommand(key, List.of(messages), OptionalLong.empty());
+  }
+
+  protected static AppendCommand appendCmd(ThreadKey key, OptionalLong expected, NewMessage... messages) {
+    return new AppendCommand(key, List.of(messages), expected);
+  }
+
+  protected Conversation getAll(ThreadKey key) {
+    return store.get(key, MessageWindow.ALL).orElseThrow(() -> new AssertionError("no conversation " + key));
+  }
+
+  protected static List<String> jsons(Conversation c) {
+    return c.messages().stream().map(StoredMessage::json).toList();
+  }
+
+  protected static List<Long> positions(Conversation c) {
+    return c.messages().stream().map(StoredMessage::position).toList();
+  }
+
+  protected static List<String> ids(Conversation c) {
+    return c.messages().stream().map(StoredMessage::id).toList();
+  }
+
+  protected static long utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static List<NewMessage> numbered(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> msg("m" + i, "{\"i\":" + i + "}")).toList();
+  }
+
+  private List<ThreadKey> listAll(String tenant) {
+    return store.list(new ListQuery(tenant, 10_000, Long.MAX_VALUE, Map.of())).stream()
+        .map(ConversationSummary::key).toList();
+  }
+
+  // ---- save -----------------------------------------------------------------------------------------------
+
+  @Test
+  void saveCreatesThenReplacesTheHistory() {
+    ThreadKey k = key("t1");
+    SaveResult first = store.save(saveCmd(k, List.of(msg("a"), msg("b"))));
+    assertThat(first.created()).isTrue();
+    assertThat(first.messageCount()).isEqualTo(2);
+    assertThat(first.messagesWritten()).isEqualTo(2);
+    assertThat(first.version()).isPositive();
+
+    SaveResult second = store.save(saveCmd(k, List.of(msg("c"))));
+    assertThat(second.created()).isFalse();
+    assertThat(second.messageCount()).isEqualTo(1);
+    assertThat(second.version()).isGreaterThan(first.version());
+
+    Conversation c = getAll(k);
+    assertThat(jsons(c)).containsExactly("{\"n\":\"c\"}");
+    assertThat(positions(c)).containsExactly(0L);
+    assertThat(c.summary().messageCount()).isEqualTo(1);
+    assertThat(c.summary().historyBytes()).isEqualTo(utf8("{\"n\":\"c\"}"));
+    assertThat(c.summary().version()).isEqualTo(second.version());
+  }
+
+  @Test
+  void saveOfAnEmptyHistoryCreatesAnEmptyConversationAndEmptiesAnExistingOne() {
+    ThreadKey k = key("empty");
+    SaveResult r = store.save(saveCmd(k, List.of()));
+    assertThat(r.created()).isTrue();
+    assertThat(r.messageCount()).isZero();
+    assertThat(getAll(k).messages()).isEmpty();
+
+    store.save(saveCmd(k, List.of(msg("a"), msg("b"))));
+    SaveResult emptied = store.save(saveCmd(k, List.of()));
+    assertThat(emptied.messageCount()).isZero();
+    assertThat(emptied.messagesWritten()).isZero();
+    Conversation c = getAll(k);
+    assertThat(c.messages()).isEmpty();
+    assertThat(c.summary().messageCount()).isZero();
+    assertThat(c.summary().historyBytes()).isZero();
+  }
+
+  @Test
+  void saveMergesCacheInfoAndMetadataOverWhatIsStored() {
+    ThreadKey k = key("merge");
+    store.save(saveCmd(k, List.of(msg("a")), Map.of("input_tokens", 10L, "output_tokens", 20L),
+        Map.of("project_root", "/src/app", "title", "first")));
+    store.save(saveCmd(k, List.of(msg("a")), Map.of("output_tokens", 25L, "cache_read", 7L),
+        Map.of("title", "second", "initial_request", "fix it")));
+
+    ConversationSummary s = getAll(k).summary();
+    assertThat(s.cacheInfo()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("input_tokens", 10L, "output_tokens", 25L, "cache_read", 7L));
+    assertThat(s.metadata()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("project_root", "/src/app", "title", "second", "initial_request", "fix it"));
+
+    // A save that gives no keys keeps everything.
+    store.save(saveCmd(k, List.of(msg("b"))));
+    ConversationSummary after = getAll(k).summary();
+    assertThat(after.cacheInfo()).isEqualTo(s.cacheInfo());
+    assertThat(after.metadata()).isEqualTo(s.metadata());
+  }
+
+  @Test
+  void cacheInfoKeepsFullLongRange() {
+    ThreadKey k = key("longs");
+    store.save(saveCmd(k, List.of(), Map.of("max", Long.MAX_VALUE, "min", Long.MIN_VALUE, "zero", 0L), Map.of()));
+    assertThat(getAll(k).summary().cacheInfo())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("max", Long.MAX_VALUE, "min", Long.MIN_VALUE, "zero", 0L));
+  }
+
+  // ---- get ------------------------------------------------------------------------------------------------
+
+  /** Texts that a re-serialising store would change. */
+  protected static final List<String> TRICKY_JSON = List.of(
+      "{\"role\":\"user\",\"content\":\"héllo wörld – ünïcødé ✓ 日本語\"}",
+      "{\"role\":\"assistant\",\"content\":\"emoji 😀🚀 and a flag 🇫🇷\"}",
+      "{\"escaped\":\"caf\\u00e9 \\ud83d\\ude00 \\\"quoted\\\" back\\\\slash \\n newline \\t tab \\/ slash\"}",
+      "{\"big\":9007199254740993,\"neg\":-9223372036854775809,\"float\":10.0,\"int\":10,\"exp\":1E+2,\"tiny\":1e-400}",
+      "{ \"spaced\" :  [ 1 ,2,\n\t3 ] ,\r\n  \"z\":null, \"a\":true , \"m\":false }",
+      "{\"b\":1,\"a\":2,\"b\":3}",
+      "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"},{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"input\":{\"cmd\":"
+          + "\"ls -la\",\"nested\":{\"deep\":[[[]]]}}}],\"role\":\"assistant\"}",
+      "{}",
+      "{\"nul\":\"\\u0000\",\"del\":\"\u007f\",\"bom\":\"\ufeff\",\"nbsp\":\"\u00a0\"}");
+
+  @Test
+  void getReturnsMessagesInOrderByteForByte() {
+    ThreadKey k = key("verbatim");
+    List<NewMessage> messages = new ArrayList<>();
+    for (int i = 0; i < TRICKY_JSON.size(); i++) {
+      messages.add(msg(i % 2 == 0 ? "id-" + i : "", TRICKY_JSON.get(i)));
+    }
+    Instant before = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    SaveResult saved = store.save(saveCmd(k, messages));
+    Instant after = Instant.now().plusMillis(1);
+
+    Conversation c = getAll(k);
+    assertThat(jsons(c)).containsExactlyElementsOf(TRICKY_JSON);
+    for (int i = 0; i < TRICKY_JSON.size(); i++) {
+      assertThat(c.messages().get(i).json().getBytes(StandardCharsets.UTF_8))
+          .isEqualTo(TRICKY_JSON.get(i).getBytes(StandardCharsets.UTF_8));
+    }
+    assertThat(ids(c)).containsExactlyElementsOf(messages.stream().map(NewMessage::id).toList());
+    assertThat(positions(c)).containsExactlyElementsOf(
+        IntStream.range(0, TRICKY_JSON.size()).mapToObj(i -> (long) i).toList());
+    ConversationSummary s = c.summary();
+    assertThat(s.key()).isEqualTo(k);
+    assertThat(s.messageCount()).isEqualTo(TRICKY_JSON.size());
+    assertThat(s.historyBytes()).isEqualTo(TRICKY_JSON.stream().mapToLong(ConversationStoreContract::utf8).sum());
+    assertThat(s.version()).isEqualTo(saved.version());
+    assertThat(s.createTime()).isBetween(before, after);
+    assertThat(s.updateTime()).isEqualTo(s.createTime());
+    for (StoredMessage m : c.messages()) {
+      assertThat(m.createTime()).isBetween(before, after);
+    }
+  }
+
+  @Test
+  void updateTimeMovesAndCreateTimeStays() {
+    ThreadKey k = key("times");
+    store.save(saveCmd(k, List.of(msg("a"))));
+    ConversationSummary first = getAll(k).summary();
+    // Wait (without sleeping) until the clock, at the stores' microsecond resolution, has moved on.
+    while (!Instant.now().truncatedTo(ChronoUnit.MICROS).isAfter(first.updateTime())) {
+      Thread.onSpinWait();
+    }
+    store.append(appendCmd(k, msg("b")));
+    ConversationSummary second = getAll(k).summary();
+    assertThat(second.createTime()).isEqualTo(first.createTime());
+    assertThat(second.updateTime()).isAfter(first.updateTime());
+  }
+
+  @Test
+  void getOfAnUnknownThreadIsEmpty() {
+    assertThat(store.get(key("nobody"), MessageWindow.ALL)).isEmpty();
+    store.save(saveCmd(key("somebody"), List.of(msg("a"))));
+    assertThat(store.get(key("nobody"), MessageWindow.ALL)).isEmpty();
+    assertThat(store.get(key("Somebody"), MessageWindow.ALL)).isEmpty();
+  }
+
+  @Test
+  void messageWindowsSelectTheAskedMessages() {
+    ThreadKey k = key("window");
+    store.save(saveCmd(k, numbered(0, 10)));
+
+    assertThat(window(k, 0, 3)).containsExactly(7L, 8L, 9L);
+    assertThat(window(k, 4, 0)).containsExactly(4L, 5L, 6L, 7L, 8L, 9L);
+    assertThat(window(k, 4, 3)).containsExactly(7L, 8L, 9L);
+    assertThat(window(k, 8, 5)).containsExactly(8L, 9L);
+    assertThat(window(k, 9, 0)).containsExactly(9L);
+    assertThat(window(k, 10, 0)).isEmpty();
+    assertThat(window(k, 1000, 2)).isEmpty();
+    assertThat(window(k, 0, 100)).hasSize(10);
+    assertThat(window(k, 0, 0)).hasSize(10);
+
+    Conversation none = store.get(k, MessageWindow.NONE).orElseThrow();
+    assertThat(none.messages()).isEmpty();
+    // The counts describe the whole history, whatever window was read.
+    assertThat(none.summary().messageCount()).isEqualTo(10);
+    Conversation last = store.get(k, new MessageWindow(0, 1)).orElseThrow();
+    assertThat(last.summary().messageCount()).isEqualTo(10);
+    assertThat(jsons(last)).containsExactly("{\"i\":9}");
+    assertThat(ids(last)).containsExactly("m9");
+  }
+
+  private List<Long> window(ThreadKey k, long start, int max) {
+    return positions(store.get(k, new MessageWindow(start, max)).orElseThrow());
+  }
+
+  // ---- updateCache ----------------------------------------------------------------------------------------
+
+  @Test
+  void updateCacheReplacesEveryKey() {
+    ThreadKey k = key("cache");
+    SaveResult saved = store.save(saveCmd(k, List.of(msg("a")), Map.of("a", 1L, "b", 2L), Map.of("m", "x")));
+    long v = store.updateCache(k, Map.of("c", 3L), OptionalLong.empty());
+    assertThat(v).isGreaterThan(saved.version());
+
+    ConversationSummary s = getAll(k).summary();
+    assertThat(s.cacheInfo()).containsExactlyEntriesOf(Map.of("c", 3L));
+    assertThat(s.version()).isEqualTo(v);
+    assertThat(s.metadata()).isEqualTo(Map.of("m", "x"));
+    assertThat(jsons(getAll(k))).containsExactly("{\"n\":\"a\"}");
+
+    long v2 = store.updateCache(k, Map.of(), OptionalLong.of(v));
+    assertThat(v2).isGreaterThan(v);
+    assertThat(getAll(k).summary().cacheInfo()).isEmpty();
+  }
+
+  @Test
+  void updateCacheOfAnUnknownThreadIsNotFoundAndCreatesNothing() {
+    ThreadKey k = key("ghost");
+    assertThatThrownBy(() -> store.updateCache(k, Map.of("a", 1L), OptionalLong.empty()))
+        .isInstanceOf(ConversationNotFoundException.class)
+        .satisfies(e -> assertThat(((ConversationNotFoundException) e).key()).isEqualTo(k));
+    assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
+    assertThat(store.stats().conversations()).isZero();
+  }
+
+  // ---- clear ----------------------------------------------------------------------------------------------
+
+  @Test
+  void clearDeletesEverythingAndSaysWhetherThereWasSomething() {
+    ThreadKey k = key("doomed");
+    ThreadKey other = key("survivor");
+    store.save(saveCmd(k, List.of(msg("a"), msg("b")), Map.of("t", 1L), Map.of("project_root", "/p")));
+    store.save(saveCmd(other, List.of(msg("c"))));
+
+    assertThat(store.clear(k, OptionalLong.empty())).isTrue();
+    assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
+    assertThat(listAll(ThreadKey.DEFAULT_TENANT)).containsExactly(other);
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of("project_root", "/p"))))
+        .isEmpty();
+    assertThat(store.clear(k, OptionalLong.empty())).isFalse();
+    assertThat(store.clear(key("never-was"), OptionalLong.empty())).isFalse();
+    assertThat(jsons(getAll(other))).containsExactly("{\"n\":\"c\"}");
+
+    // Re-created, it starts from scratch: no old messages, cache info or metadata.
+    store.append(appendCmd(k, msg("z")));
+    Conversation again = getAll(k);
+    assertThat(jsons(again)).containsExactly("{\"n\":\"z\"}");
+    assertThat(again.summary().cacheInfo()).isEmpty();
+    assertThat(again.summary().metadata()).isEmpty();
+    assertThat(again.summary().messageCount()).isEqualTo(1);
+  }
+
+  @Test
+  void recreationAfterClearGetsAHigherVersionThanBefore() {
+    ThreadKey k = key("phoenix");
+    long before = store.save(saveCmd(k, List.of(msg("a")))).version();
+    store.clear(k, OptionalLong.of(before));
+    SaveResult again = store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(0)));
+    assertThat(again.created()).isTrue();
+    assertThat(again.version()).isGreaterThan(before);
+
+    // Same for a clear of the conversation that had the highest version in the store.
+    long last = store.append(appendCmd(k, msg("b"))).version();
+    store.clear(k, OptionalLong.empty());
+    long recreated = store.append(appendCmd(k, msg("c"))).version();
+    assertThat(recreated).isGreaterThan(last);
+  }
+
+  // ---- versions -------------------------------------------------------------------------------------------
+
+  @Test
+  void versionsStrictlyIncreaseAcrossAllOperationsAndNeverRepeat() {
+    ThreadKey a = key("a");
+    ThreadKey b = key("b");
+    List<Long> versions = new ArrayList<>();
+    versions.add(store.save(saveCmd(a, List.of(msg("1")))).version());
+    versions.add(store.save(saveCmd(b, List.of(msg("1")))).version());
+    versions.add(store.append(appendCmd(a, msg("2"))).version());
+    versions.add(store.updateCache(b, Map.of("x", 1L), OptionalLong.empty()));
+    versions.add(store.save(saveCmd(a, List.of(msg("1"), msg("2")))).version()); // nothing new, still a mutation
+    store.clear(b, OptionalLong.empty());
+    versions.add(store.append(appendCmd(b, msg("again"))).version());
+    versions.add(store.updateCache(a, Map.of(), OptionalLong.empty()));
+    versions.add(store.save(saveCmd(new ThreadKey("other-tenant", "a"), List.of())).version());
+    versions.add(store.append(appendCmd(a, msg("3"))).version());
+
+    for (int i = 1; i < versions.size(); i++) {
+      assertThat(versions.get(i)).as("version %d after %s", i, versions).isGreaterThan(versions.get(i - 1));
+    }
+    assertThat(new HashSet<>(versions)).hasSize(versions.size());
+    assertThat(getAll(a).summary().version()).isEqualTo(versions.get(versions.size() - 1));
+  }
+
+  // ---- expected version -----------------------------------------------------------------------------------
+
+  @Test
+  void expectedVersionMismatchFailsEveryMutationWithTheCurrentVersion() {
+    ThreadKey k = key("cas");
+    long v = store.save(saveCmd(k, List.of(msg("a")))).version();
+    OptionalLong stale = OptionalLong.of(v - 1);
+
+    assertMismatch(() -> store.save(saveCmd(k, List.of(msg("b")), stale)), v, v - 1);
+    assertMismatch(() -> store.append(appendCmd(k, stale, msg("b"))), v, v - 1);
+    assertMismatch(() -> store.updateCache(k, Map.of("x", 1L), stale), v, v - 1);
+    assertMismatch(() -> store.clear(k, stale), v, v - 1);
+    // 0 means "must not exist yet".
+    assertMismatch(() -> store.save(saveCmd(k, List.of(msg("b")), OptionalLong.of(0))), v, 0);
+    assertMismatch(() -> store.append(appendCmd(k, OptionalLong.of(0), msg("b"))), v, 0);
+    assertMismatch(() -> store.clear(k, OptionalLong.of(0)), v, 0);
+    assertMismatch(() -> store.updateCache(k, Map.of(), OptionalLong.of(0)), v, 0);
+
+    // The right version works, each time with the new one.
+    long v2 = store.save(saveCmd(k, List.of(msg("b")), OptionalLong.of(v))).version();
+    long v3 = store.append(appendCmd(k, OptionalLong.of(v2), msg("c"))).version();
+    long v4 = store.updateCache(k, Map.of("x", 1L), OptionalLong.of(v3));
+    assertThat(store.clear(k, OptionalLong.of(v4))).isTrue();
+    assertThat(v2).isGreaterThan(v);
+    assertThat(v3).isGreaterThan(v2);
+    assertThat(v4).isGreaterThan(v3);
+  }
+
+  @Test
+  void expectedVersionOfAMissingConversation() {
+    ThreadKey k = key("missing");
+    // Non-zero on a missing conversation: current version is 0.
+    assertMismatch(() -> store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(5))), 0, 5);
+    assertMismatch(() -> store.append(appendCmd(k, OptionalLong.of(5), msg("a"))), 0, 5);
+    assertMismatch(() -> store.clear(k, OptionalLong.of(5)), 0, 5);
+    assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
+
+    // 0 on a missing conversation: allowed.
+    assertThat(store.clear(k, OptionalLong.of(0))).isFalse();
+    assertThat(store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(0))).created()).isTrue();
+    ThreadKey k2 = key("missing-2");
+    AppendResult r = store.append(appendCmd(k2, OptionalLong.of(0), msg("a")));
+    assertThat(r.created()).isTrue();
+    assertThat(r.appendedCount()).isEqualTo(1);
+  }
+
+  private static void assertMismatch(Runnable call, long current, long expected) {
+    assertThatThrownBy(call::run)
+        .isInstanceOf(VersionMismatchException.class)
+        .satisfies(e -> {
+          VersionMismatchException vme = (VersionMismatchException) e;
+          assertThat(vme.currentVersion()).as("current version").isEqualTo(current);
+          assertThat(vme.expectedVersion()).as("expected version").isEqualTo(expected);
+        });
+  }
+
+  @Test
+  void aFailedWriteChangesNothing() {
+    store = open(200);
+    ThreadKey k = key("intact");
+    ThreadKey other = key("bystander");
+    long v = store.save(saveCmd(k, List.of(msg("id1", "{\"a\":1}"), msg("id2", "{\"a\":2}")),
+        Map.of("c", 1L), Map.of("m", "x"))).version();
+    store.save(saveCmd(other, List.of(msg("o"))));
+    Conversation before = getAll(k);
+    StoreStats statsBefore = store.stats();
+    List<ConversationSummary> listBefore = store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE,
+        Map.of()));
+    OptionalLong stale = OptionalLong.of(v + 1000);
+    String big = "{\"big\":\"" + "x".repeat(300) + "\"}";
+
+    assertThatThrownBy(() -> store.save(new SaveCommand(k, List.of(msg("x")), Map.of("c", 9L), Map.of("m", "y"),
+        stale))).isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.append(appendCmd(k, stale, msg("x")))).isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.updateCache(k, Map.of("z", 1L), stale))
+        .isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.clear(k, stale)).isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.save(saveCmd(k, List.of(msg("id1", "{\"a\":1}"), msg("", big)), Map.of("c", 9L),
+        Map.of("m", "y")))).isInstanceOf(HistoryTooLargeException.class);
+    assertThatThrownBy(() -> store.append(appendCmd(k, msg("id3", big))))
+        .isInstanceOf(HistoryTooLargeException.class);
+    assertThatThrownBy(() -> store.save(saveCmd(key("new-and-too-big"), List.of(msg("", big)))))
+        .isInstanceOf(HistoryTooLargeException.class);
+    assertThatThrownBy(() -> store.append(appendCmd(key("new-and-too-big"), msg("", big))))
+        .isInstanceOf(HistoryTooLargeException.class);
+
+    assertThat(getAll(k)).isEqualTo(before);
+    assertThat(store.get(key("new-and-too-big"), MessageWindow.ALL)).isEmpty();
+    StoreStats statsAfter = store.stats();
+    assertThat(statsAfter.conversations()).isEqualTo(statsBefore.conversations());
+    assertThat(statsAfter.messages()).isEqualTo(statsBefore.messages());
+    assertThat(statsAfter.historyBytes()).isEqualTo(statsBefore.historyBytes());
+    assertThat(statsAfter.committedWrites()).isEqualTo(statsBefore.committedWrites());
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .isEqualTo(listBefore);
+    // And the id that a failed append tried to add is still free.
+    assertThat(store.append(appendCmd(k, msg("id3", "{\"ok\":true}"))).appendedCount()).isEqualTo(1);
+  }
+
+  // ---- append ---------------------------------------------------------------------------------------------
+
+  @Test
+  void appendCreatesTheConversationThenAddsAtTheEnd() {
+    ThreadKey k = key("log");
+    AppendResult first = store.append(appendCmd(k, msg("a"), msg("b")));
+    assertThat(first.created()).isTrue();
+    assertThat(first.appendedCount()).isEqualTo(2);
+    assertThat(first.messageCount()).isEqualTo(2);
+    assertThat(first.version()).isPositive();
+
+    AppendResult second = store.append(appendCmd(k, msg("c")));
+    assertThat(second.created()).isFalse();
+    assertThat(second.appendedCount()).isEqualTo(1);
+    assertThat(second.messageCount()).isEqualTo(3);
+    assertThat(second.version()).isGreaterThan(first.version());
+
+    store.save(saveCmd(k, List.of(msg("a"), msg("b"), msg("c"), msg("d"))));
+    store.append(appendCmd(k, msg("e")));
+    Conversation c = getAll(k);
+    assertThat(jsons(c)).containsExactly(
+        "{\"n\":\"a\"}", "{\"n\":\"b\"}", "{\"n\":\"c\"}", "{\"n\":\"d\"}", "{\"n\":\"e\"}");
+    assertThat(positions(c)).containsExactly(0L, 1L, 2L, 3L, 4L);
+    assertThat(c.summary().messageCount()).isEqualTo(5);
+    assertThat(c.summary().historyBytes()).isEqualTo(5 * utf8("{\"n\":\"a\"}"));
+  }
+
+  @Test
+  void appendSkipsIdsAlreadyStoredOrRepeatedInTheRequest() {
+    ThreadKey k = key("dedupe");
+    store.append(appendCmd(k, msg("x", "{\"v\":1}"), msg("y", "{\"v\":2}")));
+
+    AppendResult r = store.append(appendCmd(k,
+        msg("y", "{\"v\":\"changed\"}"), // stored: skipped, the stored text stays
+        msg("z", "{\"v\":3}"),
+        msg("z", "{\"v\":\"again\"}"), // repeated in the request: skipped
+        msg("", "{\"v\":4}"),
+        msg("", "{\"v\":4}"))); // no id: never de-duplicated
+    assertThat(r.appendedCount()).isEqualTo(3);
+    assertThat(r.messageCount()).isEqualTo(5);
+
+    Conversation c = getAll(k);
+    assertThat(ids(c)).containsExactly("x", "y", "z", "", "");
+    assertThat(jsons(c)).containsExactly("{\"v\":1}", "{\"v\":2}", "{\"v\":3}", "{\"v\":4}", "{\"v\":4}");
+    assertThat(positions(c)).containsExactly(0L, 1L, 2L, 3L, 4L);
+  }
+
+  @Test
+  void idsStoredBySaveAreDedupedByAppend() {
+    ThreadKey k = key("save-then-append");
+    store.save(saveCmd(k, List.of(msg("a", "{\"a\":1}"), msg("b", "{\"b\":1}"))));
+    AppendResult r = store.append(appendCmd(k, msg("b", "{\"b\":1}"), msg("c", "{\"c\":1}")));
+    assertThat(r.appendedCount()).isEqualTo(1);
+    assertThat(ids(getAll(k))).containsExactly("a", "b", "c");
+
+    // After a save drops an id from the history, appending it stores it again.
+    store.save(saveCmd(k, List.of(msg("a", "{\"a\":1}"))));
+    AppendResult again = store.append(appendCmd(k, msg("b", "{\"b\":2}")));
+    assertThat(again.appendedCount()).isEqualTo(1);
+    assertThat(ids(getAll(k))).containsExactly("a", "b");
+    assertThat(jsons(getAll(k))).containsExactly("{\"a\":1}", "{\"b\":2}");
+  }
+
+  @Test
+  void replayOfAStoredAppendReturnsTheCurrentVersionEvenWithAStaleExpectedVersion() {
+    ThreadKey k = key("retry");
+    long v0 = store.save(saveCmd(k, List.of(msg("s", "{\"s\":0}")))).version();
+    AppendResult done = store.append(appendCmd(k, OptionalLong.of(v0), msg("p", "{\"p\":1}"), msg("q", "{\"q\":2}")));
+    assertThat(done.appendedCount()).isEqualTo(2);
+
+    AppendResult replay = store.append(appendCmd(k, OptionalLong.of(v0), msg("p", "{\"p\":1}"),
+        msg("q", "{\"q\":2}")));
+    assertThat(replay.version()).isEqualTo(done.version());
+    assertThat(replay.appendedCount()).isZero();
+    assertThat(replay.messageCount()).isEqualTo(3);
+    assertThat(replay.created()).isFalse();
+
+    AppendResult plainReplay = store.append(appendCmd(k, msg("q", "{\"q\":2}")));
+    assertThat(plainReplay.version()).isEqualTo(done.version());
+    assertThat(plainReplay.appendedCount()).isZero();
+
+    Conversation c = getAll(k);
+    assertThat(c.summary().version()).isEqualTo(done.version());
+    assertThat(ids(c)).containsExactly("s", "p", "q");
+
+    // Partly new with a stale version is a real conflict.
+    assertMismatch(() -> store.append(appendCmd(k, OptionalLong.of(v0), msg("p", "{\"p\":1}"), msg("r", "{}"))),
+        done.version(), v0);
+    // Without a version check, only the new one is stored.
+    AppendResult partly = store.append(appendCmd(k, msg("p", "{\"p\":1}"), msg("r", "{}")));
+    assertThat(partly.appendedCount()).isEqualTo(1);
+    assertThat(ids(getAll(k))).containsExactly("s", "p", "q", "r");
+  }
+
+  // ---- history size limit ---------------------------------------------------------------------------------
+
+  @Test
+  void historyLimitAppliesToSaveAndAppendInUtf8Bytes() {
+    store = open(100);
+    ThreadKey k = key("limited");
+    // 2-byte characters: 40 chars of é are 80 bytes; with {"e":""} (8 bytes), 88 bytes.
+    String eighty8 = "{\"e\":\"" + "é".repeat(40) + "\"}";
+    assertThat(utf8(eighty8)).isEqualTo(88);
+    String twelve = "{\"e\":\"abcd\"}";
+    assertThat(utf8(twelve)).isEqualTo(12);
+    String thirteen = "{\"e\":\"abcde\"}";
+
+    assertThatThrownBy(() -> store.save(saveCmd(k, List.of(msg("", eighty8), msg("", thirteen)))))
+        .isInstanceOf(HistoryTooLargeException.class)
+        .satisfies(e -> {
+          HistoryTooLargeException h = (HistoryTooLargeException) e;
+          assertThat(h.limitBytes()).isEqualTo(100);
+          assertThat(h.resultingBytes()).isEqualTo(101);
+        });
+    // Exactly at the limit is fine.
+    store.save(saveCmd(k, List.of(msg("a", eighty8), msg("b", twelve))));
+    assertThat(getAll(k).summary().historyBytes()).isEqualTo(100);
+
+    assertThatThrownBy(() -> store.append(appendCmd(k, msg("", "{}"))))
+        .isInstanceOf(HistoryTooLargeException.class)
+        .satisfies(e -> assertThat(((HistoryTooLargeException) e).resultingBytes()).isEqualTo(102));
+    // A duplicate costs nothing.
+    assertThat(store.append(appendCmd(k, msg("b", twelve))).appendedCount()).isZero();
+    // A save that shrinks the history makes room.
+    store.save(saveCmd(k, List.of(msg("a", eighty8))));
+    assertThat(store.append(appendCmd(k, msg("", twelve))).messageCount()).isEqualTo(2);
+    assertThat(getAll(k).summary().historyBytes()).isEqualTo(100);
+  }
+
+  @Test
+  void historyLimitCountsFourByteCharacters() {
+    store = open(10);
+    ThreadKey k = key("emoji");
+    String emoji = "{\"e\":\"😀\"}"; // 8 ASCII bytes + 4
+    assertThat(utf8(emoji)).isEqualTo(12);
+    assertThatThrownBy(() -> store.append(appendCmd(k, msg("", emoji))))
+        .isInstanceOf(HistoryTooLargeException.class);
+    store = open(12);
+    store.append(appendCmd(k, msg("", emoji)));
+    assertThat(getAll(k).summary().historyBytes()).isEqualTo(12);
+  }
+
+  // ---- save: prefix detection -----------------------------------------------------------------------------
+
+  @Test
+  void saveWritesOnlyWhatChanged() {
+    ThreadKey k = key("prefix");
+    NewMessage a = msg("a", "{\"a\":1}");
+    NewMessage b = msg("b", "{\"b\":1}");
+    NewMessage c = msg("", "{\"c\":1}");
+    NewMessage d = msg("d", "{\"d\":1}");
+    assertThat(store.save(saveCmd(k, List.of(a, b))).messagesWritten()).isEqualTo(2);
+    Instant aCreated = getAll(k).messages().get(0).createTime();
+
+    SaveResult extended = store.save(saveCmd(k, List.of(a, b, c, d)));
+    assertThat(extended.messagesWritten()).isEqualTo(2);
+    assertThat(extended.messageCount()).isEqualTo(4);
+    assertThat(getAll(k).messages().get(0).createTime()).isEqualTo(aCreated);
+
+    SaveResult same = store.save(saveCmd(k, List.of(a, b, c, d)));
+    assertThat(same.messagesWritten()).isZero();
+    assertThat(same.messageCount()).isEqualTo(4);
+
+    NewMessage bChanged = msg("b", "{\"b\":2}");
+    SaveResult middle = store.save(saveCmd(k, List.of(a, bChanged, c, d)));
+    assertThat(middle.messagesWritten()).isEqualTo(3);
+    assertThat(jsons(getAll(k))).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":1}", "{\"d\":1}");
+
+    // Same JSON, different id: a different message.
+    SaveResult idChanged = store.save(saveCmd(k, List.of(a, bChanged, msg("c-id", "{\"c\":1}"), d)));
+    assertThat(idChanged.messagesWritten()).isEqualTo(2);
+    assertThat(ids(getAll(k))).containsExactly("a", "b", "c-id", "d");
+
+    SaveResult shorter = store.save(saveCmd(k, List.of(a)));
+    assertThat(shorter.messagesWritten()).isZero();
+    assertThat(shorter.messageCount()).isEqualTo(1);
+    Conversation now = getAll(k);
+    assertThat(jsons(now)).containsExactly("{\"a\":1}");
+    assertThat(now.summary().historyBytes()).isEqualTo(utf8("{\"a\":1}"));
+
+    // Reordering rewrites from the first difference and keeps positions dense.
+    store.save(saveCmd(k, List.of(a, b, d)));
+    SaveResult swapped = store.save(saveCmd(k, List.of(a, d, b)));
+    assertThat(swapped.messagesWritten()).isEqualTo(2);
+    Conversation last = getAll(k);
+    assertThat(ids(last)).containsExactly("a", "d", "b");
+    assertThat(positions(last)).containsExactly(0L, 1L, 2L);
+  }
+
+  // ---- list -----------------------------------------------------------------------------------------------
+
+  @Test
+  void listReturnsNewestVersionFirstWithSummaries() {
+    ThreadKey a = key("a");
+    ThreadKey b = key("b");
+    ThreadKey c = key("c");
+    store.save(saveCmd(a, List.of(msg("1"))));
+    store.save(saveCmd(b, List.of(msg("1"), msg("2")), Map.of("t", 5L), Map.of("title", "B")));
+    store.save(saveCmd(c, List.of()));
+    store.append(appendCmd(a, msg("2"), msg("3")));
+
+    List<ConversationSummary> all = store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of()));
+    assertThat(all).extracting(ConversationSummary::key).containsExactly(a, c, b);
+    assertThat(all).extracting(ConversationSummary::version).isSortedAccordingTo((x, y) -> Long.compare(y, x));
+    ConversationSummary sa = all.get(0);
+    assertThat(sa.messageCount()).isEqualTo(3);
+    assertThat(sa.historyBytes()).isEqualTo(3 * utf8("{\"n\":\"1\"}"));
+    assertThat(sa).isEqualTo(getAll(a).summary());
+    ConversationSummary sb = all.get(2);
+    assertThat(sb.cacheInfo()).isEqualTo(Map.of("t", 5L));
+    assertThat(sb.metadata()).isEqualTo(Map.of("title", "B"));
+    assertThat(sb).isEqualTo(getAll(b).summary());
+
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 2, Long.MAX_VALUE, Map.of())))
+        .extracting(ConversationSummary::key).containsExactly(a, c);
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, sa.version(), Map.of())))
+        .extracting(ConversationSummary::key).containsExactly(c, b);
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, sb.version(), Map.of()))).isEmpty();
+    assertThat(store.list(new ListQuery("empty-tenant", 10, Long.MAX_VALUE, Map.of()))).isEmpty();
+  }
+
+  @Test
+  void listPagingWithBeforeVersionCoversEverythingOnce() {
+    Set<ThreadKey> created = new HashSet<>();
+    for (int i = 0; i < 37; i++) {
+      ThreadKey k = key("page-" + i);
+      created.add(k);
+      store.append(appendCmd(k, msg("x")));
+    }
+    // Some conversations move to the front: still listed once.
+    store.append(appendCmd(key("page-3"), msg("y")));
+    store.updateCache(key("page-10"), Map.of("a", 1L), OptionalLong.empty());
+
+    List<ThreadKey> seen = new ArrayList<>();
+    long before = Long.MAX_VALUE;
+    int pages = 0;
+    while (true) {
+      List<ConversationSummary> page = store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 5, before, Map.of()));
+      if (page.isEmpty()) {
+        break;
+      }
+      pages++;
+      assertThat(page.size()).isLessThanOrEqualTo(5);
+      page.forEach(s -> seen.add(s.key()));
+      before = page.get(page.size() - 1).version();
+    }
+    assertThat(pages).isEqualTo(8);
+    assertThat(seen).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(created);
+    assertThat(seen.subList(0, 2)).containsExactly(key("page-10"), key("page-3"));
+  }
+
+  @Test
+  void listFiltersByMetadata() {
+    store.save(saveCmd(key("a"), List.of(), Map.of(), Map.of("project_root", "/src/app", "user", "ann")));
+    store.save(saveCmd(key("b"), List.of(), Map.of(), Map.of("project_root", "/src/app", "user", "bob")));
+    store.save(saveCmd(key("c"), List.of(), Map.of(), Map.of("project_root", "/src/other", "user", "ann")));
+    store.save(saveCmd(key("d"), List.of(), Map.of(), Map.of()));
+
+    assertThat(keysWith(Map.of("project_root", "/src/app"))).containsExactly(key("b"), key("a"));
+    assertThat(keysWith(Map.of("user", "ann"))).containsExactly(key("c"), key("a"));
+    assertThat(keysWith(Map.of("project_root", "/src/app", "user", "ann"))).containsExactly(key("a"));
+    assertThat(keysWith(Map.of("project_root", "/src/other", "user", "bob"))).isEmpty();
+    assertThat(keysWith(Map.of("project_root", "/src"))).isEmpty();
+    assertThat(keysWith(Map.of("PROJECT_ROOT", "/src/app"))).isEmpty();
+    assertThat(keysWith(Map.of("missing", ""))).isEmpty();
+
+    // Metadata changed by a later save is what the filter sees.
+    store.save(saveCmd(key("b"), List.of(), Map.of(), Map.of("project_root", "/src/other")));
+    assertThat(keysWith(Map.of("project_root", "/src/app"))).containsExactly(key("a"));
+    assertThat(keysWith(Map.of("project_root", "/src/other"))).containsExactly(key("b"), key("c"));
+  }
+
+  private List<ThreadKey> keysWith(Map<String, String> filter) {
+    return store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 100, Long.MAX_VALUE, filter)).stream()
+        .map(ConversationSummary::key).toList();
+  }
+
+  // ---- tenants --------------------------------------------------------------------------------------------
+
+  @Test
+  void theSameThreadIdInTwoTenantsIsTwoConversations() {
+    ThreadKey mine = new ThreadKey("alice", "shared-id");
+    ThreadKey theirs = new ThreadKey("bob", "shared-id");
+
+    SaveResult s1 = store.save(saveCmd(mine, List.of(msg("m1", "{\"who\":\"alice\"}")), Map.of("c", 1L),
+        Map.of("p", "/a")));
+    SaveResult s2 = store.save(saveCmd(theirs, List.of(msg("m1", "{\"who\":\"bob\"}")), Map.of("c", 2L),
+        Map.of("p", "/a")));
+    assertThat(s1.created()).isTrue();
+    assertThat(s2.created()).isTrue();
+    assertThat(store.get(ThreadKey.of("shared-id"), MessageWindow.ALL)).isEmpty();
+
+    // Append: the id stored for alice is not a duplicate for bob.
+    AppendResult a = store.append(appendCmd(theirs, msg("m2", "{\"who\":\"bob2\"}")));
+    assertThat(a.messageCount()).isEqualTo(2);
+    AppendResult mineAppend = store.append(appendCmd(mine, msg("m2", "{\"who\":\"alice2\"}")));
+    assertThat(mineAppend.appendedCount()).isEqualTo(1);
+
+    // Version checks look at the conversation of the right tenant.
+    long bobVersion = getAll(theirs).summary().version();
+    assertThatThrownBy(() -> store.updateCache(mine, Map.of(), OptionalLong.of(bobVersion)))
+        .isInstanceOf(VersionMismatchException.class);
+    store.updateCache(theirs, Map.of("c", 20L), OptionalLong.of(bobVersion));
+
+    assertThat(jsons(getAll(mine))).containsExactly("{\"who\":\"alice\"}", "{\"who\":\"alice2\"}");
+    assertThat(jsons(getAll(theirs))).containsExactly("{\"who\":\"bob\"}", "{\"who\":\"bob2\"}");
+    assertThat(getAll(mine).summary().cacheInfo()).isEqualTo(Map.of("c", 1L));
+    assertThat(getAll(theirs).summary().cacheInfo()).isEqualTo(Map.of("c", 20L));
+
+    // List never crosses tenants, with or without a filter.
+    assertThat(listAll("alice")).containsExactly(mine);
+    assertThat(listAll("bob")).containsExactly(theirs);
+    assertThat(store.list(new ListQuery("alice", 10, Long.MAX_VALUE, Map.of("p", "/a"))))
+        .extracting(ConversationSummary::key).containsExactly(mine);
+    assertThat(listAll(ThreadKey.DEFAULT_TENANT)).isEmpty();
+
+    // Clear removes one tenant's conversation only.
+    assertThat(store.clear(mine, OptionalLong.empty())).isTrue();
+    assertThat(store.get(mine, MessageWindow.ALL)).isEmpty();
+    assertThat(jsons(getAll(theirs))).hasSize(2);
+    assertThat(listAll("bob")).containsExactly(theirs);
+    assertThat(store.clear(mine, OptionalLong.empty())).isFalse();
+    assertThatThrownBy(() -> store.updateCache(mine, Map.of(), OptionalLong.empty()))
+        .isInstanceOf(ConversationNotFoundException.class);
+  }
+
+  // ---- stats, health, lifecycle ---------------------------------------------------------------------------
+
+  @Test
+  void statsCountConversationsMessagesAndBytes() {
+    StoreStats empty = store.stats();
+    assertThat(empty.conversations()).isZero();
+    assertThat(empty.messages()).isZero();
+    assertThat(empty.historyBytes()).isZero();
+
+    store.save(saveCmd(key("a"), List.of(msg("", "{\"x\":\"é\"}"), msg("", "{}"))));
+    store.append(appendCmd(new ThreadKey("t2", "b"), msg("", "{\"y\":1}")));
+    store.save(saveCmd(key("c"), List.of()));
+    StoreStats s = store.stats();
+    assertThat(s.conversations()).isEqualTo(3);
+    assertThat(s.messages()).isEqualTo(3);
+    assertThat(s.historyBytes()).isEqualTo(utf8("{\"x\":\"é\"}") + 2 + utf8("{\"y\":1}"));
+    assertThat(s.committedWrites()).isEqualTo(3);
+
+    store.clear(key("a"), OptionalLong.empty());
+    StoreStats afterClear = store.stats();
+    assertThat(afterClear.conversations()).isEqualTo(2);
+    assertThat(afterClear.messages()).isEqualTo(1);
+    assertThat(afterClear.historyBytes()).isEqualTo(utf8("{\"y\":1}"));
+    assertThat(afterClear.committedWrites()).isEqualTo(4);
+  }
+
+  @Test
+  void aClosedStoreIsUnavailable() {
+    ConversationStore s = open(DEFAULT_LIMIT);
+    s.save(saveCmd(key("a"), List.of(msg("a"))));
+    s.checkHealth();
+    s.close();
+    assertThatThrownBy(s::checkHealth).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> s.save(saveCmd(key("a"), List.of()))).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> s.append(appendCmd(key("a"), msg("b")))).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> s.get(key("a"), MessageWindow.ALL)).isInstanceOf(StoreUnavailableException.class);
+  }
+
+  // ---- persistence (skipped by backends that keep nothing) ------------------------------------------------
+
+  @Test
+  void everythingSurvivesAReopenByteForByte() {
+    ThreadKey k = key("durable");
+    ThreadKey t = new ThreadKey("tenant-2", "durable");
+    List<NewMessage> messages = new ArrayList<>();
+    for (int i = 0; i < TRICKY_JSON.size(); i++) {
+      messages.add(msg("id-" + i, TRICKY_JSON.get(i)));
+    }
+    store.save(saveCmd(k, messages, Map.of("input_tokens", 9007199254740993L), Map.of("project_root", "/p/ü")));
+    store.append(appendCmd(t, msg("x", "{\"t\":2}")));
+    store.clear(t, OptionalLong.empty());
+    long highest = store.append(appendCmd(t, msg("y", "{\"t\":3}"))).version();
+    Conversation before = getAll(k);
+    Conversation beforeT = getAll(t);
+
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).as("backend keeps data across a restart").isPresent();
+    store = track(reopened.get());
+
+    assertThat(getAll(k)).isEqualTo(before);
+    assertThat(getAll(t)).isEqualTo(beforeT);
+    for (int i = 0; i < TRICKY_JSON.size(); i++) {
+      assertThat(getAll(k).messages().get(i).json().getBytes(StandardCharsets.UTF_8))
+          .isEqualTo(TRICKY_JSON.get(i).getBytes(StandardCharsets.UTF_8));
+    }
+    // The revision counter survives too: new versions are above every version given out before.
+    assertThat(store.append(appendCmd(k, msg("after", "{}"))).version()).isGreaterThan(highest);
+    // Stored ids still de-duplicate.
+    assertThat(store.append(appendCmd(t, msg("y", "{\"t\":3}"))).appendedCount()).isZero();
+  }
+
+  @Test
+  void aCounterRaisedOnlyByAClearSurvivesAReopen() {
+    ThreadKey k = key("cleared-last");
+    long v = store.save(saveCmd(k, List.of(msg("a")))).version();
+    store.clear(k, OptionalLong.empty());
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).isPresent();
+    store = track(reopened.get());
+    // The clear used version v + 1; a version handed out after the restart must not reuse it... nor v.
+    long after = store.save(saveCmd(k, List.of(msg("a")))).version();
+    assertThat(after).isGreaterThan(v + 1);
+  }
+
+  // ---- concurrency ----------------------------------------------------------------------------------------
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void concurrentAppendsKeepEveryMessageOnceAndVersionsUnique() throws Exception {
+    int threads = 8;
+    int perThread = 200;
+    List<ThreadKey> keys = List.of(key("hot-0"), key("hot-1"), key("hot-2"));
+    Set<Long> versions = ConcurrentHashMap.newKeySet();
+    List<Long> allVersions = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < threads; w++) {
+        int worker = w;
+        futures.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < perThread; i++) {
+            ThreadKey k = keys.get((worker + i) % keys.size());
+            AppendResult r = store.append(appendCmd(k, msg("w" + worker + "-" + i, "{\"w\":" + worker + ",\"i\":" + i
+                + "}")));
+            if (r.appendedCount() != 1) {
+              throw new AssertionError("appended " + r.appendedCount());
+            }
+            versions.add(r.version());
+            allVersions.add(r.version());
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(100, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(allVersions).hasSize(threads * perThread);
+    assertThat(versions).hasSize(threads * perThread);
+    Map<String, Integer> seen = new HashMap<>();
+    long total = 0;
+    for (ThreadKey k : keys) {
+      Conversation c = getAll(k);
+      total += c.messages().size();
+      assertThat(positions(c)).containsExactlyElementsOf(
+          IntStream.range(0, c.messages().size()).mapToObj(i -> (long) i).toList());
+      assertThat(c.summary().messageCount()).isEqualTo(c.messages().size());
+      assertThat(c.summary().version()).isIn(versions);
+      for (StoredMessage m : c.messages()) {
+        seen.merge(m.id(), 1, Integer::sum);
+      }
+      // Each worker's messages to one conversation stay in the order it sent them.
+      Map<String, Integer> lastByWorker = new LinkedHashMap<>();
+      for (StoredMessage m : c.messages()) {
+        String[] parts = m.id().substring(1).split("-");
+        int i = Integer.parseInt(parts[1]);
+        Integer previous = lastByWorker.put(parts[0], i);
+        assertThat(previous == null || previous < i).as("order of %s", m.id()).isTrue();
+      }
+    }
+    assertThat(total).isEqualTo(threads * perThread);
+    assertThat(seen).hasSize(threads * perThread);
+    assertThat(seen.values()).allMatch(n -> n == 1);
+    assertThat(store.stats().messages()).isEqualTo(threads * perThread);
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void concurrentRetriesOfTheSameAppendStoreItOnce() throws Exception {
+    ThreadKey k = key("retried");
+    int threads = 8;
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<AppendResult>> futures = new ArrayList<>();
+    try {
+      for (int w = 0; w < threads; w++) {
+        futures.add(pool.submit(() -> {
+          start.await();
+          return store.append(appendCmd(k, msg("one", "{\"x\":1}"), msg("two", "{\"x\":2}")));
+        }));
+      }
+      start.countDown();
+      int appended = 0;
+      int created = 0;
+      for (Future<AppendResult> f : futures) {
+        AppendResult r = f.get(100, TimeUnit.SECONDS);
+        appended += r.appendedCount();
+        created += r.created() ? 1 : 0;
+      }
+      assertThat(appended).isEqualTo(2);
+      assertThat(created).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(ids(getAll(k))).containsExactly("one", "two");
+  }
+}
