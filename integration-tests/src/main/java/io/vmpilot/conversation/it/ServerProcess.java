@@ -20,20 +20,23 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) ");
+  private static final Pattern METRICS = Pattern.compile(" metrics=(http://\\S+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
   private final Process process;
   private final StringBuffer output = new StringBuffer();
   private final CountDownLatch started = new CountDownLatch(1);
   private volatile int port = -1;
+  private volatile String metricsUrl;
   private Thread pump;
 
   private ServerProcess(Process process) {
     this.process = process;
   }
 
+  /** The jar to run: system property {@code server.jar}, else the build's output relative to the repository. */
   public static Path serverJar() {
-    Path jar = Path.of(System.getProperty("server.jar", "../server/target/conversation-server.jar"));
+    Path jar = Path.of(System.getProperty("server.jar", "server/target/conversation-server.jar"));
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("server jar not found at " + jar + "; build it with ./mvnw package");
     }
@@ -75,6 +78,8 @@ public final class ServerProcess implements AutoCloseable {
           output.append(line).append('\n');
           Matcher m = LISTENING.matcher(line);
           if (port < 0 && m.find()) {
+            Matcher metrics = METRICS.matcher(line);
+            metricsUrl = metrics.find() ? metrics.group(1) : null;
             port = Integer.parseInt(m.group(2));
             started.countDown();
           }
@@ -109,6 +114,11 @@ public final class ServerProcess implements AutoCloseable {
   /** "127.0.0.1:PORT", for clients. */
   public String target() {
     return "127.0.0.1:" + port;
+  }
+
+  /** The Prometheus endpoint's URL when the server was started with {@code --metrics-enabled true}, else null. */
+  public String metricsUrl() {
+    return metricsUrl;
   }
 
   /** Everything the server printed so far. */
