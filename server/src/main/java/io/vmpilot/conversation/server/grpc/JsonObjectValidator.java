@@ -6,6 +6,8 @@ import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Checks that a text is exactly one well-formed JSON object (RFC 8259) no deeper than a limit, without building
@@ -62,8 +64,19 @@ final class JsonObjectValidator {
         }
       }
     } catch (IOException | IllegalStateException | NumberFormatException e) {
-      return Optional.of("is not well-formed JSON: " + e.getMessage());
+      return Optional.of("is not well-formed JSON" + where(e.getMessage()));
     }
+  }
+
+  private static final Pattern POSITION = Pattern.compile("line (\\d+) column (\\d+)");
+
+  /**
+   * " at line L column C" from a Gson message; the rest of Gson's text talks about its own API (lenient
+   * mode, troubleshooting links), which means nothing to a client in another language.
+   */
+  private static String where(String gsonMessage) {
+    Matcher m = POSITION.matcher(gsonMessage == null ? "" : gsonMessage);
+    return m.find() ? " at line " + m.group(1) + " column " + m.group(2) : "";
   }
 
   private static String describe(JsonToken token) {

@@ -170,8 +170,11 @@ final class GroupCommitWriter implements AutoCloseable {
       };
       int succeeded = 0;
       for (Pending<?> p : batch) {
+        long bytesBefore = bytes[0];
         if (runInSavepoint(c, tx, p)) {
           succeeded++;
+        } else {
+          bytes[0] = bytesBefore; // a task rolled back to its savepoint wrote nothing
         }
       }
       if (succeeded > 0) {

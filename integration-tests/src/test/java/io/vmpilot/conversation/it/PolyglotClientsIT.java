@@ -1,0 +1,113 @@
+package io.vmpilot.conversation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.vmpilot.conversation.client.ConversationClient;
+import io.vmpilot.conversation.v1.Conversation;
+import io.vmpilot.conversation.v1.Message;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The contract used from outside Java with the real tools: grpcurl (through reflection and from the .proto
+ * files), buf, and clients whose stubs Python, Go and Node generate from proto/ with their own tooling, all
+ * against the real server process. The tools are the pinned ones {@code scripts/install-tools} puts in .tools/.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PolyglotClientsIT {
+  private static final String POLYGLOT = "integration-tests/polyglot/";
+
+  private ServerProcess server;
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    assertThat(ExternalCommand.repoRoot().resolve(".tools/bin/grpcurl"))
+        .as("the pinned tools; run scripts/install-tools (scripts/test-all does)").exists();
+    server = ServerProcess.startSqlite(dir.resolve("polyglot.db"));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void grpcurlCallsEveryRpcThroughReflectionAndFromTheProtoFiles() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, POLYGLOT + "grpcurl/calls.sh", server.target());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output())
+        .contains("vmpilot.conversation.v1.ConversationService")
+        .contains("google.rpc.ErrorInfo")
+        .contains("VERSION_MISMATCH")
+        .doesNotContain("not recognized");
+  }
+
+  @Test
+  void bufLintAndBreakingChangeCheckPass() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, "scripts/buf-check");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+  }
+
+  @Test
+  void pythonClient() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, POLYGLOT + "python/run.sh", "client.py", server.target());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("VERSION_MISMATCH");
+  }
+
+  @Test
+  void goClient() throws Exception {
+    ExternalCommand r = ExternalCommand.run(8, POLYGLOT + "go/run.sh", server.target());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("VERSION_MISMATCH");
+  }
+
+  @Test
+  void nodeClient() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, POLYGLOT + "node/run.sh", server.target());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("VERSION_MISMATCH");
+  }
+
+  @Test
+  void vmpilotDropInPassesVmpilotsOwnCases() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, POLYGLOT + "python/test.sh", server.target());
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).containsPattern("\\d+ passed").doesNotContain("failed");
+  }
+
+  @Test
+  void aConversationWrittenFromPythonReadsByteForByteInJavaAndGo(@TempDir Path dir) throws Exception {
+    Path fixture = dir.resolve("fixture.json");
+    String thread = "cross-language-" + ProcessHandle.current().pid();
+    ExternalCommand written = ExternalCommand.run(5, POLYGLOT + "python/run.sh", "write_fixture.py",
+        server.target(), thread, fixture.toString());
+    assertThat(written.exitCode()).as(written.output()).isZero();
+
+    JsonObject expected = JsonParser.parseString(Files.readString(fixture)).getAsJsonObject();
+    var expectedMessages = expected.getAsJsonArray("messages");
+    try (ConversationClient client = ConversationClient.connect(server.target())) {
+      Conversation c = client.get(thread).orElseThrow();
+      assertThat(c.getMessagesCount()).isEqualTo(expectedMessages.size()).isPositive();
+      for (int i = 0; i < c.getMessagesCount(); i++) {
+        Message m = c.getMessages(i);
+        JsonObject e = expectedMessages.get(i).getAsJsonObject();
+        assertThat(m.getId()).isEqualTo(e.get("id").getAsString());
+        assertThat(m.getJsonBytes().toByteArray()).as("message %d", i)
+            .isEqualTo(e.get("json").getAsString().getBytes(StandardCharsets.UTF_8));
+      }
+    }
+
+    ExternalCommand read = ExternalCommand.run(8, POLYGLOT + "go/run.sh", "read", server.target(), thread,
+        fixture.toString());
+    assertThat(read.exitCode()).as(read.output()).isZero();
+  }
+}
