@@ -19,18 +19,24 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.ToDoubleFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A Prometheus endpoint ({@code GET /metrics}) on a port of its own: per-RPC call counts and latency histograms
  * by status code (Micrometer's gRPC interceptor), the store's size, and how its writes reached the disk.
  */
 public final class MetricsEndpoint implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(MetricsEndpoint.class.getName());
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
+  // Micrometer holds a gauge's state object only weakly; this field keeps it alive.
+  private final StatsSnapshot storeStats;
 
-  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http) {
+  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats) {
     this.registry = registry;
     this.http = http;
+    this.storeStats = storeStats;
   }
 
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
@@ -48,7 +54,7 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     new JvmMemoryMetrics().bindTo(registry);
-    bindStore(registry, store);
+    StatsSnapshot storeStats = bindStore(registry, store);
 
     HttpServer http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
     http.createContext("/metrics", exchange -> {
@@ -60,11 +66,11 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     http.start();
-    return new MetricsEndpoint(registry, http);
+    return new MetricsEndpoint(registry, http, storeStats);
   }
 
   /** Store figures; the meters share one {@link StoreStats} snapshot per scrape (one query for SQLite). */
-  private static void bindStore(PrometheusMeterRegistry registry, ConversationStore store) {
+  private static StatsSnapshot bindStore(PrometheusMeterRegistry registry, ConversationStore store) {
     StatsSnapshot stats = new StatsSnapshot(store);
     Gauge.builder("conversation.store.conversations", stats, s -> s.read(StoreStats::conversations))
         .description("Conversations stored").register(registry);
@@ -78,6 +84,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         .description("Transactions committed to disk (one per group-commit batch)").register(registry);
     FunctionCounter.builder("conversation.store.written", stats, s -> s.read(StoreStats::bytesWritten))
         .baseUnit("bytes").description("Message bytes written to disk").register(registry);
+    return stats;
   }
 
   /** The store's statistics, fetched at most once per half second however many meters read them. */
@@ -98,6 +105,7 @@ public final class MetricsEndpoint implements AutoCloseable {
           last = store.stats();
           fetchedAt = now;
         } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "cannot read the store's statistics for metrics: " + e.getMessage(), e);
           return Double.NaN;
         }
       }

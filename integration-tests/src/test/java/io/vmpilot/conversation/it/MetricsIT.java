@@ -1,0 +1,78 @@
+package io.vmpilot.conversation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vmpilot.conversation.client.ConversationClient;
+import io.vmpilot.conversation.client.ConversationStoreException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Prometheus endpoint, scraped as Prometheus would: per-RPC counts, errors by code, latency, store size. */
+class MetricsIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void metricsAreOffByDefault() throws Exception {
+    try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("off.db"))) {
+      assertThat(server.metricsUrl()).isNull();
+    }
+  }
+
+  @Test
+  void aScrapeShowsCallsErrorsLatencyAndStoreSize() throws Exception {
+    try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("metrics.db"),
+        "--metrics-enabled", "true", "--metrics-port", "0");
+        ConversationClient client = ConversationClient.connect(server.target())) {
+      assertThat(server.metricsUrl()).startsWith("http://127.0.0.1:").endsWith("/metrics");
+      client.save("a", List.of("{\"n\":1}", "{\"n\":2}"));
+      client.append("b", List.of("{\"n\":3}"));
+      client.get("a");
+      assertThat(client.get("missing")).isEmpty();
+      try {
+        client.save("", List.of("{}"));
+      } catch (ConversationStoreException expected) {
+        assertThat(expected.reason()).isEqualTo("INVALID_ARGUMENT");
+      }
+
+      String scrape = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(server.metricsUrl())).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+
+      assertThat(value(scrape, "grpc_server_processing_duration_seconds_count",
+          "method=\"Save\"", "statusCode=\"OK\"")).isEqualTo(1);
+      assertThat(value(scrape, "grpc_server_processing_duration_seconds_count",
+          "method=\"Save\"", "statusCode=\"INVALID_ARGUMENT\"")).isEqualTo(1);
+      assertThat(value(scrape, "grpc_server_processing_duration_seconds_count",
+          "method=\"Get\"", "statusCode=\"NOT_FOUND\"")).isEqualTo(1);
+      assertThat(scrape).contains("grpc_server_processing_duration_seconds_bucket{");
+      assertThat(value(scrape, "conversation_store_conversations")).isEqualTo(2);
+      assertThat(value(scrape, "conversation_store_messages")).isEqualTo(3);
+      assertThat(value(scrape, "conversation_store_history_bytes")).isEqualTo(21);
+      assertThat(value(scrape, "conversation_store_writes_total")).isEqualTo(2);
+      assertThat(value(scrape, "conversation_store_syncs_total")).isBetween(1.0, 2.0);
+    }
+  }
+
+  /** The value of the first sample of {@code name} whose labels contain every one of {@code labels}. */
+  private static double value(String scrape, String name, String... labels) {
+    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE);
+    Matcher m = line.matcher(scrape);
+    while (m.find()) {
+      String found = m.group(1) == null ? "" : m.group(1);
+      if (List.of(labels).stream().allMatch(found::contains)) {
+        return Double.parseDouble(m.group(2));
+      }
+    }
+    throw new AssertionError("no sample " + name + " with " + List.of(labels) + " in:\n" + scrape);
+  }
+}
