@@ -211,6 +211,23 @@ public abstract class ConversationStoreContract {
         .containsExactlyInAnyOrderEntriesOf(Map.of("max", Long.MAX_VALUE, "min", Long.MIN_VALUE, "zero", 0L));
   }
 
+  @Test
+  void threadIdsAreComparedExactly() {
+    List<String> ids = List.of("thread", "Thread", "thread ", " thread", "caf\u00e9", "cafe\u0301", "t%", "t_",
+        "😀", "a'b\"c", "x".repeat(256));
+    for (int i = 0; i < ids.size(); i++) {
+      store.append(appendCmd(key(ids.get(i)), msg("", "{\"i\":" + i + "}")));
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      Conversation c = getAll(key(ids.get(i)));
+      assertThat(c.summary().key().threadId()).isEqualTo(ids.get(i));
+      assertThat(jsons(c)).containsExactly("{\"i\":" + i + "}");
+    }
+    assertThat(listAll(ThreadKey.DEFAULT_TENANT)).hasSize(ids.size());
+    assertThat(store.get(key("t"), MessageWindow.ALL)).isEmpty();
+    assertThat(store.get(key("THREAD"), MessageWindow.ALL)).isEmpty();
+  }
+
   // ---- get ------------------------------------------------------------------------------------------------
 
   /** Texts that a re-serialising store would change. */
@@ -599,6 +616,18 @@ public abstract class ConversationStoreContract {
     AppendResult partly = store.append(appendCmd(k, msg("p", "{\"p\":1}"), msg("r", "{}")));
     assertThat(partly.appendedCount()).isEqualTo(1);
     assertThat(ids(getAll(k))).containsExactly("s", "p", "q", "r");
+  }
+
+  @Test
+  void aReplayedAppendWritesNothing() {
+    ThreadKey k = key("replay-stats");
+    store.append(appendCmd(k, msg("p", "{\"p\":1}")));
+    StoreStats before = store.stats();
+    AppendResult replay = store.append(appendCmd(k, msg("p", "{\"p\":1}")));
+    assertThat(replay.appendedCount()).isZero();
+    StoreStats after = store.stats();
+    assertThat(after.committedWrites()).as("committed writes after a replay").isEqualTo(before.committedWrites());
+    assertThat(after.syncs()).as("syncs after a replay").isEqualTo(before.syncs());
   }
 
   // ---- history size limit ---------------------------------------------------------------------------------

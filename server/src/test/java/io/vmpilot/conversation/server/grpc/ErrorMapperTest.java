@@ -1,0 +1,110 @@
+package io.vmpilot.conversation.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.vmpilot.conversation.server.store.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.StorageFullException;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.VersionMismatchException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every failure becomes a canonical code with an ErrorInfo in the service's domain (AIP-193). */
+class ErrorMapperTest {
+  private final ErrorMapper mapper = new ErrorMapper();
+  private final Logger logger = Logger.getLogger(ErrorMapper.class.getName());
+  private Level level;
+
+  @BeforeEach
+  void quiet() {
+    // Server faults are logged on purpose; keep the test output readable.
+    level = logger.getLevel();
+    logger.setLevel(Level.OFF);
+  }
+
+  @AfterEach
+  void restore() {
+    logger.setLevel(level);
+  }
+
+  private com.google.rpc.Status map(Throwable error) {
+    StatusRuntimeException e = mapper.toStatus("Save", "t-1", error);
+    com.google.rpc.Status status = StatusProto.fromThrowable(e);
+    assertThat(status).isNotNull();
+    assertThat(status.getCode()).isEqualTo(e.getStatus().getCode().value());
+    return status;
+  }
+
+  private static ErrorInfo info(com.google.rpc.Status status) throws InvalidProtocolBufferException {
+    assertThat(status.getDetails(0).is(ErrorInfo.class)).isTrue();
+    ErrorInfo info = status.getDetails(0).unpack(ErrorInfo.class);
+    assertThat(info.getDomain()).isEqualTo("conversation.vmpilot.io");
+    assertThat(info.getReason()).matches("[A-Z][A-Z0-9_]*[A-Z0-9]");
+    return info;
+  }
+
+  @Test
+  void storeFailuresMapToTheirCodes() throws Exception {
+    ThreadKey k = ThreadKey.of("t-1");
+
+    com.google.rpc.Status notFound = map(new ConversationNotFoundException(k));
+    assertThat(notFound.getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
+    assertThat(info(notFound).getReason()).isEqualTo("CONVERSATION_NOT_FOUND");
+    assertThat(info(notFound).getMetadataMap()).containsEntry("thread_id", "t-1");
+
+    com.google.rpc.Status mismatch = map(new VersionMismatchException(k, 3, 9));
+    assertThat(mismatch.getCode()).isEqualTo(Code.ABORTED_VALUE);
+    assertThat(info(mismatch).getReason()).isEqualTo("VERSION_MISMATCH");
+    assertThat(info(mismatch).getMetadataMap())
+        .containsEntry("current_version", "9").containsEntry("expected_version", "3");
+
+    com.google.rpc.Status tooLarge = map(new HistoryTooLargeException(k, 100, 150));
+    assertThat(tooLarge.getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED_VALUE);
+    assertThat(info(tooLarge).getReason()).isEqualTo("HISTORY_TOO_LARGE");
+    assertThat(info(tooLarge).getMetadataMap())
+        .containsEntry("limit_bytes", "100").containsEntry("resulting_bytes", "150");
+
+    com.google.rpc.Status full = map(new StorageFullException("disk full", null));
+    assertThat(full.getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED_VALUE);
+    assertThat(info(full).getReason()).isEqualTo("STORAGE_FULL");
+
+    com.google.rpc.Status unavailable = map(new StoreUnavailableException("locked", null));
+    assertThat(unavailable.getCode()).isEqualTo(Code.UNAVAILABLE_VALUE);
+    info(unavailable);
+  }
+
+  @Test
+  void invalidArgumentsCarryBadRequest() throws Exception {
+    com.google.rpc.Status status = map(RequestValidator.invalid("thread_id", "is required"));
+    assertThat(status.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+    assertThat(info(status).getReason()).isEqualTo("INVALID_ARGUMENT");
+    BadRequest bad = status.getDetailsList().stream().filter(d -> d.is(BadRequest.class)).findFirst()
+        .orElseThrow().unpack(BadRequest.class);
+    assertThat(bad.getFieldViolationsList()).singleElement().satisfies(v -> {
+      assertThat(v.getField()).isEqualTo("thread_id");
+      assertThat(v.getDescription()).isEqualTo("is required");
+    });
+  }
+
+  @Test
+  void unexpectedFaultsAreInternalAndStatusExceptionsPassThrough() throws Exception {
+    com.google.rpc.Status internal = map(new NullPointerException("oops"));
+    assertThat(internal.getCode()).isEqualTo(Code.INTERNAL_VALUE);
+    assertThat(info(internal).getReason()).isEqualTo("INTERNAL");
+
+    StatusRuntimeException given = Status.CANCELLED.asRuntimeException();
+    assertThat(mapper.toStatus("Get", "t", given)).isSameAs(given);
+  }
+}

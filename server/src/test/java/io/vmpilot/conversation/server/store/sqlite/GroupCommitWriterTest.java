@@ -1,0 +1,265 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.VersionMismatchException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The group-commit writer, driven with tasks of the test's own. A task that blocks the writer lets the test queue
+ * writes behind it, so which writes share a batch is known, not left to timing.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class GroupCommitWriterTest {
+  @TempDir
+  Path dir;
+
+  private SqliteSettings settings;
+  private SqliteDataSources ds;
+  private final List<GroupCommitWriter> writers = new ArrayList<>();
+  private final CountDownLatch release = new CountDownLatch(1);
+
+  @BeforeEach
+  void open() {
+    settings = new SqliteSettings(dir.resolve("writer.db"), Durability.FULL, 5000, 2, 64, 1 << 20);
+    ds = SqliteDataSources.open(settings);
+  }
+
+  @AfterEach
+  void close() {
+    release.countDown();
+    writers.forEach(GroupCommitWriter::close);
+    ds.close();
+  }
+
+  private GroupCommitWriter writer(int maxBatch) throws SQLException {
+    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch);
+    writers.add(w);
+    return w;
+  }
+
+  /** Occupies the writer with a task that waits for {@link #release}; returns once the task runs. */
+  private Submitter<Object> block(GroupCommitWriter w) {
+    CountDownLatch running = new CountDownLatch(1);
+    Submitter<Object> blocker = Submitter.startAndAwaitParked("blocker", () -> w.submit(tx -> {
+      running.countDown();
+      awaitRelease();
+      tx.nextVersion(); // a real mutation, so that its batch commits
+      return "blocker";
+    }));
+    try {
+      assertThat(running.await(30, TimeUnit.SECONDS)).as("blocking task started").isTrue();
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+    return blocker;
+  }
+
+  private void awaitRelease() {
+    try {
+      release.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A task that creates a conversation row named {@code threadId} at the next version and returns the version. */
+  private static GroupCommitWriter.Task<Long> insert(String threadId) {
+    return tx -> {
+      long version = tx.nextVersion();
+      try (PreparedStatement st = tx.connection().prepareStatement(
+          "INSERT INTO conversations (tenant, thread_id, version, create_time, update_time, message_count,"
+              + " history_bytes) VALUES ('t', ?, ?, 0, 0, 0, 0)")) {
+        st.setString(1, threadId);
+        st.setLong(2, version);
+        st.executeUpdate();
+      }
+      tx.countBytesWritten(threadId.length());
+      return version;
+    };
+  }
+
+  /** What another connection sees in the file: committed thread ids, in version order. */
+  private List<String> committedThreadIds() throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(settings.jdbcUrl());
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT thread_id FROM conversations ORDER BY version")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    }
+    return ids;
+  }
+
+  private long persistedRevision() throws SQLException {
+    try (Connection c = DriverManager.getConnection(settings.jdbcUrl());
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT revision FROM store_revision WHERE id = 1")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void writesQueuedWhileTheWriterIsBusyShareOneCommit() throws Exception {
+    GroupCommitWriter w = writer(64);
+    Submitter<Object> blocker = block(w);
+    List<Submitter<Long>> queued = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      queued.add(Submitter.startAndAwaitParked("w" + i, insertCall(w, "t" + i)));
+    }
+    assertThat(w.commits()).isZero();
+    assertThat(committedThreadIds()).isEmpty();
+
+    release.countDown();
+    assertThat(blocker.result()).isEqualTo("blocker");
+    List<Long> versions = new ArrayList<>();
+    for (Submitter<Long> s : queued) {
+      versions.add(s.result());
+    }
+    assertThat(versions).doesNotHaveDuplicates().allMatch(v -> v > 0);
+    // In queue order: the writer keeps the order in which writes arrived.
+    assertThat(versions).isSorted();
+    assertThat(w.commits()).isEqualTo(2);
+    assertThat(w.committedWrites()).isEqualTo(11);
+    assertThat(w.bytesWritten()).isEqualTo(20);
+    assertThat(committedThreadIds()).containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9");
+    assertThat(persistedRevision()).isEqualTo(versions.get(versions.size() - 1));
+  }
+
+  private static java.util.concurrent.Callable<Long> insertCall(GroupCommitWriter w, String threadId) {
+    return () -> w.submit(insert(threadId));
+  }
+
+  @Test
+  void aFailingTaskIsRolledBackAloneAndTheRestOfItsBatchCommits() throws Exception {
+    GroupCommitWriter w = writer(64);
+    Submitter<Object> blocker = block(w);
+    Submitter<Long> good1 = Submitter.startAndAwaitParked("good1", insertCall(w, "good1"));
+    VersionMismatchException mismatch = new VersionMismatchException(ThreadKey.of("x"), 1, 2);
+    Submitter<Long> conflicting = Submitter.startAndAwaitParked("conflict", () -> w.submit(tx -> {
+      insert("half-written").run(tx); // written, then the task fails: must be rolled back
+      throw mismatch;
+    }));
+    Submitter<Long> sqlError = Submitter.startAndAwaitParked("sql", insertCall(w, "good1")); // duplicate key
+    Submitter<Long> crash = Submitter.startAndAwaitParked("crash", () -> w.submit(tx -> {
+      insert("crashed").run(tx);
+      throw new IllegalStateException("bug in a task");
+    }));
+    Submitter<Long> good2 = Submitter.startAndAwaitParked("good2", insertCall(w, "good2"));
+
+    release.countDown();
+    blocker.result();
+    long v1 = good1.result();
+    long v2 = good2.result();
+    assertThat(v2).isGreaterThan(v1);
+    assertThat(conflicting.failure()).isSameAs(mismatch);
+    assertThat(sqlError.failure()).isInstanceOf(StoreUnavailableException.class).hasCauseInstanceOf(SQLException.class);
+    assertThat(crash.failure()).isInstanceOf(StoreUnavailableException.class)
+        .hasCauseInstanceOf(IllegalStateException.class);
+
+    assertThat(committedThreadIds()).containsExactly("good1", "good2");
+    assertThat(w.commits()).isEqualTo(2);
+    assertThat(w.committedWrites()).isEqualTo(3);
+    assertThat(w.bytesWritten()).as("bytes of the committed tasks only").isEqualTo(10);
+
+    // The writer goes on working after failures.
+    assertThat(w.submit(insert("after"))).isGreaterThan(v2);
+    assertThat(committedThreadIds()).containsExactly("good1", "good2", "after");
+    assertThat(w.isRunning()).isTrue();
+  }
+
+  @Test
+  void aBatchWhereEveryTaskFailsCommitsNothing() throws Exception {
+    GroupCommitWriter w = writer(64);
+    long v = w.submit(insert("first"));
+    long commits = w.commits();
+    assertThatThrownBy(() -> w.submit(tx -> {
+      insert("doomed").run(tx);
+      throw new VersionMismatchException(ThreadKey.of("doomed"), 0, 1);
+    })).isInstanceOf(VersionMismatchException.class);
+    assertThat(w.commits()).isEqualTo(commits);
+    assertThat(w.committedWrites()).isEqualTo(1);
+    assertThat(committedThreadIds()).containsExactly("first");
+    assertThat(persistedRevision()).isEqualTo(v);
+    // Versions handed out stay unique even though one was burnt by the failed task.
+    assertThat(w.submit(insert("second"))).isGreaterThan(v);
+  }
+
+  @Test
+  void batchesAreNoLargerThanMaxBatch() throws Exception {
+    GroupCommitWriter w = writer(3);
+    Submitter<Object> blocker = block(w);
+    List<Submitter<Long>> queued = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      queued.add(Submitter.startAndAwaitParked("w" + i, insertCall(w, "t" + i)));
+    }
+    release.countDown();
+    blocker.result();
+    for (Submitter<Long> s : queued) {
+      s.result();
+    }
+    // The blocker's batch, then 3 + 3 + 1.
+    assertThat(w.commits()).isEqualTo(4);
+    assertThat(w.committedWrites()).isEqualTo(8);
+    assertThat(committedThreadIds()).hasSize(7);
+  }
+
+  @Test
+  void theRevisionCounterContinuesInANewWriter() throws Exception {
+    GroupCommitWriter first = writer(8);
+    long last = 0;
+    for (int i = 0; i < 5; i++) {
+      last = first.submit(insert("r" + i));
+    }
+    first.close();
+    assertThat(persistedRevision()).isEqualTo(last);
+    GroupCommitWriter second = writer(8);
+    assertThat(second.submit(insert("next"))).isEqualTo(last + 1);
+  }
+
+  @Test
+  void closeFinishesQueuedWritesAndRefusesNewOnes() throws Exception {
+    GroupCommitWriter w = writer(64);
+    Submitter<Object> blocker = block(w);
+    List<Submitter<Long>> queued = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      queued.add(Submitter.startAndAwaitParked("w" + i, insertCall(w, "t" + i)));
+    }
+    // close() waits for the writer, which is blocked, so it parks too; by then it refuses new writes.
+    Submitter<Object> closer = Submitter.startAndAwaitParked("closer", () -> {
+      w.close();
+      return "closed";
+    });
+    assertThatThrownBy(() -> w.submit(insert("late"))).isInstanceOf(StoreUnavailableException.class);
+
+    release.countDown();
+    assertThat(closer.result()).isEqualTo("closed");
+    blocker.result();
+    for (Submitter<Long> s : queued) {
+      assertThat(s.result()).isPositive();
+    }
+    assertThat(w.isRunning()).isFalse();
+    assertThat(committedThreadIds()).containsExactly("t0", "t1", "t2");
+    assertThatThrownBy(() -> w.submit(insert("after-close"))).isInstanceOf(StoreUnavailableException.class);
+  }
+}
