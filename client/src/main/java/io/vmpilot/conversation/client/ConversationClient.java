@@ -1,7 +1,12 @@
 package io.vmpilot.conversation.client;
 
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vmpilot.conversation.v1.AppendRequest;
@@ -19,6 +24,9 @@ import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -40,6 +48,19 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  *
+ * <p>With TLS and a bearer token (see {@link Builder#tls}, {@link Builder#clientCertificate} and
+ * {@link Builder#bearerToken}):
+ *
+ * <pre>{@code
+ * try (ConversationClient client = ConversationClient.builder("store.example.com:50051")
+ *     .tls(Path.of("ca.pem"))                                       // trust the server's CA
+ *     .clientCertificate(Path.of("client.pem"), Path.of("client.key")) // only if the server requires one
+ *     .bearerToken(System.getenv("VMPILOT_TOKEN"))                  // only if the server has auth on
+ *     .build()) {
+ *   client.list().forEach(System.out::println);
+ * }
+ * }</pre>
+ *
  * <p>Every call has a deadline ({@link Builder#deadline}, 10 s by default). Calls that fail with
  * {@code UNAVAILABLE} are retried with backoff ({@link Builder#maxAttempts}); a version conflict never is, since
  * only the caller can redo its change. Failures are thrown as {@link ConversationStoreException} (a
@@ -51,10 +72,12 @@ public final class ConversationClient implements AutoCloseable {
   private final ConversationServiceBlockingStub stub;
   private final Duration deadline;
 
-  private ConversationClient(ManagedChannel channel, boolean ownsChannel, Duration deadline) {
+  private ConversationClient(ManagedChannel channel, boolean ownsChannel, Duration deadline,
+      CallCredentials credentials) {
     this.channel = channel;
     this.ownsChannel = ownsChannel;
-    this.stub = ConversationServiceGrpc.newBlockingStub(channel);
+    ConversationServiceBlockingStub base = ConversationServiceGrpc.newBlockingStub(channel);
+    this.stub = credentials == null ? base : base.withCallCredentials(credentials);
     this.deadline = deadline;
   }
 
@@ -69,7 +92,7 @@ public final class ConversationClient implements AutoCloseable {
 
   /** A client over a channel the caller built and will close (e.g. with TLS or an in-process transport). */
   public static ConversationClient over(ManagedChannel channel, Duration deadline) {
-    return new ConversationClient(channel, false, deadline);
+    return new ConversationClient(channel, false, deadline, null);
   }
 
   /** A message with a client id, which makes appending it again a no-op. */
@@ -233,9 +256,63 @@ public final class ConversationClient implements AutoCloseable {
     private Duration deadline = Duration.ofSeconds(10);
     private int maxAttempts = 5;
     private int maxInboundMessageBytes = 64 << 20;
+    private boolean tls;
+    private Path trustedCertificates;
+    private Path clientCertificateChain;
+    private Path clientPrivateKey;
+    private String authority;
+    private CallCredentials credentials;
 
     private Builder(String target) {
       this.target = target;
+    }
+
+    /**
+     * Connects over TLS, trusting the system's default CA certificates (for a server whose certificate a public
+     * CA signed). Default: plaintext.
+     */
+    public Builder useTransportSecurity() {
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * Connects over TLS, trusting only the CA certificates in {@code caCertificates} (PEM), e.g. the CA that
+     * signed the server's {@code [server] tls_cert}. The server's certificate must name the host of the target
+     * (or {@link #authority}).
+     */
+    public Builder tls(Path caCertificates) {
+      this.tls = true;
+      this.trustedCertificates = Objects.requireNonNull(caCertificates, "caCertificates");
+      return this;
+    }
+
+    /**
+     * Presents this client certificate (PEM chain, and its unencrypted PKCS#8 PEM private key), as a server
+     * with {@code [server] tls_client_ca} (mutual TLS) requires. Implies TLS; combine with {@link #tls} to choose
+     * the trusted CA.
+     */
+    public Builder clientCertificate(Path certificateChain, Path privateKey) {
+      this.tls = true;
+      this.clientCertificateChain = Objects.requireNonNull(certificateChain, "certificateChain");
+      this.clientPrivateKey = Objects.requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /** The host name checked against the server's certificate, when it differs from the target's host. */
+    public Builder authority(String authority) {
+      this.authority = Objects.requireNonNull(authority, "authority");
+      return this;
+    }
+
+    /**
+     * Sends {@code authorization: Bearer <token>} with every call, for a server with {@code [auth] enabled =
+     * true}; the token decides which tenant's conversations the client sees. Use it over TLS unless the server
+     * is on the same machine: over plaintext, anyone on the network path can read the token.
+     */
+    public Builder bearerToken(String token) {
+      this.credentials = new BearerToken(token);
+      return this;
     }
 
     /** How long each call may take, retries included. Default 10 s. */
@@ -260,15 +337,35 @@ public final class ConversationClient implements AutoCloseable {
     }
 
     public ConversationClient build() {
-      ManagedChannelBuilder<?> channel = ManagedChannelBuilder.forTarget(target)
-          .usePlaintext()
+      ManagedChannelBuilder<?> channel = Grpc.newChannelBuilder(target, channelCredentials())
           .maxInboundMessageSize(maxInboundMessageBytes);
+      if (authority != null) {
+        channel.overrideAuthority(authority);
+      }
       if (maxAttempts > 1) {
         channel.defaultServiceConfig(retryServiceConfig(maxAttempts)).enableRetry();
       } else {
         channel.disableRetry();
       }
-      return new ConversationClient(channel.build(), true, deadline);
+      return new ConversationClient(channel.build(), true, deadline, credentials);
+    }
+
+    private ChannelCredentials channelCredentials() {
+      if (!tls) {
+        return InsecureChannelCredentials.create();
+      }
+      TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+      try {
+        if (trustedCertificates != null) {
+          b.trustManager(trustedCertificates.toFile());
+        }
+        if (clientCertificateChain != null) {
+          b.keyManager(clientCertificateChain.toFile(), clientPrivateKey.toFile());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the TLS files: " + e.getMessage(), e);
+      }
+      return b.build();
     }
 
     /** gRPC's retry policy: UNAVAILABLE only; ABORTED (a version conflict) is the caller's to handle. */

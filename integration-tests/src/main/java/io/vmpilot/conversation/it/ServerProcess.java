@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -55,6 +56,12 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   public static ServerProcess start(List<String> args, Path workingDirectory) throws IOException {
+    return start(args, workingDirectory, Map.of());
+  }
+
+  /** Starts the server with {@code environment} added to this process's environment. */
+  public static ServerProcess start(List<String> args, Path workingDirectory, Map<String, String> environment)
+      throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", serverJar().toAbsolutePath().toString(), "--port", "0"));
@@ -63,6 +70,7 @@ public final class ServerProcess implements AutoCloseable {
     if (workingDirectory != null) {
       builder.directory(workingDirectory.toFile());
     }
+    builder.environment().putAll(environment);
     ServerProcess server = new ServerProcess(builder.start());
     server.pumpOutput();
     server.awaitStarted();

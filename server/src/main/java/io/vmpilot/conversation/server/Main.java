@@ -1,13 +1,19 @@
 package io.vmpilot.conversation.server;
 
+import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.config.ConfigLoader;
 import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
+import io.vmpilot.conversation.server.config.TlsFiles;
+import io.vmpilot.conversation.server.grpc.AuthInterceptor;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.grpc.ServerTls;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import io.grpc.ServerInterceptor;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import java.time.Duration;
@@ -49,7 +55,10 @@ public final class Main {
       if (CommandLine.printHelpIfRequested(parsed)) {
         return 0;
       }
-      config = options.toConfig(ConfigLoader.configFile(args));
+      if (options.hashTokenTenant() != null) {
+        return hashToken(options.hashTokenTenant());
+      }
+      config = options.toConfig(ConfigLoader.configFile(args), System.getenv());
     } catch (RuntimeException e) {
       PrintWriter err = new PrintWriter(System.err, true);
       err.println("conversation-server: " + e.getMessage());
@@ -61,7 +70,7 @@ public final class Main {
     try {
       store = config.databaseEnabled()
           ? SqliteConversationStore.open(config.sqlite())
-          : new MemoryConversationStore(config.maxHistoryBytes());
+          : new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant());
     } catch (RuntimeException e) {
       LOG.log(Level.SEVERE, "cannot open the " + config.backendName() + " store: " + e.getMessage(), e);
       return 1;
@@ -75,11 +84,20 @@ public final class Main {
         metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
         interceptors.add(metrics.interceptor());
       }
+      List<ServerInterceptor> serverInterceptors = new ArrayList<>();
+      if (config.authEnabled()) {
+        serverInterceptors.add(new AuthInterceptor(config.tokens()));
+      } else if (!config.tokens().isEmpty()) {
+        LOG.warning("tokens are configured but authentication is off ([auth] enabled = false): "
+            + "every call is accepted and acts for the tenant 'default'");
+      }
+      TlsFiles tls = config.tls();
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
-          config.requestLimits(), interceptors), store);
+          config.requestLimits(), interceptors,
+          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors), store);
     } catch (Exception e) {
-      LOG.log(Level.SEVERE, "cannot listen on " + config.bindAddress() + ": " + e, e);
+      LOG.log(Level.SEVERE, "cannot start the server on " + config.bindAddress() + ": " + e.getMessage(), e);
       if (metrics != null) {
         metrics.close();
       }
@@ -109,12 +127,37 @@ public final class Main {
     return 0;
   }
 
+  /**
+   * {@code --hash-token TENANT}: reads one token from standard input (a trailing line break is dropped) and
+   * prints the tokens-file line for it. The token itself is never printed.
+   */
+  static int hashToken(String tenant) {
+    try {
+      String token = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+      if (token.endsWith("\n")) {
+        token = token.substring(0, token.length() - 1);
+      }
+      if (token.endsWith("\r")) {
+        token = token.substring(0, token.length() - 1);
+      }
+      System.out.println(TenantTokens.hashLine(tenant, token));
+      return 0;
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("conversation-server: --hash-token: " + e.getMessage());
+      return 2;
+    }
+  }
+
   static String startupLine(ServerConfig config, int port, MetricsEndpoint metrics) {
     String storage = config.databaseEnabled()
         ? "backend=sqlite database=" + config.databasePath().toAbsolutePath().normalize() + " durability="
             + config.durability().name().toLowerCase()
         : "backend=memory (conversations are lost on restart)";
     return "conversation server listening on " + config.bindAddress() + ":" + port + " " + storage
+        + " tls=" + (!config.tls().enabled() ? "off" : config.tls().clientCertificatesRequired() ? "mutual" : "on")
+        + " auth=" + (config.authEnabled()
+            ? "on tenants=" + config.tokens().tenants().size() + " tokens=" + config.tokens().size()
+            : "off")
         + (metrics == null ? "" : " metrics=http://" + config.bindAddress() + ":" + metrics.port() + "/metrics")
         + (config.configFile() == null ? "" : " config=" + config.configFile());
   }

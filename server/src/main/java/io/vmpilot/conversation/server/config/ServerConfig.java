@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.config;
 
+import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
@@ -11,6 +12,10 @@ import java.time.Duration;
  *
  * @param databaseEnabled true for the SQLite backend, false for the in-memory one (VMPilot's
  *     {@code [database] enabled})
+ * @param authEnabled whether calls need a bearer token (else every call acts for the tenant "default")
+ * @param tokens the known tokens (hashed) and their tenants
+ * @param tls the TLS files, {@link TlsFiles#NONE} for plaintext
+ * @param maxConversationsPerTenant the most conversations one tenant may have
  */
 public record ServerConfig(
     String bindAddress,
@@ -24,7 +29,11 @@ public record ServerConfig(
     Duration shutdownGrace,
     boolean metricsEnabled,
     int metricsPort,
-    Path configFile) {
+    Path configFile,
+    boolean authEnabled,
+    TenantTokens tokens,
+    TlsFiles tls,
+    long maxConversationsPerTenant) {
 
   public String backendName() {
     return databaseEnabled ? "sqlite" : "memory";

@@ -1,10 +1,12 @@
 package io.vmpilot.conversation.server.config;
 
+import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -93,11 +95,45 @@ public final class ServerOptions {
       description = "Largest metadata value. Default: ${DEFAULT-VALUE} (64 KiB).")
   int maxMetadataValueBytes;
 
+  @Option(names = "--max-conversations-per-tenant", descriptionKey = "limits.max_conversations_per_tenant",
+      defaultValue = "1000000", paramLabel = "N",
+      description = "Most conversations one tenant may have; creating one more fails with RESOURCE_EXHAUSTED "
+          + "(reason TENANT_CONVERSATION_LIMIT). Default: ${DEFAULT-VALUE}.")
+  long maxConversationsPerTenant;
+
   @Option(names = "--max-inbound-message-bytes", descriptionKey = "server.max_inbound_message_bytes",
       defaultValue = "67108864", paramLabel = "BYTES",
       description = "Largest request gRPC accepts; bigger ones get RESOURCE_EXHAUSTED. "
           + "Default: ${DEFAULT-VALUE} (64 MiB, room for a 32 MiB history).")
   int maxInboundMessageBytes;
+
+  @Option(names = "--tls-cert", descriptionKey = "server.tls_cert", paramLabel = "PEM",
+      description = "Serve TLS with this certificate chain (PEM, server certificate first). Default: plaintext.")
+  String tlsCert;
+
+  @Option(names = "--tls-key", descriptionKey = "server.tls_key", paramLabel = "PEM",
+      description = "The private key of --tls-cert (PEM, unencrypted PKCS#8: -----BEGIN PRIVATE KEY-----).")
+  String tlsKey;
+
+  @Option(names = "--tls-client-ca", descriptionKey = "server.tls_client_ca", paramLabel = "PEM",
+      description = "Require client certificates signed by these CA certificates (mutual TLS). Needs --tls-cert. "
+          + "Default: none, clients need no certificate.")
+  String tlsClientCa;
+
+  @Option(names = "--auth-enabled", descriptionKey = "auth.enabled", arity = "1", defaultValue = "false",
+      paramLabel = "BOOL",
+      description = "true: every call but health checks needs 'authorization: Bearer <token>' and acts for the "
+          + "token's tenant; false: no authentication, one tenant ('default'). Default: ${DEFAULT-VALUE}.")
+  boolean authEnabled;
+
+  @Option(names = "--auth-tokens-file", descriptionKey = "auth.tokens_file", paramLabel = "PATH",
+      description = "Tokens file: one 'TENANT sha256:HEX' line per token ('#' starts a comment). Tokens can also "
+          + "come from the environment variable VMPILOT_AUTH_TOKENS='tenant=token,tenant2=token2'.")
+  String authTokensFile;
+
+  @Option(names = "--hash-token", paramLabel = "TENANT",
+      description = "Read a token from standard input, print its tokens-file line 'TENANT sha256:HEX' and exit.")
+  String hashTokenTenant;
 
   @Option(names = "--executor-threads", descriptionKey = "server.executor_threads", defaultValue = "64",
       paramLabel = "N", description = "Threads running calls (a bounded pool). Default: ${DEFAULT-VALUE}.")
@@ -116,8 +152,18 @@ public final class ServerOptions {
       description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
-  /** Checks the values and builds the configuration. */
+  /** The tenant given to {@code --hash-token}, or null when the server should run. */
+  public String hashTokenTenant() {
+    return hashTokenTenant;
+  }
+
+  /** Checks the values and builds the configuration, with tokens from this process's environment. */
   public ServerConfig toConfig(Path configFile) {
+    return toConfig(configFile, System.getenv());
+  }
+
+  /** Checks the values and builds the configuration; {@code environment} may hold the tokens variable. */
+  public ServerConfig toConfig(Path configFile, Map<String, String> environment) {
     requirePositive("--executor-threads", executorThreads);
     requirePositive("--max-inbound-message-bytes", maxInboundMessageBytes);
     requirePositive("--max-history-bytes", maxHistoryBytes);
@@ -126,14 +172,44 @@ public final class ServerOptions {
     requirePositive("--max-json-depth", maxJsonDepth);
     requirePositive("--database-read-connections", readConnections);
     requirePositive("--database-max-batch", maxBatch);
+    requirePositive("--max-conversations-per-tenant", maxConversationsPerTenant);
     requirePort("--port", port);
     requirePort("--metrics-port", metricsPort);
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
-        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes);
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant);
+    TlsFiles tls = tlsFiles();
+    TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
+        environment.get(TenantTokens.ENVIRONMENT_VARIABLE));
+    if (authEnabled && tokens.isEmpty()) {
+      throw new IllegalArgumentException("authentication is on ([auth] enabled = true) but no token is configured: "
+          + "set [auth] tokens_file or " + TenantTokens.ENVIRONMENT_VARIABLE);
+    }
     RequestLimits limits = new RequestLimits(maxMessagesPerRequest, maxMessageBytes, maxJsonDepth, maxMapEntries,
         maxMetadataValueBytes);
     return new ServerConfig(bind, port, databaseEnabled, sqlite, maxHistoryBytes, maxInboundMessageBytes, limits,
-        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled, metricsPort, configFile);
+        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled, metricsPort, configFile,
+        authEnabled, tokens, tls, maxConversationsPerTenant);
+  }
+
+  private TlsFiles tlsFiles() {
+    boolean cert = !blank(tlsCert);
+    boolean key = !blank(tlsKey);
+    boolean clientCa = !blank(tlsClientCa);
+    if (cert != key) {
+      throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key ([server] tls_cert and tls_key)");
+    }
+    if (clientCa && !cert) {
+      throw new IllegalArgumentException("--tls-client-ca ([server] tls_client_ca) needs --tls-cert and --tls-key");
+    }
+    if (!cert) {
+      return TlsFiles.NONE;
+    }
+    return new TlsFiles(expandHome(tlsCert.strip()), expandHome(tlsKey.strip()),
+        clientCa ? expandHome(tlsClientCa.strip()) : null);
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
   }
 
   private static void requirePositive(String option, long value) {

@@ -10,6 +10,7 @@ import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.StorageFullException;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.TenantConversationLimitException;
 import io.vmpilot.conversation.server.store.VersionMismatchException;
 import java.util.Map;
 import java.util.logging.Level;
@@ -49,6 +50,12 @@ final class ErrorMapper {
           "thread_id", threadId,
           "limit_bytes", Long.toString(e.limitBytes()),
           "resulting_bytes", Long.toString(e.resultingBytes())), null);
+    }
+    if (error instanceof TenantConversationLimitException e) {
+      return status(Code.RESOURCE_EXHAUSTED, e.getMessage(), "TENANT_CONVERSATION_LIMIT", Map.of(
+          "thread_id", threadId,
+          "tenant", e.key().tenant(),
+          "limit", Long.toString(e.limit())), null);
     }
     if (error instanceof StorageFullException e) {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage full", e);

@@ -1,6 +1,8 @@
 package io.vmpilot.conversation.server.grpc;
 
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -31,10 +33,26 @@ public final class GrpcServer {
   private static final Logger LOG = Logger.getLogger(GrpcServer.class.getName());
   private static final String SERVICE_NAME = ConversationServiceGrpc.SERVICE_NAME;
 
-  /** How the server listens and how long it gives in-flight calls on shutdown. */
+  /**
+   * How the server listens and how long it gives in-flight calls on shutdown.
+   *
+   * @param interceptors wrap the conversation service only (e.g. metrics)
+   * @param credentials the transport security: {@link InsecureServerCredentials} for plaintext, or
+   *     {@link io.grpc.TlsServerCredentials} (see {@link ServerTls})
+   * @param serverInterceptors wrap every service, health and reflection included (e.g. authentication)
+   */
   public record Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
       Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
-      List<ServerInterceptor> interceptors) {}
+      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {
+
+    /** Plaintext, no server-wide interceptors. */
+    public Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
+        Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
+        List<ServerInterceptor> interceptors) {
+      this(bindAddress, port, maxInboundMessageBytes, executorThreads, shutdownGrace, healthCheckInterval, limits,
+          interceptors, InsecureServerCredentials.create(), List.of());
+    }
+  }
 
   private final Server server;
   private final ExecutorService executor;
@@ -56,7 +74,17 @@ public final class GrpcServer {
   public static GrpcServer start(Settings settings, ConversationStore store) throws IOException {
     ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
     HealthStatusManager health = new HealthStatusManager();
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()))
+    NettyServerBuilder builder;
+    try {
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()),
+          settings.credentials());
+    } catch (IllegalArgumentException e) {
+      executor.shutdownNow();
+      throw new IOException("cannot set up transport security: " + e.getMessage(), e);
+    }
+    // The last interceptor added runs first; authentication, added last, runs before everything else.
+    settings.serverInterceptors().forEach(builder::intercept);
+    Server server = builder
         .executor(executor)
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(ServerInterceptors.intercept(new ConversationService(store, settings.limits()),

@@ -23,6 +23,16 @@ public final class MutationRules {
     }
   }
 
+  /**
+   * Fails when creating a conversation would give its tenant more than {@code limit}; {@code existing} is how
+   * many the tenant has before the creation.
+   */
+  public static void checkConversationLimit(ThreadKey key, long limit, long existing) {
+    if (existing >= limit) {
+      throw new TenantConversationLimitException(key, limit);
+    }
+  }
+
   /** How many leading messages of {@code incoming} are already stored, unchanged, at the same positions. */
   public static int commonPrefix(List<StoredMessage> stored, List<NewMessage> incoming) {
     int n = Math.min(stored.size(), incoming.size());

@@ -43,6 +43,9 @@ public abstract class ConversationStoreContract {
   /** A new, empty store whose histories may hold at most {@code maxHistoryBytes}. */
   protected abstract ConversationStore newStore(long maxHistoryBytes);
 
+  /** A new, empty store that lets each tenant have at most {@code maxConversationsPerTenant} conversations. */
+  protected abstract ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant);
+
   /**
    * Closes {@code store} and opens the same storage again, or returns empty when the backend keeps nothing
    * across a restart (the persistence tests are then skipped).
@@ -860,6 +863,68 @@ public abstract class ConversationStoreContract {
     assertThat(store.clear(mine, OptionalLong.empty())).isFalse();
     assertThatThrownBy(() -> store.updateCache(mine, Map.of(), OptionalLong.empty()))
         .isInstanceOf(ConversationNotFoundException.class);
+  }
+
+  @Test
+  void creatingMoreConversationsThanTheTenantsLimitFailsAndChangesNothing() {
+    ConversationStore s = track(newStoreWithConversationLimit(2));
+    ThreadKey a1 = new ThreadKey("alice", "a1");
+    ThreadKey a2 = new ThreadKey("alice", "a2");
+    ThreadKey a3 = new ThreadKey("alice", "a3");
+    s.save(saveCmd(a1, List.of(msg("x"))));
+    s.append(appendCmd(a2, msg("y")));
+
+    assertThatThrownBy(() -> s.save(saveCmd(a3, List.of(msg("z")))))
+        .isInstanceOfSatisfying(TenantConversationLimitException.class, e -> {
+          assertThat(e.limit()).isEqualTo(2);
+          assertThat(e.key()).isEqualTo(a3);
+        });
+    assertThatThrownBy(() -> s.append(appendCmd(a3, msg("z"))))
+        .isInstanceOf(TenantConversationLimitException.class);
+    assertThat(s.get(a3, MessageWindow.ALL)).isEmpty();
+    assertThat(s.stats().conversations()).isEqualTo(2);
+
+    // Conversations that exist can still be written; other tenants have limits of their own.
+    s.save(saveCmd(a1, List.of(msg("x"), msg("x2"))));
+    s.append(appendCmd(a2, msg("y2")));
+    s.updateCache(a1, Map.of("c", 1L), OptionalLong.empty());
+    s.save(saveCmd(new ThreadKey("bob", "a1"), List.of()));
+    s.append(appendCmd(new ThreadKey("bob", "a3"), msg("b")));
+
+    // Clearing one frees its place.
+    assertThat(s.clear(a1, OptionalLong.empty())).isTrue();
+    assertThat(s.save(saveCmd(a3, List.of(msg("z")))).created()).isTrue();
+    assertThatThrownBy(() -> s.save(saveCmd(a1, List.of()))).isInstanceOf(TenantConversationLimitException.class);
+    assertThat(s.stats().conversations()).isEqualTo(4);
+  }
+
+  @Test
+  @Timeout(60)
+  void concurrentCreationsNeverExceedTheTenantsLimit() throws Exception {
+    ConversationStore s = track(newStoreWithConversationLimit(10));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ThreadKey k = new ThreadKey("busy", "t" + i);
+        results.add(pool.submit(() -> {
+          try {
+            s.append(appendCmd(k, msg("m")));
+            return true;
+          } catch (TenantConversationLimitException e) {
+            return false;
+          }
+        }));
+      }
+      int created = 0;
+      for (Future<Boolean> f : results) {
+        created += f.get() ? 1 : 0;
+      }
+      assertThat(created).isEqualTo(10);
+      assertThat(s.list(new ListQuery("busy", 100, Long.MAX_VALUE, Map.of()))).hasSize(10);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   // ---- stats, health, lifecycle ---------------------------------------------------------------------------

@@ -37,19 +37,37 @@ import java.util.Set;
  */
 public final class MemoryConversationStore implements ConversationStore {
   private final long maxHistoryBytes;
+  private final long maxConversationsPerTenant;
   private final Clock clock;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
+  private final Map<String, Long> conversationsPerTenant = new HashMap<>();
   private long revision;
   private long committedWrites;
   private boolean closed;
 
   public MemoryConversationStore(long maxHistoryBytes) {
-    this(maxHistoryBytes, Clock.systemUTC());
+    this(maxHistoryBytes, Long.MAX_VALUE);
   }
 
-  MemoryConversationStore(long maxHistoryBytes, Clock clock) {
+  /** A store that refuses to create more than {@code maxConversationsPerTenant} conversations per tenant. */
+  public MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant) {
+    this(maxHistoryBytes, maxConversationsPerTenant, Clock.systemUTC());
+  }
+
+  MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock) {
     this.maxHistoryBytes = maxHistoryBytes;
+    this.maxConversationsPerTenant = maxConversationsPerTenant;
     this.clock = clock;
+  }
+
+  /** Checks the tenant's limit, then adds the new conversation (called only under the lock). */
+  private StoredThread create(ThreadKey key, Instant now) {
+    long existing = conversationsPerTenant.getOrDefault(key.tenant(), 0L);
+    MutationRules.checkConversationLimit(key, maxConversationsPerTenant, existing);
+    StoredThread t = new StoredThread(key, now);
+    threads.put(key, t);
+    conversationsPerTenant.put(key.tenant(), existing + 1);
+    return t;
   }
 
   /** One conversation's mutable state, only ever touched under the store's lock. */
@@ -121,8 +139,7 @@ public final class MemoryConversationStore implements ConversationStore {
     Instant now = now();
     boolean created = t == null;
     if (created) {
-      t = new StoredThread(c.key(), now);
-      threads.put(c.key(), t);
+      t = create(c.key(), now);
     }
     int keep = MutationRules.commonPrefix(t.messages, c.messages());
     t.truncate(keep);
@@ -169,6 +186,7 @@ public final class MemoryConversationStore implements ConversationStore {
       return false;
     }
     threads.remove(key);
+    conversationsPerTenant.computeIfPresent(key.tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
     revision++;
     committedWrites++;
     return true;
@@ -189,8 +207,7 @@ public final class MemoryConversationStore implements ConversationStore {
     Instant now = now();
     boolean created = t == null;
     if (created) {
-      t = new StoredThread(c.key(), now);
-      threads.put(c.key(), t);
+      t = create(c.key(), now);
     }
     for (NewMessage m : fresh) {
       t.add(m, now);

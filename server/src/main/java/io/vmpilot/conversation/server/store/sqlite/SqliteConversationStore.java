@@ -94,7 +94,7 @@ public final class SqliteConversationStore implements ConversationStore {
       long id;
       int keep = 0;
       if (row == null) {
-        id = insertRow(c, cmd.key(), now);
+        id = createRow(c, cmd.key(), now);
       } else {
         id = row.id();
         keep = MutationRules.commonPrefix(readMessages(c, id, 0), cmd.messages());
@@ -132,7 +132,7 @@ public final class SqliteConversationStore implements ConversationStore {
       long historyBytes = before + MutationRules.totalBytes(fresh);
       MutationRules.checkHistorySize(cmd.key(), settings.maxHistoryBytes(), historyBytes);
       long now = nowMicros();
-      long id = row == null ? insertRow(c, cmd.key(), now) : row.id();
+      long id = row == null ? createRow(c, cmd.key(), now) : row.id();
       long count = row == null ? 0 : row.messageCount();
       insertMessages(tx, id, count, fresh, now);
       long version = tx.nextVersion();
@@ -189,6 +189,27 @@ public final class SqliteConversationStore implements ConversationStore {
         return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
       }
     }
+  }
+
+  /**
+   * Inserts a new conversation after checking its tenant's limit, in the same transaction (and by the one
+   * writer), so no two creations can both take the last free place.
+   */
+  private long createRow(Connection c, ThreadKey key, long now) throws SQLException {
+    long limit = settings.maxConversationsPerTenant();
+    if (limit != Long.MAX_VALUE) {
+      // Counting stops at the limit; the (tenant, version) index covers the scan.
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT count(*) FROM (SELECT 1 FROM conversations WHERE tenant = ? LIMIT ?)")) {
+        st.setString(1, key.tenant());
+        st.setLong(2, limit);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          MutationRules.checkConversationLimit(key, limit, rs.getLong(1));
+        }
+      }
+    }
+    return insertRow(c, key, now);
   }
 
   private static long insertRow(Connection c, ThreadKey key, long now) throws SQLException {

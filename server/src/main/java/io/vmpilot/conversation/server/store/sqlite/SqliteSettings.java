@@ -12,14 +12,22 @@ import java.util.Objects;
  * @param readPoolSize connections for concurrent reads (writes always go through one writer connection)
  * @param maxBatch the most write requests the writer commits in one transaction
  * @param maxHistoryBytes the largest history a conversation may hold, in UTF-8 bytes of message JSON
+ * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
  */
 public record SqliteSettings(
-    Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes) {
+    Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
+    long maxConversationsPerTenant) {
+
+  /** Settings without a limit on conversations per tenant. */
+  public SqliteSettings(
+      Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes) {
+    this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, Long.MAX_VALUE);
+  }
 
   public SqliteSettings {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(durability, "durability");
-    if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0) {
+    if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0 || maxConversationsPerTenant < 1) {
       throw new IllegalArgumentException("invalid SQLite settings");
     }
   }

@@ -16,6 +16,11 @@ class MemoryConversationStoreTest extends ConversationStoreContract {
     return new MemoryConversationStore(maxHistoryBytes);
   }
 
+  @Override
+  protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
+    return new MemoryConversationStore(DEFAULT_LIMIT, maxConversationsPerTenant);
+  }
+
   @Test
   void memoryStoreNeverSyncs() {
     store.save(saveCmd(key("a"), List.of(msg("a"))));

@@ -25,6 +25,12 @@ class SqliteConversationStoreTest extends ConversationStoreContract {
   }
 
   @Override
+  protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
+    return SqliteConversationStore.open(new SqliteSettings(dir.resolve("store-" + files.incrementAndGet() + ".db"),
+        Durability.FULL, 5000, 4, 256, DEFAULT_LIMIT, maxConversationsPerTenant));
+  }
+
+  @Override
   protected Optional<ConversationStore> reopen(ConversationStore store) {
     SqliteSettings settings = ((SqliteConversationStore) store).settings();
     store.close();
