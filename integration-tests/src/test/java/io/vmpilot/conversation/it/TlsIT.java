@@ -117,4 +117,31 @@ class TlsIT {
             "--tls-cert", certs.serverCert.toString(), "--tls-key", dir.resolve("missing.key").toString())))
         .hasMessageContaining("cannot read");
   }
+
+  @Test
+  void grpcurlSpeaksMutualTlsWithABearerToken() throws Exception {
+    String grpcurl = ExternalCommand.repoRoot().resolve(".tools/bin/grpcurl").toString();
+    try (ServerProcess server = ServerProcess.start(List.of("--database-enabled", "false",
+            "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.serverKey.toString(),
+            "--tls-client-ca", certs.caCert.toString(), "--auth-enabled", "true"), null,
+        Map.of("VMPILOT_AUTH_TOKENS", "alice=grpcurl-alice-token"))) {
+      String address = "localhost:" + server.port();
+      ExternalCommand saved = ExternalCommand.run(2, grpcurl, "-cacert", certs.caCert.toString(),
+          "-cert", certs.clientCert.toString(), "-key", certs.clientKey.toString(),
+          "-H", "authorization: Bearer grpcurl-alice-token",
+          "-d", "{\"thread_id\": \"tls\", \"messages\": [{\"json\": \"{\\\"a\\\": 1}\"}]}",
+          address, "vmpilot.conversation.v1.ConversationService/Save");
+      assertThat(saved.exitCode()).as(saved.output()).isZero();
+      assertThat(saved.output()).contains("\"created\": true");
+
+      ExternalCommand noToken = ExternalCommand.run(2, grpcurl, "-cacert", certs.caCert.toString(),
+          "-cert", certs.clientCert.toString(), "-key", certs.clientKey.toString(), address, "list");
+      assertThat(noToken.exitCode()).isNotZero();
+      assertThat(noToken.output()).contains("Unauthenticated");
+
+      ExternalCommand noCertificate = ExternalCommand.run(2, grpcurl, "-cacert", certs.caCert.toString(),
+          "-H", "authorization: Bearer grpcurl-alice-token", address, "list");
+      assertThat(noCertificate.exitCode()).isNotZero();
+    }
+  }
 }
