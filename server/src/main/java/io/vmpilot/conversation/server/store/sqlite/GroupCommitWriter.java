@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.vmpilot.conversation.server.store.StoreException;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import java.sql.Connection;
@@ -39,6 +40,8 @@ final class GroupCommitWriter implements AutoCloseable {
     final CompletableFuture<T> future = new CompletableFuture<>();
     T result;
     RuntimeException failure;
+    /** Whether {@link #failure} came from the storage (not from the request, e.g. a version mismatch). */
+    boolean storageFailure;
 
     Pending(Task<T> task) {
       this.task = task;
@@ -63,6 +66,9 @@ final class GroupCommitWriter implements AutoCloseable {
   private final AtomicLong committedWrites = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
   private volatile boolean accepting = true;
+  /** The last storage failure of a write (disk full, I/O error) since the last successful commit, or null. */
+  private volatile StoreException storageFailure;
+  private volatile long storageFailureNanos;
   private long revision;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch) throws SQLException {
@@ -123,6 +129,21 @@ final class GroupCommitWriter implements AutoCloseable {
     return thread.isAlive();
   }
 
+  /** Why writes failed for storage reasons since the last successful commit, or null if they did not. */
+  StoreException storageFailure() {
+    return storageFailure;
+  }
+
+  /** Nanoseconds ({@link System#nanoTime}) of the last storage failure. */
+  long storageFailureNanos() {
+    return storageFailureNanos;
+  }
+
+  private void storageFailed(StoreException e) {
+    storageFailureNanos = System.nanoTime();
+    storageFailure = e;
+  }
+
   private void runLoop() {
     List<Pending<?>> batch = new ArrayList<>(maxBatch);
     boolean stopping = false;
@@ -152,43 +173,56 @@ final class GroupCommitWriter implements AutoCloseable {
     long[] bytes = {0};
     WriteTransaction tx;
     try (Connection c = dataSource.getConnection()) {
-      tx = new WriteTransaction() {
-        @Override
-        public Connection connection() {
-          return c;
-        }
+      try {
+        tx = new WriteTransaction() {
+          @Override
+          public Connection connection() {
+            return c;
+          }
 
-        @Override
-        public long nextVersion() {
-          return ++revision;
-        }
+          @Override
+          public long nextVersion() {
+            return ++revision;
+          }
 
-        @Override
-        public void countBytesWritten(long n) {
-          bytes[0] += n;
+          @Override
+          public void countBytesWritten(long n) {
+            bytes[0] += n;
+          }
+        };
+        int succeeded = 0;
+        boolean storageFailed = false;
+        for (Pending<?> p : batch) {
+          if (runInSavepoint(c, tx, p)) {
+            succeeded++;
+          } else if (p.storageFailure) {
+            storageFailed = true;
+            storageFailed(p.failure instanceof StoreException e ? e : null);
+          }
         }
-      };
-      int succeeded = 0;
-      for (Pending<?> p : batch) {
-        if (runInSavepoint(c, tx, p)) {
-          succeeded++;
+        if (succeeded > 0) {
+          try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
+            st.setLong(1, revision);
+            st.executeUpdate();
+          }
+          c.commit();
+          if (!storageFailed) {
+            storageFailure = null;
+          }
+          commits.incrementAndGet();
+          committedWrites.addAndGet(succeeded);
+          bytesWritten.addAndGet(bytes[0]);
+        } else {
+          c.rollback();
         }
-      }
-      if (succeeded > 0) {
-        try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
-          st.setLong(1, revision);
-          st.executeUpdate();
-        }
-        c.commit();
-        commits.incrementAndGet();
-        committedWrites.addAndGet(succeeded);
-        bytesWritten.addAndGet(bytes[0]);
-      } else {
-        c.rollback();
+      } catch (SQLException | RuntimeException e) {
+        discard(c);
+        throw e;
       }
     } catch (SQLException | RuntimeException e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
       StoreException failure = SqliteFailures.translate("write", e);
+      storageFailed(failure);
       for (Pending<?> p : batch) {
         if (p.failure == null) {
           p.failure = failure;
@@ -197,6 +231,24 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     for (Pending<?> p : batch) {
       p.complete();
+    }
+  }
+
+  /**
+   * Keeps a connection whose batch failed from being used again. After some errors (SQLITE_FULL, SQLITE_IOERR)
+   * SQLite rolls the transaction back by itself; the driver still believes one is open, so the next batch on
+   * that connection would run outside any transaction, each statement committing alone, and then fail at
+   * commit, forever. The pool opens a fresh connection instead.
+   */
+  private void discard(Connection c) {
+    try {
+      if (dataSource instanceof HikariDataSource pool) {
+        pool.evictConnection(c);
+      } else {
+        c.unwrap(Connection.class).close();
+      }
+    } catch (SQLException | RuntimeException e) {
+      LOG.log(Level.FINE, "could not discard the writer connection", e);
     }
   }
 
@@ -210,6 +262,7 @@ final class GroupCommitWriter implements AutoCloseable {
       p.failure = e;
     } catch (SQLException | RuntimeException e) {
       p.failure = SqliteFailures.translate("write", e);
+      p.storageFailure = true;
     }
     c.rollback(savepoint);
     c.releaseSavepoint(savepoint);

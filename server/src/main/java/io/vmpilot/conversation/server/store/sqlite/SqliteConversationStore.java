@@ -399,10 +399,24 @@ public final class SqliteConversationStore implements ConversationStore {
     }
   }
 
+  /** After a storage failure, how long health waits before trying a write of its own to see if it passed. */
+  private static final long PROBE_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+
+  /**
+   * Healthy when the database can be read and the last write did not fail for a storage reason (disk full, I/O
+   * error). After such a failure the store is unhealthy until a write commits again: a client's, or an empty
+   * probe write that this check makes once no write has failed for a few seconds.
+   */
   @Override
   public void checkHealth() {
     if (!writer.isRunning()) {
       throw new StoreUnavailableException("the database writer has stopped", null);
+    }
+    if (writer.storageFailure() != null) {
+      if (System.nanoTime() - writer.storageFailureNanos() < PROBE_AFTER_NANOS) {
+        throw new StoreUnavailableException("writes are failing: " + writer.storageFailure().getMessage(), null);
+      }
+      writer.submit(tx -> null); // commits (and clears the failure) only if the storage takes writes again
     }
     read(c -> {
       try (PreparedStatement st = c.prepareStatement("SELECT revision FROM store_revision");
