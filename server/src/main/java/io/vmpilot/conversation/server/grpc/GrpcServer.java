@@ -87,8 +87,8 @@ public final class GrpcServer {
     Server server = builder
         .executor(executor)
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
-        .addService(ServerInterceptors.intercept(new ConversationService(store, settings.limits()),
-            settings.interceptors()))
+        .addService(ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
+            new ConversationService(store, settings.limits()).bindService()), settings.interceptors()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())

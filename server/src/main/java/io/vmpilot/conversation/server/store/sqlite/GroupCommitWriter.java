@@ -39,6 +39,8 @@ final class GroupCommitWriter implements AutoCloseable {
     final CompletableFuture<T> future = new CompletableFuture<>();
     T result;
     RuntimeException failure;
+    /** The task failed because the storage did (disk full, I/O error), not because of what it asked for. */
+    boolean storageFailure;
 
     Pending(Task<T> task) {
       this.task = task;
@@ -63,6 +65,9 @@ final class GroupCommitWriter implements AutoCloseable {
   private final AtomicLong committedWrites = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
   private volatile boolean accepting = true;
+  // The last storage failure of a write, until a later batch commits without one (read by health checks).
+  private volatile StoreException storageFailure;
+  private volatile long storageFailureNanos;
   private long revision;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch) throws SQLException {
@@ -115,6 +120,21 @@ final class GroupCommitWriter implements AutoCloseable {
 
   long bytesWritten() {
     return bytesWritten.get();
+  }
+
+  /** The storage failure of the last failed write, or null once a write has committed since. */
+  StoreException storageFailure() {
+    return storageFailure;
+  }
+
+  /** When {@link #storageFailure()} happened ({@link System#nanoTime()}). */
+  long storageFailureNanos() {
+    return storageFailureNanos;
+  }
+
+  private void storageFailed(StoreException e) {
+    storageFailureNanos = System.nanoTime();
+    storageFailure = e;
   }
 
   boolean isRunning() {
@@ -174,6 +194,7 @@ final class GroupCommitWriter implements AutoCloseable {
       sql.execute("BEGIN IMMEDIATE");
       try {
         int succeeded = 0;
+        boolean storageFailed = false;
         for (Pending<?> p : batch) {
           long bytesBefore = bytes[0];
           long revisionBefore = revision;
@@ -183,6 +204,10 @@ final class GroupCommitWriter implements AutoCloseable {
             }
           } else {
             bytes[0] = bytesBefore; // a task rolled back to its savepoint wrote nothing
+            if (p.storageFailure) {
+              storageFailed = true;
+              storageFailed((StoreException) p.failure);
+            }
           }
         }
         if (succeeded == 0) {
@@ -194,6 +219,9 @@ final class GroupCommitWriter implements AutoCloseable {
           st.executeUpdate();
         }
         sql.execute("COMMIT");
+        if (!storageFailed) {
+          storageFailure = null;
+        }
         commits.incrementAndGet();
         committedWrites.addAndGet(succeeded);
         bytesWritten.addAndGet(bytes[0]);
@@ -203,7 +231,11 @@ final class GroupCommitWriter implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
-      StoreException failure = SqliteFailures.translate("write", e);
+      // When a task's own storage failure (disk full) made SQLite roll the whole transaction back, that is
+      // the cause to report to everyone in the batch, rather than the failed clean-up it led to.
+      StoreException failure = batch.stream().filter(p -> p.storageFailure).map(p -> (StoreException) p.failure)
+          .findFirst().orElseGet(() -> SqliteFailures.translate("write", e));
+      storageFailed(failure);
       for (Pending<?> p : batch) {
         if (p.failure == null) {
           p.failure = failure;
@@ -235,6 +267,7 @@ final class GroupCommitWriter implements AutoCloseable {
       p.failure = e;
     } catch (SQLException | RuntimeException e) {
       p.failure = SqliteFailures.translate("write", e);
+      p.storageFailure = true;
     }
     sql.execute("ROLLBACK TO task");
     sql.execute("RELEASE task");

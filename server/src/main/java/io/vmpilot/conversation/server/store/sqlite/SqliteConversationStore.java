@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Conversations in one SQLite file: one row per conversation and one per message, so an append or a read of the
@@ -420,10 +421,25 @@ public final class SqliteConversationStore implements ConversationStore {
     }
   }
 
+  /** After a storage failure, how long health waits before trying a write of its own to see if it passed. */
+  private static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  /**
+   * Healthy when the database can be read and the last write did not fail for a storage reason (disk full, I/O
+   * error). After such a failure the store is unhealthy until a write commits again: a client's, or an empty
+   * probe write that this check makes once no write has failed for a few seconds.
+   */
   @Override
   public void checkHealth() {
     if (!writer.isRunning()) {
       throw new StoreUnavailableException("the database writer has stopped", null);
+    }
+    if (writer.storageFailure() != null) {
+      if (System.nanoTime() - writer.storageFailureNanos() < PROBE_AFTER_NANOS) {
+        throw new StoreUnavailableException("writes are failing: " + writer.storageFailure().getMessage(), null);
+      }
+      // A write of the revision counter: commits (and clears the failure) only if the storage takes writes again.
+      writer.submit(WriteTransaction::nextVersion);
     }
     read(c -> {
       try (PreparedStatement st = c.prepareStatement("SELECT revision FROM store_revision");

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveCommand;
 import io.vmpilot.conversation.server.store.StorageFullException;
+import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -248,7 +249,9 @@ class SqliteStoreBehaviourTest {
         .isInstanceOf(StorageFullException.class);
     assertThat(s.get(k, MessageWindow.ALL)).contains(before);
     assertThat(s.stats().messages()).isEqualTo(1);
-    s.checkHealth();
+    // Reads work, but health reports that writes are failing.
+    assertThatThrownBy(s::checkHealth).isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("writes are failing").hasMessageContaining("disk is full");
   }
 
   /**
