@@ -70,7 +70,7 @@ class FaultIT {
     Path db = mount.resolve("conversations.db");
 
     ServerProcess server = ServerProcess.launch(prefix, Rpc.FAST_START_JVM,
-        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20)), null);
+        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20)), null, java.util.Map.of());
     ManagedChannel ch = Rpc.channel(server.target());
     int acknowledged = 0;
     int failedWrites = 0;

@@ -34,7 +34,7 @@ final class Rpc {
   static ServerProcess startSqlite(Path db, String... args) throws java.io.IOException {
     List<String> all = new java.util.ArrayList<>(List.of("--database-path", db.toString()));
     all.addAll(List.of(args));
-    return ServerProcess.launch(List.of(), FAST_START_JVM, all, null);
+    return ServerProcess.launch(List.of(), FAST_START_JVM, all, null, java.util.Map.of());
   }
 
   /** A plaintext channel with gRPC's transparent retries off, so each outcome the test sees is one attempt. */
