@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +71,7 @@ class FaultIT {
     Path db = mount.resolve("conversations.db");
 
     ServerProcess server = ServerProcess.launch(prefix, Rpc.FAST_START_JVM,
-        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20)), null, java.util.Map.of());
+        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20)), null, Map.of());
     ManagedChannel ch = Rpc.channel(server.target());
     int acknowledged = 0;
     int failedWrites = 0;

@@ -12,7 +12,9 @@ import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -32,9 +34,9 @@ final class Rpc {
 
   /** Starts the server on SQLite at {@code db} with the fast-start JVM flags. */
   static ServerProcess startSqlite(Path db, String... args) throws java.io.IOException {
-    List<String> all = new java.util.ArrayList<>(List.of("--database-path", db.toString()));
+    List<String> all = new ArrayList<>(List.of("--database-path", db.toString()));
     all.addAll(List.of(args));
-    return ServerProcess.launch(List.of(), FAST_START_JVM, all, null, java.util.Map.of());
+    return ServerProcess.launch(List.of(), FAST_START_JVM, all, null, Map.of());
   }
 
   /** A plaintext channel with gRPC's transparent retries off, so each outcome the test sees is one attempt. */
