@@ -55,9 +55,16 @@ public final class ServerProcess implements AutoCloseable {
   }
 
   public static ServerProcess start(List<String> args, Path workingDirectory) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", serverJar().toAbsolutePath().toString(), "--port", "0"));
+    return start(List.of(), args, workingDirectory);
+  }
+
+  /** Starts the server's JVM with {@code jvmArgs} (e.g. heap and GC settings) and the server's {@code args}. */
+  public static ServerProcess start(List<String> jvmArgs, List<String> args, Path workingDirectory)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmArgs);
+    command.addAll(List.of("-jar", serverJar().toAbsolutePath().toString(), "--port", "0"));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     if (workingDirectory != null) {

@@ -27,10 +27,17 @@ import java.util.function.ToDoubleFunction;
 public final class MetricsEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
+  /**
+   * Micrometer holds a meter's state object only weakly, and nothing else references the snapshot: without this
+   * field it is collected at the first GC, after which the store gauges read NaN and the counters stop.
+   */
+  @SuppressWarnings("unused")
+  private final StatsSnapshot storeStats;
 
-  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http) {
+  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats) {
     this.registry = registry;
     this.http = http;
+    this.storeStats = storeStats;
   }
 
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
@@ -48,7 +55,7 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     new JvmMemoryMetrics().bindTo(registry);
-    bindStore(registry, store);
+    StatsSnapshot storeStats = bindStore(registry, store);
 
     HttpServer http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
     http.createContext("/metrics", exchange -> {
@@ -60,11 +67,11 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     http.start();
-    return new MetricsEndpoint(registry, http);
+    return new MetricsEndpoint(registry, http, storeStats);
   }
 
   /** Store figures; the meters share one {@link StoreStats} snapshot per scrape (one query for SQLite). */
-  private static void bindStore(PrometheusMeterRegistry registry, ConversationStore store) {
+  private static StatsSnapshot bindStore(PrometheusMeterRegistry registry, ConversationStore store) {
     StatsSnapshot stats = new StatsSnapshot(store);
     Gauge.builder("conversation.store.conversations", stats, s -> s.read(StoreStats::conversations))
         .description("Conversations stored").register(registry);
@@ -78,6 +85,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         .description("Transactions committed to disk (one per group-commit batch)").register(registry);
     FunctionCounter.builder("conversation.store.written", stats, s -> s.read(StoreStats::bytesWritten))
         .baseUnit("bytes").description("Message bytes written to disk").register(registry);
+    return stats;
   }
 
   /** The store's statistics, fetched at most once per half second however many meters read them. */
