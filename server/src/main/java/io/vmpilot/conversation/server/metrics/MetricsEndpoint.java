@@ -19,19 +19,18 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.ToDoubleFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * A Prometheus endpoint ({@code GET /metrics}) on a port of its own: per-RPC call counts and latency histograms
  * by status code (Micrometer's gRPC interceptor), the store's size, and how its writes reached the disk.
  */
 public final class MetricsEndpoint implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(MetricsEndpoint.class.getName());
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
-  /**
-   * Micrometer holds a meter's state object only weakly, and nothing else references the snapshot: without this
-   * field it is collected at the first GC, after which the store gauges read NaN and the counters stop.
-   */
-  @SuppressWarnings("unused")
+  // Micrometer holds a gauge's state object only weakly; this field keeps it alive.
   private final StatsSnapshot storeStats;
 
   private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats) {
@@ -106,6 +105,7 @@ public final class MetricsEndpoint implements AutoCloseable {
           last = store.stats();
           fetchedAt = now;
         } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "cannot read the store's statistics for metrics: " + e.getMessage(), e);
           return Double.NaN;
         }
       }

@@ -6,7 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -82,9 +82,7 @@ final class GroupCommitWriter implements AutoCloseable {
                 + " coalesce((SELECT max(version) FROM conversations), 0))");
         ResultSet rs = st.executeQuery()) {
       rs.next();
-      long value = rs.getLong(1);
-      c.rollback();
-      return value;
+      return rs.getLong(1);
     }
   }
 
@@ -148,11 +146,16 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * One transaction for the whole batch. It is begun and ended with explicit statements on a connection in
+   * auto-commit mode, so the writer holds SQLite's write lock only while a batch runs (a driver-managed
+   * transaction would begin the next one at once and keep other processes from ever writing), and so that a
+   * transaction SQLite already rolled back by itself (disk full, I/O error) leaves nothing half-open behind.
+   */
   private void runBatch(List<Pending<?>> batch) {
     long[] bytes = {0};
-    WriteTransaction tx;
-    try (Connection c = dataSource.getConnection()) {
-      tx = new WriteTransaction() {
+    try (Connection c = dataSource.getConnection(); Statement sql = c.createStatement()) {
+      WriteTransaction tx = new WriteTransaction() {
         @Override
         public Connection connection() {
           return c;
@@ -168,23 +171,35 @@ final class GroupCommitWriter implements AutoCloseable {
           bytes[0] += n;
         }
       };
-      int succeeded = 0;
-      for (Pending<?> p : batch) {
-        if (runInSavepoint(c, tx, p)) {
-          succeeded++;
+      sql.execute("BEGIN IMMEDIATE");
+      try {
+        int succeeded = 0;
+        for (Pending<?> p : batch) {
+          long bytesBefore = bytes[0];
+          long revisionBefore = revision;
+          if (runInSavepoint(sql, tx, p)) {
+            if (revision != revisionBefore) {
+              succeeded++; // a task that took no version (an append replay, a clear of nothing) wrote nothing
+            }
+          } else {
+            bytes[0] = bytesBefore; // a task rolled back to its savepoint wrote nothing
+          }
         }
-      }
-      if (succeeded > 0) {
+        if (succeeded == 0) {
+          sql.execute("ROLLBACK");
+          return;
+        }
         try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
           st.setLong(1, revision);
           st.executeUpdate();
         }
-        c.commit();
+        sql.execute("COMMIT");
         commits.incrementAndGet();
         committedWrites.addAndGet(succeeded);
         bytesWritten.addAndGet(bytes[0]);
-      } else {
-        c.rollback();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(sql);
+        throw e;
       }
     } catch (SQLException | RuntimeException e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
@@ -194,25 +209,35 @@ final class GroupCommitWriter implements AutoCloseable {
           p.failure = failure;
         }
       }
-    }
-    for (Pending<?> p : batch) {
-      p.complete();
+    } finally {
+      for (Pending<?> p : batch) {
+        p.complete();
+      }
     }
   }
 
-  private static <T> boolean runInSavepoint(Connection c, WriteTransaction tx, Pending<T> p) throws SQLException {
-    Savepoint savepoint = c.setSavepoint();
+  /** After a failure SQLite may have rolled the transaction back already; then there is nothing left to do. */
+  private static void rollbackQuietly(Statement sql) {
+    try {
+      sql.execute("ROLLBACK");
+    } catch (SQLException alreadyRolledBack) {
+      // "cannot rollback - no transaction is active": SQLite ended it itself.
+    }
+  }
+
+  private static <T> boolean runInSavepoint(Statement sql, WriteTransaction tx, Pending<T> p) throws SQLException {
+    sql.execute("SAVEPOINT task");
     try {
       p.result = p.task.run(tx);
-      c.releaseSavepoint(savepoint);
+      sql.execute("RELEASE task");
       return true;
     } catch (StoreException e) {
       p.failure = e;
     } catch (SQLException | RuntimeException e) {
       p.failure = SqliteFailures.translate("write", e);
     }
-    c.rollback(savepoint);
-    c.releaseSavepoint(savepoint);
+    sql.execute("ROLLBACK TO task");
+    sql.execute("RELEASE task");
     return false;
   }
 

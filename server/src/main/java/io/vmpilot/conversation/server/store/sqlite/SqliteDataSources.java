@@ -29,9 +29,11 @@ final class SqliteDataSources implements AutoCloseable {
   static SqliteDataSources open(SqliteSettings settings) {
     createParentDirectory(settings.path());
     migrate(settings);
-    HikariDataSource writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE");
+    // The writer runs in auto-commit mode and begins each batch's transaction itself (see GroupCommitWriter).
+    HikariDataSource writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE", true);
     try {
-      HikariDataSource readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED");
+      // Readers run each read in a deferred transaction: one consistent snapshot, no write lock.
+      HikariDataSource readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED", false);
       return new SqliteDataSources(writer, readers);
     } catch (RuntimeException e) {
       writer.close();
@@ -74,7 +76,8 @@ final class SqliteDataSources implements AutoCloseable {
     return p;
   }
 
-  private static HikariDataSource pool(SqliteSettings settings, String name, int size, String transactionMode) {
+  private static HikariDataSource pool(SqliteSettings settings, String name, int size, String transactionMode,
+      boolean autoCommit) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(name);
     config.setDriverClassName("org.sqlite.JDBC");
@@ -82,7 +85,7 @@ final class SqliteDataSources implements AutoCloseable {
     config.setDataSourceProperties(pragmas(settings, transactionMode));
     config.setMaximumPoolSize(size);
     config.setMinimumIdle(size);
-    config.setAutoCommit(false);
+    config.setAutoCommit(autoCommit);
     return new HikariDataSource(config);
   }
 
