@@ -119,7 +119,8 @@ public final class Benchmark implements Callable<Integer> {
 
   /** One row of the table. */
   record Result(String workload, String backend, String durability, int clients, long ops, double seconds,
-      double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double writesPerSync,
+      double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double serverCpuMsPerOp,
+      Double writesPerSync,
       Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
       String note) {}
 
@@ -226,6 +227,23 @@ public final class Benchmark implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
           // Not fatal: the peak is then the one since the server started.
         }
+      }
+    }
+
+    /**
+     * CPU time the server process used so far (user + system), in ms, or null when unknown. Per op, this is a
+     * steadier figure than ops/s on a machine shared with other work.
+     */
+    Long cpuMillis() {
+      if (pid == null) {
+        return null;
+      }
+      try {
+        String stat = Files.readString(Path.of("/proc", pid.toString(), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+      } catch (IOException | RuntimeException e) {
+        return null;
       }
     }
 
@@ -575,8 +593,10 @@ public final class Benchmark implements Callable<Integer> {
     // The server refreshes its store counters at most every 500 ms; wait so that the reading is current.
     Thread.sleep(600);
     long[] before = server.storeCounters();
+    Long cpuBefore = server.cpuMillis();
     Histogram histogram = new Histogram(TimeUnit.MINUTES.toNanos(2), 3);
     Phase p = phase(label, w, stubs, measure, maxOps, histogram);
+    Long cpuAfter = server.cpuMillis();
     Thread.sleep(600);
     long[] after = server.storeCounters();
     w.finish();
@@ -596,7 +616,8 @@ public final class Benchmark implements Callable<Integer> {
     Double requestBytesPerOp = ops > 0 && w.requestBytes.sum() > 0 ? (double) w.requestBytes.sum() / ops : null;
     Result r = new Result(w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
         histogram.getValueAtPercentile(50) / 1e6, histogram.getValueAtPercentile(99) / 1e6,
-        histogram.getMaxValue() / 1e6, rss, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
+        histogram.getMaxValue() / 1e6, rss,
+        cpuBefore == null || cpuAfter == null || ops == 0 ? null : (double) (cpuAfter - cpuBefore) / ops, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
         p.errors, p.firstError, w.note);
     System.out.printf(Locale.ROOT, "%s: %d ops in %.1f s = %.0f ops/s, p50 %.2f ms, p99 %.2f ms%s%s%n", label, ops,
         seconds, r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
@@ -678,8 +699,8 @@ public final class Benchmark implements Callable<Integer> {
   // ---- output -------------------------------------------------------------------------------------------
 
   private void printTable() {
-    String header = String.format("%-13s %-7s %-6s %4s %9s %9s %9s %9s %11s %11s  %s", "workload", "backend",
-        "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "writes/sync", "KB wr./op", "notes");
+    String header = String.format("%-13s %-7s %-6s %4s %8s %8s %8s %8s %8s %11s %9s  %s", "workload", "backend",
+        "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms/op", "writes/sync", "KB wr./op", "notes");
     System.out.println();
     System.out.println(header);
     System.out.println("-".repeat(header.length() + 20));
@@ -688,9 +709,10 @@ public final class Benchmark implements Callable<Integer> {
       if (r.errors() > 0) {
         notes = (notes.isEmpty() ? "" : notes + "; ") + r.errors() + " errors: " + r.firstError();
       }
-      System.out.println(String.format(Locale.ROOT, "%-13s %-7s %-6s %4d %9.0f %9.2f %9.2f %9s %11s %11s  %s",
+      System.out.println(String.format(Locale.ROOT, "%-13s %-7s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s  %s",
           r.workload(), r.backend(), r.durability(), r.clients(), r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
           r.peakRssKb() == null ? "-" : String.format(Locale.ROOT, "%.0f", r.peakRssKb() / 1024.0),
+          r.serverCpuMsPerOp() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.serverCpuMsPerOp()),
           r.writesPerSync() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.writesPerSync()),
           r.bytesWrittenPerOp() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.bytesWrittenPerOp() / 1024),
           notes));

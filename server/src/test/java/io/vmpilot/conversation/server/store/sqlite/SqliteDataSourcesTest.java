@@ -33,7 +33,7 @@ class SqliteDataSourcesTest {
     try (SqliteDataSources ds = SqliteDataSources.open(settings(durability))) {
       try (Connection c = ds.writer.getConnection()) {
         assertPragmas(c, synchronous);
-        c.rollback();
+        assertThat(c.getAutoCommit()).as("the writer begins its transactions itself").isTrue();
       }
       // Hold every reader at once so that each connection of the pool is checked, not the same one thrice.
       List<Connection> readers = new ArrayList<>();
@@ -44,6 +44,7 @@ class SqliteDataSourcesTest {
         assertThat(readers).doesNotHaveDuplicates();
         for (Connection c : readers) {
           assertPragmas(c, synchronous);
+          assertThat(c.getAutoCommit()).as("each read is one transaction").isFalse();
         }
       } finally {
         for (Connection c : readers) {
@@ -59,7 +60,6 @@ class SqliteDataSourcesTest {
     assertThat(pragma(c, "synchronous")).isEqualTo(Integer.toString(synchronous));
     assertThat(pragma(c, "busy_timeout")).isEqualTo("4321");
     assertThat(pragma(c, "foreign_keys")).isEqualTo("1");
-    assertThat(c.getAutoCommit()).isFalse();
   }
 
   static String pragma(Connection c, String name) throws SQLException {
@@ -102,16 +102,18 @@ class SqliteDataSourcesTest {
   }
 
   @Test
-  void theWriterRunsImmediateTransactionsAndReadersDeferredOnes() throws SQLException {
+  void theIdleWriterHoldsNoLockAndReadersTakeNone() throws SQLException {
     SqliteSettings s = settings(Durability.FULL);
     try (SqliteDataSources ds = SqliteDataSources.open(s)) {
-      // IMMEDIATE: once the writer's transaction has run a statement, it holds the write lock.
+      // Idle, the writer leaves the file to other processes; a batch (BEGIN IMMEDIATE) takes the lock at once.
       try (Connection writer = ds.writer.getConnection()) {
         try (Statement st = writer.createStatement()) {
           st.executeQuery("SELECT count(*) FROM conversations").close();
+          assertThat(canTakeWriteLock(s)).as("idle writer").isTrue();
+          st.execute("BEGIN IMMEDIATE");
+          assertThat(canTakeWriteLock(s)).as("writer inside a batch").isFalse();
+          st.execute("ROLLBACK");
         }
-        assertThat(canTakeWriteLock(s)).isFalse();
-        writer.rollback();
       }
       // With the writer pool gone, a reader's (deferred) transaction that has read leaves the write lock free.
       ds.writer.close();
