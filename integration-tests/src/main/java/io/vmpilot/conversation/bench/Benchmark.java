@@ -79,6 +79,11 @@ public final class Benchmark implements Callable<Integer> {
       description = "Unmeasured warm-up per workload (JIT, connections). Default: ${DEFAULT-VALUE}.")
   String warmup;
 
+  @Option(names = "--server-warmup", defaultValue = "10s", paramLabel = "DURATION",
+      description = "Once per server, before the first workload: W1 turns and W3 reads to get the server's JIT "
+          + "compiler past its start. Default: ${DEFAULT-VALUE}.")
+  String serverWarmup;
+
   @Option(names = "--clients", defaultValue = "64", paramLabel = "C",
       description = "Concurrent clients (W5 always uses 16). Default: ${DEFAULT-VALUE}.")
   int clients;
@@ -104,7 +109,7 @@ public final class Benchmark implements Callable<Integer> {
   Path json;
 
   @Option(names = "--server-jvm-opts", paramLabel = "OPTS",
-      defaultValue = "${env:BENCH_SERVER_JVM_OPTS:--Xms256m -Xmx1g -XX:+UseParallelGC}",
+      defaultValue = "${env:BENCH_SERVER_JVM_OPTS:--Xms256m -Xmx1g -XX:+UseG1GC}",
       description = "JVM options of the server the benchmark starts (same default as scripts/run-server). "
           + "Default: ${DEFAULT-VALUE}.")
   String serverJvmOpts;
@@ -443,19 +448,20 @@ public final class Benchmark implements Callable<Integer> {
     @Override
     void finish() {
       long n = saves.sum();
-      note = n == 0 ? "" : String.format(Locale.ROOT, "avg history %.0f msgs per Save (max %d)",
-          (double) historySizes.sum() / n, MAX_MESSAGES);
+      note = n == 0 ? "" : String.format(Locale.ROOT, "avg history %.0f msgs, %.0f KB sent per Save",
+          (double) historySizes.sum() / n, requestBytes.sum() / 1024.0 / n);
     }
   }
 
   /** W3: Get of a 1,000-message conversation, whole or its newest 20 messages. */
   final class Read extends Workload {
-    final String thread = runId + "-W3";
+    final String thread;
     final int maxMessages;
 
     Read(String name, int clients, int maxMessages) {
       super(name, clients);
       this.maxMessages = maxMessages;
+      this.thread = runId + (name.startsWith("warm-up") ? "-warm-up" : "-W3");
     }
 
     @Override
@@ -565,6 +571,17 @@ public final class Benchmark implements Callable<Integer> {
       ConversationServiceBlockingStub[] stubs = new ConversationServiceBlockingStub[needed];
       for (int c = 0; c < needed; c++) {
         stubs[c] = pool.get(c % pool.size()).stub().withDeadline(null);
+      }
+      Duration serverWarm = parseDuration(serverWarmup);
+      if (!serverWarm.isZero()) {
+        // A fresh JVM runs interpreted, then compiles what is hot; the first workload would pay for that alone.
+        Workload turns = new AgentTurn("warm-up", Math.min(clients, 16), 0);
+        Workload reads = new Read("warm-up-read", 4, 20);
+        reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
+        String label = "server warm-up (" + backend + (durability.equals("-") ? "" : "/" + durability) + ")";
+        System.out.printf("%s: W1 turns and W3 reads for %s%n", label, serverWarm);
+        phase(label + " turns", turns, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
+        phase(label + " reads", reads, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
       }
       for (String w : selected) {
         for (Workload workload : build(w)) {
@@ -730,6 +747,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("target", target);
     settings.put("duration", duration);
     settings.put("warmup", warmup);
+    settings.put("serverWarmup", serverWarmup);
     settings.put("clients", clients);
     settings.put("channels", channels);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
