@@ -79,7 +79,7 @@ public final class Benchmark implements Callable<Integer> {
       description = "Unmeasured warm-up per workload (JIT, connections). Default: ${DEFAULT-VALUE}.")
   String warmup;
 
-  @Option(names = "--server-warmup", defaultValue = "10s", paramLabel = "DURATION",
+  @Option(names = "--server-warmup", defaultValue = "20s", paramLabel = "DURATION",
       description = "Once per server, before the first workload: W1 turns and W3 reads to get the server's JIT "
           + "compiler past its start. Default: ${DEFAULT-VALUE}.")
   String serverWarmup;
@@ -147,7 +147,7 @@ public final class Benchmark implements Callable<Integer> {
       }
     }
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
-        String.join(",", selected), clients, channels, measure, warm,
+        String.join(",", selected), clients, channels, duration, warmup,
         target != null ? "target " + target : "server JVM options: " + serverJvmOpts);
     if (target != null) {
       Server server = new Server(target, metricsUrl, serverPid);
@@ -579,7 +579,7 @@ public final class Benchmark implements Callable<Integer> {
         Workload reads = new Read("warm-up-read", 4, 20);
         reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
         String label = "server warm-up (" + backend + (durability.equals("-") ? "" : "/" + durability) + ")";
-        System.out.printf("%s: W1 turns and W3 reads for %s%n", label, serverWarm);
+        System.out.printf("%s: W1 turns and W3 reads for %d s%n", label, serverWarm.toSeconds());
         phase(label + " turns", turns, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
         phase(label + " reads", reads, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
       }
@@ -602,7 +602,7 @@ public final class Benchmark implements Callable<Integer> {
     w.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
     server.resetPeakRss();
     if (!warm.isZero()) {
-      System.out.printf("%s: warming up for %s%n", label, warm);
+      System.out.printf("%s: warming up for %d ms%n", label, warm.toMillis());
       phase(label + " warm-up", w, stubs, warm, Long.MAX_VALUE, null);
     }
     w.retries.reset();
@@ -628,7 +628,8 @@ public final class Benchmark implements Callable<Integer> {
       long syncs = after[1] - before[1];
       long bytes = after[2] - before[2];
       writesPerSync = syncs > 0 ? (double) writes / syncs : null;
-      bytesPerOp = backend.equals("memory") ? null : (double) bytes / ops;
+      // Bytes written only mean something for a store that writes (and for workloads that write).
+      bytesPerOp = backend.equals("memory") || writes == 0 ? null : (double) bytes / ops;
     }
     Double requestBytesPerOp = ops > 0 && w.requestBytes.sum() > 0 ? (double) w.requestBytes.sum() / ops : null;
     Result r = new Result(w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
