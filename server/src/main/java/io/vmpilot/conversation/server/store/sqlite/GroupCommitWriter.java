@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -69,6 +68,10 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile StoreException storageFailure;
   private volatile long storageFailureNanos;
   private long revision;
+  // The writer thread's connection and its statement cache, kept from batch to batch (so that statements are
+  // compiled once, not per request) and replaced after a batch fails at the connection level.
+  private Connection connection;
+  private StatementCache statements;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch) throws SQLException {
     this.dataSource = dataSource;
@@ -157,6 +160,7 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       batch.clear();
     }
+    discardConnection();
     // Anything that slipped in after STOP is answered, never left hanging.
     List<Pending<?>> rest = new ArrayList<>();
     queue.drainTo(rest);
@@ -174,7 +178,17 @@ final class GroupCommitWriter implements AutoCloseable {
    */
   private void runBatch(List<Pending<?>> batch) {
     long[] bytes = {0};
-    try (Connection c = dataSource.getConnection(); Statement sql = c.createStatement()) {
+    try {
+      if (connection == null) {
+        connection = dataSource.getConnection();
+        statements = new StatementCache(connection);
+      }
+      Connection c = statements.connection();
+      Sql sql = text -> {
+        try (PreparedStatement st = c.prepareStatement(text)) {
+          st.execute();
+        }
+      };
       WriteTransaction tx = new WriteTransaction() {
         @Override
         public Connection connection() {
@@ -231,6 +245,7 @@ final class GroupCommitWriter implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
+      discardConnection();
       // When a task's own storage failure (disk full) made SQLite roll the whole transaction back, that is
       // the cause to report to everyone in the batch, rather than the failed clean-up it led to.
       StoreException failure = batch.stream().filter(p -> p.storageFailure).map(p -> (StoreException) p.failure)
@@ -248,8 +263,29 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /** Runs one SQL statement without parameters or results (through the statement cache). */
+  private interface Sql {
+    void execute(String sql) throws SQLException;
+  }
+
+  /** Closes the writer's connection (after a failure, or at the end); the next batch opens a new one. */
+  private void discardConnection() {
+    if (statements != null) {
+      statements.close();
+      statements = null;
+    }
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException | RuntimeException e) {
+        LOG.log(Level.FINE, "closing the writer connection failed", e);
+      }
+      connection = null;
+    }
+  }
+
   /** After a failure SQLite may have rolled the transaction back already; then there is nothing left to do. */
-  private static void rollbackQuietly(Statement sql) {
+  private static void rollbackQuietly(Sql sql) {
     try {
       sql.execute("ROLLBACK");
     } catch (SQLException alreadyRolledBack) {
@@ -257,7 +293,7 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private static <T> boolean runInSavepoint(Statement sql, WriteTransaction tx, Pending<T> p) throws SQLException {
+  private static <T> boolean runInSavepoint(Sql sql, WriteTransaction tx, Pending<T> p) throws SQLException {
     sql.execute("SAVEPOINT task");
     try {
       p.result = p.task.run(tx);

@@ -20,10 +20,12 @@ import org.flywaydb.core.Flyway;
 final class SqliteDataSources implements AutoCloseable {
   final HikariDataSource writer;
   final HikariDataSource readers;
+  private final WalCheckpointer checkpointer;
 
-  private SqliteDataSources(HikariDataSource writer, HikariDataSource readers) {
+  private SqliteDataSources(HikariDataSource writer, HikariDataSource readers, WalCheckpointer checkpointer) {
     this.writer = writer;
     this.readers = readers;
+    this.checkpointer = checkpointer;
   }
 
   static SqliteDataSources open(SqliteSettings settings) {
@@ -31,13 +33,19 @@ final class SqliteDataSources implements AutoCloseable {
     migrate(settings);
     // The writer runs in auto-commit mode and begins each batch's transaction itself (see GroupCommitWriter).
     HikariDataSource writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE", true);
+    HikariDataSource readers = null;
     try {
       // Readers run each read in a deferred transaction: one consistent snapshot, no write lock.
-      HikariDataSource readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED", false);
-      return new SqliteDataSources(writer, readers);
-    } catch (RuntimeException e) {
+      readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED", false);
+      // Checkpoints run beside the writer, not inside its commits (see WalCheckpointer).
+      WalCheckpointer checkpointer = WalCheckpointer.start(settings.jdbcUrl(), pragmas(settings, "DEFERRED"));
+      return new SqliteDataSources(writer, readers, checkpointer);
+    } catch (RuntimeException | java.sql.SQLException e) {
+      if (readers != null) {
+        readers.close();
+      }
       writer.close();
-      throw e;
+      throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot open " + settings.path(), e);
     }
   }
 
@@ -82,7 +90,12 @@ final class SqliteDataSources implements AutoCloseable {
     config.setPoolName(name);
     config.setDriverClassName("org.sqlite.JDBC");
     config.setJdbcUrl(settings.jdbcUrl());
-    config.setDataSourceProperties(pragmas(settings, transactionMode));
+    Properties pragmas = pragmas(settings, transactionMode);
+    if (name.equals("sqlite-writer")) {
+      // Only a backstop: WalCheckpointer keeps the log short without holding up the writer's commits.
+      pragmas.setProperty("wal_autocheckpoint", Integer.toString(WalCheckpointer.WRITER_BACKSTOP_PAGES));
+    }
+    config.setDataSourceProperties(pragmas);
     config.setMaximumPoolSize(size);
     config.setMinimumIdle(size);
     config.setAutoCommit(autoCommit);
@@ -91,6 +104,7 @@ final class SqliteDataSources implements AutoCloseable {
 
   @Override
   public void close() {
+    checkpointer.close();
     readers.close();
     writer.close();
   }

@@ -1,0 +1,78 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Copies the write-ahead log back into the database file from a thread and connection of its own, so that the
+ * writer does not do it. By default SQLite checkpoints inside the COMMIT that takes the log past 1,000 pages:
+ * that commit then also writes and syncs the database file, and every request waiting on it (a whole group-commit
+ * batch) waits too. Here the writer's automatic checkpoint is only a backstop at {@link #WRITER_BACKSTOP_PAGES}
+ * (in case this thread falls behind), and this thread runs a PASSIVE checkpoint every {@link #INTERVAL_MILLIS},
+ * which never blocks the writer or the readers. Durability is unchanged: a commit is durable once it is in the
+ * log (synced per commit with durability=full).
+ */
+final class WalCheckpointer implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(WalCheckpointer.class.getName());
+  static final int WRITER_BACKSTOP_PAGES = 16_384; // 64 MiB of 4 KiB pages
+  static final long INTERVAL_MILLIS = 100;
+
+  private final Connection connection;
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  private WalCheckpointer(Connection connection) {
+    this.connection = connection;
+    this.thread = new Thread(this::run, "sqlite-checkpointer");
+    this.thread.setDaemon(true);
+  }
+
+  static WalCheckpointer start(String jdbcUrl, Properties pragmas) throws SQLException {
+    WalCheckpointer checkpointer = new WalCheckpointer(DriverManager.getConnection(jdbcUrl, pragmas));
+    checkpointer.thread.start();
+    return checkpointer;
+  }
+
+  private void run() {
+    boolean warned = false;
+    try (Statement st = connection.createStatement()) {
+      while (running) {
+        try {
+          st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+          warned = false;
+        } catch (SQLException e) {
+          if (!warned) {
+            LOG.log(Level.WARNING, "WAL checkpoint failed (the writer's own checkpoints take over): " + e);
+            warned = true;
+          }
+        }
+        Thread.sleep(INTERVAL_MILLIS);
+      }
+    } catch (InterruptedException e) {
+      // closing
+    } catch (SQLException e) {
+      LOG.log(Level.WARNING, "WAL checkpointer stopped: " + e);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      LOG.log(Level.FINE, "closing the checkpointer connection failed", e);
+    }
+  }
+}
