@@ -125,7 +125,9 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     T result;
     try {
       result = body.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // Errors too (an OutOfMemoryError above all): left alone, one would end the executor thread and leave
+      // the call unanswered, the client hanging until its deadline.
       response.onError(errors.toStatus(rpc, threadId, e));
       return;
     }

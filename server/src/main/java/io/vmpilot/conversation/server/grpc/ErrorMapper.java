@@ -65,6 +65,11 @@ final class ErrorMapper {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage unavailable", e);
       return status(Code.UNAVAILABLE, e.getMessage(), "STORE_UNAVAILABLE", Map.of(), null);
     }
+    if (error instanceof OutOfMemoryError) {
+      LOG.log(Level.SEVERE, rpc + " thread_id=" + quoted(threadId) + " failed: the server is out of memory", error);
+      return status(Code.RESOURCE_EXHAUSTED, "the server is out of memory; raise its heap (-Xmx)", "OUT_OF_MEMORY",
+          Map.of(), null);
+    }
     LOG.log(Level.SEVERE, rpc + " thread_id=" + quoted(threadId) + " failed unexpectedly", error);
     return status(Code.INTERNAL, "internal error: " + error, "INTERNAL", Map.of(), null);
   }

@@ -107,4 +107,11 @@ class ErrorMapperTest {
     StatusRuntimeException given = Status.CANCELLED.asRuntimeException();
     assertThat(mapper.toStatus("Get", "t", given)).isSameAs(given);
   }
+
+  @Test
+  void anOutOfMemoryErrorIsAnsweredAsResourceExhausted() throws Exception {
+    com.google.rpc.Status status = map(new OutOfMemoryError("Java heap space"));
+    assertThat(status.getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED_VALUE);
+    assertThat(info(status).getReason()).isEqualTo("OUT_OF_MEMORY");
+  }
 }
