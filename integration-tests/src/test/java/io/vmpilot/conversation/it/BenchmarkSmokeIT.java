@@ -1,0 +1,41 @@
+package io.vmpilot.conversation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.vmpilot.conversation.bench.Benchmark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Keeps the benchmark working: a very short run of every workload against SQLite must finish by itself and write
+ * a row per workload with operations and store counters. (The figures themselves are not judged here.)
+ */
+class BenchmarkSmokeIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aShortRunOfEveryWorkloadWritesItsTable() throws Exception {
+    Path json = dir.resolve("bench.json");
+    int exit = new CommandLine(new Benchmark()).execute("--backends", "sqlite", "--durability", "full",
+        "--clients", "4", "--duration", "500ms", "--warmup", "0s", "--server-warmup", "0s",
+        "--json", json.toString());
+    assertThat(exit).isZero();
+
+    JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results");
+    Map<String, JsonObject> byWorkload = new HashMap<>();
+    rows.forEach(r -> byWorkload.put(r.getAsJsonObject().get("workload").getAsString(), r.getAsJsonObject()));
+    assertThat(byWorkload).containsKeys("W1", "W2", "W3-get-all", "W3-newest-20", "W4-10", "W4-1000", "W4-10000",
+        "W5");
+    byWorkload.forEach((name, row) -> assertThat(row.get("ops").getAsLong()).as(name).isPositive());
+    assertThat(byWorkload.get("W1").get("writesPerSync").getAsDouble()).isPositive();
+  }
+}
