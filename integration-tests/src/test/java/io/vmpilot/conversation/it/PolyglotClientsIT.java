@@ -30,7 +30,7 @@ class PolyglotClientsIT {
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     assertThat(ExternalCommand.repoRoot().resolve(".tools/bin/grpcurl"))
-        .as("the pinned tools; run scripts/install-tools (scripts/test-all does)").exists();
+        .as("the pinned tools; run scripts/install-tools").exists();
     server = ServerProcess.startSqlite(dir.resolve("polyglot.db"));
   }
 
