@@ -70,9 +70,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   @Override
   public void updateCache(UpdateCacheRequest request, StreamObserver<UpdateCacheResponse> response) {
     call("UpdateCache", request.getThreadId(), response, () -> {
-      ThreadKey key = validator.updateCache(request, Tenants.current());
-      long version = store.updateCache(key, request.getCacheInfoMap(),
-          RequestValidator.expectedVersion(request.hasExpectedVersion(), request.getExpectedVersion()));
+      RequestValidator.Target target = validator.updateCache(request, Tenants.current());
+      long version = store.updateCache(target.key(), request.getCacheInfoMap(), target.expectedVersion());
       return UpdateCacheResponse.newBuilder().setVersion(version).build();
     });
   }
@@ -80,9 +79,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   @Override
   public void clear(ClearRequest request, StreamObserver<ClearResponse> response) {
     call("Clear", request.getThreadId(), response, () -> {
-      ThreadKey key = validator.clear(request, Tenants.current());
-      boolean deleted = store.clear(key,
-          RequestValidator.expectedVersion(request.hasExpectedVersion(), request.getExpectedVersion()));
+      RequestValidator.Target target = validator.clear(request, Tenants.current());
+      boolean deleted = store.clear(target.key(), target.expectedVersion());
       return ClearResponse.newBuilder().setDeleted(deleted).build();
     });
   }

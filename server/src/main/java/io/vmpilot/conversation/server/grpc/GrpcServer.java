@@ -1,6 +1,5 @@
 package io.vmpilot.conversation.server.grpc;
 
-import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
@@ -37,22 +36,13 @@ public final class GrpcServer {
    * How the server listens and how long it gives in-flight calls on shutdown.
    *
    * @param interceptors wrap the conversation service only (e.g. metrics)
-   * @param credentials the transport security: {@link InsecureServerCredentials} for plaintext, or
+   * @param credentials the transport security: {@link io.grpc.InsecureServerCredentials} for plaintext, or
    *     {@link io.grpc.TlsServerCredentials} (see {@link ServerTls})
    * @param serverInterceptors wrap every service, health and reflection included (e.g. authentication)
    */
   public record Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
       Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
-      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {
-
-    /** Plaintext, no server-wide interceptors. */
-    public Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
-        Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
-        List<ServerInterceptor> interceptors) {
-      this(bindAddress, port, maxInboundMessageBytes, executorThreads, shutdownGrace, healthCheckInterval, limits,
-          interceptors, InsecureServerCredentials.create(), List.of());
-    }
-  }
+      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {}
 
   private final Server server;
   private final ExecutorService executor;

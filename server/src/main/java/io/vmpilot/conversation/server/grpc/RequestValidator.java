@@ -90,21 +90,24 @@ final class RequestValidator {
     return new MessageWindow(r.getStartPosition(), r.getMaxMessages());
   }
 
-  ThreadKey updateCache(UpdateCacheRequest r, String tenant) {
+  /** A checked request that names one conversation and may carry an expected version. */
+  record Target(ThreadKey key, OptionalLong expectedVersion) {}
+
+  Target updateCache(UpdateCacheRequest r, String tenant) {
     Violations v = new Violations();
     checkThreadId(v, r.getThreadId());
     checkNames(v, "cache_info", r.getCacheInfoMap());
-    expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
-    return new ThreadKey(tenant, r.getThreadId());
+    return new Target(new ThreadKey(tenant, r.getThreadId()), expected);
   }
 
-  ThreadKey clear(ClearRequest r, String tenant) {
+  Target clear(ClearRequest r, String tenant) {
     Violations v = new Violations();
     checkThreadId(v, r.getThreadId());
-    expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
-    return new ThreadKey(tenant, r.getThreadId());
+    return new Target(new ThreadKey(tenant, r.getThreadId()), expected);
   }
 
   /** Validates a List request's size and filter; the page token is checked by {@link PageTokens}. */
@@ -123,15 +126,11 @@ final class RequestValidator {
     return new InvalidRequestException(v.list);
   }
 
-  static OptionalLong expectedVersion(boolean present, long value) {
-    return present ? OptionalLong.of(value) : OptionalLong.empty();
-  }
-
   private static OptionalLong expectedVersion(Violations v, boolean present, long value) {
     if (present && value < 0) {
       v.add("expected_version", "must not be negative");
     }
-    return expectedVersion(present, value);
+    return present ? OptionalLong.of(value) : OptionalLong.empty();
   }
 
   private List<NewMessage> messages(Violations v, List<Message> messages, boolean idsMustBeUnique) {

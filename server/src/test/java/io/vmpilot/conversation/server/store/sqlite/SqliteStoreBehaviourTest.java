@@ -235,18 +235,7 @@ class SqliteStoreBehaviourTest {
     ThreadKey k = ThreadKey.of("k");
     s.save(save(k, List.of(msg("a", "{\"a\":1}"))));
     Conversation before = s.get(k, MessageWindow.ALL).orElseThrow();
-    GroupCommitWriter writer = writerOf(s);
-    // Cap the writer connection's database at its current size: the next page it needs does not fit.
-    writer.submit(tx -> {
-      try (Statement st = tx.connection().createStatement()) {
-        st.execute("PRAGMA max_page_count = " + pragmaLong(tx.connection(), "page_count"));
-      }
-      return null;
-    });
-    String big = "{\"b\":\"" + "x".repeat(200_000) + "\"}";
-
-    assertThatThrownBy(() -> s.append(new AppendCommand(k, List.of(msg("big", big)), OptionalLong.empty())))
-        .isInstanceOf(StorageFullException.class);
+    appendToAFullDisk(s, k);
     assertThat(s.get(k, MessageWindow.ALL)).contains(before);
     assertThat(s.stats().messages()).isEqualTo(1);
     // Reads work, but health reports that writes are failing.
@@ -264,16 +253,7 @@ class SqliteStoreBehaviourTest {
     SqliteConversationStore s = open("full-then-free.db", 1 << 20);
     ThreadKey k = ThreadKey.of("k");
     s.save(save(k, List.of(msg("a", "{\"a\":1}"))));
-    GroupCommitWriter writer = writerOf(s);
-    writer.submit(tx -> {
-      try (Statement st = tx.connection().createStatement()) {
-        st.execute("PRAGMA max_page_count = " + pragmaLong(tx.connection(), "page_count"));
-      }
-      return null;
-    });
-    String big = "{\"b\":\"" + "x".repeat(200_000) + "\"}";
-    assertThatThrownBy(() -> s.append(new AppendCommand(k, List.of(msg("big", big)), OptionalLong.empty())))
-        .isInstanceOf(StorageFullException.class);
+    GroupCommitWriter writer = appendToAFullDisk(s, k);
 
     // Room again. (The pragma applies to the connection whatever this task's outcome is reported to be.)
     catchThrowable(() -> writer.submit(tx -> {
@@ -292,6 +272,24 @@ class SqliteStoreBehaviourTest {
       assertThat(stored).as("%s stored although the append reported %s", id, failure).isEqualTo(failure == null);
       assertThat(failure).as("append %s once there is room again", id).isNull();
     }
+  }
+
+  /**
+   * Caps the writer connection's database at its current size, so that the next page it needs does not fit,
+   * and checks that a big append then fails with STORAGE_FULL. Returns the writer.
+   */
+  private static GroupCommitWriter appendToAFullDisk(SqliteConversationStore s, ThreadKey k) throws Exception {
+    GroupCommitWriter writer = writerOf(s);
+    writer.submit(tx -> {
+      try (Statement st = tx.connection().createStatement()) {
+        st.execute("PRAGMA max_page_count = " + pragmaLong(tx.connection(), "page_count"));
+      }
+      return null;
+    });
+    String big = "{\"b\":\"" + "x".repeat(200_000) + "\"}";
+    assertThatThrownBy(() -> s.append(new AppendCommand(k, List.of(msg("big", big)), OptionalLong.empty())))
+        .isInstanceOf(StorageFullException.class);
+    return writer;
   }
 
   private static long pragmaLong(Connection c, String name) throws SQLException {
