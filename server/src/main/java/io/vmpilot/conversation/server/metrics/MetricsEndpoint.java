@@ -79,9 +79,10 @@ public final class MetricsEndpoint implements AutoCloseable {
     Gauge.builder("conversation.store.history", stats, s -> s.read(StoreStats::historyBytes))
         .baseUnit("bytes").description("UTF-8 bytes of all stored message JSON").register(registry);
     FunctionCounter.builder("conversation.store.writes", stats, s -> s.read(StoreStats::committedWrites))
-        .description("Write requests committed").register(registry);
+        .description("Write requests committed and acknowledged").register(registry);
     FunctionCounter.builder("conversation.store.syncs", stats, s -> s.read(StoreStats::syncs))
-        .description("Transactions committed to disk (one per group-commit batch)").register(registry);
+        .description("Points at which writes became durable: syncs of the log with durability=full (one per"
+            + " group of commits), commits with durability=normal").register(registry);
     FunctionCounter.builder("conversation.store.written", stats, s -> s.read(StoreStats::bytesWritten))
         .baseUnit("bytes").description("Message bytes written to disk").register(registry);
     return stats;

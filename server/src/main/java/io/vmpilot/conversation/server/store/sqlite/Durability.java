@@ -2,7 +2,11 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 /** How far an acknowledged write is guaranteed to survive. */
 public enum Durability {
-  /** Survives power loss and OS crashes: every commit is synced to disk ({@code synchronous=FULL}). */
+  /**
+   * Survives power loss and OS crashes: a write is acknowledged only after the log holding it has been synced
+   * to disk (what {@code synchronous=FULL} does inside each COMMIT; here one sync after each group of commits, see
+   * {@link LogSync}).
+   */
   FULL("FULL"),
   /**
    * Survives a crash of the server process, but an OS crash or power loss may lose the last commits

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.StoreException;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,10 +19,16 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * The one writer of the database. Requests queue up while a commit is syncing; the writer then runs all of
- * them in one transaction and one sync (group commit). Each request runs in a savepoint of its own, so one that
- * fails is rolled back alone and the others still commit. Every caller is answered only after the commit that
- * holds its write returned, so an acknowledged write is durable.
+ * The one writer of the database. Requests queue up while a batch runs; the writer then runs all of them in one
+ * transaction (group commit). Each request runs in a savepoint of its own, so one that fails is rolled back alone
+ * and the others still commit.
+ *
+ * <p>Two threads share the work. The writer thread runs batches and commits them; the acknowledger thread makes
+ * the commits durable with one {@link LogSync} for every batch committed since its last sync, and only then
+ * completes the callers' futures, in commit order. So an acknowledged write is durable, the writer never waits
+ * for the disk, and one sync covers several batches when the disk is slow. Failed requests are answered in the
+ * same order, after the sync of any batch before them, because a failure can reveal what such a batch wrote
+ * (a version mismatch names the current version; a replayed append is acknowledged).
  *
  * <p>One writer also means SQLite never sees two writers race for the lock ("database is locked").
  */
@@ -56,11 +63,23 @@ final class GroupCommitWriter implements AutoCloseable {
 
   private static final Pending<Void> STOP = new Pending<>(tx -> null);
 
+  /**
+   * A batch the writer is done with, for the acknowledger: {@code writes} and {@code bytes} committed (0 if it
+   * rolled back), and the storage failure it ran into, if any.
+   */
+  private record Done(List<Pending<?>> batch, long writes, long bytes, StoreException storageFailure) {}
+
+  private static final Done END = new Done(List.of(), 0, 0, null);
+
   private final DataSource dataSource;
   private final int maxBatch;
+  private final LogSync logSync;
   private final BlockingQueue<Pending<?>> queue;
+  private final BlockingQueue<Done> done = new LinkedBlockingQueue<>();
   private final Thread thread;
+  private final Thread acknowledger;
   private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong syncs = new AtomicLong();
   private final AtomicLong committedWrites = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
   private volatile boolean accepting = true;
@@ -73,13 +92,17 @@ final class GroupCommitWriter implements AutoCloseable {
   private Connection connection;
   private StatementCache statements;
 
-  GroupCommitWriter(DataSource dataSource, int maxBatch) throws SQLException {
+  GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync) throws SQLException {
     this.dataSource = dataSource;
     this.maxBatch = maxBatch;
+    this.logSync = logSync;
     this.queue = new LinkedBlockingQueue<>(maxBatch * 16);
     this.revision = loadRevision();
     this.thread = new Thread(this::runLoop, "sqlite-writer");
     this.thread.setDaemon(true);
+    this.acknowledger = new Thread(this::acknowledgeLoop, "sqlite-acknowledger");
+    this.acknowledger.setDaemon(true);
+    this.acknowledger.start();
     this.thread.start();
   }
 
@@ -94,27 +117,46 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** Runs {@code task} in the next batch and waits until that batch is committed. */
+  /** Runs {@code task} in the next batch and waits until that batch is durable. */
   <T> T submit(Task<T> task) {
+    try {
+      return submitAsync(task).join();
+    } catch (CompletionException e) {
+      throw (RuntimeException) e.getCause();
+    }
+  }
+
+  /**
+   * Queues {@code task} for the next batch. The future completes, on the acknowledger thread, once the batch is
+   * durable, or fails with the task's {@link StoreException}. Waits only while the queue is full.
+   */
+  <T> CompletableFuture<T> submitAsync(Task<T> task) {
     if (!accepting) {
-      throw new StoreUnavailableException("the store is shutting down", null);
+      return CompletableFuture.failedFuture(new StoreUnavailableException("the store is shutting down", null));
     }
     Pending<T> pending = new Pending<>(task);
     try {
       queue.put(pending);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StoreUnavailableException("interrupted while queueing a write", e);
+      return CompletableFuture.failedFuture(new StoreUnavailableException("interrupted while queueing a write", e));
     }
-    try {
-      return pending.future.join();
-    } catch (CompletionException e) {
-      throw (RuntimeException) e.getCause();
-    }
+    return pending.future;
   }
 
+  /** Transactions committed. */
   long commits() {
     return commits.get();
+  }
+
+  /** Points at which writes became durable: log syncs, or commits when there is nothing to sync. */
+  long syncs() {
+    return syncs.get();
+  }
+
+  /** Batches the writer is done with that wait for the acknowledger (for tests). */
+  int awaitingAcknowledgement() {
+    return done.size();
   }
 
   long committedWrites() {
@@ -141,7 +183,7 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   boolean isRunning() {
-    return thread.isAlive();
+    return thread.isAlive() && acknowledger.isAlive();
   }
 
   private void runLoop() {
@@ -156,9 +198,9 @@ final class GroupCommitWriter implements AutoCloseable {
       queue.drainTo(batch, maxBatch - 1);
       stopping = batch.remove(STOP);
       if (!batch.isEmpty()) {
-        runBatch(batch);
+        done.add(runBatch(batch));
+        batch = new ArrayList<>(maxBatch);
       }
-      batch.clear();
     }
     discardConnection();
     // Anything that slipped in after STOP is answered, never left hanging.
@@ -166,7 +208,63 @@ final class GroupCommitWriter implements AutoCloseable {
     queue.drainTo(rest);
     for (Pending<?> p : rest) {
       p.failure = new StoreUnavailableException("the store is shutting down", null);
-      p.complete();
+    }
+    done.add(new Done(rest, 0, 0, null));
+    done.add(END);
+  }
+
+  /** Syncs what the writer committed, then answers its callers: one sync for all batches done meanwhile. */
+  private void acknowledgeLoop() {
+    List<Done> ready = new ArrayList<>();
+    boolean ending = false;
+    while (!ending) {
+      try {
+        ready.add(done.take());
+      } catch (InterruptedException e) {
+        continue; // only END stops it, so that no caller is left waiting
+      }
+      done.drainTo(ready);
+      ending = ready.remove(END);
+      acknowledge(ready);
+      ready.clear();
+    }
+  }
+
+  private void acknowledge(List<Done> ready) {
+    long writes = 0;
+    long bytes = 0;
+    for (Done d : ready) {
+      writes += d.writes();
+      bytes += d.bytes();
+    }
+    StoreException syncFailure = null;
+    if (writes > 0) {
+      try {
+        if (logSync != LogSync.NONE) {
+          logSync.sync();
+          syncs.incrementAndGet();
+        }
+        committedWrites.addAndGet(writes);
+        bytesWritten.addAndGet(bytes);
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.WARNING, "syncing the log failed; " + writes + " committed writes are not known to be durable",
+            e);
+        syncFailure = SqliteFailures.translate("sync", e);
+      }
+    }
+    for (Done d : ready) {
+      StoreException failure = syncFailure != null && d.writes() > 0 ? syncFailure : d.storageFailure();
+      if (failure != null) {
+        storageFailed(failure);
+      } else if (d.writes() > 0) {
+        storageFailure = null; // a write reached the disk again
+      }
+      for (Pending<?> p : d.batch()) {
+        if (syncFailure != null && d.writes() > 0 && p.failure == null) {
+          p.failure = syncFailure; // committed, but the disk did not confirm it: not acknowledged
+        }
+        p.complete();
+      }
     }
   }
 
@@ -176,7 +274,7 @@ final class GroupCommitWriter implements AutoCloseable {
    * transaction would begin the next one at once and keep other processes from ever writing), and so that a
    * transaction SQLite already rolled back by itself (disk full, I/O error) leaves nothing half-open behind.
    */
-  private void runBatch(List<Pending<?>> batch) {
+  private Done runBatch(List<Pending<?>> batch) {
     long[] bytes = {0};
     try {
       if (connection == null) {
@@ -208,7 +306,6 @@ final class GroupCommitWriter implements AutoCloseable {
       sql.execute("BEGIN IMMEDIATE");
       try {
         int succeeded = 0;
-        boolean storageFailed = false;
         for (Pending<?> p : batch) {
           long bytesBefore = bytes[0];
           long revisionBefore = revision;
@@ -218,27 +315,22 @@ final class GroupCommitWriter implements AutoCloseable {
             }
           } else {
             bytes[0] = bytesBefore; // a task rolled back to its savepoint wrote nothing
-            if (p.storageFailure) {
-              storageFailed = true;
-              storageFailed((StoreException) p.failure);
-            }
           }
         }
         if (succeeded == 0) {
           sql.execute("ROLLBACK");
-          return;
+          return new Done(batch, 0, 0, storageFailureOf(batch));
         }
         try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
           st.setLong(1, revision);
           st.executeUpdate();
         }
         sql.execute("COMMIT");
-        if (!storageFailed) {
-          storageFailure = null;
-        }
         commits.incrementAndGet();
-        committedWrites.addAndGet(succeeded);
-        bytesWritten.addAndGet(bytes[0]);
+        if (logSync == LogSync.NONE) {
+          syncs.incrementAndGet(); // the commit is as durable as this level gets
+        }
+        return new Done(batch, succeeded, bytes[0], storageFailureOf(batch));
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(sql);
         throw e;
@@ -248,19 +340,25 @@ final class GroupCommitWriter implements AutoCloseable {
       discardConnection();
       // When a task's own storage failure (disk full) made SQLite roll the whole transaction back, that is
       // the cause to report to everyone in the batch, rather than the failed clean-up it led to.
-      StoreException failure = batch.stream().filter(p -> p.storageFailure).map(p -> (StoreException) p.failure)
-          .findFirst().orElseGet(() -> SqliteFailures.translate("write", e));
-      storageFailed(failure);
+      StoreException tasks = storageFailureOf(batch);
+      StoreException failure = tasks != null ? tasks : SqliteFailures.translate("write", e);
       for (Pending<?> p : batch) {
         if (p.failure == null) {
           p.failure = failure;
         }
       }
-    } finally {
-      for (Pending<?> p : batch) {
-        p.complete();
+      return new Done(batch, 0, 0, failure);
+    }
+  }
+
+  /** The first storage failure (disk full, I/O error) a task of the batch ran into, or null. */
+  private static StoreException storageFailureOf(List<Pending<?>> batch) {
+    for (Pending<?> p : batch) {
+      if (p.storageFailure) {
+        return (StoreException) p.failure;
       }
     }
+    return null;
   }
 
   /** Runs one SQL statement without parameters or results (through the statement cache). */
@@ -310,13 +408,14 @@ final class GroupCommitWriter implements AutoCloseable {
     return false;
   }
 
-  /** Stops taking writes, finishes those already queued, and waits for the writer to end. */
+  /** Stops taking writes, finishes (and syncs) those already queued, and waits for both threads to end. */
   @Override
   public void close() {
     accepting = false;
     try {
       queue.put(STOP);
       thread.join();
+      acknowledger.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

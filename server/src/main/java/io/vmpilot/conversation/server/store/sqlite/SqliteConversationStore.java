@@ -57,7 +57,9 @@ public final class SqliteConversationStore implements ConversationStore {
   public static SqliteConversationStore open(SqliteSettings settings) {
     SqliteDataSources dataSources = SqliteDataSources.open(settings);
     try {
-      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch());
+      LogSync logSync = settings.durability() == Durability.FULL
+          ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
+      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync);
       return new SqliteConversationStore(settings, dataSources, writer, Clock.systemUTC());
     } catch (SQLException | RuntimeException e) {
       dataSources.close();
@@ -69,8 +71,8 @@ public final class SqliteConversationStore implements ConversationStore {
     return settings;
   }
 
-  /** The conversation's row, as far as a mutation needs it. */
-  private record Row(long id, long version, long messageCount, long historyBytes) {}
+  /** The conversation's row, as far as a mutation needs it ({@code cacheInfo} as stored: a JSON object). */
+  private record Row(long id, long version, long messageCount, long historyBytes, String cacheInfo) {}
 
   private long nowMicros() {
     Instant now = clock.instant();
@@ -110,10 +112,9 @@ public final class SqliteConversationStore implements ConversationStore {
       }
       List<NewMessage> tail = cmd.messages().subList(keep, cmd.messages().size());
       insertMessages(tx, id, keep, tail, now);
-      upsert(c, "cache_info", id, cmd.cacheInfo());
-      upsert(c, "metadata", id, cmd.metadata());
+      upsertMetadata(c, id, cmd.metadata());
       long version = tx.nextVersion();
-      updateRow(c, id, version, now, cmd.messages().size(), historyBytes);
+      updateRow(c, id, version, now, cmd.messages().size(), historyBytes, mergedCacheInfo(row, cmd.cacheInfo()));
       return new SaveResult(version, cmd.messages().size(), row == null, tail.size());
     });
   }
@@ -137,7 +138,7 @@ public final class SqliteConversationStore implements ConversationStore {
       long count = row == null ? 0 : row.messageCount();
       insertMessages(tx, id, count, fresh, now);
       long version = tx.nextVersion();
-      updateRow(c, id, version, now, count + fresh.size(), historyBytes);
+      updateRow(c, id, version, now, count + fresh.size(), historyBytes, row == null ? "{}" : row.cacheInfo());
       return new AppendResult(version, count + fresh.size(), fresh.size(), row == null);
     });
   }
@@ -151,13 +152,9 @@ public final class SqliteConversationStore implements ConversationStore {
         throw new ConversationNotFoundException(key);
       }
       MutationRules.checkVersion(key, expectedVersion, row.version());
-      try (PreparedStatement st = c.prepareStatement("DELETE FROM cache_info WHERE conversation_id = ?")) {
-        st.setLong(1, row.id());
-        st.executeUpdate();
-      }
-      upsert(c, "cache_info", row.id(), cacheInfo);
       long version = tx.nextVersion();
-      updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes());
+      updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes(),
+          JsonColumns.counters(cacheInfo));
       return version;
     });
   }
@@ -182,14 +179,27 @@ public final class SqliteConversationStore implements ConversationStore {
 
   private static Row findRow(Connection c, ThreadKey key) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
+        "SELECT conversation_id, version, message_count, history_bytes, cache_info FROM conversations"
             + " WHERE tenant = ? AND thread_id = ?")) {
       st.setString(1, key.tenant());
       st.setString(2, key.threadId());
       try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
+        return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5)) : null;
       }
     }
+  }
+
+  /** Save sets the counters it names and keeps the others (VMPilot's merge). */
+  private static String mergedCacheInfo(Row row, Map<String, Long> given) {
+    if (row == null) {
+      return JsonColumns.counters(given);
+    }
+    if (given.isEmpty()) {
+      return row.cacheInfo();
+    }
+    Map<String, Long> merged = JsonColumns.parseCounters(row.cacheInfo());
+    merged.putAll(given);
+    return JsonColumns.counters(merged);
   }
 
   /**
@@ -228,16 +238,17 @@ public final class SqliteConversationStore implements ConversationStore {
     }
   }
 
-  private static void updateRow(Connection c, long id, long version, long now, long messageCount, long historyBytes)
-      throws SQLException {
+  private static void updateRow(Connection c, long id, long version, long now, long messageCount, long historyBytes,
+      String cacheInfo) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?"
+        "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?, cache_info = ?"
             + " WHERE conversation_id = ?")) {
       st.setLong(1, version);
       st.setLong(2, now);
       st.setLong(3, messageCount);
       st.setLong(4, historyBytes);
-      st.setLong(5, id);
+      st.setString(5, cacheInfo);
+      st.setLong(6, id);
       st.executeUpdate();
     }
   }
@@ -263,36 +274,36 @@ public final class SqliteConversationStore implements ConversationStore {
     }
   }
 
-  private static void upsert(Connection c, String table, long id, Map<String, ?> entries) throws SQLException {
+  private static void upsertMetadata(Connection c, long id, Map<String, String> entries) throws SQLException {
     if (entries.isEmpty()) {
       return;
     }
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO " + table + " (conversation_id, name, value)"
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO metadata (conversation_id, name, value)"
         + " VALUES (?, ?, ?) ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value")) {
-      for (Map.Entry<String, ?> e : entries.entrySet()) {
+      for (Map.Entry<String, String> e : entries.entrySet()) {
         st.setLong(1, id);
         st.setString(2, e.getKey());
-        st.setObject(3, e.getValue());
+        st.setString(3, e.getValue());
         st.addBatch();
       }
       st.executeBatch();
     }
   }
 
+  /** The ids among {@code messages} that the conversation already holds, in one query. */
   private static Set<String> storedIdsAmong(Connection c, long id, List<NewMessage> messages) throws SQLException {
+    List<String> ids = messages.stream().filter(NewMessage::hasId).map(NewMessage::id).toList();
     Set<String> found = new HashSet<>();
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT 1 FROM messages WHERE conversation_id = ? AND message_id = ?")) {
-      for (NewMessage m : messages) {
-        if (!m.hasId()) {
-          continue;
-        }
-        st.setLong(1, id);
-        st.setString(2, m.id());
-        try (ResultSet rs = st.executeQuery()) {
-          if (rs.next()) {
-            found.add(m.id());
-          }
+    if (ids.isEmpty()) {
+      return found;
+    }
+    try (PreparedStatement st = c.prepareStatement("SELECT message_id FROM messages WHERE conversation_id = ?"
+        + " AND message_id IN (SELECT value FROM json_each(?))")) {
+      st.setLong(1, id);
+      st.setString(2, JsonColumns.strings(ids));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          found.add(rs.getString(1));
         }
       }
     }
@@ -322,8 +333,7 @@ public final class SqliteConversationStore implements ConversationStore {
   public Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return read(c -> {
       List<Found> found = summaries(c,
-          "SELECT conversation_id, tenant, thread_id, version, create_time, update_time, message_count,"
-              + " history_bytes FROM conversations WHERE tenant = ? AND thread_id = ?",
+          "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?",
           List.of(key.tenant(), key.threadId()));
       if (found.isEmpty()) {
         return Optional.empty();
@@ -355,8 +365,7 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     StringBuilder sql = new StringBuilder(
-        "SELECT conversation_id, tenant, thread_id, version, create_time, update_time, message_count,"
-            + " history_bytes FROM conversations c WHERE tenant = ? AND version < ?");
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND version < ?");
     List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
     q.metadataFilter().forEach((name, value) -> {
       sql.append(" AND EXISTS (SELECT 1 FROM metadata m WHERE m.conversation_id = c.conversation_id"
@@ -372,39 +381,40 @@ public final class SqliteConversationStore implements ConversationStore {
   /** A conversation found by a query, with its row id. */
   private record Found(long id, ConversationSummary summary) {}
 
-  /** Runs a query over conversations, then fetches the cache info and metadata of the rows it found. */
+  /** What {@link #summaries} reads, in this order. */
+  private static final String SUMMARY_COLUMNS = "conversation_id, tenant, thread_id, version, create_time,"
+      + " update_time, message_count, history_bytes, cache_info";
+
+  /** Runs a query over conversations ({@link #SUMMARY_COLUMNS}), then fetches the metadata of the rows found. */
   private static List<Found> summaries(Connection c, String sql, List<?> params) throws SQLException {
-    List<long[]> rows = new ArrayList<>();
-    List<ThreadKey> keys = new ArrayList<>();
+    record Columns(long id, ThreadKey key, long version, long createTime, long updateTime, long messageCount,
+        long historyBytes, String cacheInfo) {}
+    List<Columns> rows = new ArrayList<>();
     try (PreparedStatement st = c.prepareStatement(sql)) {
       for (int i = 0; i < params.size(); i++) {
         st.setObject(i + 1, params.get(i));
       }
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          keys.add(new ThreadKey(rs.getString(2), rs.getString(3)));
-          rows.add(new long[] {rs.getLong(1), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7),
-              rs.getLong(8)});
+          rows.add(new Columns(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
+              rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getString(9)));
         }
       }
     }
-    Map<Long, Map<String, Long>> cache = new HashMap<>();
     Map<Long, Map<String, String>> metadata = new HashMap<>();
     if (!rows.isEmpty()) {
       StringBuilder ids = new StringBuilder();
-      for (long[] r : rows) {
-        ids.append(ids.length() == 0 ? "" : ",").append(r[0]);
+      for (Columns r : rows) {
+        ids.append(ids.length() == 0 ? "" : ",").append(r.id());
       }
-      readEntries(c, "SELECT conversation_id, name, value FROM cache_info WHERE conversation_id IN (" + ids + ")",
-          (id, name, rs) -> cache.computeIfAbsent(id, k -> new HashMap<>()).put(name, rs.getLong(3)));
       readEntries(c, "SELECT conversation_id, name, value FROM metadata WHERE conversation_id IN (" + ids + ")",
           (id, name, rs) -> metadata.computeIfAbsent(id, k -> new HashMap<>()).put(name, rs.getString(3)));
     }
     List<Found> result = new ArrayList<>(rows.size());
-    for (int i = 0; i < rows.size(); i++) {
-      long[] r = rows.get(i);
-      result.add(new Found(r[0], new ConversationSummary(keys.get(i), r[4], r[5], cache.getOrDefault(r[0], Map.of()),
-          metadata.getOrDefault(r[0], Map.of()), r[1], fromMicros(r[2]), fromMicros(r[3]))));
+    for (Columns r : rows) {
+      result.add(new Found(r.id(), new ConversationSummary(r.key(), r.messageCount(), r.historyBytes(),
+          JsonColumns.parseCounters(r.cacheInfo()), metadata.getOrDefault(r.id(), Map.of()), r.version(),
+          fromMicros(r.createTime()), fromMicros(r.updateTime()))));
     }
     return result;
   }
@@ -457,7 +467,7 @@ public final class SqliteConversationStore implements ConversationStore {
           ResultSet rs = st.executeQuery()) {
         rs.next();
         return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), writer.committedWrites(),
-            writer.commits(), writer.bytesWritten());
+            writer.syncs(), writer.bytesWritten());
       }
     });
   }

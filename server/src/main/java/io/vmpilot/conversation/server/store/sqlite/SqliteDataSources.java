@@ -94,6 +94,9 @@ final class SqliteDataSources implements AutoCloseable {
     if (name.equals("sqlite-writer")) {
       // Only a backstop: WalCheckpointer keeps the log short without holding up the writer's commits.
       pragmas.setProperty("wal_autocheckpoint", Integer.toString(WalCheckpointer.WRITER_BACKSTOP_PAGES));
+      // The writer's commits only write the log; with durability=full the GroupCommitWriter syncs it (LogSync)
+      // before acknowledging, off the writer's thread.
+      pragmas.setProperty("synchronous", "NORMAL");
     }
     config.setDataSourceProperties(pragmas);
     config.setMaximumPoolSize(size);

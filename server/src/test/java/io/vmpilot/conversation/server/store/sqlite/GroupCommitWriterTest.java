@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.VersionMismatchException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -17,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,9 +56,44 @@ class GroupCommitWriterTest {
   }
 
   private GroupCommitWriter writer(int maxBatch) throws SQLException {
-    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch);
+    return writer(maxBatch, LogSync.writeAheadLogOf(settings.path()));
+  }
+
+  private GroupCommitWriter writer(int maxBatch, LogSync logSync) throws SQLException {
+    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch, logSync);
     writers.add(w);
     return w;
+  }
+
+  /** A log sync the test holds: each sync waits until {@link #release} and counts itself. */
+  private static final class HeldSync implements LogSync {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+    final AtomicInteger calls = new AtomicInteger();
+    volatile IOException failNext;
+
+    @Override
+    public void sync() throws IOException {
+      calls.incrementAndGet();
+      entered.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        throw new InterruptedIOException();
+      }
+      IOException failure = failNext;
+      failNext = null;
+      if (failure != null) {
+        throw failure;
+      }
+    }
+  }
+
+  /** Waits (spinning, bounded by the class timeout) until {@code condition} holds. */
+  private static void await(BooleanSupplier condition) {
+    while (!condition.getAsBoolean()) {
+      Thread.onSpinWait();
+    }
   }
 
   /** Occupies the writer with a task that waits for {@link #release}; returns once the task runs. */
@@ -261,5 +301,76 @@ class GroupCommitWriterTest {
     assertThat(w.isRunning()).isFalse();
     assertThat(committedThreadIds()).containsExactly("t0", "t1", "t2");
     assertThatThrownBy(() -> w.submit(insert("after-close"))).isInstanceOf(StoreUnavailableException.class);
+  }
+
+  @Test
+  void aCommittedWriteIsAcknowledgedOnlyAfterTheLogIsSynced() throws Exception {
+    HeldSync sync = new HeldSync();
+    GroupCommitWriter w = writer(64, sync);
+    Submitter<Long> write = Submitter.startAndAwaitParked("w", insertCall(w, "t0"));
+    assertThat(sync.entered.await(30, TimeUnit.SECONDS)).as("the sync started").isTrue();
+    // Committed (another connection reads it), but the sync has not returned, so the caller still waits.
+    assertThat(committedThreadIds()).containsExactly("t0");
+    assertThat(write.isAlive()).isTrue();
+    assertThat(w.committedWrites()).as("not acknowledged yet").isZero();
+
+    sync.release.countDown();
+    assertThat(write.result()).isPositive();
+    assertThat(w.committedWrites()).isEqualTo(1);
+    assertThat(w.syncs()).isEqualTo(1);
+  }
+
+  @Test
+  void oneSyncCoversEveryBatchCommittedWhileThePreviousSyncRan() throws Exception {
+    HeldSync sync = new HeldSync();
+    GroupCommitWriter w = writer(64, sync);
+    Submitter<Long> first = Submitter.startAndAwaitParked("first", insertCall(w, "first"));
+    assertThat(sync.entered.await(30, TimeUnit.SECONDS)).isTrue();
+    // The writer does not wait for the disk: three more batches commit while the first sync is held.
+    List<Submitter<Long>> later = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      later.add(Submitter.startAndAwaitParked("w" + i, insertCall(w, "t" + i)));
+      long expected = i + 1;
+      await(() -> w.awaitingAcknowledgement() == expected);
+    }
+    assertThat(w.commits()).isEqualTo(4);
+    assertThat(committedThreadIds()).containsExactly("first", "t0", "t1", "t2");
+
+    sync.release.countDown();
+    first.result();
+    for (Submitter<Long> s : later) {
+      s.result();
+    }
+    assertThat(sync.calls.get()).as("one sync for the first batch, one for the three after it").isEqualTo(2);
+    assertThat(w.syncs()).isEqualTo(2);
+    assertThat(w.committedWrites()).isEqualTo(4);
+  }
+
+  @Test
+  void aFailedSyncFailsTheWritesItCoveredAndMarksTheStorageFailed() throws Exception {
+    HeldSync sync = new HeldSync();
+    sync.failNext = new IOException("EIO");
+    sync.release.countDown();
+    GroupCommitWriter w = writer(64, sync);
+    assertThatThrownBy(() -> w.submit(insert("unconfirmed"))).isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("sync").hasRootCauseMessage("EIO");
+    assertThat(w.storageFailure()).isNotNull();
+    assertThat(w.committedWrites()).as("not acknowledged").isZero();
+
+    // The next write that reaches the disk clears the failure.
+    assertThat(w.submit(insert("confirmed"))).isPositive();
+    assertThat(w.storageFailure()).isNull();
+    assertThat(w.committedWrites()).isEqualTo(1);
+  }
+
+  @Test
+  void theRealLogSyncReachesTheWriteAheadLogFile() throws Exception {
+    GroupCommitWriter w = writer(64);
+    w.submit(insert("synced"));
+    assertThat(w.syncs()).isEqualTo(1);
+    assertThat(Files.size(Path.of(settings.path() + "-wal"))).as("the log holds the commit")
+        .isPositive();
+    // Without a log file (every connection closed, the log checkpointed and removed) there is nothing to sync.
+    LogSync.writeAheadLogOf(dir.resolve("no-such.db")).sync();
   }
 }

@@ -1,0 +1,62 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The JSON the schema keeps in single columns or passes as one parameter: a conversation's cache counters
+ * ({@code {"name": integer}}, the {@code conversations.cache_info} column) and lists of message ids (a JSON array
+ * that {@code json_each} expands, so one statement serves any number of ids).
+ */
+final class JsonColumns {
+  private JsonColumns() {}
+
+  static String counters(Map<String, Long> counters) {
+    StringWriter out = new StringWriter();
+    try (JsonWriter w = new JsonWriter(out)) {
+      w.beginObject();
+      for (Map.Entry<String, Long> e : counters.entrySet()) {
+        w.name(e.getKey()).value(e.getValue().longValue());
+      }
+      w.endObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
+  }
+
+  static Map<String, Long> parseCounters(String json) {
+    Map<String, Long> counters = new HashMap<>();
+    try (JsonReader r = new JsonReader(new StringReader(json))) {
+      r.beginObject();
+      while (r.hasNext()) {
+        counters.put(r.nextName(), r.nextLong());
+      }
+      r.endObject();
+    } catch (IOException | IllegalStateException | NumberFormatException e) {
+      throw new IllegalStateException("the database holds malformed cache_info: " + json, e);
+    }
+    return counters;
+  }
+
+  static String strings(Collection<String> values) {
+    StringWriter out = new StringWriter();
+    try (JsonWriter w = new JsonWriter(out)) {
+      w.beginArray();
+      for (String v : values) {
+        w.value(v);
+      }
+      w.endArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+}
