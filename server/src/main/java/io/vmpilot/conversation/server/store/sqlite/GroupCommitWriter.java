@@ -13,6 +13,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -78,6 +79,13 @@ final class GroupCommitWriter implements AutoCloseable {
   private final BlockingQueue<Done> done = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final Thread acknowledger;
+  /**
+   * Batches committed but not yet acknowledged, at most two: one syncing, and the next, which the writer runs
+   * meanwhile. The writer does not start a third; writes queue up in the meantime, so batches stay large when
+   * the disk is slow (each commit writes whole pages, so a commit of two writes costs nearly what one of twenty
+   * does).
+   */
+  private final Semaphore unacknowledgedBatches = new Semaphore(2);
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong syncs = new AtomicLong();
   private final AtomicLong committedWrites = new AtomicLong();
@@ -195,9 +203,12 @@ final class GroupCommitWriter implements AutoCloseable {
       } catch (InterruptedException e) {
         break;
       }
+      unacknowledgedBatches.acquireUninterruptibly();
       queue.drainTo(batch, maxBatch - 1);
       stopping = batch.remove(STOP);
-      if (!batch.isEmpty()) {
+      if (batch.isEmpty()) {
+        unacknowledgedBatches.release();
+      } else {
         done.add(runBatch(batch));
         batch = new ArrayList<>(maxBatch);
       }
@@ -226,6 +237,7 @@ final class GroupCommitWriter implements AutoCloseable {
       done.drainTo(ready);
       ending = ready.remove(END);
       acknowledge(ready);
+      unacknowledgedBatches.release(ready.size());
       ready.clear();
     }
   }
