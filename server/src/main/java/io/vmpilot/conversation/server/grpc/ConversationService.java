@@ -2,13 +2,11 @@ package io.vmpilot.conversation.server.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.vmpilot.conversation.server.store.AppendCommand;
-import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.SaveCommand;
-import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
@@ -24,6 +22,8 @@ import io.vmpilot.conversation.v1.SaveResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -45,15 +45,14 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void save(SaveRequest request, StreamObserver<SaveResponse> response) {
-    call("Save", request.getThreadId(), response, () -> {
+    callAsync("Save", request.getThreadId(), response, () -> {
       SaveCommand command = validator.save(request, Tenants.current());
-      SaveResult r = store.save(command);
-      return SaveResponse.newBuilder()
+      return store.saveAsync(command).thenApply(r -> SaveResponse.newBuilder()
           .setVersion(r.version())
           .setMessageCount(r.messageCount())
           .setCreated(r.created())
           .setMessagesWritten(r.messagesWritten())
-          .build();
+          .build());
     });
   }
 
@@ -69,33 +68,32 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void updateCache(UpdateCacheRequest request, StreamObserver<UpdateCacheResponse> response) {
-    call("UpdateCache", request.getThreadId(), response, () -> {
+    callAsync("UpdateCache", request.getThreadId(), response, () -> {
       RequestValidator.Target target = validator.updateCache(request, Tenants.current());
-      long version = store.updateCache(target.key(), request.getCacheInfoMap(), target.expectedVersion());
-      return UpdateCacheResponse.newBuilder().setVersion(version).build();
+      return store.updateCacheAsync(target.key(), request.getCacheInfoMap(), target.expectedVersion())
+          .thenApply(version -> UpdateCacheResponse.newBuilder().setVersion(version).build());
     });
   }
 
   @Override
   public void clear(ClearRequest request, StreamObserver<ClearResponse> response) {
-    call("Clear", request.getThreadId(), response, () -> {
+    callAsync("Clear", request.getThreadId(), response, () -> {
       RequestValidator.Target target = validator.clear(request, Tenants.current());
-      boolean deleted = store.clear(target.key(), target.expectedVersion());
-      return ClearResponse.newBuilder().setDeleted(deleted).build();
+      return store.clearAsync(target.key(), target.expectedVersion())
+          .thenApply(deleted -> ClearResponse.newBuilder().setDeleted(deleted).build());
     });
   }
 
   @Override
   public void append(AppendRequest request, StreamObserver<AppendResponse> response) {
-    call("Append", request.getThreadId(), response, () -> {
+    callAsync("Append", request.getThreadId(), response, () -> {
       AppendCommand command = validator.append(request, Tenants.current());
-      AppendResult r = store.append(command);
-      return AppendResponse.newBuilder()
+      return store.appendAsync(command).thenApply(r -> AppendResponse.newBuilder()
           .setVersion(r.version())
           .setMessageCount(r.messageCount())
           .setAppendedCount(r.appendedCount())
           .setCreated(r.created())
-          .build();
+          .build());
     });
   }
 
@@ -120,16 +118,33 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   }
 
   private <T> void call(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {
-    T result;
+    callAsync(rpc, threadId, response, () -> CompletableFuture.completedFuture(body.get()));
+  }
+
+  /**
+   * Answers when {@code body}'s future completes. Writes do not hold a call thread while they wait for their
+   * group commit: the answer is sent from the thread that completes the future (the store's).
+   */
+  private <T> void callAsync(String rpc, String threadId, StreamObserver<T> response,
+      Supplier<CompletableFuture<T>> body) {
+    CompletableFuture<T> pending;
     try {
-      result = body.get();
+      pending = body.get();
     } catch (RuntimeException | Error e) {
       // Errors too (an OutOfMemoryError above all): left alone, one would end the executor thread and leave
       // the call unanswered, the client hanging until its deadline.
       response.onError(errors.toStatus(rpc, threadId, e));
       return;
     }
-    response.onNext(result);
-    response.onCompleted();
+    pending.whenComplete((result, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        response.onError(errors.toStatus(rpc, threadId, cause));
+      } else {
+        response.onNext(result);
+        response.onCompleted();
+      }
+    });
   }
 }

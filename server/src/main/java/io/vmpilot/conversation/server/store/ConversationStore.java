@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Where conversations live. Every mutation is atomic and durable (to the backend's durability level) when
@@ -28,6 +30,36 @@ public interface ConversationStore extends AutoCloseable {
   boolean clear(ThreadKey key, OptionalLong expectedVersion);
 
   AppendResult append(AppendCommand command);
+
+  /**
+   * The mutations without a thread waiting for them: the future completes once the write is durable (or fails
+   * with the exception the blocking method would throw). A backend whose writes wait for a disk overrides these
+   * (SQLite: a write waits for its group commit); the defaults run the blocking method on the caller's thread.
+   */
+  default CompletableFuture<SaveResult> saveAsync(SaveCommand command) {
+    return completed(() -> save(command));
+  }
+
+  default CompletableFuture<Long> updateCacheAsync(ThreadKey key, Map<String, Long> cacheInfo,
+      OptionalLong expectedVersion) {
+    return completed(() -> updateCache(key, cacheInfo, expectedVersion));
+  }
+
+  default CompletableFuture<Boolean> clearAsync(ThreadKey key, OptionalLong expectedVersion) {
+    return completed(() -> clear(key, expectedVersion));
+  }
+
+  default CompletableFuture<AppendResult> appendAsync(AppendCommand command) {
+    return completed(() -> append(command));
+  }
+
+  private static <T> CompletableFuture<T> completed(Supplier<T> mutation) {
+    try {
+      return CompletableFuture.completedFuture(mutation.get());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 
   /** Up to {@code query.limit()} summaries, newest version first. */
   List<ConversationSummary> list(ListQuery query);

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -87,7 +88,47 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public SaveResult save(SaveCommand cmd) {
-    return writer.submit(tx -> {
+    return writer.submit(saveTask(cmd));
+  }
+
+  @Override
+  public CompletableFuture<SaveResult> saveAsync(SaveCommand cmd) {
+    return writer.submitAsync(saveTask(cmd));
+  }
+
+  @Override
+  public AppendResult append(AppendCommand cmd) {
+    return writer.submit(appendTask(cmd));
+  }
+
+  @Override
+  public CompletableFuture<AppendResult> appendAsync(AppendCommand cmd) {
+    return writer.submitAsync(appendTask(cmd));
+  }
+
+  @Override
+  public long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion) {
+    return writer.submit(updateCacheTask(key, cacheInfo, expectedVersion));
+  }
+
+  @Override
+  public CompletableFuture<Long> updateCacheAsync(ThreadKey key, Map<String, Long> cacheInfo,
+      OptionalLong expectedVersion) {
+    return writer.submitAsync(updateCacheTask(key, cacheInfo, expectedVersion));
+  }
+
+  @Override
+  public boolean clear(ThreadKey key, OptionalLong expectedVersion) {
+    return writer.submit(clearTask(key, expectedVersion));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> clearAsync(ThreadKey key, OptionalLong expectedVersion) {
+    return writer.submitAsync(clearTask(key, expectedVersion));
+  }
+
+  private GroupCommitWriter.Task<SaveResult> saveTask(SaveCommand cmd) {
+    return tx -> {
       Connection c = tx.connection();
       Row row = findRow(c, cmd.key());
       MutationRules.checkVersion(cmd.key(), cmd.expectedVersion(), row == null ? 0 : row.version());
@@ -116,12 +157,11 @@ public final class SqliteConversationStore implements ConversationStore {
       long version = tx.nextVersion();
       updateRow(c, id, version, now, cmd.messages().size(), historyBytes, mergedCacheInfo(row, cmd.cacheInfo()));
       return new SaveResult(version, cmd.messages().size(), row == null, tail.size());
-    });
+    };
   }
 
-  @Override
-  public AppendResult append(AppendCommand cmd) {
-    return writer.submit(tx -> {
+  private GroupCommitWriter.Task<AppendResult> appendTask(AppendCommand cmd) {
+    return tx -> {
       Connection c = tx.connection();
       Row row = findRow(c, cmd.key());
       Set<String> storedIds = row == null ? Set.of() : storedIdsAmong(c, row.id(), cmd.messages());
@@ -140,12 +180,12 @@ public final class SqliteConversationStore implements ConversationStore {
       long version = tx.nextVersion();
       updateRow(c, id, version, now, count + fresh.size(), historyBytes, row == null ? "{}" : row.cacheInfo());
       return new AppendResult(version, count + fresh.size(), fresh.size(), row == null);
-    });
+    };
   }
 
-  @Override
-  public long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion) {
-    return writer.submit(tx -> {
+  private GroupCommitWriter.Task<Long> updateCacheTask(ThreadKey key, Map<String, Long> cacheInfo,
+      OptionalLong expectedVersion) {
+    return tx -> {
       Connection c = tx.connection();
       Row row = findRow(c, key);
       if (row == null) {
@@ -156,12 +196,11 @@ public final class SqliteConversationStore implements ConversationStore {
       updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes(),
           JsonColumns.counters(cacheInfo));
       return version;
-    });
+    };
   }
 
-  @Override
-  public boolean clear(ThreadKey key, OptionalLong expectedVersion) {
-    return writer.submit(tx -> {
+  private GroupCommitWriter.Task<Boolean> clearTask(ThreadKey key, OptionalLong expectedVersion) {
+    return tx -> {
       Connection c = tx.connection();
       Row row = findRow(c, key);
       MutationRules.checkVersion(key, expectedVersion, row == null ? 0 : row.version());
@@ -174,7 +213,7 @@ public final class SqliteConversationStore implements ConversationStore {
       }
       tx.nextVersion();
       return true;
-    });
+    };
   }
 
   private static Row findRow(Connection c, ThreadKey key) throws SQLException {
