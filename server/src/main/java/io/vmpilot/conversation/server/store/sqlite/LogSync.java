@@ -19,18 +19,18 @@ interface LogSync {
   void sync() throws IOException;
 
   /**
-   * Syncs the write-ahead log of {@code database} ({@code <file>-wal}), opened anew each time: SQLite deletes
-   * the log when the last connection closes and creates a new one later, and a sync must reach the file that is
-   * there now. (If the log was replaced, everything in the old one had been checkpointed into the database file
-   * and synced by SQLite before it was removed.)
+   * Syncs the write-ahead log of {@code database} ({@code <file>-wal}, next to the file's real path, where SQLite
+   * puts it even when {@code database} is a symbolic link), opened anew each time so that a sync always reaches
+   * the log that is there now. The log exists as long as a connection is open, and the store's connections are
+   * open whenever it commits; a missing log is reported as a failure rather than taken as nothing to sync.
    */
-  static LogSync writeAheadLogOf(Path database) {
-    Path wal = Path.of(database.toAbsolutePath() + "-wal");
+  static LogSync writeAheadLogOf(Path database) throws IOException {
+    Path wal = Path.of(database.toRealPath() + "-wal");
     return () -> {
       try (FileChannel log = FileChannel.open(wal, StandardOpenOption.WRITE)) {
         log.force(false);
-      } catch (NoSuchFileException closedAndCheckpointed) {
-        // No log: the last connection closed, after checkpointing the log into the database and syncing it.
+      } catch (NoSuchFileException e) {
+        throw new IOException("the write-ahead log " + wal + " is missing", e);
       }
     };
   }

@@ -16,6 +16,7 @@ import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -62,7 +63,7 @@ public final class SqliteConversationStore implements ConversationStore {
           ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
       GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync);
       return new SqliteConversationStore(settings, dataSources, writer, Clock.systemUTC());
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | IOException | RuntimeException e) {
       dataSources.close();
       throw new StoreUnavailableException("cannot open " + settings.path() + ": " + e.getMessage(), e);
     }

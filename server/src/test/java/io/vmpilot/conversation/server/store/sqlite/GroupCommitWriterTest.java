@@ -55,7 +55,7 @@ class GroupCommitWriterTest {
     ds.close();
   }
 
-  private GroupCommitWriter writer(int maxBatch) throws SQLException {
+  private GroupCommitWriter writer(int maxBatch) throws SQLException, IOException {
     return writer(maxBatch, LogSync.writeAheadLogOf(settings.path()));
   }
 
@@ -375,7 +375,12 @@ class GroupCommitWriterTest {
     assertThat(w.syncs()).isEqualTo(1);
     assertThat(Files.size(Path.of(settings.path() + "-wal"))).as("the log holds the commit")
         .isPositive();
-    // Without a log file (every connection closed, the log checkpointed and removed) there is nothing to sync.
-    LogSync.writeAheadLogOf(dir.resolve("no-such.db")).sync();
+    // A database reached through a symbolic link has its log next to the real file, and that is what is synced.
+    Path link = Files.createSymbolicLink(dir.resolve("link.db"), settings.path());
+    LogSync.writeAheadLogOf(link).sync();
+    // A log that is not there is a failure, never silently nothing to sync.
+    Path lonely = Files.createFile(dir.resolve("lonely.db"));
+    assertThatThrownBy(() -> LogSync.writeAheadLogOf(lonely).sync()).isInstanceOf(IOException.class)
+        .hasMessageContaining("lonely.db-wal");
   }
 }
