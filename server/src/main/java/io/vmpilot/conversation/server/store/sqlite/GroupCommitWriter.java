@@ -343,11 +343,11 @@ final class GroupCommitWriter implements AutoCloseable {
           syncs.incrementAndGet(); // the commit is as durable as this level gets
         }
         return new Done(batch, succeeded, bytes[0], storageFailureOf(batch));
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | Error e) {
         rollbackQuietly(sql);
         throw e;
       }
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | RuntimeException | Error e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
       discardConnection();
       // When a task's own storage failure (disk full) made SQLite roll the whole transaction back, that is
@@ -414,6 +414,10 @@ final class GroupCommitWriter implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       p.failure = SqliteFailures.translate("write", e);
       p.storageFailure = true;
+    } catch (Error e) {
+      // An OutOfMemoryError, say: fails this request, not the writer thread (whose death would leave every
+      // later caller waiting until its deadline).
+      p.failure = new StoreUnavailableException("the write failed: " + e, e);
     }
     sql.execute("ROLLBACK TO task");
     sql.execute("RELEASE task");

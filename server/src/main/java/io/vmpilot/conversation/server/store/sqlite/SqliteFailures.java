@@ -12,7 +12,7 @@ final class SqliteFailures {
 
   private SqliteFailures() {}
 
-  static StoreException translate(String operation, Exception e) {
+  static StoreException translate(String operation, Throwable e) {
     if (e instanceof SQLException sql && (sql.getErrorCode() & 0xff) == SQLITE_FULL) {
       return new StorageFullException("the database " + operation + " failed: the disk is full", e);
     }

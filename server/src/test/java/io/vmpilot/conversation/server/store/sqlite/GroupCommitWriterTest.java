@@ -383,4 +383,27 @@ class GroupCommitWriterTest {
     assertThatThrownBy(() -> LogSync.writeAheadLogOf(lonely).sync()).isInstanceOf(IOException.class)
         .hasMessageContaining("lonely.db-wal");
   }
+
+  @Test
+  void aTaskThatThrowsAnErrorFailsAloneAndTheWriterGoesOn() throws Exception {
+    GroupCommitWriter w = writer(64);
+    Submitter<Object> blocker = block(w);
+    Submitter<Long> before = Submitter.startAndAwaitParked("before", insertCall(w, "before"));
+    Submitter<Long> broken = Submitter.startAndAwaitParked("broken", () -> w.submit(tx -> {
+      insert("half-written").run(tx);
+      throw new OutOfMemoryError("test: no heap left for this request");
+    }));
+    Submitter<Long> after = Submitter.startAndAwaitParked("after", insertCall(w, "after"));
+
+    release.countDown();
+    blocker.result();
+    assertThat(before.result()).isPositive();
+    assertThat(after.result()).isPositive();
+    assertThat(broken.failure()).isInstanceOf(StoreUnavailableException.class)
+        .hasCauseInstanceOf(OutOfMemoryError.class);
+    assertThat(committedThreadIds()).containsExactly("before", "after");
+    assertThat(w.isRunning()).isTrue();
+    assertThat(w.storageFailure()).as("not a storage failure").isNull();
+    assertThat(w.submit(insert("later"))).isGreaterThan(after.result());
+  }
 }
