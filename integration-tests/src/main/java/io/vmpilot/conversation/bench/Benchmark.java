@@ -575,7 +575,9 @@ public final class Benchmark implements Callable<Integer> {
       Duration serverWarm = parseDuration(serverWarmup);
       if (!serverWarm.isZero()) {
         // A fresh JVM runs interpreted, then compiles what is hot; the first workload would pay for that alone.
-        Workload turns = new AgentTurn("warm-up", Math.min(clients, 16), 0);
+        // As many clients as the workloads use: with fewer, W1 (the first workload) still ran at half the speed
+        // the same turn reached minutes later (memory backend, 2 cores).
+        Workload turns = new AgentTurn("warm-up", clients, 0);
         Workload reads = new Read("warm-up-read", 4, 20);
         reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
         String label = "server warm-up (" + backend + (durability.equals("-") ? "" : "/" + durability) + ")";
