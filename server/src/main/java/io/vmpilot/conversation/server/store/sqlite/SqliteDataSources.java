@@ -5,10 +5,16 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.output.MigrateResult;
 
 /**
  * Opens the database file: migrates the schema, then builds one single-connection pool for the writer and one
@@ -18,6 +24,7 @@ import org.flywaydb.core.Flyway;
  * (Hikari's {@code connectionInitSql} with several pragmas joined by ';' would apply only the first.)
  */
 final class SqliteDataSources implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(SqliteDataSources.class.getName());
   final HikariDataSource writer;
   final HikariDataSource readers;
   private final WalCheckpointer checkpointer;
@@ -60,12 +67,23 @@ final class SqliteDataSources implements AutoCloseable {
 
   private static void migrate(SqliteSettings settings) {
     Properties props = pragmas(settings, "IMMEDIATE");
-    Flyway.configure()
+    Flyway flyway = Flyway.configure()
         .dataSource(settings.jdbcUrl(), null, null)
         .jdbcProperties(toMap(props))
         .locations("classpath:db/migration/sqlite")
-        .load()
-        .migrate();
+        .load();
+    MigrationInfo[] pending = flyway.info().pending();
+    if (pending.length == 0) {
+      return;
+    }
+    // Converting an existing file (V2 copies every message) can take a while: say so, and when it is done.
+    String versions = Arrays.stream(pending).map(m -> "V" + m.getVersion() + " " + m.getDescription())
+        .collect(Collectors.joining(", "));
+    LOG.info("database " + settings.path() + ": applying schema migrations " + versions);
+    long start = System.nanoTime();
+    MigrateResult result = flyway.migrate();
+    LOG.info("database " + settings.path() + ": schema at version " + result.targetSchemaVersion + " after "
+        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
   }
 
   private static Map<String, String> toMap(Properties props) {

@@ -16,9 +16,13 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,8 +49,30 @@ class SchemaMigrationTest {
       st.executeUpdate("INSERT INTO metadata VALUES (1, 'project_root', '/p')");
     }
 
-    SqliteConversationStore store = SqliteConversationStore.open(
-        new SqliteSettings(file, Durability.FULL, 5000, 2, 16, 1 << 20));
+    List<String> logged = new ArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        logged.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Logger log = Logger.getLogger(SqliteDataSources.class.getName());
+    log.addHandler(capture);
+    SqliteConversationStore store;
+    try {
+      store = SqliteConversationStore.open(new SqliteSettings(file, Durability.FULL, 5000, 2, 16, 1 << 20));
+    } finally {
+      log.removeHandler(capture);
+    }
+    // A conversion that may take a while says so, and says when it is done.
+    assertThat(logged).anyMatch(m -> m.contains("applying schema migrations V2 rowid messages"))
+        .anyMatch(m -> m.contains("schema at version 2 after"));
     try {
       Conversation with = store.get(ThreadKey.of("with-cache"), MessageWindow.ALL).orElseThrow();
       assertThat(with.messages()).extracting(StoredMessage::id, StoredMessage::json, StoredMessage::position)
