@@ -555,6 +555,19 @@ public abstract class ConversationStoreContract {
   }
 
   @Test
+  void appendKeepsTheCacheCountersAndMetadata() {
+    ThreadKey k = key("turns");
+    store.save(saveCmd(k, List.of(msg("a")), Map.of("input_tokens", Long.MAX_VALUE, "output_tokens", 2L),
+        Map.of("project_root", "/p")));
+    store.updateCache(k, Map.of("input_tokens", Long.MIN_VALUE, "cache_read", 3L), OptionalLong.empty());
+    store.append(appendCmd(k, msg("b")));
+    ConversationSummary s = getAll(k).summary();
+    assertThat(s.cacheInfo()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("input_tokens", Long.MIN_VALUE, "cache_read", 3L));
+    assertThat(s.metadata()).isEqualTo(Map.of("project_root", "/p"));
+  }
+
+  @Test
   void appendSkipsIdsAlreadyStoredOrRepeatedInTheRequest() {
     ThreadKey k = key("dedupe");
     store.append(appendCmd(k, msg("x", "{\"v\":1}"), msg("y", "{\"v\":2}")));

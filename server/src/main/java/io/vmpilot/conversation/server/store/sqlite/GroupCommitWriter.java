@@ -245,14 +245,18 @@ final class GroupCommitWriter implements AutoCloseable {
   private void acknowledge(List<Done> ready) {
     long writes = 0;
     long bytes = 0;
+    int committed = 0;
     for (Done d : ready) {
       writes += d.writes();
       bytes += d.bytes();
+      committed += d.writes() > 0 ? 1 : 0;
     }
     StoreException syncFailure = null;
     if (writes > 0) {
       try {
-        if (logSync != LogSync.NONE) {
+        if (logSync == LogSync.NONE) {
+          syncs.addAndGet(committed); // each commit is as durable as this level gets
+        } else {
           logSync.sync();
           syncs.incrementAndGet();
         }
@@ -265,14 +269,15 @@ final class GroupCommitWriter implements AutoCloseable {
       }
     }
     for (Done d : ready) {
-      StoreException failure = syncFailure != null && d.writes() > 0 ? syncFailure : d.storageFailure();
+      boolean unconfirmed = syncFailure != null && d.writes() > 0;
+      StoreException failure = unconfirmed ? syncFailure : d.storageFailure();
       if (failure != null) {
         storageFailed(failure);
       } else if (d.writes() > 0) {
         storageFailure = null; // a write reached the disk again
       }
       for (Pending<?> p : d.batch()) {
-        if (syncFailure != null && d.writes() > 0 && p.failure == null) {
+        if (unconfirmed && p.failure == null) {
           p.failure = syncFailure; // committed, but the disk did not confirm it: not acknowledged
         }
         p.complete();
@@ -339,9 +344,6 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         sql.execute("COMMIT");
         commits.incrementAndGet();
-        if (logSync == LogSync.NONE) {
-          syncs.incrementAndGet(); // the commit is as durable as this level gets
-        }
         return new Done(batch, succeeded, bytes[0], storageFailureOf(batch));
       } catch (SQLException | RuntimeException | Error e) {
         rollbackQuietly(sql);

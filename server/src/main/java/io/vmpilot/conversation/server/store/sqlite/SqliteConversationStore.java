@@ -73,8 +73,8 @@ public final class SqliteConversationStore implements ConversationStore {
     return settings;
   }
 
-  /** The conversation's row, as far as a mutation needs it ({@code cacheInfo} as stored: a JSON object). */
-  private record Row(long id, long version, long messageCount, long historyBytes, String cacheInfo) {}
+  /** The conversation's row, as far as a mutation needs it. */
+  private record Row(long id, long version, long messageCount, long historyBytes) {}
 
   private long nowMicros() {
     Instant now = clock.instant();
@@ -156,7 +156,9 @@ public final class SqliteConversationStore implements ConversationStore {
       insertMessages(tx, id, keep, tail, now);
       upsertMetadata(c, id, cmd.metadata());
       long version = tx.nextVersion();
-      updateRow(c, id, version, now, cmd.messages().size(), historyBytes, mergedCacheInfo(row, cmd.cacheInfo()));
+      // Save sets the counters it names and keeps the others (VMPilot's merge).
+      updateRow(c, id, version, now, cmd.messages().size(), historyBytes, false,
+          JsonColumns.counters(cmd.cacheInfo()));
       return new SaveResult(version, cmd.messages().size(), row == null, tail.size());
     };
   }
@@ -179,7 +181,7 @@ public final class SqliteConversationStore implements ConversationStore {
       long count = row == null ? 0 : row.messageCount();
       insertMessages(tx, id, count, fresh, now);
       long version = tx.nextVersion();
-      updateRow(c, id, version, now, count + fresh.size(), historyBytes, row == null ? "{}" : row.cacheInfo());
+      updateRow(c, id, version, now, count + fresh.size(), historyBytes, false, NO_COUNTERS);
       return new AppendResult(version, count + fresh.size(), fresh.size(), row == null);
     };
   }
@@ -194,7 +196,7 @@ public final class SqliteConversationStore implements ConversationStore {
       }
       MutationRules.checkVersion(key, expectedVersion, row.version());
       long version = tx.nextVersion();
-      updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes(),
+      updateRow(c, row.id(), version, nowMicros(), row.messageCount(), row.historyBytes(), true,
           JsonColumns.counters(cacheInfo));
       return version;
     };
@@ -219,27 +221,14 @@ public final class SqliteConversationStore implements ConversationStore {
 
   private static Row findRow(Connection c, ThreadKey key) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, version, message_count, history_bytes, cache_info FROM conversations"
+        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
             + " WHERE tenant = ? AND thread_id = ?")) {
       st.setString(1, key.tenant());
       st.setString(2, key.threadId());
       try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5)) : null;
+        return rs.next() ? new Row(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
       }
     }
-  }
-
-  /** Save sets the counters it names and keeps the others (VMPilot's merge). */
-  private static String mergedCacheInfo(Row row, Map<String, Long> given) {
-    if (row == null) {
-      return JsonColumns.counters(given);
-    }
-    if (given.isEmpty()) {
-      return row.cacheInfo();
-    }
-    Map<String, Long> merged = JsonColumns.parseCounters(row.cacheInfo());
-    merged.putAll(given);
-    return JsonColumns.counters(merged);
   }
 
   /**
@@ -278,17 +267,26 @@ public final class SqliteConversationStore implements ConversationStore {
     }
   }
 
+  /** A counters patch that changes nothing. */
+  private static final String NO_COUNTERS = "{}";
+
+  /**
+   * Sets the row's version and sizes, and patches its cache counters in SQL ({@code json_patch}), so that no
+   * mutation has to read them first: {@code counters} are set and the others kept, or with {@code
+   * replaceCounters} they replace all.
+   */
   private static void updateRow(Connection c, long id, long version, long now, long messageCount, long historyBytes,
-      String cacheInfo) throws SQLException {
+      boolean replaceCounters, String counters) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?, cache_info = ?"
-            + " WHERE conversation_id = ?")) {
+        "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?,"
+            + " cache_info = json_patch(CASE WHEN ? THEN '{}' ELSE cache_info END, ?) WHERE conversation_id = ?")) {
       st.setLong(1, version);
       st.setLong(2, now);
       st.setLong(3, messageCount);
       st.setLong(4, historyBytes);
-      st.setString(5, cacheInfo);
-      st.setLong(6, id);
+      st.setBoolean(5, replaceCounters);
+      st.setString(6, counters);
+      st.setLong(7, id);
       st.executeUpdate();
     }
   }

@@ -15,7 +15,7 @@ import java.util.logging.Logger;
  * batch) waits too. Here the writer's automatic checkpoint is only a backstop at {@link #WRITER_BACKSTOP_PAGES}
  * (in case this thread falls behind), and this thread runs a PASSIVE checkpoint every {@link #INTERVAL_MILLIS},
  * which never blocks the writer or the readers. Durability is unchanged: a commit is durable once it is in the
- * log (synced per commit with durability=full).
+ * log (synced before any acknowledgement with durability=full, see {@link LogSync}).
  */
 final class WalCheckpointer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(WalCheckpointer.class.getName());
