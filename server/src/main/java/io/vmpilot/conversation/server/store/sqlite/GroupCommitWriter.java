@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.core.DB;
 
 /**
  * The one writer of the database. Requests queue up while a batch runs; the writer then runs all of them in one
@@ -53,6 +55,13 @@ final class GroupCommitWriter implements AutoCloseable {
       this.task = task;
     }
 
+    /** Forgets the outcome of a run that was rolled back, before the task runs again. */
+    void reset() {
+      result = null;
+      failure = null;
+      storageFailure = false;
+    }
+
     void complete() {
       if (failure != null) {
         future.completeExceptionally(failure);
@@ -75,6 +84,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private final DataSource dataSource;
   private final int maxBatch;
   private final LogSync logSync;
+  private final Runnable forgetCachedState;
   private final BlockingQueue<Pending<?>> queue;
   private final BlockingQueue<Done> done = new LinkedBlockingQueue<>();
   private final Thread thread;
@@ -99,11 +109,26 @@ final class GroupCommitWriter implements AutoCloseable {
   // compiled once, not per request) and replaced after a batch fails at the connection level.
   private Connection connection;
   private StatementCache statements;
+  // The same connection as sqlite-jdbc's own object, for SQLite's count of changed rows.
+  private DB database;
+  // PRAGMA data_version as of the last batch: it changes when another connection commits.
+  private long dataVersion;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync) throws SQLException {
+    this(dataSource, maxBatch, logSync, () -> {});
+  }
+
+  /**
+   * @param forgetCachedState called on the writer thread whenever what tasks wrote may have been undone (a task or
+   *     a batch rolled back, the connection replaced) or another connection changed the database, so that state
+   *     the tasks keep beside the database (a cache of rows) can be dropped
+   */
+  GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync, Runnable forgetCachedState)
+      throws SQLException {
     this.dataSource = dataSource;
     this.maxBatch = maxBatch;
     this.logSync = logSync;
+    this.forgetCachedState = forgetCachedState;
     this.queue = new LinkedBlockingQueue<>(maxBatch * 16);
     this.revision = loadRevision();
     this.thread = new Thread(this::runLoop, "sqlite-writer");
@@ -290,65 +315,34 @@ final class GroupCommitWriter implements AutoCloseable {
    * auto-commit mode, so the writer holds SQLite's write lock only while a batch runs (a driver-managed
    * transaction would begin the next one at once and keep other processes from ever writing), and so that a
    * transaction SQLite already rolled back by itself (disk full, I/O error) leaves nothing half-open behind.
+   *
+   * <p>A batch first runs its tasks one after another with no savepoints, which cost two statements per request.
+   * A task that fails without having changed a row (a version mismatch, a missing conversation: the usual
+   * failures, found before anything is written) then needs no rollback at all. Only when a task fails after
+   * changing rows, or with a storage error, is the transaction rolled back and the batch run again with a
+   * savepoint per task, so that the failing one is rolled back alone.
    */
   private Done runBatch(List<Pending<?>> batch) {
-    long[] bytes = {0};
     try {
       if (connection == null) {
         connection = dataSource.getConnection();
         statements = new StatementCache(connection);
+        database = connection.unwrap(SQLiteConnection.class).getDatabase();
+        dataVersion = -1;
+        forgetCachedState.run();
       }
-      Connection c = statements.connection();
-      Sql sql = text -> {
-        try (PreparedStatement st = c.prepareStatement(text)) {
-          st.execute();
-        }
-      };
-      WriteTransaction tx = new WriteTransaction() {
-        @Override
-        public Connection connection() {
-          return c;
-        }
-
-        @Override
-        public long nextVersion() {
-          return ++revision;
-        }
-
-        @Override
-        public void countBytesWritten(long n) {
-          bytes[0] += n;
-        }
-      };
-      sql.execute("BEGIN IMMEDIATE");
+      forgetStateIfChangedElsewhere();
       try {
-        int succeeded = 0;
+        return runTransaction(batch, false);
+      } catch (NeedsSavepoints e) {
+        forgetCachedState.run();
         for (Pending<?> p : batch) {
-          long bytesBefore = bytes[0];
-          long revisionBefore = revision;
-          if (runInSavepoint(sql, tx, p)) {
-            if (revision != revisionBefore) {
-              succeeded++; // a task that took no version (an append replay, a clear of nothing) wrote nothing
-            }
-          } else {
-            bytes[0] = bytesBefore; // a task rolled back to its savepoint wrote nothing
-          }
+          p.reset();
         }
-        if (succeeded == 0) {
-          sql.execute("ROLLBACK");
-          return new Done(batch, 0, 0, storageFailureOf(batch));
-        }
-        try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
-          st.setLong(1, revision);
-          st.executeUpdate();
-        }
-        sql.execute("COMMIT");
-        commits.incrementAndGet();
-        return new Done(batch, succeeded, bytes[0], storageFailureOf(batch));
-      } catch (SQLException | RuntimeException | Error e) {
-        rollbackQuietly(sql);
-        throw e;
+        return runTransaction(batch, true);
       }
+    } catch (NeedsSavepoints impossible) {
+      throw new IllegalStateException("a batch run with savepoints asked for savepoints", impossible);
     } catch (SQLException | RuntimeException | Error e) {
       LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
       discardConnection();
@@ -362,6 +356,91 @@ final class GroupCommitWriter implements AutoCloseable {
         }
       }
       return new Done(batch, 0, 0, failure);
+    }
+  }
+
+  /**
+   * Another connection (another process, an operator's shell) committed since this writer's last batch: what
+   * tasks keep beside the database may be stale. {@code PRAGMA data_version} changes only with other
+   * connections' commits.
+   */
+  private void forgetStateIfChangedElsewhere() throws SQLException {
+    try (PreparedStatement st = statements.connection().prepareStatement("PRAGMA data_version");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      long now = rs.getLong(1);
+      if (now != dataVersion) {
+        forgetCachedState.run();
+        dataVersion = now;
+      }
+    }
+  }
+
+  /** A task failed after changing rows; only a run with a savepoint per task can undo it alone. */
+  private static final class NeedsSavepoints extends Exception {
+    NeedsSavepoints() {
+      super(null, null, false, false);
+    }
+  }
+
+  private Done runTransaction(List<Pending<?>> batch, boolean savepoints) throws SQLException, NeedsSavepoints {
+    Connection c = statements.connection();
+    Sql sql = text -> {
+      try (PreparedStatement st = c.prepareStatement(text)) {
+        st.execute();
+      }
+    };
+    long[] bytes = {0};
+    WriteTransaction tx = new WriteTransaction() {
+      @Override
+      public Connection connection() {
+        return c;
+      }
+
+      @Override
+      public long nextVersion() {
+        return ++revision;
+      }
+
+      @Override
+      public void countBytesWritten(long n) {
+        bytes[0] += n;
+      }
+    };
+    long revisionAtStart = revision;
+    sql.execute("BEGIN IMMEDIATE");
+    try {
+      int succeeded = 0;
+      for (Pending<?> p : batch) {
+        long bytesBefore = bytes[0];
+        long revisionBefore = revision;
+        if (savepoints ? runInSavepoint(sql, tx, p) : runWithoutSavepoint(tx, p)) {
+          if (revision != revisionBefore) {
+            succeeded++; // a task that took no version (an append replay, a clear of nothing) wrote nothing
+          }
+        } else {
+          bytes[0] = bytesBefore; // a failed task wrote nothing that stays
+        }
+      }
+      if (succeeded == 0) {
+        sql.execute("ROLLBACK");
+        return new Done(batch, 0, 0, storageFailureOf(batch));
+      }
+      try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
+        st.setLong(1, revision);
+        st.executeUpdate();
+      }
+      sql.execute("COMMIT");
+      commits.incrementAndGet();
+      return new Done(batch, succeeded, bytes[0], storageFailureOf(batch));
+    } catch (NeedsSavepoints e) {
+      rollbackQuietly(sql); // a full disk may have made SQLite roll back already
+      revision = revisionAtStart;
+      throw e;
+    } catch (SQLException | RuntimeException | Error e) {
+      forgetCachedState.run();
+      rollbackQuietly(sql);
+      throw e;
     }
   }
 
@@ -382,6 +461,8 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Closes the writer's connection (after a failure, or at the end); the next batch opens a new one. */
   private void discardConnection() {
+    forgetCachedState.run();
+    database = null;
     if (statements != null) {
       statements.close();
       statements = null;
@@ -405,7 +486,29 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private static <T> boolean runInSavepoint(Sql sql, WriteTransaction tx, Pending<T> p) throws SQLException {
+  /**
+   * Runs a task with no savepoint of its own. Succeeds, or fails having changed nothing (SQLite's count of changed
+   * rows tells), or asks for the batch to be run again with savepoints.
+   */
+  private <T> boolean runWithoutSavepoint(WriteTransaction tx, Pending<T> p) throws SQLException, NeedsSavepoints {
+    long changesBefore = database.total_changes();
+    try {
+      p.result = p.task.run(tx);
+      return true;
+    } catch (StoreException e) {
+      if (database.total_changes() != changesBefore) {
+        throw new NeedsSavepoints();
+      }
+      p.failure = e;
+      return false;
+    } catch (SQLException | RuntimeException | Error e) {
+      // A storage error may have ended the whole transaction (SQLite rolls back by itself on a full disk), and a
+      // bug or an OutOfMemoryError may have struck between two statements: the careful run sorts it out.
+      throw new NeedsSavepoints();
+    }
+  }
+
+  private <T> boolean runInSavepoint(Sql sql, WriteTransaction tx, Pending<T> p) throws SQLException {
     sql.execute("SAVEPOINT task");
     try {
       p.result = p.task.run(tx);
@@ -421,6 +524,7 @@ final class GroupCommitWriter implements AutoCloseable {
       // later caller waiting until its deadline).
       p.failure = new StoreUnavailableException("the write failed: " + e, e);
     }
+    forgetCachedState.run();
     sql.execute("ROLLBACK TO task");
     sql.execute("RELEASE task");
     return false;

@@ -6,15 +6,10 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
-/**
- * The JSON the schema keeps in single columns or passes as one parameter: a conversation's cache counters
- * ({@code {"name": integer}}, the {@code conversations.cache_info} column) and lists of message ids (a JSON array
- * that {@code json_each} expands, so one statement serves any number of ids).
- */
+/** A conversation's cache counters as the schema keeps them: {@code {"name": integer}} in one column. */
 final class JsonColumns {
   private JsonColumns() {}
 
@@ -44,19 +39,5 @@ final class JsonColumns {
       throw new IllegalStateException("the database holds malformed cache_info: " + json, e);
     }
     return counters;
-  }
-
-  static String strings(Collection<String> values) {
-    StringWriter out = new StringWriter();
-    try (JsonWriter w = new JsonWriter(out)) {
-      w.beginArray();
-      for (String v : values) {
-        w.value(v);
-      }
-      w.endArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toString();
   }
 }

@@ -59,8 +59,11 @@ class GroupCommitWriterTest {
     return writer(maxBatch, LogSync.writeAheadLogOf(settings.path()));
   }
 
+  /** Times the writer told its tasks to forget what they keep beside the database. */
+  private final AtomicInteger forgotten = new AtomicInteger();
+
   private GroupCommitWriter writer(int maxBatch, LogSync logSync) throws SQLException {
-    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch, logSync);
+    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch, logSync, forgotten::incrementAndGet);
     writers.add(w);
     return w;
   }
@@ -226,6 +229,59 @@ class GroupCommitWriterTest {
     assertThat(w.submit(insert("after"))).isGreaterThan(v2);
     assertThat(committedThreadIds()).containsExactly("good1", "good2", "after");
     assertThat(w.isRunning()).isTrue();
+  }
+
+  /** A task that inserts a row named {@code threadId} and counts how often it ran. */
+  private static GroupCommitWriter.Task<Long> countedInsert(String threadId, AtomicInteger runs) {
+    return tx -> {
+      runs.incrementAndGet();
+      return insert(threadId).run(tx);
+    };
+  }
+
+  @Test
+  void aTaskThatFailsBeforeWritingLeavesItsBatchAloneAndOneThatFailsAfterWritingIsUndone() throws Exception {
+    GroupCommitWriter w = writer(64);
+    AtomicInteger firstRuns = new AtomicInteger();
+    Submitter<Object> blocker = block(w);
+    Submitter<Long> first = Submitter.startAndAwaitParked("first", () -> w.submit(countedInsert("first", firstRuns)));
+    Submitter<Long> refused = Submitter.startAndAwaitParked("refused", () -> w.submit(tx -> {
+      throw new VersionMismatchException(ThreadKey.of("refused"), 1, 2);
+    }));
+    Submitter<Long> second = Submitter.startAndAwaitParked("second", insertCall(w, "second"));
+    int forgottenBefore = forgotten.get();
+    release.countDown();
+    blocker.result();
+    assertThat(first.result()).isPositive();
+    assertThat(second.result()).isGreaterThan(first.result());
+    assertThat(refused.failure()).isInstanceOf(VersionMismatchException.class);
+    assertThat(firstRuns).as("a failure that wrote nothing needs no rollback, so no second run").hasValue(1);
+    assertThat(forgotten).as("nothing was rolled back").hasValue(forgottenBefore);
+    assertThat(committedThreadIds()).containsExactly("first", "second");
+  }
+
+  @Test
+  void aTaskThatFailsAfterWritingIsUndoneAloneByRunningItsBatchAgainWithSavepoints() throws Exception {
+    GroupCommitWriter w = writer(64);
+    AtomicInteger firstRuns = new AtomicInteger();
+    Submitter<Object> blocker = block(w);
+    Submitter<Long> first = Submitter.startAndAwaitParked("first", () -> w.submit(countedInsert("first", firstRuns)));
+    Submitter<Long> halfWritten = Submitter.startAndAwaitParked("half", () -> w.submit(tx -> {
+      insert("half-written").run(tx);
+      throw new VersionMismatchException(ThreadKey.of("half-written"), 1, 2);
+    }));
+    Submitter<Long> second = Submitter.startAndAwaitParked("second", insertCall(w, "second"));
+    int forgottenBefore = forgotten.get();
+    release.countDown();
+    blocker.result();
+    assertThat(first.result()).isPositive();
+    assertThat(second.result()).isGreaterThan(first.result());
+    assertThat(halfWritten.failure()).isInstanceOf(VersionMismatchException.class);
+    assertThat(firstRuns).as("run again, each task in a savepoint").hasValue(2);
+    assertThat(forgotten.get()).as("the rollback was announced").isGreaterThan(forgottenBefore);
+    assertThat(committedThreadIds()).containsExactly("first", "second");
+    assertThat(persistedRevision()).isEqualTo(second.result());
+    assertThat(w.committedWrites()).isEqualTo(3);
   }
 
   @Test

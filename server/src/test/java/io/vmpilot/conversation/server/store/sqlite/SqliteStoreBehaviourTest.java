@@ -310,6 +310,30 @@ class SqliteStoreBehaviourTest {
   }
 
   @Test
+  void aChangeMadeThroughAnotherConnectionIsSeenByTheNextWrite() throws SQLException {
+    // The writer remembers the rows it wrote; a change by anyone else (an operator's sqlite3 shell) must not
+    // be overwritten with what it remembers.
+    SqliteConversationStore s = open("shared.db", 1 << 20);
+    ThreadKey edited = ThreadKey.of("edited");
+    ThreadKey deleted = ThreadKey.of("deleted");
+    s.append(new AppendCommand(edited, List.of(msg("a", "{\"n\":1}")), OptionalLong.empty()));
+    s.append(new AppendCommand(deleted, List.of(msg("a", "{\"n\":1}")), OptionalLong.empty()));
+    long versionBefore = s.get(edited, MessageWindow.ALL).orElseThrow().summary().version();
+    try (Connection c = raw(s); Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE conversations SET version = version + 1000 WHERE thread_id = 'edited'");
+      st.executeUpdate("DELETE FROM conversations WHERE thread_id = 'deleted'");
+    }
+
+    assertThatThrownBy(() -> s.updateCache(deleted, Map.of("input_tokens", 1L), OptionalLong.empty()))
+        .isInstanceOf(ConversationNotFoundException.class);
+    assertThatThrownBy(() -> s.append(new AppendCommand(edited, List.of(msg("b", "{}")),
+        OptionalLong.of(versionBefore)))).isInstanceOf(VersionMismatchException.class);
+    AppendResult r = s.append(new AppendCommand(edited, List.of(msg("c", "{\"n\":3}")),
+        OptionalLong.of(versionBefore + 1000)));
+    assertThat(r.messageCount()).isEqualTo(2);
+  }
+
+  @Test
   void bytesWrittenCountsOnlyWhatWasWritten() {
     SqliteConversationStore s = open("bytes.db", 1 << 20);
     ThreadKey k = ThreadKey.of("b");
