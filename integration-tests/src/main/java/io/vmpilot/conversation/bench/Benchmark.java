@@ -118,6 +118,11 @@ public final class Benchmark implements Callable<Integer> {
       description = "Stop a workload's measured phase after this many operations. Default: ${DEFAULT-VALUE}.")
   long maxOps;
 
+  @Option(names = "--message-ids", arity = "1", defaultValue = "true", paramLabel = "BOOLEAN",
+      description = "Give each turn's messages a client id, as a client that retries safely does (the server then"
+          + " also indexes them). false measures clients that send none, like VMPilot. Default: ${DEFAULT-VALUE}.")
+  boolean messageIds;
+
   @Option(names = "--server-arg", paramLabel = "ARG",
       description = "Extra argument for the server the benchmark starts (repeatable), e.g. --server-arg=--executor-threads=32.")
   List<String> serverArgs = new ArrayList<>();
@@ -342,9 +347,13 @@ public final class Benchmark implements Callable<Integer> {
   }
 
   /** The messages of one agent turn: a user message and an assistant message with a tool call. */
-  static List<Message> turnMessages(String prefix, long turn) {
-    return List.of(msg(prefix + "-u" + turn, userMessage(turn * 2)),
-        msg(prefix + "-a" + turn, assistantMessage(turn * 2 + 1)));
+  List<Message> turnMessages(String prefix, long turn) {
+    return List.of(turnMessage(prefix + "-u" + turn, userMessage(turn * 2)),
+        turnMessage(prefix + "-a" + turn, assistantMessage(turn * 2 + 1)));
+  }
+
+  private Message turnMessage(String id, String json) {
+    return messageIds ? msg(id, json) : Message.newBuilder().setJson(json).build();
   }
 
   /** W1 (and W4): Append 2 messages + UpdateCache, each client on its own conversation. */
@@ -753,6 +762,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("serverWarmup", serverWarmup);
     settings.put("clients", clients);
     settings.put("channels", channels);
+    settings.put("messageIds", messageIds);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
     settings.put("serverArgs", serverArgs);
     doc.put("settings", settings);

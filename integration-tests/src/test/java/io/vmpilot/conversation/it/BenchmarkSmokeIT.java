@@ -38,4 +38,20 @@ class BenchmarkSmokeIT {
     byWorkload.forEach((name, row) -> assertThat(row.get("ops").getAsLong()).as(name).isPositive());
     assertThat(byWorkload.get("W1").get("writesPerSync").getAsDouble()).isPositive();
   }
+
+  @Test
+  void turnsWithoutMessageIdsRunAndAreRecordedAsSuch() throws Exception {
+    Path json = dir.resolve("no-ids.json");
+    int exit = new CommandLine(new Benchmark()).execute("--backends", "sqlite", "--durability", "normal",
+        "--workloads", "W1", "--message-ids", "false", "--clients", "2", "--duration", "300ms", "--warmup", "0s",
+        "--server-warmup", "0s", "--json", json.toString());
+    assertThat(exit).isZero();
+
+    JsonObject doc = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    assertThat(doc.getAsJsonObject("settings").get("messageIds").getAsBoolean()).isFalse();
+    JsonObject w1 = doc.getAsJsonArray("results").get(0).getAsJsonObject();
+    assertThat(w1.get("workload").getAsString()).isEqualTo("W1");
+    assertThat(w1.get("ops").getAsLong()).isPositive();
+    assertThat(w1.get("errors").getAsLong()).isZero();
+  }
 }
