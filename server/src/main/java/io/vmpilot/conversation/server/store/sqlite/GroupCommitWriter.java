@@ -23,8 +23,8 @@ import org.sqlite.core.DB;
 
 /**
  * The one writer of the database. Requests queue up while a batch runs; the writer then runs all of them in one
- * transaction (group commit). Each request runs in a savepoint of its own, so one that fails is rolled back alone
- * and the others still commit.
+ * transaction (group commit). A request that fails is undone alone and the others still commit (see
+ * {@link #runBatch}).
  *
  * <p>Two threads share the work. The writer thread runs batches and commits them; the acknowledger thread makes
  * the commits durable with one {@link LogSync} for every batch committed since its last sync, and only then
@@ -38,7 +38,11 @@ import org.sqlite.core.DB;
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(GroupCommitWriter.class.getName());
 
-  /** A unit of work run inside a batch; may throw a {@link StoreException} to fail only itself. */
+  /**
+   * A unit of work run inside a batch; may throw a {@link StoreException} to fail only itself. It may run twice
+   * (when its batch is rolled back and run again), so it changes nothing outside the transaction except what the
+   * {@code forgetCachedState} callback undoes.
+   */
   interface Task<T> {
     T run(WriteTransaction tx) throws SQLException;
   }
