@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,20 +45,24 @@ public final class SqliteConversationStore implements ConversationStore {
   private final SqliteSettings settings;
   private final SqliteDataSources dataSources;
   private final ConversationRows rows;
+  private final ClientIds clientIds;
   private final GroupCommitWriter writer;
   private final Clock clock;
 
   private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, ConversationRows rows,
-      GroupCommitWriter writer, Clock clock) {
+      ClientIds clientIds, GroupCommitWriter writer, Clock clock) {
     this.settings = settings;
     this.dataSources = dataSources;
     this.rows = rows;
+    this.clientIds = clientIds;
     this.writer = writer;
     this.clock = clock;
   }
 
   /** Conversation rows the writer remembers; a few MB at most. */
   private static final int REMEMBERED_ROWS = 16_384;
+  /** Memory for the client ids the writer keeps (~24-64 bytes per id): ~1-2 million ids. */
+  private static final long CLIENT_ID_BYTES = 64L << 20;
 
   /** Opens (creating or migrating as needed) the database described by {@code settings}. */
   public static SqliteConversationStore open(SqliteSettings settings) {
@@ -68,8 +71,12 @@ public final class SqliteConversationStore implements ConversationStore {
       LogSync logSync = settings.durability() == Durability.FULL
           ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
       ConversationRows rows = new ConversationRows(REMEMBERED_ROWS);
-      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync, rows::clear);
-      return new SqliteConversationStore(settings, dataSources, rows, writer, Clock.systemUTC());
+      ClientIds clientIds = new ClientIds(CLIENT_ID_BYTES);
+      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync, () -> {
+        rows.clear();
+        clientIds.clear();
+      });
+      return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, Clock.systemUTC());
     } catch (SQLException | IOException | RuntimeException e) {
       dataSources.close();
       throw new StoreUnavailableException("cannot open " + settings.path() + ": " + e.getMessage(), e);
@@ -158,6 +165,7 @@ public final class SqliteConversationStore implements ConversationStore {
       }
       List<NewMessage> tail = cmd.messages().subList(keep, cmd.messages().size());
       insertMessages(tx, id, keep, tail, now);
+      clientIds.replaced(id, cmd.messages());
       upsertMetadata(c, id, cmd.metadata());
       long version = tx.nextVersion();
       // Save sets the counters it names and keeps the others (VMPilot's merge).
@@ -171,7 +179,7 @@ public final class SqliteConversationStore implements ConversationStore {
     return tx -> {
       Connection c = tx.connection();
       Row row = findRow(c, cmd.key());
-      Set<String> storedIds = row == null ? Set.of() : storedIdsAmong(c, row.id(), cmd.messages());
+      Set<String> storedIds = row == null ? Set.of() : clientIds.storedAmong(c, row.id(), cmd.messages());
       if (row != null && MutationRules.isReplay(cmd.messages(), storedIds)) {
         return new AppendResult(row.version(), row.messageCount(), 0, false);
       }
@@ -181,9 +189,16 @@ public final class SqliteConversationStore implements ConversationStore {
       long historyBytes = before + MutationRules.totalBytes(fresh);
       MutationRules.checkHistorySize(cmd.key(), settings.maxHistoryBytes(), historyBytes);
       long now = nowMicros();
-      long id = row == null ? createRow(c, cmd.key(), now) : row.id();
+      long id;
+      if (row == null) {
+        id = createRow(c, cmd.key(), now);
+        clientIds.created(id);
+      } else {
+        id = row.id();
+      }
       long count = row == null ? 0 : row.messageCount();
       insertMessages(tx, id, count, fresh, now);
+      clientIds.added(id, count, fresh);
       long version = tx.nextVersion();
       updateRow(c, cmd.key(), new Row(id, version, count + fresh.size(), historyBytes), now, false, NO_COUNTERS);
       return new AppendResult(version, count + fresh.size(), fresh.size(), row == null);
@@ -219,6 +234,7 @@ public final class SqliteConversationStore implements ConversationStore {
         st.executeUpdate();
       }
       rows.remove(key);
+      clientIds.removed(row.id());
       tx.nextVersion();
       return true;
     };
@@ -342,35 +358,6 @@ public final class SqliteConversationStore implements ConversationStore {
       }
       st.executeBatch();
     }
-  }
-
-  /** Ids looked up per query; a bound keeps the statements to cache few (one per count up to it). */
-  private static final int IDS_PER_QUERY = 16;
-
-  /**
-   * The ids among {@code messages} that the conversation already holds. Ids are bound as parameters of an
-   * {@code IN (?, ...)} list, a query per {@link #IDS_PER_QUERY} (an agent turn has one or two ids): a few
-   * index probes, where passing them as one JSON array cost the writer a tenth of its time decoding it.
-   */
-  private static Set<String> storedIdsAmong(Connection c, long id, List<NewMessage> messages) throws SQLException {
-    List<String> ids = messages.stream().filter(NewMessage::hasId).map(NewMessage::id).toList();
-    Set<String> found = new HashSet<>();
-    for (int from = 0; from < ids.size(); from += IDS_PER_QUERY) {
-      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IDS_PER_QUERY));
-      try (PreparedStatement st = c.prepareStatement("SELECT message_id FROM messages WHERE conversation_id = ?"
-          + " AND message_id IN (" + "?, ".repeat(chunk.size() - 1) + "?)")) {
-        st.setLong(1, id);
-        for (int i = 0; i < chunk.size(); i++) {
-          st.setString(i + 2, chunk.get(i));
-        }
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            found.add(rs.getString(1));
-          }
-        }
-      }
-    }
-    return found;
   }
 
   // ---- reads --------------------------------------------------------------------------------------------
