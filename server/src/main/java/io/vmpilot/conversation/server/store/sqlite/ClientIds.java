@@ -144,24 +144,23 @@ final class ClientIds {
   }
 
   private static String idAt(Connection c, long conversationId, long position) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT message_id FROM messages WHERE conversation_id = ? AND position = ?")) {
-      st.setLong(1, conversationId);
-      st.setLong(2, position);
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    }
+    return storedId(c, "SELECT message_id FROM messages WHERE conversation_id = ? AND position = ?", conversationId,
+        position);
   }
 
   /** A search of the whole conversation, for the (astronomically rare) case of two ids with one hash. */
   private static boolean isStored(Connection c, long conversationId, String id) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT 1 FROM messages WHERE conversation_id = ? AND message_id = ? LIMIT 1")) {
+    return storedId(c, "SELECT message_id FROM messages WHERE conversation_id = ? AND message_id = ? LIMIT 1",
+        conversationId, id) != null;
+  }
+
+  /** The {@code message_id} a query by conversation and one more parameter finds first, or null. */
+  private static String storedId(Connection c, String sql, long conversationId, Object by) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql)) {
       st.setLong(1, conversationId);
-      st.setString(2, id);
+      st.setObject(2, by);
       try (ResultSet rs = st.executeQuery()) {
-        return rs.next();
+        return rs.next() ? rs.getString(1) : null;
       }
     }
   }

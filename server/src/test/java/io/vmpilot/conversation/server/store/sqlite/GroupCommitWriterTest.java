@@ -239,49 +239,45 @@ class GroupCommitWriterTest {
     };
   }
 
-  @Test
-  void aTaskThatFailsBeforeWritingLeavesItsBatchAloneAndOneThatFailsAfterWritingIsUndone() throws Exception {
+  /** How a batch of "first", a failing task and "second" went: runs of "first", and rollbacks announced. */
+  private record FailedBatch(int firstRuns, int forgotten) {}
+
+  private FailedBatch batchAroundAFailure(GroupCommitWriter.Task<Long> failing) throws Exception {
     GroupCommitWriter w = writer(64);
     AtomicInteger firstRuns = new AtomicInteger();
     Submitter<Object> blocker = block(w);
-    Submitter<Long> first = Submitter.startAndAwaitParked("first", () -> w.submit(countedInsert("first", firstRuns)));
-    Submitter<Long> refused = Submitter.startAndAwaitParked("refused", () -> w.submit(tx -> {
-      throw new VersionMismatchException(ThreadKey.of("refused"), 1, 2);
-    }));
-    Submitter<Long> second = Submitter.startAndAwaitParked("second", insertCall(w, "second"));
     int forgottenBefore = forgotten.get();
+    Submitter<Long> first = Submitter.startAndAwaitParked("first", () -> w.submit(countedInsert("first", firstRuns)));
+    Submitter<Long> failed = Submitter.startAndAwaitParked("failing", () -> w.submit(failing));
+    Submitter<Long> second = Submitter.startAndAwaitParked("second", insertCall(w, "second"));
     release.countDown();
     blocker.result();
     assertThat(first.result()).isPositive();
     assertThat(second.result()).isGreaterThan(first.result());
-    assertThat(refused.failure()).isInstanceOf(VersionMismatchException.class);
-    assertThat(firstRuns).as("a failure that wrote nothing needs no rollback, so no second run").hasValue(1);
-    assertThat(forgotten).as("nothing was rolled back").hasValue(forgottenBefore);
+    assertThat(failed.failure()).isInstanceOf(VersionMismatchException.class);
     assertThat(committedThreadIds()).containsExactly("first", "second");
+    assertThat(persistedRevision()).isEqualTo(second.result());
+    assertThat(w.committedWrites()).as("the blocker, first and second").isEqualTo(3);
+    return new FailedBatch(firstRuns.get(), forgotten.get() - forgottenBefore);
+  }
+
+  @Test
+  void aTaskThatFailsBeforeWritingNeedsNoRollback() throws Exception {
+    FailedBatch batch = batchAroundAFailure(tx -> {
+      throw new VersionMismatchException(ThreadKey.of("refused"), 1, 2);
+    });
+    assertThat(batch.firstRuns()).as("no second run of the batch").isEqualTo(1);
+    assertThat(batch.forgotten()).as("nothing was rolled back").isZero();
   }
 
   @Test
   void aTaskThatFailsAfterWritingIsUndoneAloneByRunningItsBatchAgainWithSavepoints() throws Exception {
-    GroupCommitWriter w = writer(64);
-    AtomicInteger firstRuns = new AtomicInteger();
-    Submitter<Object> blocker = block(w);
-    Submitter<Long> first = Submitter.startAndAwaitParked("first", () -> w.submit(countedInsert("first", firstRuns)));
-    Submitter<Long> halfWritten = Submitter.startAndAwaitParked("half", () -> w.submit(tx -> {
+    FailedBatch batch = batchAroundAFailure(tx -> {
       insert("half-written").run(tx);
       throw new VersionMismatchException(ThreadKey.of("half-written"), 1, 2);
-    }));
-    Submitter<Long> second = Submitter.startAndAwaitParked("second", insertCall(w, "second"));
-    int forgottenBefore = forgotten.get();
-    release.countDown();
-    blocker.result();
-    assertThat(first.result()).isPositive();
-    assertThat(second.result()).isGreaterThan(first.result());
-    assertThat(halfWritten.failure()).isInstanceOf(VersionMismatchException.class);
-    assertThat(firstRuns).as("run again, each task in a savepoint").hasValue(2);
-    assertThat(forgotten.get()).as("the rollback was announced").isGreaterThan(forgottenBefore);
-    assertThat(committedThreadIds()).containsExactly("first", "second");
-    assertThat(persistedRevision()).isEqualTo(second.result());
-    assertThat(w.committedWrites()).isEqualTo(3);
+    });
+    assertThat(batch.firstRuns()).as("run again, each task in a savepoint").isEqualTo(2);
+    assertThat(batch.forgotten()).as("the rollback was announced").isPositive();
   }
 
   @Test
