@@ -427,6 +427,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
       }
       if (succeeded == 0) {
+        // Nothing stays written (failed tasks were undone), so what tasks remember still holds.
         sql.execute("ROLLBACK");
         return new Done(batch, 0, 0, storageFailureOf(batch));
       }

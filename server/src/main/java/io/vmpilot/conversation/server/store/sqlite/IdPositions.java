@@ -76,20 +76,6 @@ final class IdPositions {
     }
   }
 
-  /** Forgets every id at {@code position} or later (a Save that replaced the tail). */
-  void removeFrom(long position) {
-    long[] oldHashes = hashes;
-    long[] oldPositions = positions;
-    hashes = new long[oldHashes.length];
-    positions = new long[oldHashes.length];
-    size = 0;
-    for (int i = 0; i < oldHashes.length; i++) {
-      if (oldHashes[i] != EMPTY && oldPositions[i] < position) {
-        insert(oldHashes[i], oldPositions[i]);
-      }
-    }
-  }
-
   private static int slot(long h, int mask) {
     return (int) (h ^ (h >>> 32)) & mask;
   }

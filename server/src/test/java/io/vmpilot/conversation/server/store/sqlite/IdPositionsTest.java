@@ -20,18 +20,6 @@ class IdPositionsTest {
   }
 
   @Test
-  void removeFromForgetsTheTailOnly() {
-    IdPositions t = new IdPositions();
-    for (int i = 0; i < 100; i++) {
-      t.put("m" + i, i);
-    }
-    t.removeFrom(40);
-    assertThat(t.size()).isEqualTo(40);
-    assertThat(t.positionOf("m39")).isEqualTo(39);
-    assertThat(t.positionOf("m40")).isEqualTo(-1);
-  }
-
-  @Test
   void aHashSharedByTwoIdsKeepsTheFirstPosition() {
     IdPositions t = new IdPositions(id -> 7);
     t.put("a", 3);
