@@ -141,6 +141,37 @@ class SqliteStoreBehaviourTest {
   }
 
   @Test
+  void storedIdsAreRecognisedAfterARestartAfterASaveAndAfterAFailedWrite() {
+    Path file = dir.resolve("ids.db");
+    SqliteSettings settings = new SqliteSettings(file, Durability.NORMAL, 5000, 2, 16, 1 << 20);
+    ThreadKey k = ThreadKey.of("ids");
+    try (SqliteConversationStore s = SqliteConversationStore.open(settings)) {
+      s.append(new AppendCommand(k, List.of(msg("a", "{}"), msg("", "{}"), msg("b", "{}")), OptionalLong.empty()));
+    }
+    try (SqliteConversationStore s = SqliteConversationStore.open(settings)) {
+      // A new server: the ids are read from the file.
+      AppendResult again = s.append(new AppendCommand(k, List.of(msg("b", "{}"), msg("c", "{}")),
+          OptionalLong.empty()));
+      assertThat(again.appendedCount()).isEqualTo(1);
+      assertThat(again.messageCount()).isEqualTo(4);
+
+      // A Save replaces the history, and with it the ids that count.
+      s.save(save(k, List.of(msg("x", "{}"), msg("a", "{}"))));
+      AppendResult afterSave = s.append(new AppendCommand(k, List.of(msg("a", "{}"), msg("b", "{}"),
+          msg("x", "{}")), OptionalLong.empty()));
+      assertThat(afterSave.appendedCount()).as("only b is new").isEqualTo(1);
+
+      // A refused Append stores no id: y is still new afterwards.
+      assertThatThrownBy(() -> s.append(new AppendCommand(k, List.of(msg("y", "{}")), OptionalLong.of(1))))
+          .isInstanceOf(VersionMismatchException.class);
+      assertThat(s.append(new AppendCommand(k, List.of(msg("y", "{}"), msg("x", "{}")), OptionalLong.empty()))
+          .appendedCount()).isEqualTo(1);
+      assertThat(s.get(k, MessageWindow.ALL).orElseThrow().messages()).extracting(StoredMessage::id)
+          .containsExactly("x", "a", "b", "y");
+    }
+  }
+
+  @Test
   void concurrentWritersShareCommits() throws Exception {
     SqliteConversationStore s = open("group.db", 1 << 20);
     int threads = 16;
