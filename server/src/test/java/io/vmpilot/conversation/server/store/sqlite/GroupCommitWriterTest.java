@@ -281,6 +281,23 @@ class GroupCommitWriterTest {
   }
 
   @Test
+  void checkpointsAndReadsByOtherConnectionsDoNotMakeTheWriterForget() throws Exception {
+    GroupCommitWriter w = writer(64);
+    w.submit(insert("first"));
+    int forgottenBefore = forgotten.get();
+    try (Connection other = DriverManager.getConnection(settings.jdbcUrl()); Statement st = other.createStatement()) {
+      st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+      assertThat(committedThreadIds()).containsExactly("first");
+      w.submit(insert("second"));
+      assertThat(forgotten).as("nothing changed the data behind the writer").hasValue(forgottenBefore);
+
+      st.executeUpdate("UPDATE conversations SET history_bytes = 1 WHERE thread_id = 'first'");
+      w.submit(insert("third"));
+      assertThat(forgotten.get()).as("another connection's commit").isGreaterThan(forgottenBefore);
+    }
+  }
+
+  @Test
   void aBatchWhereEveryTaskFailsCommitsNothing() throws Exception {
     GroupCommitWriter w = writer(64);
     long v = w.submit(insert("first"));
