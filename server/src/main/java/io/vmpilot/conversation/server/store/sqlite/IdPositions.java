@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.ToLongFunction;
 
 /**
- * The client ids of one conversation's messages, as 64-bit hashes mapped to the position of the message: about 24
+ * The client ids of one conversation's messages, as 64-bit hashes mapped to the position of the message: 24 to 64
  * bytes per id, whatever the id's length. A hash says where to look, never that an id is stored: the caller
  * confirms a hit against the message at that position. Open addressing with linear probing; not thread-safe.
  */
