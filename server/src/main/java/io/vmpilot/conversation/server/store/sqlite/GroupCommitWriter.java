@@ -443,8 +443,7 @@ final class GroupCommitWriter implements AutoCloseable {
       revision = revisionAtStart;
       throw e;
     } catch (SQLException | RuntimeException | Error e) {
-      forgetCachedState.run();
-      rollbackQuietly(sql);
+      rollbackQuietly(sql); // runBatch then discards the connection, and with it what the tasks remember
       throw e;
     }
   }

@@ -110,7 +110,7 @@ final class SqliteDataSources implements AutoCloseable {
     config.setJdbcUrl(settings.jdbcUrl());
     Properties pragmas = pragmas(settings, transactionMode);
     if (name.equals("sqlite-writer")) {
-      // Only a backstop: WalCheckpointer keeps the log short without holding up the writer's commits.
+      // WalCheckpointer copies the log beside the writer; the writer's own checkpoint only finishes each cycle.
       pragmas.setProperty("wal_autocheckpoint", Integer.toString(WalCheckpointer.WRITER_BACKSTOP_PAGES));
       // The writer's commits only write the log; with durability=full the GroupCommitWriter syncs it (LogSync)
       // before acknowledging, off the writer's thread.
