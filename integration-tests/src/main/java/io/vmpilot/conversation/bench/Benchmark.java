@@ -127,14 +127,21 @@ public final class Benchmark implements Callable<Integer> {
       description = "Extra argument for the server the benchmark starts (repeatable), e.g. --server-arg=--executor-threads=32.")
   List<String> serverArgs = new ArrayList<>();
 
-  /** One row of the table. */
-  record Result(String workload, String backend, String durability, int clients, long ops, double seconds,
+  @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
+      description = "Run every backend N times, alternating (memory, sqlite, memory, ...), and report each row's"
+          + " median round by ops/s (default: ${DEFAULT-VALUE}). On a shared or small machine one run can be 25%"
+          + " off; alternating rounds expose the backends to the same noise.")
+  int rounds = 1;
+
+  /** One row of the table: one workload on one backend in one round. */
+  record Result(int round, String workload, String backend, String durability, int clients, long ops, double seconds,
       double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double serverCpuMsPerOp,
       Double writesPerSync,
       Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
       String note) {}
 
   private final List<Result> results = new ArrayList<>();
+  private int round = 1;
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
   public static void main(String[] args) {
@@ -154,6 +161,24 @@ public final class Benchmark implements Callable<Integer> {
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
         String.join(",", selected), clients, channels, duration, warmup,
         target != null ? "target " + target : "server JVM options: " + serverJvmOpts);
+    if (rounds < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1");
+    }
+    for (round = 1; round <= rounds; round++) {
+      if (rounds > 1) {
+        System.out.printf("%nbench: round %d of %d%n", round, rounds);
+      }
+      runRound(selected, measure, warm);
+    }
+    List<Result> medians = Medians.of(results);
+    printTable(medians);
+    printRatio(medians);
+    writeJson(medians);
+    return 0;
+  }
+
+  /** Every backend (or the target) once. */
+  private void runRound(List<String> selected, Duration measure, Duration warm) throws Exception {
     if (target != null) {
       Server server = new Server(target, metricsUrl, serverPid);
       runAll(server, "target", "-", selected, measure, warm);
@@ -185,9 +210,6 @@ public final class Benchmark implements Callable<Integer> {
         }
       }
     }
-    printTable();
-    writeJson();
-    return 0;
   }
 
   // ---- the server under test ------------------------------------------------------------------------------
@@ -643,7 +665,7 @@ public final class Benchmark implements Callable<Integer> {
       bytesPerOp = backend.equals("memory") || writes == 0 ? null : (double) bytes / ops;
     }
     Double requestBytesPerOp = ops > 0 && w.requestBytes.sum() > 0 ? (double) w.requestBytes.sum() / ops : null;
-    Result r = new Result(w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
+    Result r = new Result(round, w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
         histogram.getValueAtPercentile(50) / 1e6, histogram.getValueAtPercentile(99) / 1e6,
         histogram.getMaxValue() / 1e6, rss,
         cpuBefore == null || cpuAfter == null || ops == 0 ? null : (double) (cpuAfter - cpuBefore) / ops, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
@@ -727,13 +749,13 @@ public final class Benchmark implements Callable<Integer> {
 
   // ---- output -------------------------------------------------------------------------------------------
 
-  private void printTable() {
+  private void printTable(List<Result> rows) {
     String header = String.format("%-13s %-7s %-6s %4s %8s %8s %8s %8s %8s %11s %9s  %s", "workload", "backend",
         "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms/op", "writes/sync", "KB wr./op", "notes");
     System.out.println();
     System.out.println(header);
     System.out.println("-".repeat(header.length() + 20));
-    for (Result r : results) {
+    for (Result r : rows) {
       String notes = r.note();
       if (r.errors() > 0) {
         notes = (notes.isEmpty() ? "" : notes + "; ") + r.errors() + " errors: " + r.firstError();
@@ -749,7 +771,27 @@ public final class Benchmark implements Callable<Integer> {
     System.out.println();
   }
 
-  private void writeJson() throws IOException {
+  /**
+   * The figure issue 4's first target is judged by: W1 with SQLite durability=full over W1 with the memory backend,
+   * of the medians, and of each round (whose backends ran minutes apart).
+   */
+  private void printRatio(List<Result> medians) {
+    List<Double> perRound = new ArrayList<>();
+    for (int r = 1; r <= rounds; r++) {
+      Double ratio = Medians.ratio(results, r, "W1");
+      if (ratio != null) {
+        perRound.add(ratio);
+      }
+    }
+    Double median = Medians.ratio(medians, null, "W1");
+    if (median != null) {
+      System.out.printf(Locale.ROOT, "W1 sqlite/full vs memory: %.2fx (medians)%s%n%n", median,
+          rounds == 1 ? "" : ", by round: " + perRound.stream().map(x -> String.format(Locale.ROOT, "%.2fx", x))
+              .collect(java.util.stream.Collectors.joining(" ")));
+    }
+  }
+
+  private void writeJson(List<Result> medians) throws IOException {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("time", Instant.now().toString());
     doc.put("machine", Map.of("cpus", Runtime.getRuntime().availableProcessors(),
@@ -765,8 +807,11 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("messageIds", messageIds);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
     settings.put("serverArgs", serverArgs);
+    settings.put("rounds", rounds);
     doc.put("settings", settings);
-    doc.put("results", results);
+    // "results": one row per workload and backend (the median round); "rounds": every round's rows.
+    doc.put("results", medians);
+    doc.put("rounds", results);
     Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create()
         .toJson(doc) + "\n");
     System.out.println("bench: results written to " + json.toAbsolutePath());

@@ -54,4 +54,23 @@ class BenchmarkSmokeIT {
     assertThat(w1.get("ops").getAsLong()).isPositive();
     assertThat(w1.get("errors").getAsLong()).isZero();
   }
+
+  @Test
+  void roundsAlternateTheBackendsAndTheTableShowsEachRowsMedianRound() throws Exception {
+    Path json = dir.resolve("rounds.json");
+    int exit = new CommandLine(new Benchmark()).execute("--backends", "memory,sqlite", "--durability", "full",
+        "--workloads", "W1", "--rounds", "2", "--clients", "2", "--duration", "300ms", "--warmup", "0s",
+        "--server-warmup", "0s", "--json", json.toString());
+    assertThat(exit).isZero();
+
+    JsonObject doc = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonArray rounds = doc.getAsJsonArray("rounds");
+    assertThat(rounds).hasSize(4);
+    assertThat(rounds.asList()).extracting(r -> r.getAsJsonObject().get("round").getAsInt() + " "
+        + r.getAsJsonObject().get("backend").getAsString())
+        .containsExactly("1 memory", "1 sqlite", "2 memory", "2 sqlite");
+    JsonArray results = doc.getAsJsonArray("results");
+    assertThat(results).hasSize(2);
+    results.forEach(r -> assertThat(r.getAsJsonObject().get("note").getAsString()).startsWith("median of 2 rounds"));
+  }
 }

@@ -1,0 +1,60 @@
+package io.vmpilot.conversation.bench;
+
+import io.vmpilot.conversation.bench.Benchmark.Result;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Picks, for each workload and backend, the round whose ops/s is the median, so one lucky run decides nothing. */
+final class Medians {
+  private Medians() {}
+
+  /**
+   * One row per workload, backend and durability, in first-run order: the median round by ops/s (the lower middle
+   * one for an even count), noted with the range of all rounds when there was more than one.
+   */
+  static List<Result> of(List<Result> all) {
+    Map<String, List<Result>> byRow = new LinkedHashMap<>();
+    for (Result r : all) {
+      byRow.computeIfAbsent(r.workload() + "|" + r.backend() + "|" + r.durability(), k -> new ArrayList<>()).add(r);
+    }
+    List<Result> medians = new ArrayList<>();
+    for (List<Result> rounds : byRow.values()) {
+      List<Result> sorted = new ArrayList<>(rounds);
+      sorted.sort(Comparator.comparingDouble(Result::opsPerSecond));
+      Result m = sorted.get((sorted.size() - 1) / 2);
+      if (sorted.size() > 1) {
+        String range = String.format(java.util.Locale.ROOT, "median of %d rounds (%.0f-%.0f ops/s)", sorted.size(),
+            sorted.get(0).opsPerSecond(), sorted.get(sorted.size() - 1).opsPerSecond());
+        m = new Result(m.round(), m.workload(), m.backend(), m.durability(), m.clients(), m.ops(), m.seconds(),
+            m.opsPerSecond(), m.p50Ms(), m.p99Ms(), m.maxMs(), m.peakRssKb(), m.serverCpuMsPerOp(),
+            m.writesPerSync(), m.bytesWrittenPerOp(), m.requestBytesPerOp(), m.retries(), m.errors(),
+            m.firstError(), m.note().isEmpty() ? range : m.note() + "; " + range);
+      }
+      medians.add(m);
+    }
+    return medians;
+  }
+
+  /**
+   * {@code workload}'s ops/s with SQLite durability=full over its ops/s with the memory backend, among the rows of
+   * {@code round} (any round when null), or null when either is missing.
+   */
+  static Double ratio(List<Result> rows, Integer round, String workload) {
+    Double sqlite = null;
+    Double memory = null;
+    for (Result r : rows) {
+      if (!r.workload().equals(workload) || (round != null && r.round() != round)) {
+        continue;
+      }
+      if (r.backend().equals("sqlite") && r.durability().equals("full")) {
+        sqlite = r.opsPerSecond();
+      } else if (r.backend().equals("memory")) {
+        memory = r.opsPerSecond();
+      }
+    }
+    return sqlite == null || memory == null || memory == 0 ? null : sqlite / memory;
+  }
+}

@@ -1,0 +1,42 @@
+package io.vmpilot.conversation.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.vmpilot.conversation.bench.Benchmark.Result;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MediansTest {
+  private static Result row(int round, String workload, String backend, String durability, double opsPerSecond) {
+    return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, 1.0, 2.0, 3.0, null, null,
+        null, null, null, 0, 0, null, "");
+  }
+
+  @Test
+  void eachRowIsItsMedianRoundNotedWithTheRangeAndRatiosComeFromOneRoundOrTheMedians() {
+    List<Result> all = List.of(
+        row(1, "W1", "memory", "-", 9000), row(1, "W1", "sqlite", "full", 4000), row(1, "W1", "sqlite", "normal", 1),
+        row(2, "W1", "memory", "-", 6000), row(2, "W1", "sqlite", "full", 4500), row(2, "W1", "sqlite", "normal", 2),
+        row(3, "W1", "memory", "-", 8000), row(3, "W1", "sqlite", "full", 3000), row(3, "W1", "sqlite", "normal", 3));
+
+    List<Result> medians = Medians.of(all);
+
+    assertThat(medians).extracting(Result::backend, Result::durability, Result::round, Result::opsPerSecond)
+        .containsExactly(
+            tuple("memory", "-", 3, 8000.0),
+            tuple("sqlite", "full", 1, 4000.0),
+            tuple("sqlite", "normal", 2, 2.0));
+    assertThat(medians.get(0).note()).isEqualTo("median of 3 rounds (6000-9000 ops/s)");
+    assertThat(Medians.ratio(medians, null, "W1")).isEqualTo(0.5);
+    assertThat(Medians.ratio(all, 2, "W1")).isEqualTo(0.75);
+    assertThat(Medians.ratio(all, 2, "W4-10")).isNull();
+  }
+
+  @Test
+  void aSingleRoundIsReportedAsItIsAndAnEvenCountTakesTheLowerMiddle() {
+    assertThat(Medians.of(List.of(row(1, "W3", "memory", "-", 5))).get(0).note()).isEmpty();
+    List<Result> two = Medians.of(List.of(row(1, "W3", "memory", "-", 7), row(2, "W3", "memory", "-", 5)));
+    assertThat(two).singleElement().extracting(Result::opsPerSecond).isEqualTo(5.0);
+  }
+}
