@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -18,12 +19,26 @@ import java.util.Map;
  * {@link #wrap} hands it a connection whose {@code prepareStatement(String)} returns a cached statement whose
  * {@code close()} only clears its parameters and batch.
  *
- * <p>Only the writer thread uses it. A statement already handed out (the same SQL prepared twice before the first
- * was closed) is not shared: the second caller gets a fresh, uncached one.
+ * <p>One thread uses it at a time: the writer thread, or the reader that borrowed the connection from the pool. A
+ * statement already handed out (the same SQL prepared twice before the first was closed) is not shared: the
+ * second caller gets a fresh, uncached one. At most {@link #CAPACITY} statements are kept (List builds its SQL from
+ * the filters it is given), the least recently used closed first.
  */
 final class StatementCache implements AutoCloseable {
   private final Connection connection;
-  private final Map<String, PreparedStatement> statements = new HashMap<>();
+  static final int CAPACITY = 64;
+
+  private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
+      if (size() <= CAPACITY || Boolean.TRUE.equals(inUse.get(eldest.getKey()))) {
+        return false;
+      }
+      inUse.remove(eldest.getKey());
+      closeQuietly(eldest.getValue());
+      return true;
+    }
+  };
   private final Map<String, Boolean> inUse = new HashMap<>();
   private final Connection wrapped;
 
@@ -62,8 +77,10 @@ final class StatementCache implements AutoCloseable {
         case "close" -> {
           if (Boolean.TRUE.equals(inUse.get(sql))) {
             inUse.put(sql, false);
-            target.clearParameters();
-            target.clearBatch();
+            if (statements.get(sql) == target) {
+              target.clearParameters();
+              target.clearBatch();
+            }
           }
           return null;
         }
@@ -71,7 +88,16 @@ final class StatementCache implements AutoCloseable {
           return !inUse.getOrDefault(sql, false);
         }
         default -> {
-          return invoke(target, method, args);
+          try {
+            return invoke(target, method, args);
+          } catch (SQLException e) {
+            // A statement that failed is not reused: sqlite-jdbc may have closed it (it does when a step fails
+            // on a full disk), and the next use would fail with "statement is not executing" instead.
+            if (statements.remove(sql, target)) {
+              closeQuietly(target);
+            }
+            throw e;
+          }
         }
       }
     };
@@ -90,14 +116,16 @@ final class StatementCache implements AutoCloseable {
   /** Closes the cached statements (not the connection). */
   @Override
   public void close() {
-    for (PreparedStatement st : statements.values()) {
-      try {
-        st.close();
-      } catch (SQLException | RuntimeException ignored) {
-        // The connection is being discarded anyway.
-      }
-    }
+    statements.values().forEach(StatementCache::closeQuietly);
     statements.clear();
     inUse.clear();
+  }
+
+  private static void closeQuietly(PreparedStatement st) {
+    try {
+      st.close();
+    } catch (SQLException | RuntimeException ignored) {
+      // Dropped after a failure, or the connection is being discarded: nothing more to do with it.
+    }
   }
 }
