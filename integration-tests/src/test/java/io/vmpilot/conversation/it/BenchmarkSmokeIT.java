@@ -8,7 +8,9 @@ import com.google.gson.JsonParser;
 import io.vmpilot.conversation.bench.Benchmark;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,13 +43,7 @@ class BenchmarkSmokeIT {
 
   @Test
   void turnsWithoutMessageIdsRunAndAreRecordedAsSuch() throws Exception {
-    Path json = dir.resolve("no-ids.json");
-    int exit = new CommandLine(new Benchmark()).execute("--backends", "sqlite", "--durability", "normal",
-        "--workloads", "W1", "--message-ids", "false", "--clients", "2", "--duration", "300ms", "--warmup", "0s",
-        "--server-warmup", "0s", "--json", json.toString());
-    assertThat(exit).isZero();
-
-    JsonObject doc = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonObject doc = shortW1Run("--backends", "sqlite", "--durability", "normal", "--message-ids", "false");
     assertThat(doc.getAsJsonObject("settings").get("messageIds").getAsBoolean()).isFalse();
     JsonObject w1 = doc.getAsJsonArray("results").get(0).getAsJsonObject();
     assertThat(w1.get("workload").getAsString()).isEqualTo("W1");
@@ -57,13 +53,7 @@ class BenchmarkSmokeIT {
 
   @Test
   void roundsAlternateTheBackendsAndTheTableShowsEachRowsMedianRound() throws Exception {
-    Path json = dir.resolve("rounds.json");
-    int exit = new CommandLine(new Benchmark()).execute("--backends", "memory,sqlite", "--durability", "full",
-        "--workloads", "W1", "--rounds", "2", "--clients", "2", "--duration", "300ms", "--warmup", "0s",
-        "--server-warmup", "0s", "--json", json.toString());
-    assertThat(exit).isZero();
-
-    JsonObject doc = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonObject doc = shortW1Run("--backends", "memory,sqlite", "--durability", "full", "--rounds", "2");
     JsonArray rounds = doc.getAsJsonArray("rounds");
     assertThat(rounds).hasSize(4);
     assertThat(rounds.asList()).extracting(r -> r.getAsJsonObject().get("round").getAsInt() + " "
@@ -72,5 +62,15 @@ class BenchmarkSmokeIT {
     JsonArray results = doc.getAsJsonArray("results");
     assertThat(results).hasSize(2);
     results.forEach(r -> assertThat(r.getAsJsonObject().get("note").getAsString()).startsWith("median of 2 rounds"));
+  }
+
+  /** A very short W1 run with {@code options} on top; checks that it succeeded and returns its JSON. */
+  private JsonObject shortW1Run(String... options) throws Exception {
+    Path json = Files.createTempFile(dir, "bench", ".json");
+    List<String> args = new ArrayList<>(List.of("--workloads", "W1", "--clients", "2", "--duration", "300ms",
+        "--warmup", "0s", "--server-warmup", "0s", "--json", json.toString()));
+    args.addAll(List.of(options));
+    assertThat(new CommandLine(new Benchmark()).execute(args.toArray(String[]::new))).isZero();
+    return JsonParser.parseString(Files.readString(json)).getAsJsonObject();
   }
 }
