@@ -40,6 +40,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -138,7 +139,13 @@ public final class Benchmark implements Callable<Integer> {
       double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double serverCpuMsPerOp,
       Double writesPerSync,
       Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
-      String note) {}
+      String note) {
+    Result withNote(String newNote) {
+      return new Result(round, workload, backend, durability, clients, ops, seconds, opsPerSecond, p50Ms, p99Ms,
+          maxMs, peakRssKb, serverCpuMsPerOp, writesPerSync, bytesWrittenPerOp, requestBytesPerOp, retries, errors,
+          firstError, newNote);
+    }
+  }
 
   private final List<Result> results = new ArrayList<>();
   private int round = 1;
@@ -665,10 +672,10 @@ public final class Benchmark implements Callable<Integer> {
       bytesPerOp = backend.equals("memory") || writes == 0 ? null : (double) bytes / ops;
     }
     Double requestBytesPerOp = ops > 0 && w.requestBytes.sum() > 0 ? (double) w.requestBytes.sum() / ops : null;
+    Double cpuPerOp = cpuBefore == null || cpuAfter == null || ops == 0 ? null : (double) (cpuAfter - cpuBefore) / ops;
     Result r = new Result(round, w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
         histogram.getValueAtPercentile(50) / 1e6, histogram.getValueAtPercentile(99) / 1e6,
-        histogram.getMaxValue() / 1e6, rss,
-        cpuBefore == null || cpuAfter == null || ops == 0 ? null : (double) (cpuAfter - cpuBefore) / ops, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
+        histogram.getMaxValue() / 1e6, rss, cpuPerOp, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
         p.errors, p.firstError, w.note);
     System.out.printf(Locale.ROOT, "%s: %d ops in %.1f s = %.0f ops/s, p50 %.2f ms, p99 %.2f ms%s%s%n", label, ops,
         seconds, r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
@@ -787,7 +794,7 @@ public final class Benchmark implements Callable<Integer> {
     if (median != null) {
       System.out.printf(Locale.ROOT, "W1 sqlite/full vs memory: %.2fx (medians)%s%n%n", median,
           rounds == 1 ? "" : ", by round: " + perRound.stream().map(x -> String.format(Locale.ROOT, "%.2fx", x))
-              .collect(java.util.stream.Collectors.joining(" ")));
+              .collect(Collectors.joining(" ")));
     }
   }
 

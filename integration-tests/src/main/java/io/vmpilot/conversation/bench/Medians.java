@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Picks, for each workload and backend, the round whose ops/s is the median, so one lucky run decides nothing. */
@@ -26,12 +27,9 @@ final class Medians {
       sorted.sort(Comparator.comparingDouble(Result::opsPerSecond));
       Result m = sorted.get((sorted.size() - 1) / 2);
       if (sorted.size() > 1) {
-        String range = String.format(java.util.Locale.ROOT, "median of %d rounds (%.0f-%.0f ops/s)", sorted.size(),
+        String range = String.format(Locale.ROOT, "median of %d rounds (%.0f-%.0f ops/s)", sorted.size(),
             sorted.get(0).opsPerSecond(), sorted.get(sorted.size() - 1).opsPerSecond());
-        m = new Result(m.round(), m.workload(), m.backend(), m.durability(), m.clients(), m.ops(), m.seconds(),
-            m.opsPerSecond(), m.p50Ms(), m.p99Ms(), m.maxMs(), m.peakRssKb(), m.serverCpuMsPerOp(),
-            m.writesPerSync(), m.bytesWrittenPerOp(), m.requestBytesPerOp(), m.retries(), m.errors(),
-            m.firstError(), m.note().isEmpty() ? range : m.note() + "; " + range);
+        m = m.withNote(m.note().isEmpty() ? range : m.note() + "; " + range);
       }
       medians.add(m);
     }

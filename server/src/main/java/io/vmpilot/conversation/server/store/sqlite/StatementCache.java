@@ -25,9 +25,9 @@ import java.util.Map;
  * the filters it is given), the least recently used closed first.
  */
 final class StatementCache implements AutoCloseable {
-  private final Connection connection;
   static final int CAPACITY = 64;
 
+  private final Connection connection;
   private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {

@@ -16,8 +16,9 @@ import java.util.logging.Logger;
  * blocks the writer or the readers, and copies nearly all of the log. The writer's own automatic checkpoint starts
  * only at {@link #WRITER_BACKSTOP_PAGES}: under steady writes this thread never finds the log fully copied at the
  * moment a write begins (which is when SQLite starts the log over), so the log grows to that size and the writer's
- * checkpoint then copies the few pages left and lets the log start over (observed: the log stays at ~68 MB). Durability is unchanged: a commit is durable once it is in the
- * log (synced before any acknowledgement with durability=full, see {@link LogSync}).
+ * checkpoint then copies the few pages left and lets the log start over (observed: the log stays at ~68 MB).
+ * Durability is unchanged: a commit is durable once it is in the log (synced before any acknowledgement with
+ * durability=full, see {@link LogSync}).
  */
 final class WalCheckpointer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(WalCheckpointer.class.getName());
