@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -16,14 +17,19 @@ import java.util.logging.Logger;
  * blocks the writer or the readers, and copies nearly all of the log. The writer's own automatic checkpoint starts
  * only at {@link #WRITER_BACKSTOP_PAGES}: under steady writes this thread never finds the log fully copied at the
  * moment a write begins (which is when SQLite starts the log over), so the log grows to that size and the writer's
- * checkpoint then copies the few pages left and lets the log start over (observed: the log stays at ~68 MB).
- * Durability is unchanged: a commit is durable once it is in the log (synced before any acknowledgement with
- * durability=full, see {@link LogSync}).
+ * checkpoint then copies the pages left and lets the log start over (observed: the log stays at ~68 MB). Once the
+ * log holds {@link #HURRY_PAGES}, passes follow each other {@link #HURRY_PAUSE_MILLIS} apart, so that the pages
+ * left for the writer are a few milliseconds' worth, not up to an interval's: at 100 ms that was ~2,000 pages to
+ * copy and sync inside one commit, a 10-15 ms stall for the whole batch twice a second under W1, and most of
+ * its p99 (docs/benchmark.md). Durability is unchanged: a commit is durable once it is in the log (synced
+ * before any acknowledgement with durability=full, see {@link LogSync}).
  */
 final class WalCheckpointer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(WalCheckpointer.class.getName());
   static final int WRITER_BACKSTOP_PAGES = 16_384; // 64 MiB of 4 KiB pages
   static final long INTERVAL_MILLIS = 100;
+  static final int HURRY_PAGES = WRITER_BACKSTOP_PAGES / 2;
+  static final long HURRY_PAUSE_MILLIS = 2;
 
   private final Connection connection;
   private final Thread thread;
@@ -45,8 +51,9 @@ final class WalCheckpointer implements AutoCloseable {
     boolean warned = false;
     try (Statement st = connection.createStatement()) {
       while (running) {
+        long pause = INTERVAL_MILLIS;
         try {
-          st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+          pause = pauseAfter(checkpoint(st));
           warned = false;
         } catch (SQLException e) {
           if (!warned) {
@@ -54,13 +61,25 @@ final class WalCheckpointer implements AutoCloseable {
             warned = true;
           }
         }
-        Thread.sleep(INTERVAL_MILLIS);
+        Thread.sleep(pause);
       }
     } catch (InterruptedException e) {
       // closing
     } catch (SQLException e) {
       LOG.log(Level.WARNING, "WAL checkpointer stopped: " + e);
     }
+  }
+
+  /** Runs one passive checkpoint and returns the number of pages in the log. */
+  static long checkpoint(Statement st) throws SQLException {
+    try (ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+      return rs.next() ? rs.getLong(2) : 0; // columns: busy, pages in the log, pages copied
+    }
+  }
+
+  /** How long to wait before the next pass, given the pages in the log after this one. */
+  static long pauseAfter(long logPages) {
+    return logPages >= HURRY_PAGES ? HURRY_PAUSE_MILLIS : INTERVAL_MILLIS;
   }
 
   @Override

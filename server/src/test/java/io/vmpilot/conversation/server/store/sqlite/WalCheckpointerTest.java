@@ -1,0 +1,52 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One checkpoint pass, and the pace of passes as the log grows. */
+class WalCheckpointerTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aPassCopiesTheLogAndReportsItsSize() throws SQLException {
+    String url = "jdbc:sqlite:" + dir.resolve("c.db");
+    try (Connection writer = DriverManager.getConnection(url);
+        Connection checkpointer = DriverManager.getConnection(url);
+        Statement w = writer.createStatement();
+        Statement c = checkpointer.createStatement()) {
+      w.execute("PRAGMA journal_mode=WAL");
+      w.execute("PRAGMA wal_autocheckpoint=0");
+      w.execute("CREATE TABLE t (x TEXT)");
+      try (PreparedStatement insert = writer.prepareStatement("INSERT INTO t VALUES (?)")) {
+        for (int i = 0; i < 50; i++) {
+          insert.setString(1, "x".repeat(3_000)); // about a page each
+          insert.executeUpdate();
+        }
+      }
+      long pages = WalCheckpointer.checkpoint(c);
+      assertThat(pages).as("pages in the log").isGreaterThanOrEqualTo(50);
+      try (var rs = w.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+        rs.next();
+        assertThat(rs.getLong(3)).as("nothing was left to copy").isEqualTo(rs.getLong(2)).isEqualTo(pages);
+      }
+    }
+  }
+
+  @Test
+  void passesHurryOnceTheLogIsHalfWayToTheWritersBackstop() {
+    assertThat(WalCheckpointer.pauseAfter(0)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(WalCheckpointer.HURRY_PAGES - 1)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(WalCheckpointer.HURRY_PAGES)).isEqualTo(WalCheckpointer.HURRY_PAUSE_MILLIS);
+    assertThat(WalCheckpointer.HURRY_PAGES).isLessThan(WalCheckpointer.WRITER_BACKSTOP_PAGES);
+    assertThat(WalCheckpointer.HURRY_PAUSE_MILLIS).isLessThan(WalCheckpointer.INTERVAL_MILLIS);
+  }
+}
