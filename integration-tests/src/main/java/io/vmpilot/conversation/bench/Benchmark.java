@@ -130,7 +130,7 @@ public final class Benchmark implements Callable<Integer> {
 
   @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
       description = "Run every backend N times, alternating (memory, sqlite, memory, ...), and report each row's"
-          + " median round by ops/s (default: ${DEFAULT-VALUE}). On a shared or small machine one run can be 25%"
+          + " median round by ops/s (default: ${DEFAULT-VALUE}). On a shared or small machine one run can be 25%%"
           + " off; alternating rounds expose the backends to the same noise.")
   int rounds = 1;
 
