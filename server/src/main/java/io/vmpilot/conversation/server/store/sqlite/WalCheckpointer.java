@@ -17,11 +17,11 @@ import java.util.logging.Logger;
  * blocks the writer or the readers, and copies nearly all of the log. The writer's own automatic checkpoint starts
  * only at {@link #WRITER_BACKSTOP_PAGES}: under steady writes this thread never finds the log fully copied at the
  * moment a write begins (which is when SQLite starts the log over), so the log grows to that size and the writer's
- * checkpoint then copies the pages left and lets the log start over (observed: the log stays at ~68 MB). Once the
- * log holds {@link #HURRY_PAGES}, passes follow each other {@link #HURRY_PAUSE_MILLIS} apart, so that the pages
- * left for the writer are a few milliseconds' worth, not up to an interval's: at 100 ms that was ~2,000 pages to
- * copy and sync inside one commit, a 10-15 ms stall for the whole batch twice a second under W1, and most of
- * its p99 (docs/benchmark.md). Durability is unchanged: a commit is durable once it is in the log (synced
+ * checkpoint then copies the pages left and lets the log start over (observed: the log stays at ~68 MB). While the
+ * log holds {@link #HURRY_PAGES} or more and grows, passes follow each other {@link #HURRY_PAUSE_MILLIS} apart, so
+ * that the pages left for the writer are a few milliseconds' worth, not up to an interval's: at 100 ms that was
+ * ~2,000 pages to copy and sync inside one commit, a 10-15 ms stall for the whole batch twice a second under W1,
+ * and most of its p99 (docs/benchmark.md). Durability is unchanged: a commit is durable once it is in the log (synced
  * before any acknowledgement with durability=full, see {@link LogSync}).
  */
 final class WalCheckpointer implements AutoCloseable {
@@ -49,11 +49,14 @@ final class WalCheckpointer implements AutoCloseable {
 
   private void run() {
     boolean warned = false;
+    long logPages = 0;
     try (Statement st = connection.createStatement()) {
       while (running) {
         long pause = INTERVAL_MILLIS;
         try {
-          pause = pauseAfter(checkpoint(st));
+          long before = logPages;
+          logPages = checkpoint(st);
+          pause = pauseAfter(before, logPages);
           warned = false;
         } catch (SQLException e) {
           if (!warned) {
@@ -77,9 +80,13 @@ final class WalCheckpointer implements AutoCloseable {
     }
   }
 
-  /** How long to wait before the next pass, given the pages in the log after this one. */
-  static long pauseAfter(long logPages) {
-    return logPages >= HURRY_PAGES ? HURRY_PAUSE_MILLIS : INTERVAL_MILLIS;
+  /**
+   * How long to wait before the next pass, given the pages in the log after the previous pass and after this one.
+   * A log that has stopped growing (no writes) needs no hurry: only a write can start it over.
+   */
+  static long pauseAfter(long logPagesBefore, long logPages) {
+    boolean hurry = logPages >= HURRY_PAGES && logPages != logPagesBefore;
+    return hurry ? HURRY_PAUSE_MILLIS : INTERVAL_MILLIS;
   }
 
   @Override

@@ -42,10 +42,16 @@ class WalCheckpointerTest {
   }
 
   @Test
-  void passesHurryOnceTheLogIsHalfWayToTheWritersBackstop() {
-    assertThat(WalCheckpointer.pauseAfter(0)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
-    assertThat(WalCheckpointer.pauseAfter(WalCheckpointer.HURRY_PAGES - 1)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
-    assertThat(WalCheckpointer.pauseAfter(WalCheckpointer.HURRY_PAGES)).isEqualTo(WalCheckpointer.HURRY_PAUSE_MILLIS);
+  void passesHurryWhileTheLogGrowsPastHalfWayToTheWritersBackstop() {
+    long half = WalCheckpointer.HURRY_PAGES;
+    assertThat(WalCheckpointer.pauseAfter(0, 0)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(half - 100, half - 1)).isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(half - 1, half)).isEqualTo(WalCheckpointer.HURRY_PAUSE_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(half + 5, half + 9)).isEqualTo(WalCheckpointer.HURRY_PAUSE_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(half + 9, half + 9)).as("no writes: nothing to hurry for")
+        .isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
+    assertThat(WalCheckpointer.pauseAfter(half + 9, 3)).as("the log started over")
+        .isEqualTo(WalCheckpointer.INTERVAL_MILLIS);
     assertThat(WalCheckpointer.HURRY_PAGES).isLessThan(WalCheckpointer.WRITER_BACKSTOP_PAGES);
     assertThat(WalCheckpointer.HURRY_PAUSE_MILLIS).isLessThan(WalCheckpointer.INTERVAL_MILLIS);
   }
