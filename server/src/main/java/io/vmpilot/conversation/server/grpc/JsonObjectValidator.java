@@ -24,6 +24,11 @@ final class JsonObjectValidator {
   Optional<String> problem(String json) {
     JsonReader reader = new JsonReader(new StringReader(json));
     reader.setStrictness(Strictness.STRICT);
+    // Skipping a name, string or number checks it as strictly as reading it (escapes, number syntax) without
+    // building a String of it, which was ~45% of a write's CPU on the gRPC threads. Only the check for raw
+    // control characters inside strings comes with reading alone, so text holding any (pretty-printed JSON) is
+    // read; compact JSON, the usual case, is skipped.
+    boolean read = containsControlCharacter(json);
     try {
       if (reader.peek() != JsonToken.BEGIN_OBJECT) {
         return Optional.of("must be a JSON object, not " + describe(reader.peek()));
@@ -51,8 +56,20 @@ final class JsonObjectValidator {
             depth--;
             reader.endArray();
           }
-          case NAME -> reader.nextName();
-          case STRING, NUMBER -> reader.nextString();
+          case NAME -> {
+            if (read) {
+              reader.nextName();
+            } else {
+              reader.skipValue(); // only the name, not the value after it
+            }
+          }
+          case STRING, NUMBER -> {
+            if (read) {
+              reader.nextString();
+            } else {
+              reader.skipValue();
+            }
+          }
           case BOOLEAN -> reader.nextBoolean();
           case NULL -> reader.nextNull();
           case END_DOCUMENT -> {
@@ -66,6 +83,15 @@ final class JsonObjectValidator {
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       return Optional.of("is not well-formed JSON" + where(e.getMessage()));
     }
+  }
+
+  private static boolean containsControlCharacter(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) < 0x20) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static final Pattern POSITION = Pattern.compile("line (\\d+) column (\\d+)");
