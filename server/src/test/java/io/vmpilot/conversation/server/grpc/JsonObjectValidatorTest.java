@@ -24,6 +24,7 @@ class JsonObjectValidatorTest {
       "{\"dup\":1,\"dup\":2}",
       "{\"\":\"empty key\"}",
       "{\"a\":{\"b\":{\"c\":[]}}}", // depth 4, the limit
+      "{\n  \"pretty\": \"printed\",\n  \"n\": [1, 2.5, \"\\u00e9\"]\n}", // read, not skipped: it holds newlines
   })
   void acceptsWellFormedObjects(String json) {
     assertThat(validator.problem(json)).isEmpty();

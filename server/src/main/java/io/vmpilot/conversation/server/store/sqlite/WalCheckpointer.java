@@ -2,9 +2,9 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.PreparedStatement;
 import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
