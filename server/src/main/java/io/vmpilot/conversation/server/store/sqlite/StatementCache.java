@@ -7,9 +7,10 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The writer connection's prepared statements, kept open and reused. sqlite-jdbc (and Hikari) compile every
@@ -31,15 +32,15 @@ final class StatementCache implements AutoCloseable {
   private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
-      if (size() <= CAPACITY || Boolean.TRUE.equals(inUse.get(eldest.getKey()))) {
+      if (size() <= CAPACITY || inUse.contains(eldest.getKey())) {
         return false;
       }
-      inUse.remove(eldest.getKey());
       closeQuietly(eldest.getValue());
       return true;
     }
   };
-  private final Map<String, Boolean> inUse = new HashMap<>();
+  // The SQL of the cached statements handed out and not closed yet.
+  private final Set<String> inUse = new HashSet<>();
   private final Connection wrapped;
 
   StatementCache(Connection connection) {
@@ -62,7 +63,7 @@ final class StatementCache implements AutoCloseable {
   }
 
   private PreparedStatement prepare(String sql) throws SQLException {
-    if (Boolean.TRUE.equals(inUse.get(sql))) {
+    if (inUse.contains(sql)) {
       return connection.prepareStatement(sql);
     }
     PreparedStatement st = statements.get(sql);
@@ -70,13 +71,17 @@ final class StatementCache implements AutoCloseable {
       st = connection.prepareStatement(sql);
       statements.put(sql, st);
     }
-    inUse.put(sql, true);
+    inUse.add(sql);
     PreparedStatement target = st;
+    // Per handle: once closed, this handle neither frees the statement again nor uses it (by then it may have
+    // been handed to someone else).
+    boolean[] closed = {false};
     InvocationHandler handler = (proxy, method, args) -> {
       switch (method.getName()) {
         case "close" -> {
-          if (Boolean.TRUE.equals(inUse.get(sql))) {
-            inUse.put(sql, false);
+          if (!closed[0]) {
+            closed[0] = true;
+            inUse.remove(sql);
             if (statements.get(sql) == target) {
               target.clearParameters();
               target.clearBatch();
@@ -85,9 +90,12 @@ final class StatementCache implements AutoCloseable {
           return null;
         }
         case "isClosed" -> {
-          return !inUse.getOrDefault(sql, false);
+          return closed[0];
         }
         default -> {
+          if (closed[0]) {
+            throw new SQLException("statement is closed");
+          }
           try {
             return invoke(target, method, args);
           } catch (SQLException e) {

@@ -45,6 +45,25 @@ class StatementCacheTest {
   }
 
   @Test
+  void aClosedHandleNeitherFreesNorUsesTheStatementHandedOutAgain() throws SQLException {
+    String sql = "SELECT count(*) FROM t";
+    PreparedStatement stale = cache.connection().prepareStatement(sql);
+    stale.close();
+    assertThat(stale.isClosed()).isTrue();
+    try (PreparedStatement current = cache.connection().prepareStatement(sql)) {
+      stale.close(); // closed twice: must not free what `current` now holds
+      assertThat(current.isClosed()).isFalse();
+      try (PreparedStatement other = cache.connection().prepareStatement(sql)) {
+        assertThat(other.unwrap(PreparedStatement.class)).isNotSameAs(current.unwrap(PreparedStatement.class));
+      }
+      assertThatThrownBy(stale::executeQuery).isInstanceOf(SQLException.class).hasMessageContaining("closed");
+      try (ResultSet rs = current.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+      }
+    }
+  }
+
+  @Test
   void aStatementThatFailedIsDroppedAndTheNextOneWorks() throws SQLException {
     String insert = "INSERT INTO t (k) VALUES (?)";
     PreparedStatement first = prepared(insert);
