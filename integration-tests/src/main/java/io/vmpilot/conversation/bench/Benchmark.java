@@ -9,6 +9,7 @@ import io.vmpilot.conversation.client.VersionConflictException;
 import io.vmpilot.conversation.it.ServerProcess;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
+import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.Message;
@@ -81,9 +82,15 @@ public final class Benchmark implements Callable<Integer> {
   String warmup;
 
   @Option(names = "--server-warmup", defaultValue = "20s", paramLabel = "DURATION",
-      description = "Once per server, before the first workload: W1 turns and W3 reads to get the server's JIT "
-          + "compiler past its start. Default: ${DEFAULT-VALUE}.")
+      description = "Once per server, before the first workload: W1 turns and W3 reads, in steps of 5 s, for at "
+          + "least this long, to get the server's JIT compiler past its start. Default: ${DEFAULT-VALUE}.")
   String serverWarmup;
+
+  @Option(names = "--server-warmup-max", defaultValue = "120s", paramLabel = "DURATION",
+      description = "When the server's process id is known (a server the benchmark starts, or --server-pid): go on "
+          + "warming up past --server-warmup until the server's JIT compiler threads used less than 5%% of one CPU "
+          + "in a step, for at most this long in all. Default: ${DEFAULT-VALUE}.")
+  String serverWarmupMax;
 
   @Option(names = "--clients", defaultValue = "64", paramLabel = "C",
       description = "Concurrent clients (W5 always uses 16). Default: ${DEFAULT-VALUE}.")
@@ -278,12 +285,43 @@ public final class Benchmark implements Callable<Integer> {
         return null;
       }
       try {
-        String stat = Files.readString(Path.of("/proc", pid.toString(), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+        return ticksMillis(Files.readString(Path.of("/proc", pid.toString(), "stat")));
       } catch (IOException | RuntimeException e) {
         return null;
       }
+    }
+
+    /**
+     * CPU time the server's JIT compiler threads used so far, in ms, or null when unknown (no process id, not
+     * Linux, or a JVM whose compiler threads are named otherwise).
+     */
+    Long compilerCpuMillis() {
+      if (pid == null) {
+        return null;
+      }
+      try (var tasks = Files.list(Path.of("/proc", pid.toString(), "task"))) {
+        long total = 0;
+        boolean found = false;
+        for (Path task : tasks.toList()) {
+          try {
+            if (Files.readString(task.resolve("comm")).strip().matches("C\\d CompilerThre.*")) {
+              total += ticksMillis(Files.readString(task.resolve("stat")));
+              found = true;
+            }
+          } catch (IOException gone) {
+            // A thread that ended meanwhile.
+          }
+        }
+        return found ? total : null;
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    /** User + system CPU of a /proc stat line, in ms (clock ticks of 10 ms, USER_HZ = 100). */
+    private static long ticksMillis(String stat) {
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
     }
 
     /** VmHWM of the server in KiB, or null when unknown. */
@@ -439,6 +477,14 @@ public final class Benchmark implements Callable<Integer> {
           .build();
       stub.updateCache(cache);
       requestBytes.add(append.getSerializedSize() + cache.getSerializedSize());
+    }
+
+    /** Deletes the conversations the turns wrote, so that the next turn starts a new one. */
+    void clear(ConversationServiceBlockingStub stub) {
+      for (int c = 0; c < clients; c++) {
+        stub.clear(ClearRequest.newBuilder().setThreadId(threads[c]).build());
+        turns[c] = 0;
+      }
     }
 
     @Override
@@ -612,16 +658,8 @@ public final class Benchmark implements Callable<Integer> {
       }
       Duration serverWarm = parseDuration(serverWarmup);
       if (!serverWarm.isZero()) {
-        // A fresh JVM runs interpreted, then compiles what is hot; the first workload would pay for that alone.
-        // As many clients as the workloads use: with fewer, W1 (the first workload) still ran at half the speed
-        // the same turn reached minutes later (memory backend, 2 cores).
-        Workload turns = new AgentTurn("warm-up", clients, 0);
-        Workload reads = new Read("warm-up-read", 4, 20);
-        reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
         String label = "server warm-up (" + backend + (durability.equals("-") ? "" : "/" + durability) + ")";
-        System.out.printf("%s: W1 turns and W3 reads for %d s%n", label, serverWarm.toSeconds());
-        phase(label + " turns", turns, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
-        phase(label + " reads", reads, stubs, serverWarm.dividedBy(2), Long.MAX_VALUE, null);
+        warmUpServer(server, label, stubs, serverWarm, parseDuration(serverWarmupMax));
       }
       for (String w : selected) {
         for (Workload workload : build(w)) {
@@ -631,6 +669,54 @@ public final class Benchmark implements Callable<Integer> {
     } finally {
       for (ConversationClient client : pool) {
         client.close();
+      }
+    }
+  }
+
+  /** How long each step of the server warm-up runs turns, then reads (shorter if the whole warm-up is). */
+  private static final Duration WARM_UP_STEP = Duration.ofSeconds(5);
+  /** The share of one CPU under which the server's JIT compiler counts as done with the workloads' code. */
+  static final double JIT_QUIET_SHARE = 0.05;
+
+  /**
+   * A fresh JVM runs interpreted, then compiles what is hot. On two cores the compiler competes with the load for
+   * CPU and can still be at it long after a fixed warm-up (measured: a C2 compiler thread took a quarter of the
+   * machine during SQLite's W1, 10 s after the start, and far less during the memory backend's), so a fixed
+   * warm-up favours the backend with less code to compile. This runs W1 turns and W3 reads in steps for at least
+   * {@code least} and then, when the server's process id is known, on until its compiler threads used less than
+   * {@link #JIT_QUIET_SHARE} of one CPU in a step, for at most {@code most}. The turns' conversations are cleared
+   * after each step, so that the memory backend's heap does not fill up with warm-up data.
+   */
+  private void warmUpServer(Server server, String label, ConversationServiceBlockingStub[] stubs, Duration least,
+      Duration most) throws InterruptedException {
+    // As many clients as the workloads use: with fewer, W1 (the first workload) still ran at half the speed the
+    // same turn reached minutes later (memory backend, 2 cores).
+    AgentTurn turns = new AgentTurn("warm-up", clients, 0);
+    Workload reads = new Read("warm-up-read", 4, 20);
+    reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
+    boolean untilQuiet = server.compilerCpuMillis() != null && most.compareTo(least) > 0;
+    System.out.printf("%s: W1 turns and W3 reads for %d s%s%n", label, least.toSeconds(), untilQuiet
+        ? String.format(Locale.ROOT, ", then on until the JIT compiler is quiet (at most %d s)", most.toSeconds())
+        : "");
+    Duration halfStep = (least.compareTo(WARM_UP_STEP) < 0 ? least : WARM_UP_STEP).dividedBy(2);
+    long start = System.nanoTime();
+    while (true) {
+      Long compilerBefore = server.compilerCpuMillis();
+      long stepStart = System.nanoTime();
+      phase(label + " turns", turns, stubs, halfStep, Long.MAX_VALUE, null);
+      turns.clear(stubs[0]);
+      phase(label + " reads", reads, stubs, halfStep, Long.MAX_VALUE, null);
+      Long compilerAfter = server.compilerCpuMillis();
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+      Double compilerShare = compilerBefore == null || compilerAfter == null ? null
+          : (compilerAfter - compilerBefore) / ((System.nanoTime() - stepStart) / 1e6);
+      if (compilerShare != null) {
+        System.out.printf(Locale.ROOT, "%s: %d s, JIT compiler threads at %.0f%% of a CPU in the last step%n", label,
+            elapsed.toSeconds(), 100 * compilerShare);
+      }
+      boolean quiet = !untilQuiet || compilerShare == null || compilerShare < JIT_QUIET_SHARE;
+      if (elapsed.compareTo(least) >= 0 && (quiet || elapsed.compareTo(most) >= 0)) {
+        return;
       }
     }
   }
@@ -809,6 +895,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("duration", duration);
     settings.put("warmup", warmup);
     settings.put("serverWarmup", serverWarmup);
+    settings.put("serverWarmupMax", serverWarmupMax);
     settings.put("clients", clients);
     settings.put("channels", channels);
     settings.put("messageIds", messageIds);

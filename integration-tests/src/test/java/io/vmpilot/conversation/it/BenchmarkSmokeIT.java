@@ -6,6 +6,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.vmpilot.conversation.bench.Benchmark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,6 +65,32 @@ class BenchmarkSmokeIT {
     JsonArray results = doc.getAsJsonArray("results");
     assertThat(results).hasSize(2);
     results.forEach(r -> assertThat(r.getAsJsonObject().get("note").getAsString()).startsWith("median of 2 rounds"));
+  }
+
+  @Test
+  void theServerWarmUpGoesOnWhileTheCompilerIsBusyAndNoLongerThanItsMaximum() throws Exception {
+    Path json = dir.resolve("warm.json");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    int exit;
+    try {
+      exit = new CommandLine(new Benchmark()).execute("--workloads", "W1", "--backends", "memory", "--clients", "2",
+          "--duration", "300ms", "--warmup", "0s", "--server-warmup", "1s", "--server-warmup-max", "2s",
+          "--json", json.toString());
+    } finally {
+      System.setOut(stdout);
+    }
+    String output = printed.toString(StandardCharsets.UTF_8);
+    stdout.print(output);
+    assertThat(exit).isZero();
+    assertThat(output).contains("then on until the JIT compiler is quiet (at most 2 s)");
+    // Steps of 1 s: one at least; a fresh server's compiler is busy after it, so a second, and never a third.
+    List<String> steps = output.lines().filter(l -> l.contains("JIT compiler threads at")).toList();
+    assertThat(steps).hasSizeBetween(1, 2);
+    assertThat(steps.get(steps.size() - 1)).matches(".*: \\d+ s, JIT compiler threads at \\d+% of a CPU.*");
+    JsonObject settings = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("settings");
+    assertThat(settings.get("serverWarmupMax").getAsString()).isEqualTo("2s");
   }
 
   /** A very short W1 run with {@code options} on top; checks that it succeeded and returns its JSON. */
