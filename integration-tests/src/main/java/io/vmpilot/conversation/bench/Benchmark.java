@@ -146,11 +146,11 @@ public final class Benchmark implements Callable<Integer> {
       double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double serverCpuMsPerOp,
       Double writesPerSync,
       Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
-      String note) {
+      String note, MachineCpu.Use machine) {
     Result withNote(String newNote) {
       return new Result(round, workload, backend, durability, clients, ops, seconds, opsPerSecond, p50Ms, p99Ms,
           maxMs, peakRssKb, serverCpuMsPerOp, writesPerSync, bytesWrittenPerOp, requestBytesPerOp, retries, errors,
-          firstError, newNote);
+          firstError, newNote, machine);
     }
   }
 
@@ -285,7 +285,7 @@ public final class Benchmark implements Callable<Integer> {
         return null;
       }
       try {
-        return ticksMillis(Files.readString(Path.of("/proc", pid.toString(), "stat")));
+        return ProcStat.cpuMillis(Files.readString(Path.of("/proc", pid.toString(), "stat")));
       } catch (IOException | RuntimeException e) {
         return null;
       }
@@ -305,7 +305,7 @@ public final class Benchmark implements Callable<Integer> {
         for (Path task : tasks.toList()) {
           try {
             if (Files.readString(task.resolve("comm")).strip().matches("C\\d CompilerThre.*")) {
-              total += ticksMillis(Files.readString(task.resolve("stat")));
+              total += ProcStat.cpuMillis(Files.readString(task.resolve("stat")));
               found = true;
             }
           } catch (IOException gone) {
@@ -316,12 +316,6 @@ public final class Benchmark implements Callable<Integer> {
       } catch (IOException | RuntimeException e) {
         return null;
       }
-    }
-
-    /** User + system CPU of a /proc stat line, in ms (clock ticks of 10 ms, USER_HZ = 100). */
-    private static long ticksMillis(String stat) {
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
     }
 
     /** VmHWM of the server in KiB, or null when unknown. */
@@ -737,8 +731,10 @@ public final class Benchmark implements Callable<Integer> {
     Thread.sleep(600);
     long[] before = server.storeCounters();
     Long cpuBefore = server.cpuMillis();
+    MachineCpu.Sample machineBefore = MachineCpu.sample();
     Histogram histogram = new Histogram(TimeUnit.MINUTES.toNanos(2), 3);
     Phase p = phase(label, w, stubs, measure, maxOps, histogram);
+    MachineCpu.Sample machineAfter = MachineCpu.sample();
     Long cpuAfter = server.cpuMillis();
     Thread.sleep(600);
     long[] after = server.storeCounters();
@@ -762,7 +758,7 @@ public final class Benchmark implements Callable<Integer> {
     Result r = new Result(round, w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
         histogram.getValueAtPercentile(50) / 1e6, histogram.getValueAtPercentile(99) / 1e6,
         histogram.getMaxValue() / 1e6, rss, cpuPerOp, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
-        p.errors, p.firstError, w.note);
+        p.errors, p.firstError, w.note, MachineCpu.between(machineBefore, machineAfter, ops));
     System.out.printf(Locale.ROOT, "%s: %d ops in %.1f s = %.0f ops/s, p50 %.2f ms, p99 %.2f ms%s%s%n", label, ops,
         seconds, r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
         writesPerSync == null ? "" : String.format(Locale.ROOT, ", %.1f writes/sync", writesPerSync),
@@ -843,8 +839,9 @@ public final class Benchmark implements Callable<Integer> {
   // ---- output -------------------------------------------------------------------------------------------
 
   private void printTable(List<Result> rows) {
-    String header = String.format("%-13s %-7s %-6s %4s %8s %8s %8s %8s %8s %11s %9s  %s", "workload", "backend",
-        "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms/op", "writes/sync", "KB wr./op", "notes");
+    String header = String.format("%-13s %-7s %-6s %4s %8s %8s %8s %8s %8s %11s %9s %5s %6s  %s", "workload",
+        "backend", "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms/op", "writes/sync", "KB wr./op",
+        "idle%", "steal%", "notes");
     System.out.println();
     System.out.println(header);
     System.out.println("-".repeat(header.length() + 20));
@@ -853,12 +850,16 @@ public final class Benchmark implements Callable<Integer> {
       if (r.errors() > 0) {
         notes = (notes.isEmpty() ? "" : notes + "; ") + r.errors() + " errors: " + r.firstError();
       }
-      System.out.println(String.format(Locale.ROOT, "%-13s %-7s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s  %s",
+      MachineCpu.Use machine = r.machine() == null ? new MachineCpu.Use(null, null, null) : r.machine();
+      System.out.println(String.format(Locale.ROOT,
+          "%-13s %-7s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s %5s %6s  %s",
           r.workload(), r.backend(), r.durability(), r.clients(), r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
           r.peakRssKb() == null ? "-" : String.format(Locale.ROOT, "%.0f", r.peakRssKb() / 1024.0),
           r.serverCpuMsPerOp() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.serverCpuMsPerOp()),
           r.writesPerSync() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.writesPerSync()),
           r.bytesWrittenPerOp() == null ? "-" : String.format(Locale.ROOT, "%.1f", r.bytesWrittenPerOp() / 1024),
+          machine.idlePercent() == null ? "-" : String.format(Locale.ROOT, "%.0f", machine.idlePercent()),
+          machine.stealPercent() == null ? "-" : String.format(Locale.ROOT, "%.0f", machine.stealPercent()),
           notes));
     }
     System.out.println();

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class MediansTest {
   private static Result row(int round, String workload, String backend, String durability, double opsPerSecond) {
     return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, 1.0, 2.0, 3.0, null, null,
-        null, null, null, 0, 0, null, "");
+        null, null, null, 0, 0, null, "", null);
   }
 
   @Test

@@ -52,6 +52,10 @@ class BenchmarkSmokeIT {
     assertThat(w1.get("workload").getAsString()).isEqualTo("W1");
     assertThat(w1.get("ops").getAsLong()).isPositive();
     assertThat(w1.get("errors").getAsLong()).isZero();
+    JsonObject machine = w1.getAsJsonObject("machine");
+    assertThat(machine.get("idlePercent").getAsDouble()).isBetween(0.0, 100.0);
+    assertThat(machine.get("stealPercent").getAsDouble()).isBetween(0.0, 100.0);
+    assertThat(machine.get("clientCpuMsPerOp").getAsDouble()).isPositive();
   }
 
   @Test
