@@ -17,8 +17,8 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Opens the database file: migrates the schema, then builds one single-connection pool for the writer and one
- * pool for readers.
+ * Opens the database file: makes sure no other server has it ({@link DatabaseLock}), migrates the schema, then
+ * builds one single-connection pool for the writer and one pool for readers.
  *
  * <p>Pragmas are passed as sqlite-jdbc connection properties, which it applies on every new connection.
  * (Hikari's {@code connectionInitSql} with several pragmas joined by ';' would apply only the first.)
@@ -28,30 +28,38 @@ final class SqliteDataSources implements AutoCloseable {
   final HikariDataSource writer;
   final HikariDataSource readers;
   private final WalCheckpointer checkpointer;
+  private final DatabaseLock lock;
 
-  private SqliteDataSources(HikariDataSource writer, HikariDataSource readers, WalCheckpointer checkpointer) {
+  private SqliteDataSources(HikariDataSource writer, HikariDataSource readers, WalCheckpointer checkpointer,
+      DatabaseLock lock) {
     this.writer = writer;
     this.readers = readers;
     this.checkpointer = checkpointer;
+    this.lock = lock;
   }
 
   static SqliteDataSources open(SqliteSettings settings) {
     createParentDirectory(settings.path());
-    migrate(settings);
-    // The writer runs in auto-commit mode and begins each batch's transaction itself (see GroupCommitWriter).
-    HikariDataSource writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE", true);
+    DatabaseLock lock = DatabaseLock.acquire(settings.path());
+    HikariDataSource writer = null;
     HikariDataSource readers = null;
     try {
+      migrate(settings);
+      // The writer runs in auto-commit mode and begins each batch's transaction itself (see GroupCommitWriter).
+      writer = pool(settings, "sqlite-writer", 1, "IMMEDIATE", true);
       // Readers run each read in a deferred transaction: one consistent snapshot, no write lock.
       readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED", false);
       // Checkpoints run beside the writer, not inside its commits (see WalCheckpointer).
       WalCheckpointer checkpointer = WalCheckpointer.start(settings.jdbcUrl(), pragmas(settings, "DEFERRED"));
-      return new SqliteDataSources(writer, readers, checkpointer);
+      return new SqliteDataSources(writer, readers, checkpointer, lock);
     } catch (RuntimeException | java.sql.SQLException e) {
       if (readers != null) {
         readers.close();
       }
-      writer.close();
+      if (writer != null) {
+        writer.close();
+      }
+      lock.close();
       throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot open " + settings.path(), e);
     }
   }
@@ -128,5 +136,6 @@ final class SqliteDataSources implements AutoCloseable {
     checkpointer.close();
     readers.close();
     writer.close();
+    lock.close(); // last: the file is free for another server only once this one let go of it
   }
 }

@@ -1,0 +1,86 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Keeps a second server off a database file. The store's writer is the only writer it expects (it hands out
+ * versions from a counter in memory), so two servers on one file would give out the same versions. The store holds
+ * an exclusive lock on {@code <file>.lock} beside the database for as long as it is open; a server that finds it
+ * held refuses to start. The operating system releases the lock when the process ends, however it ends, so a
+ * crashed server never leaves it behind (the empty file stays; it is harmless). Other SQLite clients (an
+ * operator's {@code sqlite3} shell) do not look at it and still work.
+ */
+final class DatabaseLock implements AutoCloseable {
+  private final FileChannel channel;
+  private final FileLock lock;
+
+  private DatabaseLock(FileChannel channel, FileLock lock) {
+    this.channel = channel;
+    this.lock = lock;
+  }
+
+  /** The lock file of {@code database}, next to the file's real path (two paths to one file share it). */
+  static Path lockFileOf(Path database) throws IOException {
+    Path real = Files.exists(database) ? database.toRealPath()
+        : database.toAbsolutePath().getParent().toRealPath().resolve(database.getFileName());
+    return real.resolveSibling(real.getFileName() + ".lock");
+  }
+
+  /**
+   * Takes the lock of {@code database}, whose directory must exist.
+   *
+   * @throws IllegalStateException if another server holds it, or the lock file cannot be written
+   */
+  static DatabaseLock acquire(Path database) {
+    Path file;
+    FileChannel channel = null;
+    try {
+      file = lockFileOf(database);
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException heldInThisProcess) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new IllegalStateException(database + " is in use by another conversation server (it holds " + file
+            + "); one file serves one server, whose versions would otherwise collide");
+      }
+      return new DatabaseLock(channel, lock);
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // Nothing was locked through it.
+      }
+    }
+  }
+
+  /** Releases the lock (closing the channel does). */
+  @Override
+  public void close() {
+    try {
+      lock.release();
+    } catch (IOException ignored) {
+      // Closing the channel below releases it all the same.
+    }
+    closeQuietly(channel);
+  }
+}
