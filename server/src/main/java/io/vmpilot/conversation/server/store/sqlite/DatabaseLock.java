@@ -3,10 +3,11 @@ package io.vmpilot.conversation.server.store.sqlite;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Keeps a second server off a database file. The store's writer is the only writer it expects (it hands out
@@ -17,10 +18,19 @@ import java.nio.file.StandardOpenOption;
  * operator's {@code sqlite3} shell) do not look at it and still work.
  */
 final class DatabaseLock implements AutoCloseable {
+  /**
+   * Lock files held by this process. Checked before a second channel is opened on one: closing any channel of a
+   * file drops all of the process's locks on it (POSIX), so a refused second store in the same process would
+   * otherwise free the first one's lock for other processes.
+   */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private DatabaseLock(FileChannel channel, FileLock lock) {
+  private DatabaseLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
     this.channel = channel;
     this.lock = lock;
   }
@@ -39,28 +49,33 @@ final class DatabaseLock implements AutoCloseable {
    */
   static DatabaseLock acquire(Path database) {
     Path file;
-    FileChannel channel = null;
     try {
       file = lockFileOf(database);
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException heldInThisProcess) {
-        lock = null;
-      }
-      if (lock == null) {
-        throw new IllegalStateException(database + " is in use by another conversation server (it holds " + file
-            + "); one file serves one server, whose versions would otherwise collide");
-      }
-      return new DatabaseLock(channel, lock);
     } catch (IOException e) {
-      closeQuietly(channel);
       throw new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
-    } catch (RuntimeException e) {
-      closeQuietly(channel);
-      throw e;
     }
+    if (!HELD.add(file)) {
+      throw inUse(database, file);
+    }
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        throw inUse(database, file);
+      }
+      return new DatabaseLock(file, channel, lock);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(channel);
+      HELD.remove(file);
+      throw e instanceof RuntimeException r ? r
+          : new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
+    }
+  }
+
+  private static IllegalStateException inUse(Path database, Path file) {
+    return new IllegalStateException(database + " is in use by another conversation server (it holds " + file
+        + "); one file serves one server, whose versions would otherwise collide");
   }
 
   private static void closeQuietly(FileChannel channel) {
@@ -82,5 +97,6 @@ final class DatabaseLock implements AutoCloseable {
       // Closing the channel below releases it all the same.
     }
     closeQuietly(channel);
+    HELD.remove(file);
   }
 }
