@@ -670,7 +670,7 @@ public final class Benchmark implements Callable<Integer> {
   /** How long each step of the server warm-up runs turns, then reads (shorter if the whole warm-up is). */
   private static final Duration WARM_UP_STEP = Duration.ofSeconds(5);
   /** The share of one CPU under which the server's JIT compiler counts as done with the workloads' code. */
-  static final double JIT_QUIET_SHARE = 0.05;
+  private static final double JIT_QUIET_SHARE = 0.05;
 
   /**
    * A fresh JVM runs interpreted, then compiles what is hot. On two cores the compiler competes with the load for
@@ -688,22 +688,25 @@ public final class Benchmark implements Callable<Integer> {
     AgentTurn turns = new AgentTurn("warm-up", clients, 0);
     Workload reads = new Read("warm-up-read", 4, 20);
     reads.setup(stubs[0].withDeadlineAfter(10, TimeUnit.MINUTES));
-    boolean untilQuiet = server.compilerCpuMillis() != null && most.compareTo(least) > 0;
+    Long compilerBefore = server.compilerCpuMillis();
+    boolean untilQuiet = compilerBefore != null && most.compareTo(least) > 0;
     System.out.printf("%s: W1 turns and W3 reads for %d s%s%n", label, least.toSeconds(), untilQuiet
         ? String.format(Locale.ROOT, ", then on until the JIT compiler is quiet (at most %d s)", most.toSeconds())
         : "");
     Duration halfStep = (least.compareTo(WARM_UP_STEP) < 0 ? least : WARM_UP_STEP).dividedBy(2);
     long start = System.nanoTime();
+    long stepStart = start;
     while (true) {
-      Long compilerBefore = server.compilerCpuMillis();
-      long stepStart = System.nanoTime();
       phase(label + " turns", turns, stubs, halfStep, Long.MAX_VALUE, null);
       turns.clear(stubs[0]);
       phase(label + " reads", reads, stubs, halfStep, Long.MAX_VALUE, null);
       Long compilerAfter = server.compilerCpuMillis();
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+      long stepEnd = System.nanoTime();
+      Duration elapsed = Duration.ofNanos(stepEnd - start);
       Double compilerShare = compilerBefore == null || compilerAfter == null ? null
-          : (compilerAfter - compilerBefore) / ((System.nanoTime() - stepStart) / 1e6);
+          : (compilerAfter - compilerBefore) / ((stepEnd - stepStart) / 1e6);
+      compilerBefore = compilerAfter; // one step's end is the next one's start
+      stepStart = stepEnd;
       if (compilerShare != null) {
         System.out.printf(Locale.ROOT, "%s: %d s, JIT compiler threads at %.0f%% of a CPU in the last step%n", label,
             elapsed.toSeconds(), 100 * compilerShare);

@@ -2,7 +2,6 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -26,13 +25,12 @@ final class DatabaseLock implements AutoCloseable {
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path file;
+  /** The channel whose lock is held; closing it releases the lock. */
   private final FileChannel channel;
-  private final FileLock lock;
 
-  private DatabaseLock(Path file, FileChannel channel, FileLock lock) {
+  private DatabaseLock(Path file, FileChannel channel) {
     this.file = file;
     this.channel = channel;
-    this.lock = lock;
   }
 
   /** The lock file of {@code database}, next to the file's real path (two paths to one file share it). */
@@ -52,7 +50,7 @@ final class DatabaseLock implements AutoCloseable {
     try {
       file = lockFileOf(database);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
+      throw cannotLock(database, e);
     }
     if (!HELD.add(file)) {
       throw inUse(database, file);
@@ -60,17 +58,19 @@ final class DatabaseLock implements AutoCloseable {
     FileChannel channel = null;
     try {
       channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
+      if (channel.tryLock() == null) {
         throw inUse(database, file);
       }
-      return new DatabaseLock(file, channel, lock);
+      return new DatabaseLock(file, channel);
     } catch (IOException | RuntimeException e) {
       closeQuietly(channel);
       HELD.remove(file);
-      throw e instanceof RuntimeException r ? r
-          : new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
+      throw e instanceof RuntimeException r ? r : cannotLock(database, (IOException) e);
     }
+  }
+
+  private static IllegalStateException cannotLock(Path database, IOException e) {
+    return new IllegalStateException("cannot lock " + database + " for this server: " + e, e);
   }
 
   private static IllegalStateException inUse(Path database, Path file) {
@@ -83,19 +83,14 @@ final class DatabaseLock implements AutoCloseable {
       try {
         channel.close();
       } catch (IOException ignored) {
-        // Nothing was locked through it.
+        // The descriptor is gone either way, and with it any lock held through it.
       }
     }
   }
 
-  /** Releases the lock (closing the channel does). */
+  /** Releases the lock. */
   @Override
   public void close() {
-    try {
-      lock.release();
-    } catch (IOException ignored) {
-      // Closing the channel below releases it all the same.
-    }
     closeQuietly(channel);
     HELD.remove(file);
   }
