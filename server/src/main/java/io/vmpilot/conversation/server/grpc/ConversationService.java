@@ -1,5 +1,7 @@
 package io.vmpilot.conversation.server.grpc;
 
+import com.google.protobuf.MessageLite;
+import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
@@ -24,28 +26,44 @@ import io.vmpilot.conversation.v1.UpdateCacheResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
  * The gRPC face of a {@link ConversationStore}: validates each request, calls the store, and maps the outcome
  * (or the failure) to the wire. Knows nothing of how the store keeps its data.
+ *
+ * <p>Built to be called on the transport's own threads (a server with a direct executor): a small write is
+ * validated and queued right there, since it never waits (the store answers it later from its own thread), which
+ * saves a hand-over to another thread per call. What may wait on storage (reads) or take long (a large request to
+ * validate) goes to the {@code blockingExecutor}, so that no transport thread, and no connection it serves, is
+ * held up by it.
  */
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   static final int DEFAULT_PAGE_SIZE = 50;
   static final int MAX_PAGE_SIZE = 1000;
+  /** Writes up to this size (serialized) are validated on the calling thread; larger ones on the executor. */
+  static final int INLINE_WRITE_BYTES = 64 * 1024;
 
   private final ConversationStore store;
   private final RequestValidator validator;
   private final ErrorMapper errors = new ErrorMapper();
+  private final Executor blocking;
 
-  public ConversationService(ConversationStore store, RequestLimits limits) {
+  /**
+   * @param blockingExecutor runs reads and large writes (see the class comment); the caller owns and shuts it
+   *     down
+   */
+  public ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor) {
     this.store = store;
     this.validator = new RequestValidator(limits);
+    // The request's gRPC context (its tenant, its deadline) goes with the work to the other thread.
+    this.blocking = Context.currentContextExecutor(blockingExecutor);
   }
 
   @Override
   public void save(SaveRequest request, StreamObserver<SaveResponse> response) {
-    callAsync("Save", request.getThreadId(), response, () -> {
+    write("Save", request, request.getThreadId(), response, () -> {
       SaveCommand command = validator.save(request, Tenants.current());
       return store.saveAsync(command).thenApply(r -> SaveResponse.newBuilder()
           .setVersion(r.version())
@@ -58,7 +76,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> response) {
-    call("Get", request.getThreadId(), response, () -> {
+    read("Get", request.getThreadId(), response, () -> {
       ThreadKey key = validator.get(request, Tenants.current());
       return store.get(key, RequestValidator.window(request))
           .map(c -> GetResponse.newBuilder().setConversation(ProtoMapper.conversation(c)).build())
@@ -68,7 +86,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void updateCache(UpdateCacheRequest request, StreamObserver<UpdateCacheResponse> response) {
-    callAsync("UpdateCache", request.getThreadId(), response, () -> {
+    write("UpdateCache", request, request.getThreadId(), response, () -> {
       RequestValidator.Target target = validator.updateCache(request, Tenants.current());
       return store.updateCacheAsync(target.key(), request.getCacheInfoMap(), target.expectedVersion())
           .thenApply(version -> UpdateCacheResponse.newBuilder().setVersion(version).build());
@@ -77,7 +95,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void clear(ClearRequest request, StreamObserver<ClearResponse> response) {
-    callAsync("Clear", request.getThreadId(), response, () -> {
+    write("Clear", request, request.getThreadId(), response, () -> {
       RequestValidator.Target target = validator.clear(request, Tenants.current());
       return store.clearAsync(target.key(), target.expectedVersion())
           .thenApply(deleted -> ClearResponse.newBuilder().setDeleted(deleted).build());
@@ -86,7 +104,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void append(AppendRequest request, StreamObserver<AppendResponse> response) {
-    callAsync("Append", request.getThreadId(), response, () -> {
+    write("Append", request, request.getThreadId(), response, () -> {
       AppendCommand command = validator.append(request, Tenants.current());
       return store.appendAsync(command).thenApply(r -> AppendResponse.newBuilder()
           .setVersion(r.version())
@@ -99,7 +117,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void list(ListRequest request, StreamObserver<ListResponse> response) {
-    call("List", "", response, () -> {
+    read("List", "", response, () -> {
       validator.list(request);
       String tenant = Tenants.current();
       long before = PageTokens.decode(request.getPageToken(), tenant, request.getMetadataFilterMap());
@@ -117,13 +135,22 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     });
   }
 
-  private <T> void call(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {
-    callAsync(rpc, threadId, response, () -> CompletableFuture.completedFuture(body.get()));
+  private <T> void read(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {
+    callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, blocking));
+  }
+
+  private <T> void write(String rpc, MessageLite request, String threadId, StreamObserver<T> response,
+      Supplier<CompletableFuture<T>> body) {
+    if (request.getSerializedSize() <= INLINE_WRITE_BYTES) {
+      callAsync(rpc, threadId, response, body);
+    } else {
+      callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, blocking).thenCompose(f -> f));
+    }
   }
 
   /**
-   * Answers when {@code body}'s future completes. Writes do not hold a call thread while they wait for their
-   * group commit: the answer is sent from the thread that completes the future (the store's).
+   * Answers when {@code body}'s future completes. Writes do not hold a thread while they wait for their group
+   * commit: the answer is sent from the thread that completes the future (the store's).
    */
   private <T> void callAsync(String rpc, String threadId, StreamObserver<T> response,
       Supplier<CompletableFuture<T>> body) {
@@ -131,8 +158,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     try {
       pending = body.get();
     } catch (RuntimeException | Error e) {
-      // Errors too (an OutOfMemoryError above all): left alone, one would end the executor thread and leave
-      // the call unanswered, the client hanging until its deadline.
+      // Errors too (an OutOfMemoryError above all): left alone, one would leave the call unanswered, the client
+      // hanging until its deadline.
       response.onError(errors.toStatus(rpc, threadId, e));
       return;
     }

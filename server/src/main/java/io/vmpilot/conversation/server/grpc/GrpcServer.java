@@ -26,7 +26,12 @@ import java.util.logging.Logger;
 
 /**
  * The running gRPC server: the conversation service, health ({@code grpc.health.v1}, following the store's
- * health) and reflection (v1 and v1alpha, so grpcurl, grpcui and Postman all work), on a bounded executor.
+ * health) and reflection (v1 and v1alpha, so grpcurl, grpcui and Postman all work).
+ *
+ * <p>Calls start on Netty's event-loop threads (a direct executor): none of the services waits there, and the
+ * conversation service hands reads and large writes to a bounded pool of its own ({@code grpc-call} threads).
+ * Measured with the benchmark's agent turn (docs/benchmark.md): handing every call to the pool cost 20-30% of the
+ * throughput on two cores, mostly in waking pool threads for bursts of calls.
  */
 public final class GrpcServer {
   private static final Logger LOG = Logger.getLogger(GrpcServer.class.getName());
@@ -75,10 +80,10 @@ public final class GrpcServer {
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     Server server = builder
-        .executor(executor)
+        .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
-            new ConversationService(store, settings.limits()).bindService()), settings.interceptors()))
+            new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())

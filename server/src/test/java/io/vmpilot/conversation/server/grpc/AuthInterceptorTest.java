@@ -45,7 +45,7 @@ class AuthInterceptorTest {
     HealthStatusManager health = new HealthStatusManager();
     TenantTokens tokens = TenantTokens.parseEnvironment("alice=alice-token,bob=bob-token");
     server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, RequestLimits.DEFAULTS)))
+        .addService(ServerInterceptors.intercept(new ConversationService(store, RequestLimits.DEFAULTS, Runnable::run)))
         .addService(health.getHealthService())
         .intercept(new AuthInterceptor(tokens))
         .build().start();

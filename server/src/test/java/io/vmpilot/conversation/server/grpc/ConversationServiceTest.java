@@ -44,6 +44,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -61,6 +63,8 @@ class ConversationServiceTest {
   private Server server;
   private ManagedChannel channel;
   private ConversationServiceBlockingStub stub;
+  // As in the server: reads (and large writes) run on a pool, everything else on the calling thread.
+  private final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   /** Stands in for an authenticating interceptor: the tenant comes from a header. */
   private static final ServerInterceptor TENANT_FROM_HEADER = new ServerInterceptor() {
@@ -82,7 +86,7 @@ class ConversationServiceTest {
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name)
         .directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, limits), TENANT_FROM_HEADER))
+        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking), TENANT_FROM_HEADER))
         .build()
         .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -94,6 +98,7 @@ class ConversationServiceTest {
     channel.shutdownNow();
     server.shutdownNow();
     assertThat(server.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    blocking.shutdownNow();
     store.close();
   }
 

@@ -1,0 +1,133 @@
+package io.vmpilot.conversation.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
+import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import java.io.IOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which thread runs what: the server calls the service on its transport threads (a direct executor); reads and
+ * large writes move to the blocking executor, with the call's gRPC context (its tenant) going along.
+ */
+class ConversationServiceThreadsTest {
+  private static final Metadata.Key<String> TENANT = Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final ExecutorService pool = Executors.newFixedThreadPool(2);
+  private final AtomicInteger handedOver = new AtomicInteger();
+  private MemoryConversationStore store;
+  private Server server;
+  private ManagedChannel channel;
+  private ConversationServiceBlockingStub alice;
+  private ConversationServiceBlockingStub bob;
+
+  /** Stands in for an authenticating interceptor: the tenant comes from a header. */
+  private static final ServerInterceptor TENANT_FROM_HEADER = new ServerInterceptor() {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+        ServerCallHandler<Q, R> next) {
+      return Contexts.interceptCall(Context.current().withValue(Tenants.KEY, headers.get(TENANT)), call, headers,
+          next);
+    }
+  };
+
+  @BeforeEach
+  void start() throws IOException {
+    store = new MemoryConversationStore(16 << 20);
+    String name = InProcessServerBuilder.generateName();
+    server = InProcessServerBuilder.forName(name)
+        .directExecutor()
+        .addService(ServerInterceptors.intercept(new ConversationService(store, RequestLimits.DEFAULTS, task -> {
+          handedOver.incrementAndGet();
+          pool.execute(task);
+        }), TENANT_FROM_HEADER))
+        .build()
+        .start();
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    ConversationServiceBlockingStub stub = ConversationServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    alice = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(tenant("alice")));
+    bob = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(tenant("bob")));
+  }
+
+  private static Metadata tenant(String name) {
+    Metadata headers = new Metadata();
+    headers.put(TENANT, name);
+    return headers;
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channel.shutdownNow();
+    server.shutdownNow();
+    assertThat(server.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    pool.shutdownNow();
+    store.close();
+  }
+
+  private static Message message(int bytes) {
+    return Message.newBuilder().setJson("{\"text\":\"" + "x".repeat(bytes) + "\"}").build();
+  }
+
+  @Test
+  void smallWritesRunOnTheCallingThread() {
+    alice.append(AppendRequest.newBuilder().setThreadId("t").addMessages(message(2_000)).build());
+    alice.save(SaveRequest.newBuilder().setThreadId("u").addMessages(message(2_000)).build());
+
+    assertThat(handedOver).hasValue(0);
+  }
+
+  @Test
+  void readsRunOnTheBlockingExecutorAsTheCallersTenant() {
+    alice.append(AppendRequest.newBuilder().setThreadId("t").addMessages(message(10)).build());
+
+    GetRequest get = GetRequest.newBuilder().setThreadId("t").build();
+    assertThat(alice.get(get).getConversation().getMessagesCount()).isEqualTo(1);
+    StatusRuntimeException notBobs = catchThrowableOfType(StatusRuntimeException.class, () -> bob.get(get));
+
+    assertThat(notBobs.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(handedOver).hasValue(2);
+  }
+
+  @Test
+  void aLargeWriteIsValidatedOnTheBlockingExecutorAsTheCallersTenant() {
+    SaveRequest.Builder large = SaveRequest.newBuilder().setThreadId("big");
+    for (int i = 0; i < 40; i++) {
+      large.addMessages(message(2_000)); // 80 KB, above INLINE_WRITE_BYTES
+    }
+    assertThat(large.build().getSerializedSize()).isGreaterThan(ConversationService.INLINE_WRITE_BYTES);
+
+    assertThat(alice.save(large.build()).getCreated()).isTrue();
+    assertThat(handedOver).hasValue(1);
+    assertThat(bob.save(large.build()).getCreated()).isTrue(); // bob's "big" is another conversation
+
+    assertThat(handedOver).hasValue(2);
+  }
+}
