@@ -100,6 +100,11 @@ public final class Benchmark implements Callable<Integer> {
       description = "gRPC channels (TCP connections) the clients share. Default: ${DEFAULT-VALUE}.")
   int channels;
 
+  @Option(names = "--w5-messages-per-conversation", defaultValue = "4000", paramLabel = "N",
+      description = "W5 moves on to a new conversation after this many messages (~2 KB each), so that it stays under"
+          + " the server's history limit (32 MiB by default). Default: ${DEFAULT-VALUE}.")
+  int w5MessagesPerConversation;
+
   @Option(names = "--workloads", defaultValue = "W1,W2,W3,W4,W5", split = ",", paramLabel = "W",
       description = "Workloads to run, e.g. W1,W4. Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
@@ -573,10 +578,16 @@ public final class Benchmark implements Callable<Integer> {
     }
   }
 
-  /** W5: 16 clients append to one conversation with expected_version, retrying on ABORTED. */
+  /**
+   * W5: 16 clients append to one conversation with expected_version, retrying on ABORTED. The clients move on
+   * together to a new conversation every {@code --w5-messages-per-conversation} messages, so that a fast server
+   * does not run the conversation into the history limit within the run.
+   */
   final class HotThread extends Workload {
-    final String thread = runId + "-W5";
-    final AtomicLong knownVersion = new AtomicLong();
+    /** The conversation the clients race on now (the {@code generation}-th), and the newest version seen. */
+    private record Hot(int generation, long version) {}
+
+    final AtomicReference<Hot> hot = new AtomicReference<>();
     final long[] turns;
 
     HotThread(int clients) {
@@ -584,24 +595,32 @@ public final class Benchmark implements Callable<Integer> {
       turns = new long[clients];
     }
 
+    String thread(int generation) {
+      return runId + "-W5-" + generation;
+    }
+
     @Override
     void setup(ConversationServiceBlockingStub stub) {
-      AppendResponse r = stub.append(AppendRequest.newBuilder().setThreadId(thread)
+      AppendResponse r = stub.append(AppendRequest.newBuilder().setThreadId(thread(0))
           .addMessages(msg("start", userMessage(0))).build());
-      knownVersion.set(r.getVersion());
+      hot.set(new Hot(0, r.getVersion()));
     }
 
     @Override
     void op(int c, ConversationServiceBlockingStub stub) {
       long turn = turns[c]++;
       List<Message> messages = turnMessages("c" + c, turn);
-      // Each client starts from the last version it saw anywhere (as if it had just read the thread).
-      long expected = knownVersion.get();
+      // Each client starts from the last version it saw anywhere (as if it had just read the thread). On a new
+      // conversation that is 0: "only if it does not exist yet", so one client creates it and the others retry.
+      Hot target = hot.get();
+      long expected = target.version();
       for (int attempt = 0; ; attempt++) {
         try {
-          AppendResponse r = stub.append(AppendRequest.newBuilder().setThreadId(thread)
+          AppendResponse r = stub.append(AppendRequest.newBuilder().setThreadId(thread(target.generation()))
               .addAllMessages(messages).setExpectedVersion(expected).build());
-          knownVersion.accumulateAndGet(r.getVersion(), Math::max);
+          hot.updateAndGet(h -> h.generation() != target.generation() ? h
+              : r.getMessageCount() >= w5MessagesPerConversation ? new Hot(h.generation() + 1, 0)
+              : new Hot(h.generation(), Math.max(h.version(), r.getVersion())));
           return;
         } catch (StatusRuntimeException e) {
           if (e.getStatus().getCode() != Status.Code.ABORTED || attempt >= 10_000) {
@@ -620,7 +639,8 @@ public final class Benchmark implements Callable<Integer> {
     @Override
     void finish() {
       long ops = Arrays.stream(turns).sum();
-      note = ops == 0 ? "" : String.format(Locale.ROOT, "%.2f retries per op", (double) retries.sum() / ops);
+      note = ops == 0 ? "" : String.format(Locale.ROOT, "%.2f retries per op, %d conversation(s)",
+          (double) retries.sum() / ops, hot.get().generation() + 1);
     }
   }
 
@@ -903,6 +923,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("clients", clients);
     settings.put("channels", channels);
     settings.put("messageIds", messageIds);
+    settings.put("w5MessagesPerConversation", w5MessagesPerConversation);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
     settings.put("serverArgs", serverArgs);
     settings.put("rounds", rounds);

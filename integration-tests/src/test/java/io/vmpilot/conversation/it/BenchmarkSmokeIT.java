@@ -73,6 +73,26 @@ class BenchmarkSmokeIT {
     results.forEach(r -> assertThat(r.getAsJsonObject().get("note").getAsString()).startsWith("median of 2 rounds"));
   }
 
+  @Test
+  void theHotThreadMovesOnToANewConversationBeforeItsHistoryGetsLarge() throws Exception {
+    Path json = dir.resolve("w5.json");
+    int exit = new CommandLine(new Benchmark()).execute("--workloads", "W5", "--backends", "sqlite",
+        "--durability", "normal", "--duration", "1s", "--warmup", "0s", "--server-warmup", "0s",
+        "--w5-messages-per-conversation", "10", "--json", json.toString());
+    assertThat(exit).isZero();
+
+    JsonObject w5 = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results").get(0)
+        .getAsJsonObject();
+    assertThat(w5.get("errors").getAsLong()).isZero();
+    long ops = w5.get("ops").getAsLong();
+    Matcher note = Pattern.compile("[\\d.]+ retries per op, (\\d+) conversation\\(s\\)").matcher(
+        w5.get("note").getAsString());
+    assertThat(note.matches()).as(w5.get("note").getAsString()).isTrue();
+    // 2 messages an op: a new conversation after 5 appends, plus at most one late append of each of the 16 clients
+    // that had started on the previous one.
+    assertThat(Integer.parseInt(note.group(1))).isGreaterThan(1).isGreaterThanOrEqualTo((int) (ops / 21));
+  }
+
   private static final Pattern STEP = Pattern.compile(".*: \\d+ s, JIT compiler threads at (\\d+)% of a CPU.*");
 
   @Test

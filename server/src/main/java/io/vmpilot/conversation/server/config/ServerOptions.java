@@ -135,11 +135,12 @@ public final class ServerOptions {
       description = "Read a token from standard input, print its tokens-file line 'TENANT sha256:HEX' and exit.")
   String hashTokenTenant;
 
-  // 16, not one per client: writes wait for their group commit without holding a thread, so the pool only runs
-  // validation and reads. On 2 cores, W1 with SQLite ran ~25% faster with 16 threads than with 64 (docs/benchmark.md).
+  // 16, not one per client: writes of up to 64 KiB are validated on the network threads and wait for their group
+  // commit without holding a thread, so the pool only runs reads and larger writes. On 2 cores, W1 with SQLite ran
+  // ~25% faster with 16 threads than with 64 when every call went through the pool (docs/benchmark.md).
   @Option(names = "--executor-threads", descriptionKey = "server.executor_threads", defaultValue = "16",
-      paramLabel = "N", description = "Threads validating requests and running reads (writes wait for the disk"
-          + " without holding one). Default: ${DEFAULT-VALUE}.")
+      paramLabel = "N", description = "Threads running reads and writes over 64 KiB (smaller writes are handled on"
+          + " the network threads, and none waits for the disk on a thread). Default: ${DEFAULT-VALUE}.")
   int executorThreads;
 
   @Option(names = "--shutdown-grace-seconds", descriptionKey = "server.shutdown_grace_seconds", defaultValue = "30",
