@@ -33,8 +33,10 @@ public interface ConversationStore extends AutoCloseable {
 
   /**
    * The mutations without a thread waiting for them: the future completes once the write is durable (or fails
-   * with the exception the blocking method would throw). A backend whose writes wait for a disk overrides these
-   * (SQLite: a write waits for its group commit); the defaults run the blocking method on the caller's thread.
+   * with the exception the blocking method would throw). The gRPC service calls these on the network threads
+   * (for requests up to 64 KiB), so they must not wait for I/O: a backend whose writes wait for a disk or a
+   * network overrides them (SQLite: queue the write for the group commit). The defaults run the blocking method on
+   * the caller's thread, which suits only a backend that never waits (memory).
    */
   default CompletableFuture<SaveResult> saveAsync(SaveCommand command) {
     return completed(() -> save(command));

@@ -165,7 +165,9 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * Queues {@code task} for the next batch. The future completes, on the acknowledger thread, once the batch is
-   * durable, or fails with the task's {@link StoreException}. Waits only while the queue is full.
+   * durable, or fails with the task's {@link StoreException}. Waits only while the queue is full (16 batches'
+   * worth); the caller, for most writes a network thread, then holds up the connections it serves: that is the
+   * back-pressure.
    */
   <T> CompletableFuture<T> submitAsync(Task<T> task) {
     if (!accepting) {
