@@ -906,6 +906,12 @@ public final class Benchmark implements Callable<Integer> {
           rounds == 1 ? "" : ", by round: " + perRound.stream().map(x -> String.format(Locale.ROOT, "%.2fx", x))
               .collect(Collectors.joining(" ")));
     }
+    // The W4 target: a turn on a 10,000-message conversation at most 1.3x one on a 10-message conversation.
+    for (Medians.Growth g : Medians.growth(medians, "W4-10", "W4-10000")) {
+      System.out.printf(Locale.ROOT, "W4 %s%s: a turn on 10,000 messages costs %.2fx (p50) and %.2fx (ops/s) one on"
+          + " 10%s%n", g.backend(), g.durability().equals("-") ? "" : "/" + g.durability(), g.p50Ratio(),
+          g.opsRatio(), rounds == 1 ? "" : " (medians)");
+    }
   }
 
   private void writeJson(List<Result> medians) throws IOException {

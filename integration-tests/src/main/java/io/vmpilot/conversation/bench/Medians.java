@@ -55,4 +55,31 @@ final class Medians {
     }
     return sqlite == null || memory == null || memory == 0 ? null : sqlite / memory;
   }
+
+  /**
+   * What a turn on a long conversation costs against one on a short conversation (issue 4's W4 target: at most
+   * 1.3x), by p50 latency and by ops/s, for each backend and durability that ran both rows.
+   */
+  record Growth(String backend, String durability, double p50Ratio, double opsRatio) {}
+
+  static List<Growth> growth(List<Result> rows, String shortRow, String longRow) {
+    Map<String, Result> shorts = new LinkedHashMap<>();
+    Map<String, Result> longs = new LinkedHashMap<>();
+    for (Result r : rows) {
+      String key = r.backend() + "|" + r.durability();
+      if (r.workload().equals(shortRow)) {
+        shorts.put(key, r);
+      } else if (r.workload().equals(longRow)) {
+        longs.put(key, r);
+      }
+    }
+    List<Growth> growth = new ArrayList<>();
+    shorts.forEach((key, s) -> {
+      Result l = longs.get(key);
+      if (l != null && s.p50Ms() > 0 && l.opsPerSecond() > 0) {
+        growth.add(new Growth(s.backend(), s.durability(), l.p50Ms() / s.p50Ms(), s.opsPerSecond() / l.opsPerSecond()));
+      }
+    });
+    return growth;
+  }
 }

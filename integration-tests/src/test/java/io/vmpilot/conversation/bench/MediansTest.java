@@ -33,6 +33,27 @@ class MediansTest {
     assertThat(Medians.ratio(all, 2, "W4-10")).isNull();
   }
 
+  private static Result turn(String workload, String backend, String durability, double opsPerSecond, double p50Ms) {
+    return new Result(1, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, p50Ms, 2.0, 3.0, null, null,
+        null, null, null, 0, 0, null, "", null);
+  }
+
+  @Test
+  void growthComparesTheLongConversationsTurnWithTheShortOnesForEachBackend() {
+    List<Result> rows = List.of(
+        turn("W4-10", "memory", "-", 9000, 6.0), turn("W4-10000", "memory", "-", 10000, 5.4),
+        turn("W4-10", "sqlite", "full", 6000, 10.0), turn("W4-1000", "sqlite", "full", 5000, 12.0),
+        turn("W4-10000", "sqlite", "full", 4000, 14.0),
+        turn("W4-10", "sqlite", "normal", 6000, 10.0)); // no long row: left out
+
+    assertThat(Medians.growth(rows, "W4-10", "W4-10000"))
+        .extracting(Medians.Growth::backend, Medians.Growth::durability, Medians.Growth::p50Ratio,
+            Medians.Growth::opsRatio)
+        .containsExactly(
+            tuple("memory", "-", 0.9, 0.9),
+            tuple("sqlite", "full", 1.4, 1.5));
+  }
+
   @Test
   void aSingleRoundIsReportedAsItIsAndAnEvenCountTakesTheLowerMiddle() {
     assertThat(Medians.of(List.of(row(1, "W3", "memory", "-", 5))).get(0).note()).isEmpty();
