@@ -873,7 +873,7 @@ public final class Benchmark implements Callable<Integer> {
       if (r.errors() > 0) {
         notes = (notes.isEmpty() ? "" : notes + "; ") + r.errors() + " errors: " + r.firstError();
       }
-      MachineCpu.Use machine = r.machine() == null ? new MachineCpu.Use(null, null, null) : r.machine();
+      MachineCpu.Use machine = r.machine() == null ? MachineCpu.Use.UNKNOWN : r.machine();
       System.out.println(String.format(Locale.ROOT,
           "%-13s %-7s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s %5s %6s  %s",
           r.workload(), r.backend(), r.durability(), r.clients(), r.opsPerSecond(), r.p50Ms(), r.p99Ms(),

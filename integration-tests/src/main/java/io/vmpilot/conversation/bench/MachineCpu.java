@@ -19,7 +19,9 @@ final class MachineCpu {
    * Over a phase: percentages of all cores' time, and the benchmark process's CPU per op in ms (null when
    * unknown).
    */
-  record Use(Double idlePercent, Double stealPercent, Double clientCpuMsPerOp) {}
+  record Use(Double idlePercent, Double stealPercent, Double clientCpuMsPerOp) {
+    static final Use UNKNOWN = new Use(null, null, null);
+  }
 
   static Sample sample() {
     long[] ticks = null;

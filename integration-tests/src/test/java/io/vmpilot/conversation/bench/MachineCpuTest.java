@@ -37,10 +37,10 @@ class MachineCpuTest {
   @Test
   void unknownCountersGiveUnknownFiguresNotZeros() {
     MachineCpu.Sample unknown = new MachineCpu.Sample(null, null);
-    assertThat(MachineCpu.between(unknown, unknown, 10)).isEqualTo(new MachineCpu.Use(null, null, null));
+    assertThat(MachineCpu.between(unknown, unknown, 10)).isEqualTo(MachineCpu.Use.UNKNOWN);
     MachineCpu.Sample known = new MachineCpu.Sample(new long[] {1, 0, 1, 1, 0, 0, 0, 0}, 100L);
     assertThat(MachineCpu.between(known, known, 0)).as("no time passed, no ops")
-        .isEqualTo(new MachineCpu.Use(null, null, null));
+        .isEqualTo(MachineCpu.Use.UNKNOWN);
   }
 
   @Test

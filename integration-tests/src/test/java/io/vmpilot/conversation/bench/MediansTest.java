@@ -9,8 +9,13 @@ import org.junit.jupiter.api.Test;
 
 class MediansTest {
   private static Result row(int round, String workload, String backend, String durability, double opsPerSecond) {
-    return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, 1.0, 2.0, 3.0, null, null,
-        null, null, null, 0, 0, null, "", null);
+    return turn(round, workload, backend, durability, opsPerSecond, 1.0);
+  }
+
+  private static Result turn(int round, String workload, String backend, String durability, double opsPerSecond,
+      double p50Ms) {
+    return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, p50Ms, 2.0, 3.0, null,
+        null, null, null, null, 0, 0, null, "", null);
   }
 
   @Test
@@ -33,18 +38,13 @@ class MediansTest {
     assertThat(Medians.ratio(all, 2, "W4-10")).isNull();
   }
 
-  private static Result turn(String workload, String backend, String durability, double opsPerSecond, double p50Ms) {
-    return new Result(1, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, p50Ms, 2.0, 3.0, null, null,
-        null, null, null, 0, 0, null, "", null);
-  }
-
   @Test
   void growthComparesTheLongConversationsTurnWithTheShortOnesForEachBackend() {
     List<Result> rows = List.of(
-        turn("W4-10", "memory", "-", 9000, 6.0), turn("W4-10000", "memory", "-", 10000, 5.4),
-        turn("W4-10", "sqlite", "full", 6000, 10.0), turn("W4-1000", "sqlite", "full", 5000, 12.0),
-        turn("W4-10000", "sqlite", "full", 4000, 14.0),
-        turn("W4-10", "sqlite", "normal", 6000, 10.0)); // no long row: left out
+        turn(1, "W4-10", "memory", "-", 9000, 6.0), turn(1, "W4-10000", "memory", "-", 10000, 5.4),
+        turn(1, "W4-10", "sqlite", "full", 6000, 10.0), turn(1, "W4-1000", "sqlite", "full", 5000, 12.0),
+        turn(1, "W4-10000", "sqlite", "full", 4000, 14.0),
+        turn(1, "W4-10", "sqlite", "normal", 6000, 10.0)); // no long row: left out
 
     assertThat(Medians.growth(rows, "W4-10", "W4-10000"))
         .extracting(Medians.Growth::backend, Medians.Growth::durability, Medians.Growth::p50Ratio,

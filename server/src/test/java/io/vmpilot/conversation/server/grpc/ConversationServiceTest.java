@@ -8,20 +8,13 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.BadRequest.FieldViolation;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
@@ -56,8 +49,6 @@ import org.junit.jupiter.api.Test;
 class ConversationServiceTest {
   private static final long HISTORY_LIMIT = 2_000;
   private static final int JSON_DEPTH = 8;
-  private static final Metadata.Key<String> TENANT_HEADER =
-      Metadata.Key.of("x-test-tenant", Metadata.ASCII_STRING_MARSHALLER);
 
   private MemoryConversationStore store;
   private Server server;
@@ -66,19 +57,6 @@ class ConversationServiceTest {
   // As in the server: reads (and large writes) run on a pool, everything else on the calling thread.
   private final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
-  /** Stands in for an authenticating interceptor: the tenant comes from a header. */
-  private static final ServerInterceptor TENANT_FROM_HEADER = new ServerInterceptor() {
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-        ServerCallHandler<Q, R> next) {
-      String tenant = headers.get(TENANT_HEADER);
-      if (tenant == null) {
-        return next.startCall(call, headers);
-      }
-      return Contexts.interceptCall(Context.current().withValue(Tenants.KEY, tenant), call, headers, next);
-    }
-  };
-
   @BeforeEach
   void start() throws IOException {
     store = new MemoryConversationStore(HISTORY_LIMIT);
@@ -86,7 +64,7 @@ class ConversationServiceTest {
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name)
         .directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking), TENANT_FROM_HEADER))
+        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking), new TenantFromHeader()))
         .build()
         .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -125,9 +103,7 @@ class ConversationServiceTest {
   }
 
   private ConversationServiceBlockingStub asTenant(String tenant) {
-    Metadata headers = new Metadata();
-    headers.put(TENANT_HEADER, tenant);
-    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    return TenantFromHeader.as(stub, tenant);
   }
 
   /** The call's failure, with its google.rpc.Status. */

@@ -3,20 +3,13 @@ package io.vmpilot.conversation.server.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.MetadataUtils;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
@@ -38,8 +31,6 @@ import org.junit.jupiter.api.Test;
  * large writes move to the blocking executor, with the call's gRPC context (its tenant) going along.
  */
 class ConversationServiceThreadsTest {
-  private static final Metadata.Key<String> TENANT = Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
-
   private final ExecutorService pool = Executors.newFixedThreadPool(2);
   private final AtomicInteger handedOver = new AtomicInteger();
   private MemoryConversationStore store;
@@ -47,16 +38,6 @@ class ConversationServiceThreadsTest {
   private ManagedChannel channel;
   private ConversationServiceBlockingStub alice;
   private ConversationServiceBlockingStub bob;
-
-  /** Stands in for an authenticating interceptor: the tenant comes from a header. */
-  private static final ServerInterceptor TENANT_FROM_HEADER = new ServerInterceptor() {
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-        ServerCallHandler<Q, R> next) {
-      return Contexts.interceptCall(Context.current().withValue(Tenants.KEY, headers.get(TENANT)), call, headers,
-          next);
-    }
-  };
 
   @BeforeEach
   void start() throws IOException {
@@ -67,20 +48,14 @@ class ConversationServiceThreadsTest {
         .addService(ServerInterceptors.intercept(new ConversationService(store, RequestLimits.DEFAULTS, task -> {
           handedOver.incrementAndGet();
           pool.execute(task);
-        }), TENANT_FROM_HEADER))
+        }), new TenantFromHeader()))
         .build()
         .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     ConversationServiceBlockingStub stub = ConversationServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(30, TimeUnit.SECONDS);
-    alice = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(tenant("alice")));
-    bob = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(tenant("bob")));
-  }
-
-  private static Metadata tenant(String name) {
-    Metadata headers = new Metadata();
-    headers.put(TENANT, name);
-    return headers;
+    alice = TenantFromHeader.as(stub, "alice");
+    bob = TenantFromHeader.as(stub, "bob");
   }
 
   @AfterEach
