@@ -35,7 +35,8 @@ final class WalFileSync implements LogSync {
   @Override
   public synchronized void sync() throws IOException {
     Object key = fileKeyAtPath();
-    if (channel == null || !key.equals(openFileKey)) {
+    // A channel is closed under its user when the thread is interrupted during a sync: open a new one then.
+    if (channel == null || !channel.isOpen() || !key.equals(openFileKey)) {
       closeChannel();
       channel = FileChannel.open(wal, StandardOpenOption.WRITE);
       openFileKey = key;

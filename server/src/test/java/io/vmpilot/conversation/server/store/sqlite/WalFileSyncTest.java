@@ -49,6 +49,24 @@ class WalFileSyncTest {
   }
 
   @Test
+  void aSyncInterruptedOnceDoesNotBreakTheNextOnes() throws IOException {
+    Path wal = Files.writeString(dir.resolve("d.db-wal"), "frames");
+    try (WalFileSync sync = new WalFileSync(wal)) {
+      sync.sync();
+      // An interrupt closes a FileChannel under the thread using it: that sync fails, and says so...
+      Thread.currentThread().interrupt();
+      try {
+        assertThatThrownBy(sync::sync).isInstanceOf(IOException.class);
+      } finally {
+        Thread.interrupted();
+      }
+      // ...but the channel is not left closed for every sync after it.
+      sync.sync();
+      assertThat(openFilesNamed(wal)).containsExactly(wal.toString());
+    }
+  }
+
+  @Test
   void aMissingLogIsAFailureNamingIt() throws IOException {
     Path wal = Files.writeString(dir.resolve("c.db-wal"), "frames");
     try (WalFileSync sync = new WalFileSync(wal)) {
