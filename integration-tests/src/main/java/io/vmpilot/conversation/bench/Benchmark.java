@@ -140,6 +140,12 @@ public final class Benchmark implements Callable<Integer> {
       description = "Extra argument for the server the benchmark starts (repeatable), e.g. --server-arg=--executor-threads=32.")
   List<String> serverArgs = new ArrayList<>();
 
+  @Option(names = "--database-dir", paramLabel = "DIR",
+      description = "Where the SQLite servers the benchmark starts keep their file (a new directory in DIR for each,"
+          + " deleted afterwards). Default: the system's temporary directory. A RAM file system (/dev/shm) measures"
+          + " SQLite without a disk.")
+  Path databaseDir;
+
   @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
       description = "Run every backend N times, alternating (memory, sqlite, memory, ...), and report each row's"
           + " median round by ops/s (default: ${DEFAULT-VALUE}). On a shared or small machine one run can be 25%%"
@@ -207,7 +213,8 @@ public final class Benchmark implements Callable<Integer> {
         List<String> levels = backend.equals("memory") ? List.of("-") : durabilities;
         for (String durability : levels) {
           durability = durability.strip().toLowerCase(Locale.ROOT);
-          Path dir = Files.createTempDirectory("conversation-bench");
+          Path dir = databaseDir == null ? Files.createTempDirectory("conversation-bench")
+              : Files.createTempDirectory(Files.createDirectories(databaseDir), "conversation-bench");
           List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0"));
           switch (backend) {
             case "memory" -> args.addAll(List.of("--database-enabled", "false"));
@@ -217,7 +224,8 @@ public final class Benchmark implements Callable<Integer> {
           }
           args.addAll(serverArgs);
           List<String> jvm = serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
-          System.out.printf("%nbench: starting the server: backend=%s durability=%s%n", backend, durability);
+          System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%n", backend, durability,
+              backend.equals("sqlite") ? ", database " + dir.resolve("bench.db") : "");
           ServerProcess process = ServerProcess.launch(List.of(), jvm, args, null, Map.of());
           try {
             Server server = new Server(process.target(), process.metricsUrl(), process.pid());
@@ -932,6 +940,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("w5MessagesPerConversation", w5MessagesPerConversation);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
     settings.put("serverArgs", serverArgs);
+    settings.put("databaseDir", databaseDir == null ? null : databaseDir.toString());
     settings.put("rounds", rounds);
     doc.put("settings", settings);
     // "results": one row per workload and backend (the median round); "rounds": every round's rows.

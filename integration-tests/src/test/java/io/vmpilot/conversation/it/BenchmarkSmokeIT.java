@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -93,25 +94,31 @@ class BenchmarkSmokeIT {
     assertThat(Integer.parseInt(note.group(1))).isGreaterThan(1).isGreaterThanOrEqualTo((int) (ops / 21));
   }
 
+  @Test
+  void theDatabaseGoesWhereItIsToldAndIsDeletedAfterwards() throws Exception {
+    Path databases = dir.resolve("databases-here");
+    JsonObject[] doc = new JsonObject[1];
+    String output = printedBy(() -> doc[0] = shortW1Run("--backends", "sqlite", "--durability", "normal",
+        "--database-dir", databases.toString()));
+    assertThat(output).containsPattern("backend=sqlite durability=normal, database " + Pattern.quote(
+        databases.toString()) + "/conversation-bench\\d+/bench\\.db");
+    assertThat(doc[0].getAsJsonArray("results").get(0).getAsJsonObject().get("ops").getAsLong()).isPositive();
+    assertThat(doc[0].getAsJsonObject("settings").get("databaseDir").getAsString()).isEqualTo(databases.toString());
+    try (var left = Files.list(databases)) {
+      assertThat(left).as("the server's directory is deleted after its run").isEmpty();
+    }
+  }
+
   private static final Pattern STEP = Pattern.compile(".*: \\d+ s, JIT compiler threads at (\\d+)% of a CPU.*");
 
   @Test
   void theServerWarmUpGoesOnWhileTheCompilerIsBusyAndNoLongerThanItsMaximum() throws Exception {
     Path json = dir.resolve("warm.json");
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream stdout = System.out;
-    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-    int exit;
-    try {
-      exit = new CommandLine(new Benchmark()).execute("--workloads", "W1", "--backends", "memory", "--clients", "2",
-          "--duration", "300ms", "--warmup", "0s", "--server-warmup", "1s", "--server-warmup-max", "2s",
-          "--json", json.toString());
-    } finally {
-      System.setOut(stdout);
-    }
-    String output = printed.toString(StandardCharsets.UTF_8);
-    stdout.print(output);
-    assertThat(exit).isZero();
+    int[] exit = new int[1];
+    String output = printedBy(() -> exit[0] = new CommandLine(new Benchmark()).execute("--workloads", "W1",
+        "--backends", "memory", "--clients", "2", "--duration", "300ms", "--warmup", "0s", "--server-warmup", "1s",
+        "--server-warmup-max", "2s", "--json", json.toString()));
+    assertThat(exit[0]).isZero();
     assertThat(output).contains("then on until the JIT compiler is quiet (at most 2 s)");
     // Steps of 1 s: one at least; a second only if the compiler was busy in the first; never a third (at most 2 s).
     List<Integer> shares = output.lines().map(STEP::matcher).filter(Matcher::matches)
@@ -124,6 +131,21 @@ class BenchmarkSmokeIT {
     }
     JsonObject settings = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("settings");
     assertThat(settings.get("serverWarmupMax").getAsString()).isEqualTo("2s");
+  }
+
+  /** What a benchmark run prints: {@code run} with standard output caught (and passed on for the test's log). */
+  private static String printedBy(Callable<?> run) throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    try {
+      run.call();
+    } finally {
+      System.setOut(stdout);
+    }
+    String output = printed.toString(StandardCharsets.UTF_8);
+    stdout.print(output);
+    return output;
   }
 
   /** A very short W1 run with {@code options} on top; checks that it succeeded and returns its JSON. */
