@@ -26,9 +26,13 @@ class MachineCpuTest {
     double wallMillis = (System.nanoTime() - start) / 1e6;
     MachineCpu.Use use = MachineCpu.between(before, after, 10);
     assertThat(sink).isNotNegative();
+    // The kernel counts CPU time in 10 ms ticks, each given whole to the thread it found running, so over a short
+    // phase every core can add up to a tick beyond the time really used (seen: 100 ms in 43 ms on 2 cores, while
+    // the JIT compiler ran beside this thread).
+    int cores = Runtime.getRuntime().availableProcessors();
     assertThat(use.clientCpuMsPerOp()).as("100 ms or more over 10 ops").isGreaterThanOrEqualTo(10.0)
-        .as("no more than all cores for the whole time, plus a tick").isLessThanOrEqualTo(
-            (Runtime.getRuntime().availableProcessors() * wallMillis + 10) / 10);
+        .as("no more than all cores for the whole time, plus a tick each and one more").isLessThanOrEqualTo(
+            (cores * wallMillis + 10.0 * (cores + 1)) / 10);
     assertThat(use.idlePercent()).isBetween(0.0, 100.0);
     assertThat(use.stealPercent()).isBetween(0.0, 100.0);
     assertThat(use.idlePercent() + use.stealPercent()).isLessThanOrEqualTo(100.0);
