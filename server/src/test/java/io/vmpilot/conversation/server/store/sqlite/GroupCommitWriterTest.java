@@ -446,11 +446,14 @@ class GroupCommitWriterTest {
         .isPositive();
     // A database reached through a symbolic link has its log next to the real file, and that is what is synced.
     Path link = Files.createSymbolicLink(dir.resolve("link.db"), settings.path());
-    LogSync.writeAheadLogOf(link).sync();
+    try (LogSync throughLink = LogSync.writeAheadLogOf(link)) {
+      throughLink.sync();
+    }
     // A log that is not there is a failure, never silently nothing to sync.
     Path lonely = Files.createFile(dir.resolve("lonely.db"));
-    assertThatThrownBy(() -> LogSync.writeAheadLogOf(lonely).sync()).isInstanceOf(IOException.class)
-        .hasMessageContaining("lonely.db-wal");
+    try (LogSync missing = LogSync.writeAheadLogOf(lonely)) {
+      assertThatThrownBy(missing::sync).isInstanceOf(IOException.class).hasMessageContaining("lonely.db-wal");
+    }
   }
 
   @Test

@@ -24,9 +24,8 @@ class WalFileSyncTest {
 
   @Test
   void keepsOneChannelOpenAcrossSyncsAndLetsGoOnClose() throws IOException {
-    Path wal = Files.writeString(dir.resolve("a.db-wal"), "frames");
-    WalFileSync sync = new WalFileSync(wal);
-    sync.sync();
+    Path wal = log("a.db-wal");
+    WalFileSync sync = syncedOnce(wal);
     sync.sync();
     sync.sync();
     assertThat(openFilesNamed(wal)).as("one channel for all three syncs").containsExactly(wal.toString());
@@ -36,9 +35,8 @@ class WalFileSyncTest {
 
   @Test
   void aLogReplacedAtThePathIsTheOneSyncedNext() throws IOException {
-    Path wal = Files.writeString(dir.resolve("b.db-wal"), "old frames");
-    try (WalFileSync sync = new WalFileSync(wal)) {
-      sync.sync();
+    Path wal = log("b.db-wal");
+    try (WalFileSync sync = syncedOnce(wal)) {
       // What SQLite does when its last connection closes and a new one opens: the log goes, a new one comes.
       Files.delete(wal);
       Files.writeString(wal, "new frames");
@@ -50,9 +48,8 @@ class WalFileSyncTest {
 
   @Test
   void aSyncInterruptedOnceDoesNotBreakTheNextOnes() throws IOException {
-    Path wal = Files.writeString(dir.resolve("d.db-wal"), "frames");
-    try (WalFileSync sync = new WalFileSync(wal)) {
-      sync.sync();
+    Path wal = log("d.db-wal");
+    try (WalFileSync sync = syncedOnce(wal)) {
       // An interrupt closes a FileChannel under the thread using it: that sync fails, and says so...
       Thread.currentThread().interrupt();
       try {
@@ -68,12 +65,23 @@ class WalFileSyncTest {
 
   @Test
   void aMissingLogIsAFailureNamingIt() throws IOException {
-    Path wal = Files.writeString(dir.resolve("c.db-wal"), "frames");
-    try (WalFileSync sync = new WalFileSync(wal)) {
-      sync.sync();
+    Path wal = log("c.db-wal");
+    try (WalFileSync sync = syncedOnce(wal)) {
       Files.delete(wal);
       assertThatThrownBy(sync::sync).isInstanceOf(IOException.class).hasMessageContaining("c.db-wal is missing");
     }
+  }
+
+  /** A log file with some frames in it. */
+  private Path log(String name) throws IOException {
+    return Files.writeString(dir.resolve(name), "frames");
+  }
+
+  /** A sync of {@code wal} that has synced it once (and so holds it open). */
+  private static WalFileSync syncedOnce(Path wal) throws IOException {
+    WalFileSync sync = new WalFileSync(wal);
+    sync.sync();
+    return sync;
   }
 
   /** The targets of this process's open file descriptors that are {@code file} (or were, before it was deleted). */
