@@ -1,6 +1,5 @@
 package io.vmpilot.conversation.bench;
 
-import io.vmpilot.conversation.bench.Benchmark.Result;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

@@ -3,7 +3,6 @@ package io.vmpilot.conversation.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.vmpilot.conversation.bench.Benchmark.Result;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

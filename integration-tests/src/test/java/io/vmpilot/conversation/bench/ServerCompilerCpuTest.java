@@ -11,7 +11,7 @@ class ServerCompilerCpuTest {
   @Test
   @EnabledOnOs(OS.LINUX)
   void readsTheCompilerThreadsOfARunningJvm() {
-    Benchmark.Server self = new Benchmark.Server("localhost:0", null, ProcessHandle.current().pid());
+    ServerUnderTest self = new ServerUnderTest("localhost:0", null, ProcessHandle.current().pid());
     Long before = self.compilerCpuMillis();
     assertThat(before).as("this JVM's C1/C2 compiler threads").isNotNull().isNotNegative();
     assertThat(self.cpuMillis()).as("the whole process has used at least as much").isGreaterThanOrEqualTo(before);
@@ -19,6 +19,6 @@ class ServerCompilerCpuTest {
 
   @Test
   void isUnknownWithoutAProcessId() {
-    assertThat(new Benchmark.Server("localhost:0", null, null).compilerCpuMillis()).isNull();
+    assertThat(new ServerUnderTest("localhost:0", null, null).compilerCpuMillis()).isNull();
   }
 }

@@ -1,0 +1,17 @@
+package io.vmpilot.conversation.bench;
+
+/**
+ * One row of the table: one workload on one backend in one round. Null figures are unknown (no metrics endpoint,
+ * no process id, a store that does not write).
+ */
+record Result(int round, String workload, String backend, String durability, int clients, long ops, double seconds,
+    double opsPerSecond, double p50Ms, double p99Ms, double maxMs, Long peakRssKb, Double serverCpuMsPerOp,
+    Double writesPerSync,
+    Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
+    String note, MachineCpu.Use machine) {
+  Result withNote(String newNote) {
+    return new Result(round, workload, backend, durability, clients, ops, seconds, opsPerSecond, p50Ms, p99Ms,
+        maxMs, peakRssKb, serverCpuMsPerOp, writesPerSync, bytesWrittenPerOp, requestBytesPerOp, retries, errors,
+        firstError, newNote, machine);
+  }
+}

@@ -1,0 +1,33 @@
+package io.vmpilot.conversation.bench;
+
+import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A workload: a setup (not timed), then operations by each of its clients, each client on its own thread; one op
+ * is one timed unit. Implementations keep per-client state in arrays indexed by the client number, which only that
+ * client's thread touches.
+ */
+abstract class Workload {
+  final String name;
+  final int clients;
+  /** Ops retried after ABORTED (W5), counted over the measured phase. */
+  final LongAdder retries = new LongAdder();
+  /** Serialized request bytes sent, counted over the measured phase. */
+  final LongAdder requestBytes = new LongAdder();
+  /** What the row's notes say about what was measured; set by {@link #finish()}. */
+  String note = "";
+
+  Workload(String name, int clients) {
+    this.name = name;
+    this.clients = clients;
+  }
+
+  void setup(ConversationServiceBlockingStub stub) {}
+
+  /** One operation of client {@code c}. */
+  abstract void op(int c, ConversationServiceBlockingStub stub);
+
+  /** Called after the measured phase, e.g. to describe what was measured. */
+  void finish() {}
+}

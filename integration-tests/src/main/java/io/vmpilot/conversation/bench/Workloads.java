@@ -1,0 +1,40 @@
+package io.vmpilot.conversation.bench;
+
+import java.util.List;
+
+/**
+ * The workloads of docs/benchmark.md by name (W1..W5), for one run: {@code runId} keeps its conversations apart from
+ * those of other runs against the same server.
+ */
+record Workloads(String runId, SyntheticMessages messages, int clients, int w5MessagesPerConversation) {
+  static final List<String> NAMES = List.of("W1", "W2", "W3", "W4", "W5");
+  /** W5's clients, whatever {@code --clients} says: issue 4 defines the hot thread with 16. */
+  static final int HOT_THREAD_CLIENTS = 16;
+
+  /** The rows a workload name stands for (W3 and W4 have several). */
+  List<Workload> named(String w) {
+    return switch (w) {
+      case "W1" -> List.of(agentTurns("W1", 0));
+      case "W2" -> List.of(new SeedSave(clients, runId, messages));
+      case "W3" -> List.of(new HistoryRead("W3-get-all", clients, 0, runId + "-W3", messages),
+          new HistoryRead("W3-newest-20", clients, 20, runId + "-W3", messages));
+      case "W4" -> List.of(agentTurns("W4-10", 10), agentTurns("W4-1000", 1000), agentTurns("W4-10000", 10_000));
+      case "W5" -> List.of(new HotThread(HOT_THREAD_CLIENTS, runId, messages, w5MessagesPerConversation));
+      default -> throw new IllegalArgumentException("unknown workload " + w);
+    };
+  }
+
+  /** W1's turns, for the server warm-up. */
+  AgentTurn warmUpTurns() {
+    return agentTurns("warm-up", 0);
+  }
+
+  /** W3's newest-20 reads by 4 clients, for the server warm-up, on a conversation of their own. */
+  HistoryRead warmUpReads() {
+    return new HistoryRead("warm-up-read", 4, 20, runId + "-warm-up", messages);
+  }
+
+  private AgentTurn agentTurns(String name, int prefill) {
+    return new AgentTurn(name, clients, prefill, runId, messages);
+  }
+}
