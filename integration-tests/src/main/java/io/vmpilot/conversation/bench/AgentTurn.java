@@ -9,23 +9,42 @@ import java.util.Locale;
 
 /**
  * W1 (and W4): an agent turn, Append of 2 messages then UpdateCache, each client on its own conversation. W4's rows
- * pre-fill each conversation with {@code prefill} messages first.
+ * pre-fill each conversation with {@code prefill} messages first. W1's clients go on in a new conversation of their
+ * own once theirs holds {@code maxMessages}, so that a fast server with few clients does not run them into the
+ * history limit within the run (W4's do not: the length of their conversations is what W4 measures).
  */
 final class AgentTurn extends Workload {
-  private final String[] threads;
-  private final long[] turns;
+  private final String threadPrefix;
+  /** Client c's conversation is the {@code generation[c]}-th it has written to. */
+  private final int[] generation;
+  /** Turns of client c in its current conversation. */
+  private final long[] turnsInConversation;
   private final int prefill;
+  private final int maxMessages;
   private final SyntheticMessages messages;
 
-  AgentTurn(String name, int clients, int prefill, String runId, SyntheticMessages messages) {
+  /** {@code maxMessages}: move on to a new conversation at this many messages; 0 = never. */
+  AgentTurn(String name, int clients, int prefill, int maxMessages, String runId, SyntheticMessages messages) {
     super(name, clients);
     this.prefill = prefill;
+    this.maxMessages = maxMessages;
     this.messages = messages;
-    this.threads = new String[clients];
-    this.turns = new long[clients];
-    for (int c = 0; c < clients; c++) {
-      threads[c] = runId + "-" + name + "-" + c;
+    this.threadPrefix = runId + "-" + name + "-";
+    this.generation = new int[clients];
+    this.turnsInConversation = new long[clients];
+  }
+
+  private String thread(int c, int g) {
+    return threadPrefix + c + (g == 0 ? "" : "-" + g);
+  }
+
+  /** Client c's conversation for its next turn. */
+  private String nextThread(int c) {
+    if (maxMessages > 0 && prefill + 2 * (turnsInConversation[c] + 1) > maxMessages) {
+      generation[c]++;
+      turnsInConversation[c] = 0;
     }
+    return thread(c, generation[c]);
   }
 
   @Override
@@ -39,7 +58,7 @@ final class AgentTurn extends Workload {
     for (int c = 0; c < clients; c++) {
       for (int done = 0; done < prefill; ) {
         int n = Math.min(batch, prefill - done);
-        AppendRequest.Builder b = AppendRequest.newBuilder().setThreadId(threads[c]);
+        AppendRequest.Builder b = AppendRequest.newBuilder().setThreadId(thread(c, 0));
         for (int i = 0; i < n; i++) {
           b.addMessages(SyntheticMessages.withId("p" + (done + i), SyntheticMessages.smallMessage(done + i)));
         }
@@ -55,11 +74,12 @@ final class AgentTurn extends Workload {
 
   @Override
   void op(int c, ConversationServiceBlockingStub stub) {
-    long turn = turns[c]++;
-    AppendRequest append = AppendRequest.newBuilder().setThreadId(threads[c])
+    String thread = nextThread(c);
+    long turn = turnsInConversation[c]++;
+    AppendRequest append = AppendRequest.newBuilder().setThreadId(thread)
         .addAllMessages(messages.turn("t", turn)).build();
     stub.append(append);
-    UpdateCacheRequest cache = UpdateCacheRequest.newBuilder().setThreadId(threads[c])
+    UpdateCacheRequest cache = UpdateCacheRequest.newBuilder().setThreadId(thread)
         .putCacheInfo("input_tokens", 1000 + turn * 700)
         .putCacheInfo("output_tokens", 200 + turn * 100)
         .putCacheInfo("cache_read_input_tokens", turn * 650)
@@ -71,15 +91,23 @@ final class AgentTurn extends Workload {
   /** Deletes the conversations the turns wrote, so that the next turn starts a new one. */
   void clear(ConversationServiceBlockingStub stub) {
     for (int c = 0; c < clients; c++) {
-      stub.clear(ClearRequest.newBuilder().setThreadId(threads[c]).build());
-      turns[c] = 0;
+      for (int g = 0; g <= generation[c]; g++) {
+        stub.clear(ClearRequest.newBuilder().setThreadId(thread(c, g)).build());
+      }
+      generation[c] = 0;
+      turnsInConversation[c] = 0;
     }
   }
 
   @Override
   void finish() {
-    // The histories grow during the run; say by how much.
-    long most = Arrays.stream(turns).max().orElse(0);
+    // The histories grow during the run; say by how much, or into how many conversations (warm-up included) when
+    // the clients moved on to new ones.
+    long most = Arrays.stream(turnsInConversation).max().orElse(0);
+    int conversations = Arrays.stream(generation).map(g -> g + 1).sum();
     note = prefill == 0 ? "" : String.format(Locale.ROOT, "histories %d..%d msgs", prefill, prefill + 2 * most);
+    if (conversations > clients) {
+      note = String.format(Locale.ROOT, "%d conversations of up to %d msgs", conversations, maxMessages);
+    }
   }
 }

@@ -47,20 +47,21 @@ public final class Benchmark implements Callable<Integer> {
       description = "With --target: the server's process id, for its peak RSS (same machine only).")
   Long serverPid;
 
-  @Option(names = "--duration", converter = DurationConverter.class, defaultValue = "10s", paramLabel = "DURATION",
+  @Option(names = "--duration", defaultValue = "10s", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Measured time per workload, e.g. 10s, 500ms, 1m. Default: ${DEFAULT-VALUE}.")
   Duration duration;
 
-  @Option(names = "--warmup", converter = DurationConverter.class, defaultValue = "2s", paramLabel = "DURATION",
+  @Option(names = "--warmup", defaultValue = "2s", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Unmeasured warm-up per workload (JIT, connections). Default: ${DEFAULT-VALUE}.")
   Duration warmup;
 
-  @Option(names = "--server-warmup", converter = DurationConverter.class, defaultValue = "20s", paramLabel = "DURATION",
+  @Option(names = "--server-warmup", defaultValue = "20s", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "Once per server, before the first workload: W1 turns and W3 reads, in steps of 5 s, for at "
           + "least this long, to get the server's JIT compiler past its start. Default: ${DEFAULT-VALUE}.")
   Duration serverWarmup;
 
-  @Option(names = "--server-warmup-max", converter = DurationConverter.class, defaultValue = "120s", paramLabel = "DURATION",
+  @Option(names = "--server-warmup-max", defaultValue = "120s", paramLabel = "DURATION",
+      converter = DurationConverter.class,
       description = "When the server's process id is known (a server the benchmark starts, or --server-pid): go on "
           + "warming up past --server-warmup until the server's JIT compiler threads used less than 5%% of one CPU "
           + "in a step, for at most this long in all. Default: ${DEFAULT-VALUE}.")
@@ -73,6 +74,12 @@ public final class Benchmark implements Callable<Integer> {
   @Option(names = "--channels", defaultValue = "4", paramLabel = "N",
       description = "gRPC channels (TCP connections) the clients share. Default: ${DEFAULT-VALUE}.")
   int channels;
+
+  @Option(names = "--w1-messages-per-conversation", defaultValue = "12000", paramLabel = "N",
+      description = "W1's clients go on in a new conversation of their own at this many messages (~2 KB each), so"
+          + " that few clients on a fast server stay under its history limit (32 MiB by default); W4's conversations"
+          + " grow all run, their length being what W4 measures. Default: ${DEFAULT-VALUE}.")
+  int w1MessagesPerConversation;
 
   @Option(names = "--w5-messages-per-conversation", defaultValue = "4000", paramLabel = "N",
       description = "W5 moves on to a new conversation after this many messages (~2 KB each), so that it stays under"
@@ -201,7 +208,8 @@ public final class Benchmark implements Callable<Integer> {
   /** Warms {@code server} up, then measures each selected workload on it. */
   private void runAll(ServerUnderTest server, int round, String backend, String durability, List<String> selected)
       throws InterruptedException {
-    Workloads catalogue = new Workloads(runId, new SyntheticMessages(messageIds), clients, w5MessagesPerConversation);
+    Workloads catalogue = new Workloads(runId, new SyntheticMessages(messageIds), clients, w1MessagesPerConversation,
+        w5MessagesPerConversation);
     int needed = Math.max(clients, Workloads.HOT_THREAD_CLIENTS);
     List<ConversationClient> pool = new ArrayList<>();
     for (int i = 0; i < Math.max(1, channels); i++) {
@@ -239,6 +247,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("clients", clients);
     settings.put("channels", channels);
     settings.put("messageIds", messageIds);
+    settings.put("w1MessagesPerConversation", w1MessagesPerConversation);
     settings.put("w5MessagesPerConversation", w5MessagesPerConversation);
     settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
     settings.put("serverArgs", serverArgs);

@@ -6,7 +6,8 @@ import java.util.List;
  * The workloads of docs/benchmark.md by name (W1..W5), for one run: {@code runId} keeps its conversations apart from
  * those of other runs against the same server.
  */
-record Workloads(String runId, SyntheticMessages messages, int clients, int w5MessagesPerConversation) {
+record Workloads(String runId, SyntheticMessages messages, int clients, int w1MessagesPerConversation,
+    int w5MessagesPerConversation) {
   static final List<String> NAMES = List.of("W1", "W2", "W3", "W4", "W5");
   /** W5's clients, whatever {@code --clients} says: issue 4 defines the hot thread with 16. */
   static final int HOT_THREAD_CLIENTS = 16;
@@ -14,11 +15,11 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w5Me
   /** The rows a workload name stands for (W3 and W4 have several). */
   List<Workload> named(String w) {
     return switch (w) {
-      case "W1" -> List.of(agentTurns("W1", 0));
+      case "W1" -> List.of(new AgentTurn("W1", clients, 0, w1MessagesPerConversation, runId, messages));
       case "W2" -> List.of(new SeedSave(clients, runId, messages));
       case "W3" -> List.of(new HistoryRead("W3-get-all", clients, 0, runId + "-W3", messages),
           new HistoryRead("W3-newest-20", clients, 20, runId + "-W3", messages));
-      case "W4" -> List.of(agentTurns("W4-10", 10), agentTurns("W4-1000", 1000), agentTurns("W4-10000", 10_000));
+      case "W4" -> List.of(growth("W4-10", 10), growth("W4-1000", 1000), growth("W4-10000", 10_000));
       case "W5" -> List.of(new HotThread(HOT_THREAD_CLIENTS, runId, messages, w5MessagesPerConversation));
       default -> throw new IllegalArgumentException("unknown workload " + w);
     };
@@ -26,7 +27,7 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w5Me
 
   /** W1's turns, for the server warm-up. */
   AgentTurn warmUpTurns() {
-    return agentTurns("warm-up", 0);
+    return new AgentTurn("warm-up", clients, 0, w1MessagesPerConversation, runId, messages);
   }
 
   /** W3's newest-20 reads by 4 clients, for the server warm-up, on a conversation of their own. */
@@ -34,7 +35,8 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w5Me
     return new HistoryRead("warm-up-read", 4, 20, runId + "-warm-up", messages);
   }
 
-  private AgentTurn agentTurns(String name, int prefill) {
-    return new AgentTurn(name, clients, prefill, runId, messages);
+  /** A W4 row: W1's turns on conversations pre-filled with {@code prefill} messages, growing all run. */
+  private AgentTurn growth(String name, int prefill) {
+    return new AgentTurn(name, clients, prefill, 0, runId, messages);
   }
 }

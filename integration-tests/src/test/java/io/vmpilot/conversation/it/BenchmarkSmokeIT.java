@@ -95,6 +95,27 @@ class BenchmarkSmokeIT {
   }
 
   @Test
+  void agentTurnsMoveOnToANewConversationBeforeTheServersHistoryLimit() throws Exception {
+    // Room for 14 of the ~2 KB messages: without moving on, each client's 8th turn would be refused. (No server
+    // warm-up: its reads need a 1,000-message conversation.)
+    Path json = dir.resolve("w1-limit.json");
+    int exit = new CommandLine(new Benchmark()).execute("--workloads", "W1", "--backends", "memory", "--clients", "2",
+        "--duration", "1s", "--warmup", "1s", "--server-warmup", "0s", "--w1-messages-per-conversation", "10",
+        "--server-arg=--max-history-bytes=30000", "--json", json.toString());
+    assertThat(exit).isZero();
+
+    JsonObject doc = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    JsonObject w1 = doc.getAsJsonArray("results").get(0).getAsJsonObject();
+    assertThat(w1.get("errors").getAsLong()).as(String.valueOf(w1.get("firstError"))).isZero();
+    long ops = w1.get("ops").getAsLong();
+    Matcher note = Pattern.compile("(\\d+) conversations of up to 10 msgs").matcher(w1.get("note").getAsString());
+    assertThat(note.matches()).as(w1.get("note").getAsString()).isTrue();
+    // Five turns a conversation (more in all: the count includes the warm-up's).
+    assertThat(Long.parseLong(note.group(1))).isGreaterThanOrEqualTo(Math.max(3, (ops + 4) / 5));
+    assertThat(doc.getAsJsonObject("settings").get("w1MessagesPerConversation").getAsInt()).isEqualTo(10);
+  }
+
+  @Test
   void theDatabaseGoesWhereItIsToldAndIsDeletedAfterwards() throws Exception {
     Path databases = dir.resolve("databases-here");
     JsonObject[] doc = new JsonObject[1];
