@@ -154,6 +154,7 @@ public final class Benchmark implements Callable<Integer> {
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
         String.join(",", selected), clients, channels, DurationConverter.format(duration),
         DurationConverter.format(warmup), target != null ? "target " + target : "server JVM options: " + serverJvmOpts);
+    DiskSyncProbe.Latency diskSync = probeDisk();
     for (int round = 1; round <= rounds; round++) {
       if (rounds > 1) {
         System.out.printf("%nbench: round %d of %d%n", round, rounds);
@@ -163,8 +164,25 @@ public final class Benchmark implements Callable<Integer> {
     List<Result> medians = Medians.of(results);
     Report.printTable(medians);
     Report.printTargets(results, medians, rounds);
-    Report.writeJson(json, settings(), medians, results);
+    Report.writeJson(json, diskSync, settings(), medians, results);
     return 0;
+  }
+
+  /**
+   * The sync latency of the disk the SQLite servers will use, measured before any server starts; null with
+   * {@code --target} (its disk is not known here) or without a SQLite backend.
+   */
+  private DiskSyncProbe.Latency probeDisk() throws IOException {
+    if (target != null || backends.stream().noneMatch(b -> b.strip().equalsIgnoreCase("sqlite"))) {
+      return null;
+    }
+    Path dir = databaseDir == null ? Path.of(System.getProperty("java.io.tmpdir"))
+        : Files.createDirectories(databaseDir);
+    DiskSyncProbe.Latency latency = DiskSyncProbe.measure(dir);
+    System.out.printf(Locale.ROOT, "bench: disk sync in %s (%d pages of 4 KiB, fdatasync, %d times): p50 %.2f ms,"
+        + " p99 %.2f ms, max %.2f ms%n", dir, DiskSyncProbe.PAGES, DiskSyncProbe.SYNCS, latency.p50Ms(),
+        latency.p99Ms(), latency.maxMs());
+    return latency;
   }
 
   /** Every backend (or the target) once. */

@@ -74,16 +74,20 @@ final class Report {
   }
 
   /**
-   * Writes the run as JSON: the machine, the {@code settings}, "results" (one row per workload and backend, the
-   * median round) and "rounds" (every round's rows).
+   * Writes the run as JSON: the machine (with the disk's sync latency where it was measured, else null), the
+   * {@code settings}, "results" (one row per workload and backend, the median round) and "rounds" (every round's
+   * rows).
    */
-  static void writeJson(Path json, Map<String, Object> settings, List<Result> medians, List<Result> all)
-      throws IOException {
+  static void writeJson(Path json, DiskSyncProbe.Latency diskSync, Map<String, Object> settings,
+      List<Result> medians, List<Result> all) throws IOException {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("time", Instant.now().toString());
-    doc.put("machine", Map.of("cpus", Runtime.getRuntime().availableProcessors(),
-        "os", System.getProperty("os.name") + " " + System.getProperty("os.version"),
-        "java", System.getProperty("java.version")));
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("cpus", Runtime.getRuntime().availableProcessors());
+    machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    machine.put("java", System.getProperty("java.version"));
+    machine.put("diskSync", diskSync);
+    doc.put("machine", machine);
     doc.put("settings", settings);
     doc.put("results", medians);
     doc.put("rounds", all);

@@ -45,6 +45,10 @@ class BenchmarkSmokeIT {
         "W5");
     byWorkload.forEach((name, row) -> assertThat(row.get("ops").getAsLong()).as(name).isPositive());
     assertThat(byWorkload.get("W1").get("writesPerSync").getAsDouble()).isPositive();
+    JsonObject diskSync = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("machine")
+        .getAsJsonObject("diskSync");
+    assertThat(diskSync.get("directory").getAsString()).isEqualTo(System.getProperty("java.io.tmpdir"));
+    assertThat(diskSync.get("p50Ms").getAsDouble()).isPositive();
   }
 
   @Test
@@ -152,6 +156,8 @@ class BenchmarkSmokeIT {
     }
     JsonObject settings = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("settings");
     assertThat(settings.get("serverWarmupMax").getAsString()).isEqualTo("2s");
+    assertThat(JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("machine")
+        .has("diskSync")).as("no disk probe without a SQLite server").isFalse();
   }
 
   /** What a benchmark run prints: {@code run} with standard output caught (and passed on for the test's log). */
