@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Load generator for the conversation store (issue 4): runs the workloads W1..W5 ({@link Workloads}) with C
@@ -34,6 +36,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
     description = "Benchmarks the conversation store over gRPC (see docs/benchmark.md).")
 public final class Benchmark implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--target", paramLabel = "HOST:PORT",
       description = "Benchmark a running server instead of starting one (its backend is then reported as 'target').")
@@ -78,7 +82,7 @@ public final class Benchmark implements Callable<Integer> {
   @Option(names = "--w1-messages-per-conversation", defaultValue = "12000", paramLabel = "N",
       description = "W1's clients go on in a new conversation of their own at this many messages (~2 KB each), so"
           + " that few clients on a fast server stay under its history limit (32 MiB by default); W4's conversations"
-          + " grow all run, their length being what W4 measures. Default: ${DEFAULT-VALUE}.")
+          + " grow all run, their length being what W4 measures. 0: never. Default: ${DEFAULT-VALUE}.")
   int w1MessagesPerConversation;
 
   @Option(names = "--w5-messages-per-conversation", defaultValue = "4000", paramLabel = "N",
@@ -145,11 +149,15 @@ public final class Benchmark implements Callable<Integer> {
     List<String> selected = workloads.stream().map(w -> w.strip().toUpperCase(Locale.ROOT)).toList();
     for (String w : selected) {
       if (!Workloads.NAMES.contains(w)) {
-        throw new CommandLine.ParameterException(new CommandLine(this), "unknown workload " + w);
+        throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload " + w);
       }
     }
     if (rounds < 1) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be at least 1");
+      throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
+    }
+    if (w1MessagesPerConversation < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--w1-messages-per-conversation must be 0 (one conversation per client) or more");
     }
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
         String.join(",", selected), clients, channels, DurationConverter.format(duration),
@@ -176,13 +184,17 @@ public final class Benchmark implements Callable<Integer> {
     if (target != null || backends.stream().noneMatch(b -> b.strip().equalsIgnoreCase("sqlite"))) {
       return null;
     }
-    Path dir = databaseDir == null ? Path.of(System.getProperty("java.io.tmpdir"))
-        : Files.createDirectories(databaseDir);
+    Path dir = databaseParent();
     DiskSyncProbe.Latency latency = DiskSyncProbe.measure(dir);
     System.out.printf(Locale.ROOT, "bench: disk sync in %s (%d pages of 4 KiB, fdatasync, %d times): p50 %.2f ms,"
         + " p99 %.2f ms, max %.2f ms%n", dir, DiskSyncProbe.PAGES, DiskSyncProbe.SYNCS, latency.p50Ms(),
         latency.p99Ms(), latency.maxMs());
     return latency;
+  }
+
+  /** Where the SQLite servers' directories go: {@code --database-dir} (created if need be) or the temporary one. */
+  private Path databaseParent() throws IOException {
+    return databaseDir == null ? Path.of(System.getProperty("java.io.tmpdir")) : Files.createDirectories(databaseDir);
   }
 
   /** Every backend (or the target) once. */
@@ -196,8 +208,7 @@ public final class Benchmark implements Callable<Integer> {
       List<String> levels = backend.equals("memory") ? List.of("-") : durabilities;
       for (String durability : levels) {
         durability = durability.strip().toLowerCase(Locale.ROOT);
-        Path dir = databaseDir == null ? Files.createTempDirectory("conversation-bench")
-            : Files.createTempDirectory(Files.createDirectories(databaseDir), "conversation-bench");
+        Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench");
         try (ServerProcess process = startServer(backend, durability, dir.resolve("bench.db"))) {
           runAll(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
               durability, selected);
@@ -214,7 +225,7 @@ public final class Benchmark implements Callable<Integer> {
       case "memory" -> args.addAll(List.of("--database-enabled", "false"));
       case "sqlite" -> args.addAll(List.of("--database-path", database.toString(),
           "--database-durability", durability));
-      default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown backend " + backend);
+      default -> throw new CommandLine.ParameterException(spec.commandLine(), "unknown backend " + backend);
     }
     args.addAll(serverArgs);
     List<String> jvm = serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));

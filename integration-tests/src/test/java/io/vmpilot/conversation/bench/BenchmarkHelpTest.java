@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The benchmark's --help renders every option's text (a bare '%' in one made picocli warn and print it raw). */
+/**
+ * The benchmark's command line: --help renders every option's text (a bare '%' in one made picocli warn and print it
+ * raw), and a bad value is a usage error before anything runs.
+ */
 class BenchmarkHelpTest {
   @Test
   void helpRendersWithoutFormattingWarnings() {
@@ -23,5 +26,22 @@ class BenchmarkHelpTest {
     }
     assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("WARN");
     assertThat(usage).contains("--rounds=N").contains("25% off");
+  }
+
+  @Test
+  void aNegativeConversationLengthIsAUsageErrorBeforeAnyServerStarts() {
+    // Checked in call(): picocli prints such an error on System.err, not on the command line's own writer.
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    CommandLine command = new CommandLine(new Benchmark());
+    int exit;
+    try {
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      exit = command.execute("--w1-messages-per-conversation", "-1");
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(exit).isEqualTo(command.getCommandSpec().exitCodeOnInvalidInput());
+    assertThat(captured.toString(StandardCharsets.UTF_8)).contains("--w1-messages-per-conversation must be 0");
   }
 }
