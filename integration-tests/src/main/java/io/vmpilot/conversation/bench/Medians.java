@@ -56,6 +56,32 @@ final class Medians {
   }
 
   /**
+   * What one op of {@code workload} costs the whole machine in CPU (the server's and the benchmark's own, in ms)
+   * with the memory backend and with SQLite durability=full, and the best ratio of their ops/s that the machine's
+   * cores allow, reached only if none of them ever sat idle: memory's cost over SQLite's.
+   */
+  record CpuBound(double memoryMsPerOp, double sqliteMsPerOp, double bestRatio) {}
+
+  /** The CPU bound of {@code workload} among {@code rows}, or null when a CPU figure of either backend is unknown. */
+  static CpuBound cpuBound(List<Result> rows, String workload) {
+    Double memory = null;
+    Double sqlite = null;
+    for (Result r : rows) {
+      if (!r.workload().equals(workload) || r.serverCpuMsPerOp() == null || r.machine() == null
+          || r.machine().clientCpuMsPerOp() == null) {
+        continue;
+      }
+      double cost = r.serverCpuMsPerOp() + r.machine().clientCpuMsPerOp();
+      if (r.backend().equals("sqlite") && r.durability().equals("full")) {
+        sqlite = cost;
+      } else if (r.backend().equals("memory")) {
+        memory = cost;
+      }
+    }
+    return memory == null || sqlite == null || sqlite == 0 ? null : new CpuBound(memory, sqlite, memory / sqlite);
+  }
+
+  /**
    * What a turn on a long conversation costs against one on a short conversation (issue 4's W4 target: at most
    * 1.3x), by p50 latency and by ops/s, for each backend and durability that ran both rows.
    */

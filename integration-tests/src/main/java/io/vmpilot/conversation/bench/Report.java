@@ -49,8 +49,8 @@ final class Report {
 
   /**
    * The figures issue 4's targets are judged by: W1 with SQLite durability=full over W1 with the memory backend,
-   * of the medians and of each round (whose backends ran minutes apart); and W4's growth, a turn on a
-   * 10,000-message conversation against one on a 10-message conversation.
+   * of the medians and of each round (whose backends ran minutes apart), and the most the machine's CPU allows it
+   * to be; and W4's growth, a turn on a 10,000-message conversation against one on a 10-message conversation.
    */
   static void printTargets(List<Result> all, List<Result> medians, int rounds) {
     List<Double> perRound = new ArrayList<>();
@@ -65,6 +65,11 @@ final class Report {
       System.out.printf(Locale.ROOT, "W1 sqlite/full vs memory: %.2fx (medians)%s%n%n", median,
           rounds == 1 ? "" : ", by round: " + perRound.stream().map(x -> String.format(Locale.ROOT, "%.2fx", x))
               .collect(Collectors.joining(" ")));
+    }
+    Medians.CpuBound bound = Medians.cpuBound(medians, "W1");
+    if (bound != null) {
+      System.out.printf(Locale.ROOT, "W1 CPU per turn, server and benchmark: memory %.3f ms, sqlite/full %.3f ms: at"
+          + " most %.2fx with no core idle%n%n", bound.memoryMsPerOp(), bound.sqliteMsPerOp(), bound.bestRatio());
     }
     for (Medians.Growth g : Medians.growth(medians, "W4-10", "W4-10000")) {
       System.out.printf(Locale.ROOT, "W4 %s%s: a turn on 10,000 messages costs %.2fx (p50) and %.2fx (ops/s) one on"

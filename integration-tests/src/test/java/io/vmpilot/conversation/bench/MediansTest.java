@@ -2,6 +2,7 @@ package io.vmpilot.conversation.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,23 @@ class MediansTest {
       double p50Ms) {
     return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, p50Ms, 2.0, 3.0, null,
         null, null, null, null, 0, 0, null, "", null);
+  }
+
+  private static Result costing(String backend, String durability, Double serverMs, Double clientMs) {
+    return new Result(1, "W1", backend, durability, 64, 1000, 1.0, 1000, 1.0, 2.0, 3.0, null, serverMs, null, null,
+        null, 0, 0, null, "", new MachineCpu.Use(10.0, 0.0, clientMs));
+  }
+
+  @Test
+  void theCpuBoundIsMemorysMachineCpuPerOpOverSqliteFulls() {
+    Medians.CpuBound bound = Medians.cpuBound(List.of(costing("memory", "-", 0.05, 0.06),
+        costing("sqlite", "full", 0.12, 0.08), costing("sqlite", "normal", 0.01, 0.01)), "W1");
+    assertThat(bound.memoryMsPerOp()).isCloseTo(0.11, within(1e-9));
+    assertThat(bound.sqliteMsPerOp()).isCloseTo(0.20, within(1e-9));
+    assertThat(bound.bestRatio()).isCloseTo(0.55, within(1e-9));
+    assertThat(Medians.cpuBound(List.of(costing("memory", "-", 0.05, 0.06), costing("sqlite", "full", 0.12, null)),
+        "W1")).as("the benchmark's own CPU unknown").isNull();
+    assertThat(Medians.cpuBound(List.of(costing("memory", "-", 0.05, 0.06)), "W1")).isNull();
   }
 
   @Test

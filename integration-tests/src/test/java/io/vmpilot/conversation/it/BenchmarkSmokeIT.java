@@ -67,7 +67,13 @@ class BenchmarkSmokeIT {
 
   @Test
   void roundsAlternateTheBackendsAndTheTableShowsEachRowsMedianRound() throws Exception {
-    JsonObject doc = shortW1Run("--backends", "memory,sqlite", "--durability", "full", "--rounds", "2");
+    JsonObject[] run = new JsonObject[1];
+    String output = printedBy(() -> run[0] = shortW1Run("--backends", "memory,sqlite", "--durability", "full",
+        "--rounds", "2"));
+    JsonObject doc = run[0];
+    assertThat(output).containsPattern("W1 sqlite/full vs memory: [\\d.]+x \\(medians\\), by round: [\\d.]+x [\\d.]+x")
+        .containsPattern("W1 CPU per turn, server and benchmark: memory [\\d.]+ ms, sqlite/full [\\d.]+ ms: at most"
+            + " [\\d.]+x with no core idle");
     JsonArray rounds = doc.getAsJsonArray("rounds");
     assertThat(rounds).hasSize(4);
     assertThat(rounds.asList()).extracting(r -> r.getAsJsonObject().get("round").getAsInt() + " "
