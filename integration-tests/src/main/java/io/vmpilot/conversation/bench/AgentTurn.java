@@ -14,9 +14,7 @@ import java.util.Locale;
  * history limit within the run (W4's do not: the length of their conversations is what W4 measures).
  */
 final class AgentTurn extends Workload {
-  private final String threadPrefix;
-  /** Client c's conversation is the {@code generation[c]}-th it has written to. */
-  private final int[] generation;
+  private final ClientConversations conversations;
   /** Turns of client c in its current conversation. */
   private final long[] turnsInConversation;
   private final int prefill;
@@ -29,22 +27,17 @@ final class AgentTurn extends Workload {
     this.prefill = prefill;
     this.maxMessages = maxMessages;
     this.messages = messages;
-    this.threadPrefix = runId + "-" + name + "-";
-    this.generation = new int[clients];
+    this.conversations = new ClientConversations(runId + "-" + name + "-", clients);
     this.turnsInConversation = new long[clients];
-  }
-
-  private String thread(int c, int g) {
-    return threadPrefix + c + (g == 0 ? "" : "-" + g);
   }
 
   /** Client c's conversation for its next turn. */
   private String nextThread(int c) {
     if (maxMessages > 0 && prefill + 2 * (turnsInConversation[c] + 1) > maxMessages) {
-      generation[c]++;
+      conversations.moveOn(c);
       turnsInConversation[c] = 0;
     }
-    return thread(c, generation[c]);
+    return conversations.current(c);
   }
 
   @Override
@@ -58,7 +51,7 @@ final class AgentTurn extends Workload {
     for (int c = 0; c < clients; c++) {
       for (int done = 0; done < prefill; ) {
         int n = Math.min(batch, prefill - done);
-        AppendRequest.Builder b = AppendRequest.newBuilder().setThreadId(thread(c, 0));
+        AppendRequest.Builder b = AppendRequest.newBuilder().setThreadId(conversations.current(c));
         for (int i = 0; i < n; i++) {
           b.addMessages(SyntheticMessages.withId("p" + (done + i), SyntheticMessages.smallMessage(done + i)));
         }
@@ -91,10 +84,10 @@ final class AgentTurn extends Workload {
   /** Deletes the conversations the turns wrote, so that the next turn starts a new one. */
   void clear(ConversationServiceBlockingStub stub) {
     for (int c = 0; c < clients; c++) {
-      for (int g = 0; g <= generation[c]; g++) {
-        stub.clear(ClearRequest.newBuilder().setThreadId(thread(c, g)).build());
+      for (String thread : conversations.all(c)) {
+        stub.clear(ClearRequest.newBuilder().setThreadId(thread).build());
       }
-      generation[c] = 0;
+      conversations.reset(c);
       turnsInConversation[c] = 0;
     }
   }
@@ -104,10 +97,9 @@ final class AgentTurn extends Workload {
     // The histories grow during the run; say by how much, or into how many conversations (warm-up included) when
     // the clients moved on to new ones.
     long most = Arrays.stream(turnsInConversation).max().orElse(0);
-    int conversations = Arrays.stream(generation).map(g -> g + 1).sum();
     note = prefill == 0 ? "" : String.format(Locale.ROOT, "histories %d..%d msgs", prefill, prefill + 2 * most);
-    if (conversations > clients) {
-      note = String.format(Locale.ROOT, "%d conversations of up to %d msgs", conversations, maxMessages);
+    if (conversations.count() > clients) {
+      note = String.format(Locale.ROOT, "%d conversations of up to %d msgs", conversations.count(), maxMessages);
     }
   }
 }

@@ -242,7 +242,8 @@ public final class Benchmark implements Callable<Integer> {
     int needed = Math.max(clients, Workloads.HOT_THREAD_CLIENTS);
     List<ConversationClient> pool = new ArrayList<>();
     for (int i = 0; i < Math.max(1, channels); i++) {
-      pool.add(ConversationClient.builder(server.target).maxAttempts(1).deadline(Duration.ofSeconds(60)).build());
+      // No client deadline: every op gets its own (ClosedLoop.OP_DEADLINE), every setup a longer one.
+      pool.add(ConversationClient.builder(server.target).maxAttempts(1).build());
     }
     try {
       ConversationServiceBlockingStub[] stubs = new ConversationServiceBlockingStub[needed];

@@ -37,11 +37,6 @@ final class LoadDriver {
     this.durability = durability;
   }
 
-  /** "sqlite/full", "memory": how the progress lines name the server. */
-  private String backendLabel() {
-    return backend + (durability.equals("-") ? "" : "/" + durability);
-  }
-
   /**
    * A fresh JVM runs interpreted, then compiles what is hot. On two cores the compiler competes with the load for
    * CPU and can still be at it long after a fixed warm-up (measured: a C2 compiler thread took a quarter of the
@@ -52,7 +47,7 @@ final class LoadDriver {
    * after each step, so that the memory backend's heap does not fill up with warm-up data.
    */
   void warmUp(Workloads workloads, Duration least, Duration most) throws InterruptedException {
-    String label = "server warm-up (" + backendLabel() + ")";
+    String label = "server warm-up (" + Result.backendLabel(backend, durability) + ")";
     // As many clients as the workloads use: with fewer, W1 (the first workload) still ran at half the speed the
     // same turn reached minutes later (memory backend, 2 cores).
     AgentTurn turns = workloads.warmUpTurns();
@@ -93,7 +88,7 @@ final class LoadDriver {
    * ops), reading the server's counters, CPU and memory around the measured phase.
    */
   Result measure(Workload w, Duration length, Duration warm, long maxOps) throws InterruptedException {
-    String label = w.name + " " + backendLabel() + " c=" + w.clients;
+    String label = w.name + " " + Result.backendLabel(backend, durability) + " c=" + w.clients;
     System.out.printf("%s: setting up%n", label);
     w.setup(setupStub());
     server.resetPeakRss();

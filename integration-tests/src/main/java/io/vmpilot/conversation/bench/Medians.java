@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Picks, for each workload and backend, the round whose ops/s is the median, so one lucky run decides nothing. */
 final class Medians {
@@ -40,19 +41,8 @@ final class Medians {
    * {@code round} (any round when null), or null when either is missing.
    */
   static Double ratio(List<Result> rows, Integer round, String workload) {
-    Double sqlite = null;
-    Double memory = null;
-    for (Result r : rows) {
-      if (!r.workload().equals(workload) || (round != null && r.round() != round)) {
-        continue;
-      }
-      if (r.backend().equals("sqlite") && r.durability().equals("full")) {
-        sqlite = r.opsPerSecond();
-      } else if (r.backend().equals("memory")) {
-        memory = r.opsPerSecond();
-      }
-    }
-    return sqlite == null || memory == null || memory == 0 ? null : sqlite / memory;
+    Pair ops = memoryAndSqliteFull(rows, round, workload, Result::opsPerSecond);
+    return ops == null || ops.memory() == 0 ? null : ops.sqlite() / ops.memory();
   }
 
   /**
@@ -64,21 +54,34 @@ final class Medians {
 
   /** The CPU bound of {@code workload} among {@code rows}, or null when a CPU figure of either backend is unknown. */
   static CpuBound cpuBound(List<Result> rows, String workload) {
+    Pair cost = memoryAndSqliteFull(rows, null, workload, r -> r.serverCpuMsPerOp() == null || r.machine() == null
+        || r.machine().clientCpuMsPerOp() == null ? null : r.serverCpuMsPerOp() + r.machine().clientCpuMsPerOp());
+    return cost == null || cost.sqlite() == 0 ? null
+        : new CpuBound(cost.memory(), cost.sqlite(), cost.memory() / cost.sqlite());
+  }
+
+  /** A figure of the memory backend's row and of SQLite durability=full's. */
+  private record Pair(double memory, double sqlite) {}
+
+  /**
+   * {@code value} of {@code workload}'s memory row and SQLite durability=full row among {@code rows} of {@code round}
+   * (any round when null), or null when either row or its value is missing.
+   */
+  private static Pair memoryAndSqliteFull(List<Result> rows, Integer round, String workload,
+      Function<Result, Double> value) {
     Double memory = null;
     Double sqlite = null;
     for (Result r : rows) {
-      if (!r.workload().equals(workload) || r.serverCpuMsPerOp() == null || r.machine() == null
-          || r.machine().clientCpuMsPerOp() == null) {
+      if (!r.workload().equals(workload) || (round != null && r.round() != round)) {
         continue;
       }
-      double cost = r.serverCpuMsPerOp() + r.machine().clientCpuMsPerOp();
       if (r.backend().equals("sqlite") && r.durability().equals("full")) {
-        sqlite = cost;
+        sqlite = value.apply(r);
       } else if (r.backend().equals("memory")) {
-        memory = cost;
+        memory = value.apply(r);
       }
     }
-    return memory == null || sqlite == null || sqlite == 0 ? null : new CpuBound(memory, sqlite, memory / sqlite);
+    return memory == null || sqlite == null ? null : new Pair(memory, sqlite);
   }
 
   /**

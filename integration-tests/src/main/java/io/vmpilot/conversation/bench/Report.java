@@ -72,9 +72,9 @@ final class Report {
           + " most %.2fx with no core idle%n%n", bound.memoryMsPerOp(), bound.sqliteMsPerOp(), bound.bestRatio());
     }
     for (Medians.Growth g : Medians.growth(medians, "W4-10", "W4-10000")) {
-      System.out.printf(Locale.ROOT, "W4 %s%s: a turn on 10,000 messages costs %.2fx (p50) and %.2fx (ops/s) one on"
-          + " 10%s%n", g.backend(), g.durability().equals("-") ? "" : "/" + g.durability(), g.p50Ratio(),
-          g.opsRatio(), rounds == 1 ? "" : " (medians)");
+      System.out.printf(Locale.ROOT, "W4 %s: a turn on 10,000 messages costs %.2fx (p50) and %.2fx (ops/s) one on"
+          + " 10%s%n", Result.backendLabel(g.backend(), g.durability()), g.p50Ratio(), g.opsRatio(),
+          rounds == 1 ? "" : " (medians)");
     }
   }
 

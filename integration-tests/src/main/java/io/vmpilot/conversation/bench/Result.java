@@ -9,6 +9,11 @@ record Result(int round, String workload, String backend, String durability, int
     Double writesPerSync,
     Double bytesWrittenPerOp, Double requestBytesPerOp, long retries, long errors, String firstError,
     String note, MachineCpu.Use machine) {
+  /** How progress lines and the target figures name a server: "sqlite/full", "memory" (durability "-"). */
+  static String backendLabel(String backend, String durability) {
+    return backend + (durability.equals("-") ? "" : "/" + durability);
+  }
+
   Result withNote(String newNote) {
     return new Result(round, workload, backend, durability, clients, ops, seconds, opsPerSecond, p50Ms, p99Ms,
         maxMs, peakRssKb, serverCpuMsPerOp, writesPerSync, bytesWrittenPerOp, requestBytesPerOp, retries, errors,

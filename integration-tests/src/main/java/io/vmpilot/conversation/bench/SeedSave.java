@@ -13,17 +13,15 @@ final class SeedSave extends Workload {
   /** A bounded history keeps the request size bounded; past it a client goes on in a fresh conversation. */
   static final int MAX_MESSAGES = 200;
   private final List<List<Message>> histories = new ArrayList<>();
-  private final int[] generation;
+  private final ClientConversations conversations;
   private final LongAdder historySizes = new LongAdder();
   private final LongAdder saves = new LongAdder();
-  private final String runId;
   private final SyntheticMessages messages;
 
   SeedSave(int clients, String runId, SyntheticMessages messages) {
     super("W2", clients);
-    this.runId = runId;
     this.messages = messages;
-    generation = new int[clients];
+    this.conversations = new ClientConversations(runId + "-W2-", clients);
     for (int c = 0; c < clients; c++) {
       histories.add(new ArrayList<>());
     }
@@ -34,11 +32,11 @@ final class SeedSave extends Workload {
     List<Message> history = histories.get(c);
     if (history.size() >= MAX_MESSAGES) {
       history.clear();
-      generation[c]++;
+      conversations.moveOn(c);
     }
     long turn = history.size() / 2;
     history.addAll(messages.turn("t", turn));
-    SaveRequest save = SaveRequest.newBuilder().setThreadId(runId + "-W2-" + c + "-" + generation[c])
+    SaveRequest save = SaveRequest.newBuilder().setThreadId(conversations.current(c))
         .addAllMessages(history).putCacheInfo("input_tokens", 1000 + turn * 700).build();
     stub.save(save);
     requestBytes.add(save.getSerializedSize());
