@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -49,6 +50,31 @@ class BenchmarkSmokeIT {
         .getAsJsonObject("diskSync");
     assertThat(diskSync.get("directory").getAsString()).isEqualTo(System.getProperty("java.io.tmpdir"));
     assertThat(diskSync.get("p50Ms").getAsDouble()).isPositive();
+  }
+
+  /** scripts/bench-ghz: a short round against each backend, a row each, and the ratio of their Appends/s. */
+  @Test
+  void benchGhzRunsTheReadmesGhzCommandAgainstBothBackends() throws Exception {
+    ExternalCommand r = ExternalCommand.run(3, "env", "GHZ_WARMUP=1s", "scripts/bench-ghz", "1", "1s");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    String row = " round 1: +(\\d+) Appends/s +p50 +[\\d.]+ ms +p99 +[\\d.]+ ms +CPU per call: server \\d+\\.\\d{3} ms,"
+        + " ghz \\d+\\.\\d{3} ms";
+    long memory = firstNumber(r.output(), "memory " + row);
+    long sqlite = firstNumber(r.output(), "sqlite " + row);
+    assertThat(memory).isPositive();
+    assertThat(sqlite).isPositive();
+    Matcher ratio = Pattern.compile("ghz Append, medians of 1 round\\(s\\): memory (\\d+), sqlite/full (\\d+)"
+        + " Appends/s: (\\d+\\.\\d\\d)x").matcher(r.output());
+    assertThat(ratio.find()).as(r.output()).isTrue();
+    assertThat(Long.parseLong(ratio.group(1))).isEqualTo(memory);
+    assertThat(Long.parseLong(ratio.group(2))).isEqualTo(sqlite);
+    assertThat(Double.parseDouble(ratio.group(3))).isCloseTo((double) sqlite / memory, within(0.006));
+  }
+
+  private static long firstNumber(String output, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(output);
+    assertThat(m.find()).as("%s in:%n%s", regex, output).isTrue();
+    return Long.parseLong(m.group(1));
   }
 
   @Test

@@ -6,10 +6,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.v1.Conversation;
+import io.vmpilot.conversation.v1.ConversationSummary;
 import io.vmpilot.conversation.v1.Message;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The contract used from outside Java with the real tools: grpcurl (through reflection and from the .proto
- * files), buf, and clients whose stubs Python, Go and Node generate from proto/ with their own tooling, all
+ * files), buf, ghz, and clients whose stubs Python, Go and Node generate from proto/ with their own tooling, all
  * against the real server process. The tools are the pinned ones {@code scripts/install-tools} puts in .tools/.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -82,6 +87,44 @@ class PolyglotClientsIT {
     ExternalCommand r = ExternalCommand.run(5, POLYGLOT + "python/test.sh", server.target());
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.output()).containsPattern("\\d+ passed").doesNotContain("failed");
+  }
+
+  /**
+   * The README's ghz command, as it stands, for 2 s: every call answered OK, and every one stored its two
+   * messages, each worker on a conversation of its own.
+   */
+  @Test
+  void ghzRunsTheReadmesAppendLoadAndEveryAcknowledgedAppendIsStored() throws Exception {
+    ExternalCommand r = ExternalCommand.run(3, POLYGLOT + "ghz/readme-append.sh", server.target(), "2s");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    long calls = ghzFigure(r.output(), "Count:\\s+(\\d+)");
+    assertThat(calls).as(r.output()).isPositive();
+    assertThat(ghzFigure(r.output(), "\\[OK\\]\\s+(\\d+) responses")).as(r.output()).isEqualTo(calls);
+
+    try (ConversationClient client = ConversationClient.connect(server.target())) {
+      List<ConversationSummary> ghz = new ArrayList<>();
+      client.list().forEach(c -> {
+        if (c.getThreadId().startsWith("ghz-")) {
+          ghz.add(c);
+        }
+      });
+      assertThat(ghz).as("one conversation per ghz worker (--concurrency 64)").hasSize(64);
+      assertThat(ghz.stream().mapToLong(ConversationSummary::getMessageCount).sum()).isEqualTo(2 * calls);
+
+      List<Message> newest = client.getNewest(ghz.get(0).getThreadId(), 2).orElseThrow().getMessagesList();
+      JsonObject user = JsonParser.parseString(newest.get(0).getJson()).getAsJsonObject();
+      JsonObject assistant = JsonParser.parseString(newest.get(1).getJson()).getAsJsonObject();
+      assertThat(user.get("role").getAsString()).isEqualTo("user");
+      assertThat(user.get("content").getAsString()).hasSize(2000);
+      assertThat(assistant.getAsJsonArray("tool_calls").get(0).getAsJsonObject().get("id").getAsString())
+          .isEqualTo("call_" + newest.get(0).getId().substring(1));
+    }
+  }
+
+  private static long ghzFigure(String output, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(output);
+    assertThat(m.find()).as("ghz printed %s:%n%s", regex, output).isTrue();
+    return Long.parseLong(m.group(1));
   }
 
   @Test
