@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.grpc;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.StoredMessage;
@@ -25,7 +26,7 @@ final class ProtoMapper {
     for (StoredMessage m : c.messages()) {
       b.addMessages(Message.newBuilder()
           .setId(m.id())
-          .setJson(m.json())
+          .setJsonBytes(ByteString.copyFrom(m.json().utf8()))
           .setPosition(m.position())
           .setCreateTime(timestamp(m.createTime())));
     }

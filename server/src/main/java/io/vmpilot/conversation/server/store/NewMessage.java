@@ -23,6 +23,6 @@ public record NewMessage(String id, String json, long utf8Bytes) {
 
   /** True when {@code stored} is this very message: same id and byte-identical JSON. */
   public boolean sameAs(StoredMessage stored) {
-    return id.equals(stored.id()) && json.equals(stored.json());
+    return id.equals(stored.id()) && stored.json().sameText(json);
   }
 }

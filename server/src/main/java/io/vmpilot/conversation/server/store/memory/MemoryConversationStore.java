@@ -6,6 +6,7 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.MutationRules;
@@ -16,7 +17,6 @@ import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
-import io.vmpilot.conversation.server.store.Utf8;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -89,7 +89,7 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     void add(NewMessage m, Instant now) {
-      messages.add(new StoredMessage(m.id(), m.json(), messages.size(), now));
+      messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), messages.size(), now));
       if (m.hasId()) {
         ids.add(m.id());
       }
@@ -100,7 +100,7 @@ public final class MemoryConversationStore implements ConversationStore {
       while (messages.size() > size) {
         StoredMessage removed = messages.remove(messages.size() - 1);
         ids.remove(removed.id());
-        historyBytes -= Utf8.encodedLength(removed.json());
+        historyBytes -= removed.json().utf8Length();
       }
     }
 

@@ -6,6 +6,7 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.MutationRules;
@@ -442,8 +443,9 @@ public final class SqliteConversationStore implements ConversationStore {
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           String messageId = rs.getString(1);
-          messages.add(new StoredMessage(messageId == null ? "" : messageId, rs.getString(2), rs.getLong(3),
-              fromMicros(rs.getLong(4))));
+          // The column's UTF-8 bytes as SQLite has them: the service sends them on without a String between.
+          messages.add(new StoredMessage(messageId == null ? "" : messageId, JsonText.ofUtf8(rs.getBytes(2)),
+              rs.getLong(3), fromMicros(rs.getLong(4))));
         }
       }
     }

@@ -257,7 +257,7 @@ class SqliteStoreBehaviourTest {
     assertThat(after.syncs() - before.syncs()).isBetween(1L, 2L);
     assertThat(after.committedWrites() - before.committedWrites()).isEqualTo(3);
     Conversation c = s.get(existing, MessageWindow.ALL).orElseThrow();
-    assertThat(c.messages()).extracting(StoredMessage::json).containsExactly("{\"e\":1}", "{\"f\":2}");
+    assertThat(c.messages()).extracting(m -> m.json().text()).containsExactly("{\"e\":1}", "{\"f\":2}");
     assertThat(c.summary().cacheInfo()).isEqualTo(Map.of("c", 3L));
     assertThat(s.get(ThreadKey.of("new"), MessageWindow.ALL)).isPresent();
     assertThat(s.get(ThreadKey.of("nope"), MessageWindow.ALL)).isEmpty();
