@@ -14,12 +14,6 @@ class JsonTextTest {
   private static final List<String> TEXTS = List.of("{}", "{\"a\":\"é\"}", "{\"k\":\"日本\", \"e\":\"😀\"}",
       "{\"s\":\"\\ud83d\\ude00\"}", "{\"n\":9007199254740993}");
 
-  private static byte[] bytes(ByteBuffer b) {
-    byte[] a = new byte[b.remaining()];
-    b.get(a);
-    return a;
-  }
-
   @Test
   void eitherFormGivesTheSameTextBytesAndLength() {
     for (String s : TEXTS) {
@@ -28,7 +22,7 @@ class JsonTextTest {
       JsonText asBytes = JsonText.ofUtf8(utf8.clone());
       for (JsonText t : List.of(asText, asBytes)) {
         assertThat(t.text()).as(s).isEqualTo(s);
-        assertThat(bytes(t.utf8())).as(s).isEqualTo(utf8);
+        assertThat(ConversationStoreContract.utf8(t)).as(s).isEqualTo(utf8);
         assertThat(t.utf8Length()).as(s).isEqualTo(utf8.length);
         assertThat(t.sameText(s)).as(s).isTrue();
         assertThat(t.toString()).isEqualTo(s);
