@@ -65,6 +65,12 @@ final class ErrorMapper {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage unavailable", e);
       return status(Code.UNAVAILABLE, e.getMessage(), "STORE_UNAVAILABLE", Map.of(), null);
     }
+    if (error instanceof CorruptStoredMessageException e) {
+      LOG.log(Level.SEVERE, rpc + " thread_id=" + quoted(threadId) + " failed: " + e.getMessage());
+      return status(Code.DATA_LOSS, e.getMessage(), "STORED_MESSAGE_CORRUPT", Map.of(
+          "thread_id", threadId,
+          "position", Long.toString(e.position())), null);
+    }
     if (error instanceof OutOfMemoryError) {
       LOG.log(Level.SEVERE, rpc + " thread_id=" + quoted(threadId) + " failed: the server is out of memory", error);
       return status(Code.RESOURCE_EXHAUSTED, "the server is out of memory; raise its heap (-Xmx)", "OUT_OF_MEMORY",

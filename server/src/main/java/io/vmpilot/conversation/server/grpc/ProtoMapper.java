@@ -24,11 +24,17 @@ final class ProtoMapper {
         .setMessageCount(s.messageCount())
         .setHistoryBytes(s.historyBytes());
     for (StoredMessage m : c.messages()) {
-      b.addMessages(Message.newBuilder()
+      Message.Builder message = Message.newBuilder()
           .setId(m.id())
-          .setJsonBytes(ByteString.copyFrom(m.json().utf8()))
           .setPosition(m.position())
-          .setCreateTime(timestamp(m.createTime())));
+          .setCreateTime(timestamp(m.createTime()));
+      try {
+        // The bytes as the store has them; protobuf checks that a string field's bytes are UTF-8 as they are set.
+        message.setJsonBytes(ByteString.copyFrom(m.json().utf8()));
+      } catch (IllegalArgumentException notUtf8) {
+        throw new CorruptStoredMessageException(s.key().threadId(), m.position(), notUtf8);
+      }
+      b.addMessages(message);
     }
     return b.build();
   }
