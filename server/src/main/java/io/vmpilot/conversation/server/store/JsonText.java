@@ -8,8 +8,9 @@ import java.util.Objects;
 /**
  * A stored message's JSON text, held in the form its store has it: a {@code String} (the memory backend keeps what
  * it was given) or the UTF-8 bytes read from a file (SQLite). Held as bytes, a Get can send them on as they are:
- * decoding them into a String only for protobuf to scan and encode it again cost a Get of 1,000 messages a third of
- * its CPU. Immutable; two are equal when their texts are, whatever form each is held in.
+ * decoding them into a String only for protobuf to scan and encode it again cost a Get of 1,000 messages about a
+ * quarter of its CPU (docs/benchmark.md). Immutable; two are equal when their texts are, whatever form each is held
+ * in.
  */
 public final class JsonText {
   private final String text;
