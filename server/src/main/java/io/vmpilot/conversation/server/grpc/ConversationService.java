@@ -43,7 +43,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   static final int DEFAULT_PAGE_SIZE = 50;
   static final int MAX_PAGE_SIZE = 1000;
   /** Writes up to this size (serialized) are validated on the calling thread; larger ones on the executor. */
-  static final int INLINE_WRITE_BYTES = 64 * 1024;
+  static final int INLINE_WRITE_BYTES = ConversationStore.NETWORK_THREAD_WRITE_BYTES;
 
   private final ConversationStore store;
   private final RequestValidator validator;

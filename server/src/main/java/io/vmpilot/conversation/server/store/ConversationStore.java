@@ -18,6 +18,12 @@ import java.util.function.Supplier;
  * {@link HistoryTooLargeException}, {@link StoreUnavailableException}.
  */
 public interface ConversationStore extends AutoCloseable {
+  /**
+   * The largest write (in serialized request bytes) the gRPC service submits from a network thread; larger ones it
+   * submits from its executor, where a backend's {@code *Async} method may wait for a read. A command whose
+   * messages alone are larger therefore never comes from a network thread.
+   */
+  int NETWORK_THREAD_WRITE_BYTES = 64 * 1024;
 
   SaveResult save(SaveCommand command);
 
@@ -34,9 +40,10 @@ public interface ConversationStore extends AutoCloseable {
   /**
    * The mutations without a thread waiting for them: the future completes once the write is durable (or fails
    * with the exception the blocking method would throw). The gRPC service calls these on the network threads
-   * (for requests up to 64 KiB), so they must not wait for I/O: a backend whose writes wait for a disk or a
-   * network overrides them (SQLite: queue the write for the group commit). The defaults run the blocking method on
-   * the caller's thread, which suits only a backend that never waits (memory).
+   * (for requests up to {@link #NETWORK_THREAD_WRITE_BYTES}), so there they must not wait for I/O: a backend
+   * whose writes wait for a disk or a network overrides them (SQLite: queue the write for the group commit). The
+   * defaults run the blocking method on the caller's thread, which suits only a backend that never waits
+   * (memory).
    */
   default CompletableFuture<SaveResult> saveAsync(SaveCommand command) {
     return completed(() -> save(command));

@@ -8,19 +8,13 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.BadRequest.FieldViolation;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.Conversation;
-import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import io.vmpilot.conversation.v1.ConversationSummary;
 import io.vmpilot.conversation.v1.GetRequest;
@@ -37,9 +31,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,32 +42,20 @@ class ConversationServiceTest {
   private static final int JSON_DEPTH = 8;
 
   private MemoryConversationStore store;
-  private Server server;
-  private ManagedChannel channel;
+  private InProcessConversationService service;
   private ConversationServiceBlockingStub stub;
-  // As in the server: reads (and large writes) run on a pool, everything else on the calling thread.
-  private final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   @BeforeEach
   void start() throws IOException {
     store = new MemoryConversationStore(HISTORY_LIMIT);
     RequestLimits limits = new RequestLimits(100, 1_000, JSON_DEPTH, 16, 1_024);
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking), new TenantFromHeader()))
-        .build()
-        .start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    stub = ConversationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    service = new InProcessConversationService(store, limits, new TenantFromHeader());
+    stub = service.stub;
   }
 
   @AfterEach
   void stop() throws InterruptedException {
-    channel.shutdownNow();
-    server.shutdownNow();
-    assertThat(server.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-    blocking.shutdownNow();
+    service.close();
     store.close();
   }
 

@@ -4,19 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.rpc.ErrorInfo;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.Conversation;
-import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.Message;
@@ -24,9 +19,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,31 +33,20 @@ class CorruptStoredMessageTest {
   Path dir;
 
   private SqliteConversationStore store;
-  private Server server;
-  private ManagedChannel channel;
+  private InProcessConversationService service;
   private ConversationServiceBlockingStub stub;
-  private final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   @BeforeEach
   void start() throws Exception {
     store = SqliteConversationStore.open(
         new SqliteSettings(dir.resolve("c.db"), Durability.NORMAL, 5000, 2, 16, 1 << 20));
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .directExecutor()
-        .addService(new ConversationService(store, new RequestLimits(100, 1_000, 8, 16, 1_024), blocking))
-        .build()
-        .start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    stub = ConversationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    service = new InProcessConversationService(store, new RequestLimits(100, 1_000, 8, 16, 1_024));
+    stub = service.stub;
   }
 
   @AfterEach
   void stop() throws InterruptedException {
-    channel.shutdownNow();
-    server.shutdownNow();
-    assertThat(server.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-    blocking.shutdownNow();
+    service.close();
     store.close();
   }
 

@@ -10,8 +10,10 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.MutationRules;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveCommand;
+import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.StorageFullException;
 import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoreStats;
@@ -67,6 +69,62 @@ class SqliteStoreBehaviourTest {
 
   private static SaveCommand save(ThreadKey k, List<NewMessage> messages) {
     return new SaveCommand(k, messages, Map.of(), Map.of(), OptionalLong.empty());
+  }
+
+  /** {@code n} messages of ~2 KB, {@code changed} (if in range) with other content. */
+  private static List<NewMessage> history(int n, int changed) {
+    List<NewMessage> messages = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      messages.add(msg("m" + i, "{\"i\":" + i + ",\"c\":\"" + (i == changed ? "y" : "x").repeat(2_000) + "\"}"));
+    }
+    return messages;
+  }
+
+  private static List<String> jsons(SqliteConversationStore s, ThreadKey k) {
+    return s.get(k, MessageWindow.ALL).orElseThrow().messages().stream().map(m -> m.json().text()).toList();
+  }
+
+  // Saves over 1 MiB find the kept prefix on a reader connection; the writer trusts it only at its version.
+
+  @Test
+  void aLargeSaveExtendingTheHistoryWritesOnlyTheNewMessages() {
+    SqliteConversationStore s = open("large-save.db", 1 << 24);
+    ThreadKey k = ThreadKey.of("long");
+    s.save(save(k, history(600, -1)));
+    assertThat(MutationRules.totalBytes(history(601, -1)))
+        .isGreaterThan(SqliteConversationStore.FIND_KEPT_PREFIX_ABOVE_BYTES);
+    SaveResult r = s.save(save(k, history(601, -1)));
+    assertThat(r.messagesWritten()).isEqualTo(1);
+    assertThat(jsons(s, k)).isEqualTo(history(601, -1).stream().map(NewMessage::json).toList());
+
+    r = s.save(save(k, history(601, 300)));
+    assertThat(r.messagesWritten()).as("from the changed message on").isEqualTo(301);
+    assertThat(jsons(s, k)).isEqualTo(history(601, 300).stream().map(NewMessage::json).toList());
+  }
+
+  @Test
+  void aKeptPrefixFoundBeforeAnotherWriteIsNotTrusted() {
+    SqliteConversationStore s = open("stale-prefix.db", 1 << 24);
+    ThreadKey k = ThreadKey.of("raced");
+    long before = s.save(save(k, history(40, -1))).version();
+    // Found for "all 40 kept", then another write changes message 10 before the Save reaches the writer.
+    var foundBefore = new SqliteConversationStore.KeptPrefix(before, 40);
+    s.save(save(k, history(40, 10)));
+
+    SaveResult r = s.save(save(k, history(41, -1)), foundBefore);
+    assertThat(r.messagesWritten()).as("compared again: messages 10..40").isEqualTo(31);
+    assertThat(jsons(s, k)).isEqualTo(history(41, -1).stream().map(NewMessage::json).toList());
+  }
+
+  @Test
+  void aKeptPrefixAtTheCurrentVersionSparesTheWriterTheComparison() {
+    SqliteConversationStore s = open("current-prefix.db", 1 << 24);
+    ThreadKey k = ThreadKey.of("current");
+    long now = s.save(save(k, history(40, -1))).version();
+    // A prefix of 0 at the current version (true, if wasteful) is taken as given: everything is written again.
+    SaveResult r = s.save(save(k, history(41, -1)), new SqliteConversationStore.KeptPrefix(now, 0));
+    assertThat(r.messagesWritten()).isEqualTo(41);
+    assertThat(jsons(s, k)).isEqualTo(history(41, -1).stream().map(NewMessage::json).toList());
   }
 
   private static Connection raw(SqliteConversationStore s) throws SQLException {
