@@ -156,7 +156,7 @@ public final class Benchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
     }
     if (w1MessagesPerConversation < 0) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+      throw new CommandLine.ParameterException(spec.commandLine(),
           "--w1-messages-per-conversation must be 0 (one conversation per client) or more");
     }
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -30,18 +32,11 @@ class BenchmarkHelpTest {
 
   @Test
   void aNegativeConversationLengthIsAUsageErrorBeforeAnyServerStarts() {
-    // Checked in call(): picocli prints such an error on System.err, not on the command line's own writer.
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    CommandLine command = new CommandLine(new Benchmark());
-    int exit;
-    try {
-      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-      exit = command.execute("--w1-messages-per-conversation", "-1");
-    } finally {
-      System.setErr(stderr);
-    }
+    // Checked in call(), reported like picocli's own usage errors: on the command line's error writer.
+    StringWriter captured = new StringWriter();
+    CommandLine command = new CommandLine(new Benchmark()).setErr(new PrintWriter(captured, true));
+    int exit = command.execute("--w1-messages-per-conversation", "-1");
     assertThat(exit).isEqualTo(command.getCommandSpec().exitCodeOnInvalidInput());
-    assertThat(captured.toString(StandardCharsets.UTF_8)).contains("--w1-messages-per-conversation must be 0");
+    assertThat(captured.toString()).contains("--w1-messages-per-conversation must be 0");
   }
 }

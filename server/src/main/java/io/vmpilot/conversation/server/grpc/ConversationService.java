@@ -42,8 +42,6 @@ import java.util.function.Supplier;
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   static final int DEFAULT_PAGE_SIZE = 50;
   static final int MAX_PAGE_SIZE = 1000;
-  /** Writes up to this size (serialized) are validated on the calling thread; larger ones on the executor. */
-  static final int INLINE_WRITE_BYTES = ConversationStore.NETWORK_THREAD_WRITE_BYTES;
 
   private final ConversationStore store;
   private final RequestValidator validator;
@@ -141,7 +139,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   private <T> void write(String rpc, MessageLite request, String threadId, StreamObserver<T> response,
       Supplier<CompletableFuture<T>> body) {
-    if (request.getSerializedSize() <= INLINE_WRITE_BYTES) {
+    // Up to this size a write is validated and queued on the calling (network) thread; larger ones on the executor.
+    if (request.getSerializedSize() <= ConversationStore.NETWORK_THREAD_WRITE_BYTES) {
       callAsync(rpc, threadId, response, body);
     } else {
       callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, blocking).thenCompose(f -> f));

@@ -10,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
@@ -95,9 +96,9 @@ class ConversationServiceThreadsTest {
   void aLargeWriteIsValidatedOnTheBlockingExecutorAsTheCallersTenant() {
     SaveRequest.Builder large = SaveRequest.newBuilder().setThreadId("big");
     for (int i = 0; i < 40; i++) {
-      large.addMessages(message(2_000)); // 80 KB, above INLINE_WRITE_BYTES
+      large.addMessages(message(2_000)); // 80 KB, above NETWORK_THREAD_WRITE_BYTES
     }
-    assertThat(large.build().getSerializedSize()).isGreaterThan(ConversationService.INLINE_WRITE_BYTES);
+    assertThat(large.build().getSerializedSize()).isGreaterThan(ConversationStore.NETWORK_THREAD_WRITE_BYTES);
 
     assertThat(alice.save(large.build()).getCreated()).isTrue();
     assertThat(handedOver).hasValue(1);
