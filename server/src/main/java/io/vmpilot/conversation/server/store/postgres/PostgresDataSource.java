@@ -1,0 +1,108 @@
+package io.vmpilot.conversation.server.store.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * The pool of connections to the database, set up for the store: timeouts on connecting, on every statement and on
+ * every network read, TCP keep-alive, and the schema migrated (Flyway takes a PostgreSQL advisory lock while it
+ * migrates, so servers starting together migrate once).
+ */
+final class PostgresDataSource {
+  private static final Logger LOG = Logger.getLogger(PostgresDataSource.class.getName());
+  /** A statement's reply may take its statement timeout plus this before the connection is given up as dead. */
+  private static final long SOCKET_TIMEOUT_MARGIN_SECONDS = 10;
+
+  private PostgresDataSource() {}
+
+  static HikariDataSource open(PostgresSettings settings) {
+    HikariDataSource pool = new HikariDataSource(config(settings));
+    try {
+      checkEncoding(pool);
+      migrate(pool, settings);
+      return pool;
+    } catch (RuntimeException | SQLException e) {
+      pool.close();
+      throw new IllegalStateException("cannot open the PostgreSQL database " + settings.displayUrl() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  static HikariConfig config(PostgresSettings settings) {
+    PostgresUrl url = PostgresUrl.parse(settings.url());
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("postgres");
+    config.setDriverClassName("org.postgresql.Driver");
+    config.setJdbcUrl(url.jdbcUrl());
+    Properties driver = new Properties();
+    driver.putAll(url.properties());
+    long statementMillis = settings.statementTimeout().toMillis();
+    long connectSeconds = Math.max(1, ceilSeconds(settings.connectTimeout().toMillis()));
+    driver.putIfAbsent("connectTimeout", Long.toString(connectSeconds));
+    driver.putIfAbsent("loginTimeout", Long.toString(connectSeconds));
+    // A database that vanishes without closing the connection (a cut network, a frozen host) would otherwise keep
+    // a call waiting forever.
+    driver.putIfAbsent("socketTimeout", Long.toString(ceilSeconds(statementMillis) + SOCKET_TIMEOUT_MARGIN_SECONDS));
+    driver.putIfAbsent("tcpKeepAlive", "true");
+    driver.putIfAbsent("ApplicationName", "vmpilot-conversation-server");
+    // Statements are prepared on the server after their first use; the few this store runs stay prepared.
+    driver.putIfAbsent("prepareThreshold", "1");
+    config.setDataSourceProperties(driver);
+    settings.user().or(url::user).ifPresent(config::setUsername);
+    settings.password().or(url::password).ifPresent(config::setPassword);
+    config.setMaximumPoolSize(settings.poolSize());
+    config.setMinimumIdle(settings.poolSize());
+    config.setConnectionTimeout(settings.connectTimeout().toMillis());
+    config.setValidationTimeout(Math.min(settings.connectTimeout().toMillis(), 5000));
+    config.setAutoCommit(false);
+    config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+    // Set per session so that they hold whatever the database's defaults are; the idle-in-transaction limit ends
+    // a transaction whose server froze while holding a conversation's lock.
+    config.setConnectionInitSql("SET statement_timeout = " + statementMillis
+        + "; SET idle_in_transaction_session_timeout = " + Math.max(statementMillis, 60_000));
+    // Fail at start-up when the database cannot be reached, rather than serve NOT_SERVING from the first call.
+    config.setInitializationFailTimeout(settings.connectTimeout().toMillis());
+    return config;
+  }
+
+  private static long ceilSeconds(long millis) {
+    return (millis + 999) / 1000;
+  }
+
+  /** Messages are stored as text byte for byte only in a UTF8 database (SQL_ASCII would not check, others fail). */
+  private static void checkEncoding(HikariDataSource pool) throws SQLException {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SHOW server_encoding")) {
+      rs.next();
+      String encoding = rs.getString(1);
+      c.rollback();
+      if (!encoding.equalsIgnoreCase("UTF8")) {
+        throw new IllegalStateException("the database's encoding is " + encoding + "; create it with"
+            + " ENCODING 'UTF8' (messages are stored as UTF-8 text, byte for byte)");
+      }
+    }
+  }
+
+  private static void migrate(HikariDataSource pool, PostgresSettings settings) {
+    Flyway flyway = Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration/postgres")
+        .load();
+    if (flyway.info().pending().length == 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    MigrateResult result = flyway.migrate();
+    LOG.info("database " + settings.displayUrl() + ": schema at version " + result.targetSchemaVersion + " after "
+        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
+  }
+}
