@@ -1,21 +1,21 @@
 package io.vmpilot.conversation.server;
 
+import io.grpc.ServerInterceptor;
+import io.vmpilot.conversation.server.auth.AuthInterceptor;
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.config.ConfigLoader;
 import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
-import io.vmpilot.conversation.server.config.TlsFiles;
-import io.vmpilot.conversation.server.grpc.AuthInterceptor;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
-import io.vmpilot.conversation.server.grpc.ServerTls;
+import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
+import io.vmpilot.conversation.server.tls.ServerTls;
+import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import io.grpc.ServerInterceptor;
-import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -5,6 +5,7 @@ import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
+import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -3,13 +3,14 @@ package io.vmpilot.conversation.server.grpc;
 import com.google.protobuf.MessageLite;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
-import io.vmpilot.conversation.server.store.AppendCommand;
-import io.vmpilot.conversation.server.store.ConversationNotFoundException;
+import io.vmpilot.conversation.server.auth.Tenants;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ListQuery;
-import io.vmpilot.conversation.server.store.SaveCommand;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
 import io.vmpilot.conversation.v1.ClearRequest;
@@ -42,6 +43,12 @@ import java.util.function.Supplier;
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   static final int DEFAULT_PAGE_SIZE = 50;
   static final int MAX_PAGE_SIZE = 1000;
+  /**
+   * The largest write (in serialized request bytes) validated and queued on the network thread that received it;
+   * larger ones go to the executor. Far below {@link ConversationStore#ASYNC_NEVER_WAITS_UP_TO_BYTES}, so the
+   * store never makes a network thread wait.
+   */
+  static final int NETWORK_THREAD_WRITE_BYTES = 64 * 1024;
 
   private final ConversationStore store;
   private final RequestValidator validator;
@@ -85,8 +92,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   @Override
   public void updateCache(UpdateCacheRequest request, StreamObserver<UpdateCacheResponse> response) {
     write("UpdateCache", request, request.getThreadId(), response, () -> {
-      RequestValidator.Target target = validator.updateCache(request, Tenants.current());
-      return store.updateCacheAsync(target.key(), request.getCacheInfoMap(), target.expectedVersion())
+      return store.updateCacheAsync(validator.updateCache(request, Tenants.current()))
           .thenApply(version -> UpdateCacheResponse.newBuilder().setVersion(version).build());
     });
   }
@@ -94,8 +100,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   @Override
   public void clear(ClearRequest request, StreamObserver<ClearResponse> response) {
     write("Clear", request, request.getThreadId(), response, () -> {
-      RequestValidator.Target target = validator.clear(request, Tenants.current());
-      return store.clearAsync(target.key(), target.expectedVersion())
+      return store.clearAsync(validator.clear(request, Tenants.current()))
           .thenApply(deleted -> ClearResponse.newBuilder().setDeleted(deleted).build());
     });
   }
@@ -139,8 +144,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   private <T> void write(String rpc, MessageLite request, String threadId, StreamObserver<T> response,
       Supplier<CompletableFuture<T>> body) {
-    // Up to this size a write is validated and queued on the calling (network) thread; larger ones on the executor.
-    if (request.getSerializedSize() <= ConversationStore.NETWORK_THREAD_WRITE_BYTES) {
+    if (request.getSerializedSize() <= NETWORK_THREAD_WRITE_BYTES) {
       callAsync(rpc, threadId, response, body);
     } else {
       callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, blocking).thenCompose(f -> f));

@@ -6,12 +6,13 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import io.vmpilot.conversation.server.store.ConversationNotFoundException;
-import io.vmpilot.conversation.server.store.HistoryTooLargeException;
-import io.vmpilot.conversation.server.store.StorageFullException;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
-import io.vmpilot.conversation.server.store.TenantConversationLimitException;
-import io.vmpilot.conversation.server.store.VersionMismatchException;
+import io.vmpilot.conversation.server.api.ErrorDomain;
+import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -22,9 +23,6 @@ import java.util.logging.Logger;
  * caller's mistakes are not.
  */
 final class ErrorMapper {
-  /** The ErrorInfo domain of every error this service returns. */
-  static final String DOMAIN = "conversation.vmpilot.io";
-
   private static final Logger LOG = Logger.getLogger(ErrorMapper.class.getName());
 
   StatusRuntimeException toStatus(String rpc, String threadId, Throwable error) {
@@ -87,7 +85,7 @@ final class ErrorMapper {
         .setMessage(message)
         .addDetails(Any.pack(ErrorInfo.newBuilder()
             .setReason(reason)
-            .setDomain(DOMAIN)
+            .setDomain(ErrorDomain.NAME)
             .putAllMetadata(metadata)
             .build()));
     if (badRequest != null) {

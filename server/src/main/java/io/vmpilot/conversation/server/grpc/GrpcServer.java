@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,12 +1,14 @@
 package io.vmpilot.conversation.server.grpc;
 
+import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
-import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
-import io.vmpilot.conversation.server.store.SaveCommand;
 import io.vmpilot.conversation.server.store.ThreadKey;
-import io.vmpilot.conversation.server.store.Utf8;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.GetRequest;
@@ -90,24 +92,21 @@ final class RequestValidator {
     return new MessageWindow(r.getStartPosition(), r.getMaxMessages());
   }
 
-  /** A checked request that names one conversation and may carry an expected version. */
-  record Target(ThreadKey key, OptionalLong expectedVersion) {}
-
-  Target updateCache(UpdateCacheRequest r, String tenant) {
+  UpdateCacheCommand updateCache(UpdateCacheRequest r, String tenant) {
     Violations v = new Violations();
     checkThreadId(v, r.getThreadId());
     checkNames(v, "cache_info", r.getCacheInfoMap());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
-    return new Target(new ThreadKey(tenant, r.getThreadId()), expected);
+    return new UpdateCacheCommand(new ThreadKey(tenant, r.getThreadId()), r.getCacheInfoMap(), expected);
   }
 
-  Target clear(ClearRequest r, String tenant) {
+  ClearCommand clear(ClearRequest r, String tenant) {
     Violations v = new Violations();
     checkThreadId(v, r.getThreadId());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
-    return new Target(new ThreadKey(tenant, r.getThreadId()), expected);
+    return new ClearCommand(new ThreadKey(tenant, r.getThreadId()), expected);
   }
 
   /** Validates a List request's size and filter; the page token is checked by {@link PageTokens}. */

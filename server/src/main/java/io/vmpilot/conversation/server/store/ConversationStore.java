@@ -1,9 +1,15 @@
 package io.vmpilot.conversation.server.store;
 
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -19,28 +25,28 @@ import java.util.function.Supplier;
  */
 public interface ConversationStore extends AutoCloseable {
   /**
-   * The largest write (in serialized request bytes) the gRPC service submits from a network thread; larger ones it
-   * submits from its executor, where a backend's {@code *Async} method may wait for a read. A command whose
-   * messages alone are larger therefore never comes from a network thread.
+   * The {@code *Async} methods never wait for I/O for a command whose messages hold at most this many UTF-8 bytes;
+   * above it, a backend may read before it queues the write (SQLite finds a long Save's kept prefix that way), so
+   * a caller that must not block (a network thread) submits only smaller commands.
    */
-  int NETWORK_THREAD_WRITE_BYTES = 64 * 1024;
+  long ASYNC_NEVER_WAITS_UP_TO_BYTES = 1 << 20;
 
   SaveResult save(SaveCommand command);
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window);
 
   /** Replaces the cache info; returns the new version. */
-  long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion);
+  long updateCache(UpdateCacheCommand command);
 
   /** Deletes the conversation; returns whether there was one. */
-  boolean clear(ThreadKey key, OptionalLong expectedVersion);
+  boolean clear(ClearCommand command);
 
   AppendResult append(AppendCommand command);
 
   /**
    * The mutations without a thread waiting for them: the future completes once the write is durable (or fails
    * with the exception the blocking method would throw). The gRPC service calls these on the network threads
-   * (for requests up to {@link #NETWORK_THREAD_WRITE_BYTES}), so there they must not wait for I/O: a backend
+   * (for small requests, see {@link #ASYNC_NEVER_WAITS_UP_TO_BYTES}), so there they must not wait for I/O: a backend
    * whose writes wait for a disk or a network overrides them (SQLite: queue the write for the group commit). The
    * defaults run the blocking method on the caller's thread, which suits only a backend that never waits
    * (memory).
@@ -49,13 +55,12 @@ public interface ConversationStore extends AutoCloseable {
     return completed(() -> save(command));
   }
 
-  default CompletableFuture<Long> updateCacheAsync(ThreadKey key, Map<String, Long> cacheInfo,
-      OptionalLong expectedVersion) {
-    return completed(() -> updateCache(key, cacheInfo, expectedVersion));
+  default CompletableFuture<Long> updateCacheAsync(UpdateCacheCommand command) {
+    return completed(() -> updateCache(command));
   }
 
-  default CompletableFuture<Boolean> clearAsync(ThreadKey key, OptionalLong expectedVersion) {
-    return completed(() -> clear(key, expectedVersion));
+  default CompletableFuture<Boolean> clearAsync(ClearCommand command) {
+    return completed(() -> clear(command));
   }
 
   default CompletableFuture<AppendResult> appendAsync(AppendCommand command) {

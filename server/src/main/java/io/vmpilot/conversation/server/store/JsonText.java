@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store;
 
+import com.google.common.base.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

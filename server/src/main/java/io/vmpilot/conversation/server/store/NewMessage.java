@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store;
 
+import com.google.common.base.Utf8;
 import java.util.Objects;
 
 /**

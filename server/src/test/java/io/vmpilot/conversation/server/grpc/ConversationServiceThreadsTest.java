@@ -10,11 +10,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
-import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
@@ -98,7 +97,7 @@ class ConversationServiceThreadsTest {
     for (int i = 0; i < 40; i++) {
       large.addMessages(message(2_000)); // 80 KB, above NETWORK_THREAD_WRITE_BYTES
     }
-    assertThat(large.build().getSerializedSize()).isGreaterThan(ConversationStore.NETWORK_THREAD_WRITE_BYTES);
+    assertThat(large.build().getSerializedSize()).isGreaterThan(ConversationService.NETWORK_THREAD_WRITE_BYTES);
 
     assertThat(alice.save(large.build()).getCreated()).isTrue();
     assertThat(handedOver).hasValue(1);

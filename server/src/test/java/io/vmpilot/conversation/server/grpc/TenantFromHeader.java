@@ -8,6 +8,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
+import io.vmpilot.conversation.server.auth.Tenants;
 
 /**
  * Stands in for the authenticating interceptor in service tests: the tenant comes from a header; without it, the

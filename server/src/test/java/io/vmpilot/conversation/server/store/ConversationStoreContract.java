@@ -4,6 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -345,7 +354,7 @@ public abstract class ConversationStoreContract {
   void updateCacheReplacesEveryKey() {
     ThreadKey k = key("cache");
     SaveResult saved = store.save(saveCmd(k, List.of(msg("a")), Map.of("a", 1L, "b", 2L), Map.of("m", "x")));
-    long v = store.updateCache(k, Map.of("c", 3L), OptionalLong.empty());
+    long v = store.updateCache(new UpdateCacheCommand(k, Map.of("c", 3L), OptionalLong.empty()));
     assertThat(v).isGreaterThan(saved.version());
 
     ConversationSummary s = getAll(k).summary();
@@ -354,7 +363,7 @@ public abstract class ConversationStoreContract {
     assertThat(s.metadata()).isEqualTo(Map.of("m", "x"));
     assertThat(jsons(getAll(k))).containsExactly("{\"n\":\"a\"}");
 
-    long v2 = store.updateCache(k, Map.of(), OptionalLong.of(v));
+    long v2 = store.updateCache(new UpdateCacheCommand(k, Map.of(), OptionalLong.of(v)));
     assertThat(v2).isGreaterThan(v);
     assertThat(getAll(k).summary().cacheInfo()).isEmpty();
   }
@@ -362,7 +371,7 @@ public abstract class ConversationStoreContract {
   @Test
   void updateCacheOfAnUnknownThreadIsNotFoundAndCreatesNothing() {
     ThreadKey k = key("ghost");
-    assertThatThrownBy(() -> store.updateCache(k, Map.of("a", 1L), OptionalLong.empty()))
+    assertThatThrownBy(() -> store.updateCache(new UpdateCacheCommand(k, Map.of("a", 1L), OptionalLong.empty())))
         .isInstanceOf(ConversationNotFoundException.class)
         .satisfies(e -> assertThat(((ConversationNotFoundException) e).key()).isEqualTo(k));
     assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
@@ -378,13 +387,13 @@ public abstract class ConversationStoreContract {
     store.save(saveCmd(k, List.of(msg("a"), msg("b")), Map.of("t", 1L), Map.of("project_root", "/p")));
     store.save(saveCmd(other, List.of(msg("c"))));
 
-    assertThat(store.clear(k, OptionalLong.empty())).isTrue();
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.empty()))).isTrue();
     assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
     assertThat(listAll(ThreadKey.DEFAULT_TENANT)).containsExactly(other);
     assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of("project_root", "/p"))))
         .isEmpty();
-    assertThat(store.clear(k, OptionalLong.empty())).isFalse();
-    assertThat(store.clear(key("never-was"), OptionalLong.empty())).isFalse();
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.empty()))).isFalse();
+    assertThat(store.clear(new ClearCommand(key("never-was"), OptionalLong.empty()))).isFalse();
     assertThat(jsons(getAll(other))).containsExactly("{\"n\":\"c\"}");
 
     // Re-created, it starts from scratch: no old messages, cache info or metadata.
@@ -400,14 +409,14 @@ public abstract class ConversationStoreContract {
   void recreationAfterClearGetsAHigherVersionThanBefore() {
     ThreadKey k = key("phoenix");
     long before = store.save(saveCmd(k, List.of(msg("a")))).version();
-    store.clear(k, OptionalLong.of(before));
+    store.clear(new ClearCommand(k, OptionalLong.of(before)));
     SaveResult again = store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(0)));
     assertThat(again.created()).isTrue();
     assertThat(again.version()).isGreaterThan(before);
 
     // Same for a clear of the conversation that had the highest version in the store.
     long last = store.append(appendCmd(k, msg("b"))).version();
-    store.clear(k, OptionalLong.empty());
+    store.clear(new ClearCommand(k, OptionalLong.empty()));
     long recreated = store.append(appendCmd(k, msg("c"))).version();
     assertThat(recreated).isGreaterThan(last);
   }
@@ -422,11 +431,11 @@ public abstract class ConversationStoreContract {
     versions.add(store.save(saveCmd(a, List.of(msg("1")))).version());
     versions.add(store.save(saveCmd(b, List.of(msg("1")))).version());
     versions.add(store.append(appendCmd(a, msg("2"))).version());
-    versions.add(store.updateCache(b, Map.of("x", 1L), OptionalLong.empty()));
+    versions.add(store.updateCache(new UpdateCacheCommand(b, Map.of("x", 1L), OptionalLong.empty())));
     versions.add(store.save(saveCmd(a, List.of(msg("1"), msg("2")))).version()); // nothing new, still a mutation
-    store.clear(b, OptionalLong.empty());
+    store.clear(new ClearCommand(b, OptionalLong.empty()));
     versions.add(store.append(appendCmd(b, msg("again"))).version());
-    versions.add(store.updateCache(a, Map.of(), OptionalLong.empty()));
+    versions.add(store.updateCache(new UpdateCacheCommand(a, Map.of(), OptionalLong.empty())));
     versions.add(store.save(saveCmd(new ThreadKey("other-tenant", "a"), List.of())).version());
     versions.add(store.append(appendCmd(a, msg("3"))).version());
 
@@ -447,19 +456,19 @@ public abstract class ConversationStoreContract {
 
     assertMismatch(() -> store.save(saveCmd(k, List.of(msg("b")), stale)), v, v - 1);
     assertMismatch(() -> store.append(appendCmd(k, stale, msg("b"))), v, v - 1);
-    assertMismatch(() -> store.updateCache(k, Map.of("x", 1L), stale), v, v - 1);
-    assertMismatch(() -> store.clear(k, stale), v, v - 1);
+    assertMismatch(() -> store.updateCache(new UpdateCacheCommand(k, Map.of("x", 1L), stale)), v, v - 1);
+    assertMismatch(() -> store.clear(new ClearCommand(k, stale)), v, v - 1);
     // 0 means "must not exist yet".
     assertMismatch(() -> store.save(saveCmd(k, List.of(msg("b")), OptionalLong.of(0))), v, 0);
     assertMismatch(() -> store.append(appendCmd(k, OptionalLong.of(0), msg("b"))), v, 0);
-    assertMismatch(() -> store.clear(k, OptionalLong.of(0)), v, 0);
-    assertMismatch(() -> store.updateCache(k, Map.of(), OptionalLong.of(0)), v, 0);
+    assertMismatch(() -> store.clear(new ClearCommand(k, OptionalLong.of(0))), v, 0);
+    assertMismatch(() -> store.updateCache(new UpdateCacheCommand(k, Map.of(), OptionalLong.of(0))), v, 0);
 
     // The right version works, each time with the new one.
     long v2 = store.save(saveCmd(k, List.of(msg("b")), OptionalLong.of(v))).version();
     long v3 = store.append(appendCmd(k, OptionalLong.of(v2), msg("c"))).version();
-    long v4 = store.updateCache(k, Map.of("x", 1L), OptionalLong.of(v3));
-    assertThat(store.clear(k, OptionalLong.of(v4))).isTrue();
+    long v4 = store.updateCache(new UpdateCacheCommand(k, Map.of("x", 1L), OptionalLong.of(v3)));
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.of(v4)))).isTrue();
     assertThat(v2).isGreaterThan(v);
     assertThat(v3).isGreaterThan(v2);
     assertThat(v4).isGreaterThan(v3);
@@ -471,11 +480,11 @@ public abstract class ConversationStoreContract {
     // Non-zero on a missing conversation: current version is 0.
     assertMismatch(() -> store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(5))), 0, 5);
     assertMismatch(() -> store.append(appendCmd(k, OptionalLong.of(5), msg("a"))), 0, 5);
-    assertMismatch(() -> store.clear(k, OptionalLong.of(5)), 0, 5);
+    assertMismatch(() -> store.clear(new ClearCommand(k, OptionalLong.of(5))), 0, 5);
     assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
 
     // 0 on a missing conversation: allowed.
-    assertThat(store.clear(k, OptionalLong.of(0))).isFalse();
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.of(0)))).isFalse();
     assertThat(store.save(saveCmd(k, List.of(msg("a")), OptionalLong.of(0))).created()).isTrue();
     ThreadKey k2 = key("missing-2");
     AppendResult r = store.append(appendCmd(k2, OptionalLong.of(0), msg("a")));
@@ -511,9 +520,9 @@ public abstract class ConversationStoreContract {
     assertThatThrownBy(() -> store.save(new SaveCommand(k, List.of(msg("x")), Map.of("c", 9L), Map.of("m", "y"),
         stale))).isInstanceOf(VersionMismatchException.class);
     assertThatThrownBy(() -> store.append(appendCmd(k, stale, msg("x")))).isInstanceOf(VersionMismatchException.class);
-    assertThatThrownBy(() -> store.updateCache(k, Map.of("z", 1L), stale))
+    assertThatThrownBy(() -> store.updateCache(new UpdateCacheCommand(k, Map.of("z", 1L), stale)))
         .isInstanceOf(VersionMismatchException.class);
-    assertThatThrownBy(() -> store.clear(k, stale)).isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.clear(new ClearCommand(k, stale))).isInstanceOf(VersionMismatchException.class);
     assertThatThrownBy(() -> store.save(saveCmd(k, List.of(msg("id1", "{\"a\":1}"), msg("", big)), Map.of("c", 9L),
         Map.of("m", "y")))).isInstanceOf(HistoryTooLargeException.class);
     assertThatThrownBy(() -> store.append(appendCmd(k, msg("id3", big))))
@@ -568,7 +577,7 @@ public abstract class ConversationStoreContract {
     ThreadKey k = key("turns");
     store.save(saveCmd(k, List.of(msg("a")), Map.of("input_tokens", Long.MAX_VALUE, "output_tokens", 2L),
         Map.of("project_root", "/p")));
-    store.updateCache(k, Map.of("input_tokens", Long.MIN_VALUE, "cache_read", 3L), OptionalLong.empty());
+    store.updateCache(new UpdateCacheCommand(k, Map.of("input_tokens", Long.MIN_VALUE, "cache_read", 3L), OptionalLong.empty()));
     store.append(appendCmd(k, msg("b")));
     ConversationSummary s = getAll(k).summary();
     assertThat(s.cacheInfo()).containsExactlyInAnyOrderEntriesOf(
@@ -792,7 +801,7 @@ public abstract class ConversationStoreContract {
     }
     // Some conversations move to the front: still listed once.
     store.append(appendCmd(key("page-3"), msg("y")));
-    store.updateCache(key("page-10"), Map.of("a", 1L), OptionalLong.empty());
+    store.updateCache(new UpdateCacheCommand(key("page-10"), Map.of("a", 1L), OptionalLong.empty()));
 
     List<ThreadKey> seen = new ArrayList<>();
     long before = Long.MAX_VALUE;
@@ -861,9 +870,9 @@ public abstract class ConversationStoreContract {
 
     // Version checks look at the conversation of the right tenant.
     long bobVersion = getAll(theirs).summary().version();
-    assertThatThrownBy(() -> store.updateCache(mine, Map.of(), OptionalLong.of(bobVersion)))
+    assertThatThrownBy(() -> store.updateCache(new UpdateCacheCommand(mine, Map.of(), OptionalLong.of(bobVersion))))
         .isInstanceOf(VersionMismatchException.class);
-    store.updateCache(theirs, Map.of("c", 20L), OptionalLong.of(bobVersion));
+    store.updateCache(new UpdateCacheCommand(theirs, Map.of("c", 20L), OptionalLong.of(bobVersion)));
 
     assertThat(jsons(getAll(mine))).containsExactly("{\"who\":\"alice\"}", "{\"who\":\"alice2\"}");
     assertThat(jsons(getAll(theirs))).containsExactly("{\"who\":\"bob\"}", "{\"who\":\"bob2\"}");
@@ -878,12 +887,12 @@ public abstract class ConversationStoreContract {
     assertThat(listAll(ThreadKey.DEFAULT_TENANT)).isEmpty();
 
     // Clear removes one tenant's conversation only.
-    assertThat(store.clear(mine, OptionalLong.empty())).isTrue();
+    assertThat(store.clear(new ClearCommand(mine, OptionalLong.empty()))).isTrue();
     assertThat(store.get(mine, MessageWindow.ALL)).isEmpty();
     assertThat(jsons(getAll(theirs))).hasSize(2);
     assertThat(listAll("bob")).containsExactly(theirs);
-    assertThat(store.clear(mine, OptionalLong.empty())).isFalse();
-    assertThatThrownBy(() -> store.updateCache(mine, Map.of(), OptionalLong.empty()))
+    assertThat(store.clear(new ClearCommand(mine, OptionalLong.empty()))).isFalse();
+    assertThatThrownBy(() -> store.updateCache(new UpdateCacheCommand(mine, Map.of(), OptionalLong.empty())))
         .isInstanceOf(ConversationNotFoundException.class);
   }
 
@@ -909,12 +918,12 @@ public abstract class ConversationStoreContract {
     // Conversations that exist can still be written; other tenants have limits of their own.
     s.save(saveCmd(a1, List.of(msg("x"), msg("x2"))));
     s.append(appendCmd(a2, msg("y2")));
-    s.updateCache(a1, Map.of("c", 1L), OptionalLong.empty());
+    s.updateCache(new UpdateCacheCommand(a1, Map.of("c", 1L), OptionalLong.empty()));
     s.save(saveCmd(new ThreadKey("bob", "a1"), List.of()));
     s.append(appendCmd(new ThreadKey("bob", "a3"), msg("b")));
 
     // Clearing one frees its place.
-    assertThat(s.clear(a1, OptionalLong.empty())).isTrue();
+    assertThat(s.clear(new ClearCommand(a1, OptionalLong.empty()))).isTrue();
     assertThat(s.save(saveCmd(a3, List.of(msg("z")))).created()).isTrue();
     assertThatThrownBy(() -> s.save(saveCmd(a1, List.of()))).isInstanceOf(TenantConversationLimitException.class);
     assertThat(s.stats().conversations()).isEqualTo(4);
@@ -967,7 +976,7 @@ public abstract class ConversationStoreContract {
     assertThat(s.historyBytes()).isEqualTo(utf8("{\"x\":\"é\"}") + 2 + utf8("{\"y\":1}"));
     assertThat(s.committedWrites()).isEqualTo(3);
 
-    store.clear(key("a"), OptionalLong.empty());
+    store.clear(new ClearCommand(key("a"), OptionalLong.empty()));
     StoreStats afterClear = store.stats();
     assertThat(afterClear.conversations()).isEqualTo(2);
     assertThat(afterClear.messages()).isEqualTo(1);
@@ -999,7 +1008,7 @@ public abstract class ConversationStoreContract {
     }
     store.save(saveCmd(k, messages, Map.of("input_tokens", 9007199254740993L), Map.of("project_root", "/p/ü")));
     store.append(appendCmd(t, msg("x", "{\"t\":2}")));
-    store.clear(t, OptionalLong.empty());
+    store.clear(new ClearCommand(t, OptionalLong.empty()));
     long highest = store.append(appendCmd(t, msg("y", "{\"t\":3}"))).version();
     Conversation before = getAll(k);
     Conversation beforeT = getAll(t);
@@ -1024,7 +1033,7 @@ public abstract class ConversationStoreContract {
   void aCounterRaisedOnlyByAClearSurvivesAReopen() {
     ThreadKey k = key("cleared-last");
     long v = store.save(saveCmd(k, List.of(msg("a")))).version();
-    store.clear(k, OptionalLong.empty());
+    store.clear(new ClearCommand(k, OptionalLong.empty()));
     Optional<ConversationStore> reopened = reopen(store);
     assumeThat(reopened).isPresent();
     store = track(reopened.get());

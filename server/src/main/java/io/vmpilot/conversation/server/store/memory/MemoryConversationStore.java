@@ -1,25 +1,29 @@
 package io.vmpilot.conversation.server.store.memory;
 
-import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
-import io.vmpilot.conversation.server.store.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
-import io.vmpilot.conversation.server.store.MutationRules;
 import io.vmpilot.conversation.server.store.NewMessage;
-import io.vmpilot.conversation.server.store.SaveCommand;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.StoreStats;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.write.ConversationRow;
+import io.vmpilot.conversation.server.store.write.CountersChange;
+import io.vmpilot.conversation.server.store.write.StorageTransaction;
+import io.vmpilot.conversation.server.store.write.StoreLimits;
+import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -27,20 +31,18 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * Keeps conversations in this process's memory: fast, and gone on restart. One lock guards everything, which
- * keeps each operation atomic and the version counter simple; operations are short, so it is not a bottleneck
- * next to the network.
+ * Keeps conversations in this process's memory: fast, and gone on restart. One lock guards everything and is the
+ * transaction the {@link WriteRules} run in, which keeps each operation atomic and the version counter simple;
+ * operations are short, so it is not a bottleneck next to the network.
  */
 public final class MemoryConversationStore implements ConversationStore {
-  private final long maxHistoryBytes;
-  private final long maxConversationsPerTenant;
-  private final Clock clock;
+  private final WriteRules rules;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
+  private final Storage storage = new Storage();
   private long revision;
   private long committedWrites;
   private boolean closed;
@@ -55,19 +57,7 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock) {
-    this.maxHistoryBytes = maxHistoryBytes;
-    this.maxConversationsPerTenant = maxConversationsPerTenant;
-    this.clock = clock;
-  }
-
-  /** Checks the tenant's limit, then adds the new conversation (called only under the lock). */
-  private StoredThread create(ThreadKey key, Instant now) {
-    long existing = conversationsPerTenant.getOrDefault(key.tenant(), 0L);
-    MutationRules.checkConversationLimit(key, maxConversationsPerTenant, existing);
-    StoredThread t = new StoredThread(key, now);
-    threads.put(key, t);
-    conversationsPerTenant.put(key.tenant(), existing + 1);
-    return t;
+    this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), clock);
   }
 
   /** One conversation's mutable state, only ever touched under the store's lock. */
@@ -88,20 +78,8 @@ public final class MemoryConversationStore implements ConversationStore {
       this.updateTime = now;
     }
 
-    void add(NewMessage m, Instant now) {
-      messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), messages.size(), now));
-      if (m.hasId()) {
-        ids.add(m.id());
-      }
-      historyBytes += m.utf8Bytes();
-    }
-
-    void truncate(int size) {
-      while (messages.size() > size) {
-        StoredMessage removed = messages.remove(messages.size() - 1);
-        ids.remove(removed.id());
-        historyBytes -= removed.json().utf8Length();
-      }
+    ConversationRow row() {
+      return new ConversationRow(0, key, version, messages.size(), historyBytes);
     }
 
     ConversationSummary summary() {
@@ -110,18 +88,92 @@ public final class MemoryConversationStore implements ConversationStore {
     }
   }
 
-  private Instant now() {
-    return clock.instant().truncatedTo(ChronoUnit.MICROS);
-  }
+  /** The primitives over the maps; every call comes from a method holding the store's lock. */
+  private final class Storage implements StorageTransaction<RuntimeException> {
+    private StoredThread thread(ConversationRow row) {
+      return threads.get(row.key());
+    }
 
-  private long currentVersion(StoredThread t) {
-    return t == null ? 0 : t.version;
-  }
+    @Override
+    public ConversationRow find(ThreadKey key) {
+      StoredThread t = threads.get(key);
+      return t == null ? null : t.row();
+    }
 
-  private void commit(StoredThread t, Instant now) {
-    t.version = ++revision;
-    t.updateTime = now;
-    committedWrites++;
+    @Override
+    public long countConversations(String tenant, long upTo) {
+      return conversationsPerTenant.getOrDefault(tenant, 0L);
+    }
+
+    @Override
+    public ConversationRow create(ThreadKey key, Instant now) {
+      StoredThread t = new StoredThread(key, now);
+      threads.put(key, t);
+      conversationsPerTenant.merge(key.tenant(), 1L, Long::sum);
+      return t.row();
+    }
+
+    @Override
+    public List<StoredMessage> messages(ConversationRow row) {
+      return thread(row).messages;
+    }
+
+    @Override
+    public Set<String> storedIds(ConversationRow row, List<NewMessage> among) {
+      return thread(row).ids;
+    }
+
+    @Override
+    public void truncate(ConversationRow row, long keep) {
+      StoredThread t = thread(row);
+      while (t.messages.size() > keep) {
+        StoredMessage removed = t.messages.remove(t.messages.size() - 1);
+        t.ids.remove(removed.id());
+        t.historyBytes -= removed.json().utf8Length();
+      }
+    }
+
+    @Override
+    public void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {
+      StoredThread t = thread(row);
+      for (NewMessage m : messages) {
+        t.messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), t.messages.size(), now));
+        if (m.hasId()) {
+          t.ids.add(m.id());
+        }
+        t.historyBytes += m.utf8Bytes();
+      }
+    }
+
+    @Override
+    public void mergeMetadata(ConversationRow row, Map<String, String> entries) {
+      thread(row).metadata.putAll(entries);
+    }
+
+    @Override
+    public long nextVersion() {
+      committedWrites++;
+      return ++revision;
+    }
+
+    @Override
+    public void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) {
+      StoredThread t = thread(row);
+      t.version = row.version();
+      t.updateTime = now;
+      if (change == CountersChange.REPLACE) {
+        t.cacheInfo.clear();
+      }
+      if (change != CountersChange.KEEP) {
+        t.cacheInfo.putAll(counters);
+      }
+    }
+
+    @Override
+    public void delete(ConversationRow row) {
+      threads.remove(row.key());
+      conversationsPerTenant.computeIfPresent(row.key().tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
+    }
   }
 
   private void ensureOpen() {
@@ -131,25 +183,27 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
-  public synchronized SaveResult save(SaveCommand c) {
+  public synchronized SaveResult save(SaveCommand command) {
     ensureOpen();
-    StoredThread t = threads.get(c.key());
-    MutationRules.checkVersion(c.key(), c.expectedVersion(), currentVersion(t));
-    MutationRules.checkHistorySize(c.key(), maxHistoryBytes, MutationRules.totalBytes(c.messages()));
-    Instant now = now();
-    boolean created = t == null;
-    if (created) {
-      t = create(c.key(), now);
-    }
-    int keep = MutationRules.commonPrefix(t.messages, c.messages());
-    t.truncate(keep);
-    for (NewMessage m : c.messages().subList(keep, c.messages().size())) {
-      t.add(m, now);
-    }
-    t.cacheInfo.putAll(c.cacheInfo());
-    t.metadata.putAll(c.metadata());
-    commit(t, now);
-    return new SaveResult(t.version, t.messages.size(), created, c.messages().size() - keep);
+    return rules.save(storage, command, null);
+  }
+
+  @Override
+  public synchronized AppendResult append(AppendCommand command) {
+    ensureOpen();
+    return rules.append(storage, command);
+  }
+
+  @Override
+  public synchronized long updateCache(UpdateCacheCommand command) {
+    ensureOpen();
+    return rules.updateCache(storage, command);
+  }
+
+  @Override
+  public synchronized boolean clear(ClearCommand command) {
+    ensureOpen();
+    return rules.clear(storage, command);
   }
 
   @Override
@@ -161,59 +215,6 @@ public final class MemoryConversationStore implements ConversationStore {
     }
     int first = (int) window.firstPosition(t.messages.size());
     return Optional.of(new Conversation(t.summary(), t.messages.subList(first, t.messages.size())));
-  }
-
-  @Override
-  public synchronized long updateCache(ThreadKey key, Map<String, Long> cacheInfo, OptionalLong expectedVersion) {
-    ensureOpen();
-    StoredThread t = threads.get(key);
-    if (t == null) {
-      throw new ConversationNotFoundException(key);
-    }
-    MutationRules.checkVersion(key, expectedVersion, t.version);
-    t.cacheInfo.clear();
-    t.cacheInfo.putAll(cacheInfo);
-    commit(t, now());
-    return t.version;
-  }
-
-  @Override
-  public synchronized boolean clear(ThreadKey key, OptionalLong expectedVersion) {
-    ensureOpen();
-    StoredThread t = threads.get(key);
-    MutationRules.checkVersion(key, expectedVersion, currentVersion(t));
-    if (t == null) {
-      return false;
-    }
-    threads.remove(key);
-    conversationsPerTenant.computeIfPresent(key.tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
-    revision++;
-    committedWrites++;
-    return true;
-  }
-
-  @Override
-  public synchronized AppendResult append(AppendCommand c) {
-    ensureOpen();
-    StoredThread t = threads.get(c.key());
-    Set<String> storedIds = t == null ? Set.of() : t.ids;
-    if (t != null && MutationRules.isReplay(c.messages(), storedIds)) {
-      return new AppendResult(t.version, t.messages.size(), 0, false);
-    }
-    MutationRules.checkVersion(c.key(), c.expectedVersion(), currentVersion(t));
-    List<NewMessage> fresh = MutationRules.newMessagesOfAppend(c.messages(), storedIds);
-    long before = t == null ? 0 : t.historyBytes;
-    MutationRules.checkHistorySize(c.key(), maxHistoryBytes, before + MutationRules.totalBytes(fresh));
-    Instant now = now();
-    boolean created = t == null;
-    if (created) {
-      t = create(c.key(), now);
-    }
-    for (NewMessage m : fresh) {
-      t.add(m, now);
-    }
-    commit(t, now);
-    return new AppendResult(t.version, t.messages.size(), fresh.size(), created);
   }
 
   @Override

@@ -83,17 +83,7 @@ final class ClientIds {
     evictBeyondLimit(conversationId);
   }
 
-  /** A Save replaced the history with {@code messages}. */
-  void replaced(long conversationId, List<NewMessage> messages) {
-    IdPositions known = newTable.get();
-    for (int i = 0; i < messages.size(); i++) {
-      if (messages.get(i).hasId()) {
-        known.put(messages.get(i).id(), i);
-      }
-    }
-    track(conversationId, known);
-  }
-
+  /** The conversation was deleted, or its history cut short: its ids are read from the file when next needed. */
   void removed(long conversationId) {
     IdPositions gone = byConversation.remove(conversationId);
     if (gone != null) {

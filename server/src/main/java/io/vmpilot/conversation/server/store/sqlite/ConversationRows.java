@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.write.ConversationRow;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,27 +12,24 @@ import java.util.Map;
  * Used on the writer thread only; holds at most {@code capacity} rows, dropping the least recently used.
  */
 final class ConversationRows {
-  /** The conversation's row, as far as a mutation needs it. */
-  record Row(long id, long version, long messageCount, long historyBytes) {}
-
-  private final Map<ThreadKey, Row> rows;
+  private final Map<ThreadKey, ConversationRow> rows;
 
   ConversationRows(int capacity) {
     this.rows = new LinkedHashMap<>(Math.min(capacity, 1024), 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<ThreadKey, Row> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<ThreadKey, ConversationRow> eldest) {
         return size() > capacity;
       }
     };
   }
 
   /** The row as last written or read, or null if not remembered (not that it does not exist). */
-  Row get(ThreadKey key) {
+  ConversationRow get(ThreadKey key) {
     return rows.get(key);
   }
 
-  void put(ThreadKey key, Row row) {
-    rows.put(key, row);
+  void put(ConversationRow row) {
+    rows.put(row.key(), row);
   }
 
   void remove(ThreadKey key) {

@@ -1,7 +1,7 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
-import io.vmpilot.conversation.server.store.StoreException;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.StoreException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

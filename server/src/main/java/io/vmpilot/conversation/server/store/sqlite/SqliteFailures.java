@@ -1,8 +1,8 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
-import io.vmpilot.conversation.server.store.StorageFullException;
-import io.vmpilot.conversation.server.store.StoreException;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
+import io.vmpilot.conversation.server.store.error.StoreException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import java.sql.SQLException;
 
 /** Names what went wrong in SQLite in the store's terms, so callers get the right status. */

@@ -93,10 +93,11 @@ class ClientIdsTest {
   }
 
   @Test
-  void aSaveReplacesTheIdsAndAClearForgetsThem() throws SQLException {
+  void aSavedHistoryIsKnownAndAClearForgetsIt() throws SQLException {
     store(1, 0, "new-a", "new-b");
     ClientIds ids = new ClientIds(1 << 20);
-    ids.replaced(1, messages("new-a", "new-b"));
+    ids.created(1);
+    ids.added(1, 0, messages("new-a", "new-b"));
     assertThat(ids.storedAmong(c, 1, messages("new-a", "new-b", "old"))).containsExactlyInAnyOrder("new-a", "new-b");
     ids.removed(1);
     try (Statement st = c.createStatement()) {

@@ -3,10 +3,11 @@ package io.vmpilot.conversation.server.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +37,7 @@ class DatabaseLockTest {
           .hasMessageContaining("in use by another conversation server")
           .hasMessageContaining("one.db.lock");
       // The refused open changed nothing: the first store goes on writing.
-      assertThat(first.updateCache(key, Map.of("n", 2L), OptionalLong.of(version))).isGreaterThan(version);
+      assertThat(first.updateCache(new UpdateCacheCommand(key, Map.of("n", 2L), OptionalLong.of(version)))).isGreaterThan(version);
     }
     try (SqliteConversationStore second = SqliteConversationStore.open(settings(file))) {
       assertThat(second.get(key, MessageWindow.ALL)).get()

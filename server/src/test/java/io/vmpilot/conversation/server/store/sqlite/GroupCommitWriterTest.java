@@ -3,9 +3,9 @@ package io.vmpilot.conversation.server.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.ThreadKey;
-import io.vmpilot.conversation.server.store.VersionMismatchException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;

@@ -3,7 +3,6 @@ package io.vmpilot.conversation.server.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ListQuery;
@@ -11,6 +10,8 @@ import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -100,7 +101,7 @@ class SchemaMigrationTest {
       assertThat(fresh.appendedCount()).isEqualTo(1);
       assertThat(fresh.messageCount()).isEqualTo(4);
       assertThat(fresh.version()).isGreaterThan(7);
-      assertThat(store.updateCache(ThreadKey.of("with-cache"), Map.of("output_tokens", 2L), OptionalLong.empty()))
+      assertThat(store.updateCache(new UpdateCacheCommand(ThreadKey.of("with-cache"), Map.of("output_tokens", 2L), OptionalLong.empty())))
           .isGreaterThan(fresh.version());
       assertThat(store.get(ThreadKey.of("with-cache"), MessageWindow.NONE).orElseThrow().summary().cacheInfo())
           .containsExactlyEntriesOf(Map.of("output_tokens", 2L));

@@ -4,22 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.vmpilot.conversation.server.store.AppendCommand;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
-import io.vmpilot.conversation.server.store.ConversationNotFoundException;
-import io.vmpilot.conversation.server.store.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.MessageWindow;
-import io.vmpilot.conversation.server.store.MutationRules;
 import io.vmpilot.conversation.server.store.NewMessage;
-import io.vmpilot.conversation.server.store.SaveCommand;
 import io.vmpilot.conversation.server.store.SaveResult;
-import io.vmpilot.conversation.server.store.StorageFullException;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
-import io.vmpilot.conversation.server.store.VersionMismatchException;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
+import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
+import io.vmpilot.conversation.server.store.write.KeptPrefix;
+import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -91,7 +94,7 @@ class SqliteStoreBehaviourTest {
     SqliteConversationStore s = open("large-save.db", 1 << 24);
     ThreadKey k = ThreadKey.of("long");
     s.save(save(k, history(600, -1)));
-    assertThat(MutationRules.totalBytes(history(601, -1)))
+    assertThat(WriteRules.totalBytes(history(601, -1)))
         .isGreaterThan(SqliteConversationStore.FIND_KEPT_PREFIX_ABOVE_BYTES);
     SaveResult r = s.save(save(k, history(601, -1)));
     assertThat(r.messagesWritten()).isEqualTo(1);
@@ -108,7 +111,7 @@ class SqliteStoreBehaviourTest {
     ThreadKey k = ThreadKey.of("raced");
     long before = s.save(save(k, history(40, -1))).version();
     // Found for "all 40 kept", then another write changes message 10 before the Save reaches the writer.
-    var foundBefore = new SqliteConversationStore.KeptPrefix(before, 40);
+    var foundBefore = new KeptPrefix(before, 40);
     s.save(save(k, history(40, 10)));
 
     SaveResult r = s.save(save(k, history(41, -1)), foundBefore);
@@ -122,7 +125,7 @@ class SqliteStoreBehaviourTest {
     ThreadKey k = ThreadKey.of("current");
     long now = s.save(save(k, history(40, -1))).version();
     // A prefix of 0 at the current version (true, if wasteful) is taken as given: everything is written again.
-    SaveResult r = s.save(save(k, history(41, -1)), new SqliteConversationStore.KeptPrefix(now, 0));
+    SaveResult r = s.save(save(k, history(41, -1)), new KeptPrefix(now, 0));
     assertThat(r.messagesWritten()).isEqualTo(41);
     assertThat(jsons(s, k)).isEqualTo(history(41, -1).stream().map(NewMessage::json).toList());
   }
@@ -188,9 +191,9 @@ class SqliteStoreBehaviourTest {
         // A throw-away conversation raises the counter further, then disappears.
         ThreadKey temp = ThreadKey.of("temp-" + round);
         s.save(save(temp, List.of()));
-        s.clear(temp, OptionalLong.empty());
+        s.clear(new ClearCommand(temp, OptionalLong.empty()));
         highest = s.save(save(ThreadKey.of("temp2-" + round), List.of())).version();
-        s.clear(ThreadKey.of("temp2-" + round), OptionalLong.empty());
+        s.clear(new ClearCommand(ThreadKey.of("temp2-" + round), OptionalLong.empty()));
         highest++; // the clear took a version too
         expected = s.get(k, MessageWindow.ALL).orElseThrow();
       }
@@ -295,8 +298,8 @@ class SqliteStoreBehaviourTest {
         List.of(msg("x", "{}")), Map.of(), Map.of(), OptionalLong.of(v - 1))));
     Submitter<Object> tooBig = Submitter.startAndAwaitParked("too-big", () -> s.append(new AppendCommand(existing,
         List.of(msg("big", "{\"b\":\"" + "x".repeat(200) + "\"}")), OptionalLong.empty())));
-    Submitter<Object> unknown = Submitter.startAndAwaitParked("unknown", () -> s.updateCache(ThreadKey.of("nope"),
-        Map.of("a", 1L), OptionalLong.empty()));
+    Submitter<Object> unknown = Submitter.startAndAwaitParked("unknown", () -> s.updateCache(new UpdateCacheCommand(ThreadKey.of("nope"),
+        Map.of("a", 1L), OptionalLong.empty())));
     Submitter<Object> goodSave = Submitter.startAndAwaitParked("good-save", () -> s.save(new SaveCommand(existing,
         List.of(msg("e", "{\"e\":1}"), msg("f", "{\"f\":2}")), Map.of("c", 3L), Map.of(), OptionalLong.of(v))));
 
@@ -413,7 +416,7 @@ class SqliteStoreBehaviourTest {
       st.executeUpdate("DELETE FROM conversations WHERE thread_id = 'deleted'");
     }
 
-    assertThatThrownBy(() -> s.updateCache(deleted, Map.of("input_tokens", 1L), OptionalLong.empty()))
+    assertThatThrownBy(() -> s.updateCache(new UpdateCacheCommand(deleted, Map.of("input_tokens", 1L), OptionalLong.empty())))
         .isInstanceOf(ConversationNotFoundException.class);
     assertThatThrownBy(() -> s.append(new AppendCommand(edited, List.of(msg("b", "{}")),
         OptionalLong.of(versionBefore)))).isInstanceOf(VersionMismatchException.class);
@@ -447,8 +450,8 @@ class SqliteStoreBehaviourTest {
     assertThat(s.stats().bytesWritten() - afterExtend).as("duplicates are not written").isEqualTo(2);
 
     long beforeUpdate = s.stats().bytesWritten();
-    s.updateCache(k, Map.of("x", 1L), OptionalLong.empty());
-    s.clear(k, OptionalLong.empty());
+    s.updateCache(new UpdateCacheCommand(k, Map.of("x", 1L), OptionalLong.empty()));
+    s.clear(new ClearCommand(k, OptionalLong.empty()));
     assertThat(s.stats().bytesWritten()).isEqualTo(beforeUpdate);
     assertThat(s.stats().historyBytes()).isZero();
   }

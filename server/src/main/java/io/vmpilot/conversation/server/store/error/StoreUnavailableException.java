@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
 /**
  * The storage could not be read or written (I/O error, database locked for too long, store closed). Nothing

@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.grpc;
+package io.vmpilot.conversation.server.auth;
 
 import io.grpc.Context;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -12,7 +12,7 @@ public final class Tenants {
 
   private Tenants() {}
 
-  static String current() {
+  public static String current() {
     return KEY.get();
   }
 }

@@ -1,5 +1,6 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
+import io.vmpilot.conversation.server.store.ThreadKey;
 /** An expected version was given and the conversation is at another one (0 when it does not exist). */
 public final class VersionMismatchException extends StoreException {
   private final long expectedVersion;

@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.config;
+package io.vmpilot.conversation.server.tls;
 
 import java.nio.file.Path;
 

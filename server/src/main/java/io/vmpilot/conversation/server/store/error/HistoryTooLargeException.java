@@ -1,5 +1,6 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
+import io.vmpilot.conversation.server.store.ThreadKey;
 /** The write would make the conversation's history bigger than the configured limit. */
 public final class HistoryTooLargeException extends StoreException {
   private final long limitBytes;

@@ -1,5 +1,6 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
+import io.vmpilot.conversation.server.store.ThreadKey;
 /** Creating the conversation would give its tenant more conversations than the configured limit. */
 public final class TenantConversationLimitException extends StoreException {
   private final ThreadKey key;

@@ -1,5 +1,7 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.command;
 
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;

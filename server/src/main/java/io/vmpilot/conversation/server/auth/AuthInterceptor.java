@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.grpc;
+package io.vmpilot.conversation.server.auth;
 
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
@@ -13,6 +13,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
+import io.vmpilot.conversation.server.api.ErrorDomain;
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -68,7 +69,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     StatusRuntimeException e = StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
         .setCode(Code.UNAUTHENTICATED.getNumber())
         .setMessage(message)
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain(ErrorMapper.DOMAIN).build()))
+        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain(ErrorDomain.NAME).build()))
         .build());
     call.close(e.getStatus(), e.getTrailers());
     return new ServerCall.Listener<>() {};

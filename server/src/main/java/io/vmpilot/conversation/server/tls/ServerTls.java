@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.grpc;
+package io.vmpilot.conversation.server.tls;
 
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;

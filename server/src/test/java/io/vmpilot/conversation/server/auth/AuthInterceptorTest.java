@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.grpc;
+package io.vmpilot.conversation.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,10 +19,12 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.MetadataUtils;
 import io.vmpilot.conversation.server.auth.TenantTokens;
+import io.vmpilot.conversation.server.grpc.ConversationService;
+import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.ClearRequest;
-import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.Message;

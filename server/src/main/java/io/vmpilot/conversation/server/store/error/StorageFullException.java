@@ -1,4 +1,4 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
 /** The disk (or the database's size limit) is full: writes fail until space is freed; reads still work. */
 public final class StorageFullException extends StoreException {

@@ -1,5 +1,6 @@
-package io.vmpilot.conversation.server.store;
+package io.vmpilot.conversation.server.store.error;
 
+import io.vmpilot.conversation.server.store.ThreadKey;
 /** The operation needs an existing conversation and there is none. */
 public final class ConversationNotFoundException extends StoreException {
   private final ThreadKey key;

@@ -1,0 +1,57 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.StoreStats;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.concurrent.TimeUnit;
+
+/** Whether the store can serve now, and how big it is: what health checks and metrics ask. */
+final class SqliteHealth {
+  /** After a storage failure, how long health waits before trying a write of its own to see if it passed. */
+  private static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final GroupCommitWriter writer;
+  private final SqliteReads reads;
+
+  SqliteHealth(GroupCommitWriter writer, SqliteReads reads) {
+    this.writer = writer;
+    this.reads = reads;
+  }
+
+  /**
+   * Healthy when the database can be read and the last write did not fail for a storage reason (disk full, I/O
+   * error). After such a failure the store is unhealthy until a write commits again: a client's, or an empty
+   * probe write that this check makes once no write has failed for a few seconds.
+   */
+  void check() {
+    if (!writer.isRunning()) {
+      throw new StoreUnavailableException("the database writer has stopped", null);
+    }
+    if (writer.storageFailure() != null) {
+      if (System.nanoTime() - writer.storageFailureNanos() < PROBE_AFTER_NANOS) {
+        throw new StoreUnavailableException("writes are failing: " + writer.storageFailure().getMessage(), null);
+      }
+      // A write of the revision counter: commits (and clears the failure) only if the storage takes writes again.
+      writer.submit(WriteTransaction::nextVersion);
+    }
+    reads.read(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT revision FROM store_revision");
+          ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    });
+  }
+
+  StoreStats stats() {
+    return reads.read(c -> {
+      try (PreparedStatement st = c.prepareStatement(
+              "SELECT count(*), coalesce(sum(message_count), 0), coalesce(sum(history_bytes), 0) FROM conversations");
+          ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), writer.committedWrites(),
+            writer.syncs(), writer.bytesWritten());
+      }
+    });
+  }
+}

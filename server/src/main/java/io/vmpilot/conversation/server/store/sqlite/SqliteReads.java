@@ -1,0 +1,175 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.Conversation;
+import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.JsonText;
+import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.sqlite.SQLiteConnection;
+
+/**
+ * The reads, each in one transaction over a pooled reader connection so that it sees a consistent snapshot (WAL
+ * mode lets them run while the writer commits).
+ */
+final class SqliteReads {
+  private final DataSource readers;
+  // Used by one reader at a time each: the pool lends a connection to one thread.
+  private final Map<SQLiteConnection, StatementCache> readerStatements = new ConcurrentHashMap<>();
+
+  SqliteReads(DataSource readers) {
+    this.readers = readers;
+  }
+
+  /** A read in one transaction over a pooled reader connection. */
+  interface Read<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  <T> T read(Read<T> read) {
+    try (Connection c = readers.getConnection()) {
+      try {
+        return read.run(statementsOf(c).connection());
+      } finally {
+        c.rollback();
+      }
+    } catch (SQLException e) {
+      throw SqliteFailures.translate("read", e);
+    }
+  }
+
+  /**
+   * The compiled statements of a pooled reader connection: sqlite-jdbc compiles every {@code prepareStatement}
+   * anew, and compiling was about half of what a Get cost.
+   */
+  private StatementCache statementsOf(Connection pooled) throws SQLException {
+    SQLiteConnection physical = pooled.unwrap(SQLiteConnection.class);
+    StatementCache cached = readerStatements.get(physical);
+    if (cached == null) {
+      // The pool retires connections now and then; their statements went with them.
+      for (SQLiteConnection known : readerStatements.keySet()) {
+        if (known.isClosed()) {
+          readerStatements.remove(known);
+        }
+      }
+      cached = new StatementCache(physical);
+      readerStatements.put(physical, cached);
+    }
+    return cached;
+  }
+
+  Optional<Conversation> get(ThreadKey key, MessageWindow window) {
+    return read(c -> {
+      List<Found> found = summaries(c,
+          "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?",
+          List.of(key.tenant(), key.threadId()));
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      Found f = found.get(0);
+      long first = window.firstPosition(f.summary().messageCount());
+      return Optional.of(new Conversation(f.summary(), messages(c, f.id(), first)));
+    });
+  }
+
+  /** The conversation's messages from {@code firstPosition} on, oldest first. */
+  static List<StoredMessage> messages(Connection c, long id, long firstPosition) throws SQLException {
+    List<StoredMessage> messages = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT message_id, json, position, create_time FROM messages"
+            + " WHERE conversation_id = ? AND position >= ? ORDER BY position")) {
+      st.setLong(1, id);
+      st.setLong(2, firstPosition);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String messageId = rs.getString(1);
+          // The column's UTF-8 bytes as SQLite has them: the service sends them on without a String between.
+          messages.add(new StoredMessage(messageId == null ? "" : messageId, JsonText.ofUtf8(rs.getBytes(2)),
+              rs.getLong(3), Micros.toInstant(rs.getLong(4))));
+        }
+      }
+    }
+    return messages;
+  }
+
+  List<ConversationSummary> list(ListQuery q) {
+    StringBuilder sql = new StringBuilder(
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND version < ?");
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata m WHERE m.conversation_id = c.conversation_id"
+          + " AND m.name = ? AND m.value = ?)");
+      params.add(name);
+      params.add(value);
+    });
+    sql.append(" ORDER BY version DESC LIMIT ?");
+    params.add(q.limit());
+    return read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /** A conversation found by a query, with its row id. */
+  private record Found(long id, ConversationSummary summary) {}
+
+  /** What {@link #summaries} reads, in this order. */
+  private static final String SUMMARY_COLUMNS = "conversation_id, tenant, thread_id, version, create_time,"
+      + " update_time, message_count, history_bytes, cache_info";
+
+  /** Runs a query over conversations ({@link #SUMMARY_COLUMNS}), then fetches the metadata of the rows found. */
+  private static List<Found> summaries(Connection c, String sql, List<?> params) throws SQLException {
+    record Columns(long id, ThreadKey key, long version, long createTime, long updateTime, long messageCount,
+        long historyBytes, String cacheInfo) {}
+    List<Columns> rows = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.size(); i++) {
+        st.setObject(i + 1, params.get(i));
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new Columns(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
+              rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getString(9)));
+        }
+      }
+    }
+    Map<Long, Map<String, String>> metadata = rows.isEmpty() ? Map.of() : metadataOf(c, rows.stream()
+        .mapToLong(Columns::id).toArray());
+    List<Found> result = new ArrayList<>(rows.size());
+    for (Columns r : rows) {
+      result.add(new Found(r.id(), new ConversationSummary(r.key(), r.messageCount(), r.historyBytes(),
+          JsonColumns.parseCounters(r.cacheInfo()), metadata.getOrDefault(r.id(), Map.of()), r.version(),
+          Micros.toInstant(r.createTime()), Micros.toInstant(r.updateTime()))));
+    }
+    return result;
+  }
+
+  /** The metadata of the given conversations, by row id. */
+  private static Map<Long, Map<String, String>> metadataOf(Connection c, long[] ids) throws SQLException {
+    StringBuilder idArray = new StringBuilder("[");
+    for (long id : ids) {
+      idArray.append(idArray.length() == 1 ? "" : ",").append(id);
+    }
+    Map<Long, Map<String, String>> metadata = new HashMap<>();
+    // The ids as one JSON array parameter, so that the statement's text is always the same (and compiled once).
+    try (PreparedStatement st = c.prepareStatement("SELECT conversation_id, name, value FROM metadata"
+        + " WHERE conversation_id IN (SELECT value FROM json_each(?))")) {
+      st.setString(1, idArray.append(']').toString());
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          metadata.computeIfAbsent(rs.getLong(1), k -> new HashMap<>()).put(rs.getString(2), rs.getString(3));
+        }
+      }
+    }
+    return metadata;
+  }
+}

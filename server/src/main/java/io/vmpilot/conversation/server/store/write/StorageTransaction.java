@@ -1,0 +1,60 @@
+package io.vmpilot.conversation.server.store.write;
+
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The storage primitives of one backend transaction: all that {@link WriteRules} needs to carry out a mutation,
+ * and all that a new backend implements to get Save, Append, UpdateCache and Clear with every rule applied.
+ *
+ * <p>The backend decides what the transaction is (the memory backend's lock, SQLite's single writer, a database
+ * transaction holding the conversation's row lock) and commits it after the rules return, or undoes it when they
+ * throw. The rules check everything they can before they change anything, so a mutation refused for what it asked
+ * (a version mismatch, a limit) has called only {@link #find}, {@link #storedIds}, {@link #messages} and
+ * {@link #countConversations}.
+ *
+ * @param <X> what the primitives throw when the storage fails ({@link java.sql.SQLException} for the SQL
+ *     backends, {@link RuntimeException} for those that cannot fail); the rules let it through untouched
+ */
+public interface StorageTransaction<X extends Exception> {
+  /**
+   * The conversation's row, or null when there is none. Where several writers share the storage, this is where the
+   * row is locked for the rest of the transaction.
+   */
+  ConversationRow find(ThreadKey key) throws X;
+
+  /** How many conversations {@code tenant} has, counting no further than {@code upTo}. */
+  long countConversations(String tenant, long upTo) throws X;
+
+  /** Inserts an empty conversation (version 0, no messages, counters and metadata) and returns its row. */
+  ConversationRow create(ThreadKey key, Instant now) throws X;
+
+  /** The row's whole history, oldest first: what a Save compares its messages with. */
+  List<StoredMessage> messages(ConversationRow row) throws X;
+
+  /** Which of the ids of {@code among} the row's stored messages already carry. */
+  Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws X;
+
+  /** Deletes the row's messages at positions {@code keep} and later. */
+  void truncate(ConversationRow row, long keep) throws X;
+
+  /** Stores {@code messages} at positions {@code firstPosition}, {@code firstPosition + 1}, ... */
+  void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) throws X;
+
+  /** Sets the given metadata entries, keeping the others. */
+  void mergeMetadata(ConversationRow row, Map<String, String> entries) throws X;
+
+  /** A version no mutation of this store has had or will have: store-wide, increasing. */
+  long nextVersion() throws X;
+
+  /** Writes the row's new version, sizes and update time, and changes its counters as {@code change} says. */
+  void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;
+
+  /** Deletes the conversation with its messages and metadata. */
+  void delete(ConversationRow row) throws X;
+}
