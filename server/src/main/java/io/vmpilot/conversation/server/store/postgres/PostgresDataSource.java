@@ -13,34 +13,53 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * The pool of connections to the database, set up for the store: timeouts on connecting, on every statement and on
- * every network read, TCP keep-alive, and the schema migrated (Flyway takes a PostgreSQL advisory lock while it
- * migrates, so servers starting together migrate once).
+ * The two pools of connections to the database, set up for the store: one for writes (READ COMMITTED, row locks),
+ * one for reads (read-only REPEATABLE READ snapshots, set once per connection rather than per read). Both have
+ * timeouts on connecting, on every statement and on every network read, and TCP keep-alive. Opening migrates the
+ * schema (Flyway takes a PostgreSQL advisory lock while it migrates, so servers starting together migrate once).
  */
-final class PostgresDataSource {
+final class PostgresDataSource implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PostgresDataSource.class.getName());
   /** A statement's reply may take its statement timeout plus this before the connection is given up as dead. */
   private static final long SOCKET_TIMEOUT_MARGIN_SECONDS = 10;
 
-  private PostgresDataSource() {}
+  final HikariDataSource writers;
+  final HikariDataSource readers;
 
-  static HikariDataSource open(PostgresSettings settings) {
-    HikariDataSource pool = new HikariDataSource(config(settings));
+  private PostgresDataSource(HikariDataSource writers, HikariDataSource readers) {
+    this.writers = writers;
+    this.readers = readers;
+  }
+
+  static PostgresDataSource open(PostgresSettings settings) {
+    HikariDataSource writers = null;
     try {
-      checkEncoding(pool);
-      migrate(pool, settings);
-      return pool;
+      writers = new HikariDataSource(config(settings, "postgres-writers"));
+      checkEncoding(writers);
+      migrate(writers, settings);
+      HikariConfig readers = config(settings, "postgres-readers");
+      readers.setReadOnly(true);
+      readers.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
+      return new PostgresDataSource(writers, new HikariDataSource(readers));
     } catch (RuntimeException | SQLException e) {
-      pool.close();
+      if (writers != null) {
+        writers.close();
+      }
       throw new IllegalStateException("cannot open the PostgreSQL database " + settings.displayUrl() + ": "
           + e.getMessage(), e);
     }
   }
 
-  static HikariConfig config(PostgresSettings settings) {
+  @Override
+  public void close() {
+    readers.close();
+    writers.close();
+  }
+
+  static HikariConfig config(PostgresSettings settings, String poolName) {
     PostgresUrl url = PostgresUrl.parse(settings.url());
     HikariConfig config = new HikariConfig();
-    config.setPoolName("postgres");
+    config.setPoolName(poolName);
     config.setDriverClassName("org.postgresql.Driver");
     config.setJdbcUrl(url.jdbcUrl());
     Properties driver = new Properties();

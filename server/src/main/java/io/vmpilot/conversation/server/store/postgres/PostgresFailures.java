@@ -1,8 +1,8 @@
 package io.vmpilot.conversation.server.store.postgres;
 
-import io.vmpilot.conversation.server.store.StorageFullException;
-import io.vmpilot.conversation.server.store.StoreException;
-import io.vmpilot.conversation.server.store.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
+import io.vmpilot.conversation.server.store.error.StoreException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 
