@@ -75,6 +75,14 @@ final class PostgresDataSource implements AutoCloseable {
     driver.putIfAbsent("ApplicationName", "vmpilot-conversation-server");
     // Statements are prepared on the server after their first use; the few this store runs stay prepared.
     driver.putIfAbsent("prepareThreshold", "1");
+    // Session settings sent with the connection's start-up packet (libpq's "options"), added to any the URL has,
+    // so that they hold whatever the database's defaults are. The idle-in-transaction limit ends a transaction
+    // whose server froze while holding a conversation's lock. (A SET in Hikari's connectionInitSql would run in a
+    // transaction that the pool rolls back, undoing it.)
+    String sessionOptions = "-c statement_timeout=" + statementMillis
+        + " -c idle_in_transaction_session_timeout=" + Math.max(statementMillis, 60_000);
+    String urlOptions = driver.getProperty("options");
+    driver.setProperty("options", urlOptions == null ? sessionOptions : urlOptions + " " + sessionOptions);
     config.setDataSourceProperties(driver);
     settings.user().or(url::user).ifPresent(config::setUsername);
     settings.password().or(url::password).ifPresent(config::setPassword);
@@ -84,10 +92,6 @@ final class PostgresDataSource implements AutoCloseable {
     config.setValidationTimeout(Math.min(settings.connectTimeout().toMillis(), 5000));
     config.setAutoCommit(false);
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-    // Set per session so that they hold whatever the database's defaults are; the idle-in-transaction limit ends
-    // a transaction whose server froze while holding a conversation's lock.
-    config.setConnectionInitSql("SET statement_timeout = " + statementMillis
-        + "; SET idle_in_transaction_session_timeout = " + Math.max(statementMillis, 60_000));
     // Fail at start-up when the database cannot be reached, rather than serve NOT_SERVING from the first call.
     config.setInitializationFailTimeout(settings.connectTimeout().toMillis());
     return config;
