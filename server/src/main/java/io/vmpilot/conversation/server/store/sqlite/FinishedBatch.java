@@ -1,0 +1,10 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import io.vmpilot.conversation.server.store.error.StoreException;
+import java.util.List;
+
+/**
+ * A batch the writer is done with, for the {@link Acknowledger}: {@code writes} and {@code bytes} committed (0 if
+ * it rolled back), and the storage failure it ran into, if any.
+ */
+record FinishedBatch(List<PendingWrite<?>> batch, long writes, long bytes, StoreException storageFailure) {}
