@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresFaultIT {
   private static final int CLIENTS = 8;
-  private static final Duration PHASE = Duration.ofSeconds(60);
+  private static final Duration PHASE = Duration.ofSeconds(120);
 
   @Test
   void sigkillOfAServerUnderLoadLosesNothingAcknowledged() throws Exception {

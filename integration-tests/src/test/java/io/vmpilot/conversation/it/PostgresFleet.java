@@ -38,11 +38,27 @@ final class PostgresFleet implements AutoCloseable {
     }
   }
 
-  /** Another server on the same database (the way a rolling restart brings one back). */
+  /** Another server on the same database, on a port of its own. */
   ServerProcess startServer() throws IOException {
+    return startServer(List.of());
+  }
+
+  /**
+   * Stops server {@code i} (SIGTERM, graceful) and starts a new one on the same port, as a rolling restart does
+   * behind a fixed address; returns the old one's exit code.
+   */
+  int restartOnSamePort(int i) throws IOException, InterruptedException {
+    int port = servers.get(i).port();
+    int exitCode = servers.get(i).stop();
+    servers.set(i, startServer(List.of("--port", Integer.toString(port))));
+    return exitCode;
+  }
+
+  private ServerProcess startServer(List<String> more) throws IOException {
     List<String> args = new ArrayList<>(List.of("--database-backend", "postgres", "--database-url",
-        postgres.url(DATABASE), "--database-pool-size", "4", "--database-connect-timeout-ms", "2000"));
+        postgres.url(DATABASE), "--database-pool-size", "4"));
     args.addAll(extraArgs);
+    args.addAll(more);
     return ServerProcess.launch(List.of(), Rpc.FAST_START_JVM, args, null, Map.of());
   }
 

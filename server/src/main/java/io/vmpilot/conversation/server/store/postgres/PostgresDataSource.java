@@ -22,6 +22,10 @@ final class PostgresDataSource implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PostgresDataSource.class.getName());
   /** A statement's reply may take its statement timeout plus this before the connection is given up as dead. */
   private static final long SOCKET_TIMEOUT_MARGIN_SECONDS = 10;
+  /** How long start-up keeps trying to reach the database: six connect timeouts (30 s by default). */
+  static long startupWaitMillis(PostgresSettings settings) {
+    return 6 * settings.connectTimeout().toMillis();
+  }
 
   final HikariDataSource writers;
   final HikariDataSource readers;
@@ -92,8 +96,9 @@ final class PostgresDataSource implements AutoCloseable {
     config.setValidationTimeout(Math.min(settings.connectTimeout().toMillis(), 5000));
     config.setAutoCommit(false);
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-    // Fail at start-up when the database cannot be reached, rather than serve NOT_SERVING from the first call.
-    config.setInitializationFailTimeout(settings.connectTimeout().toMillis());
+    // At start-up, wait a while for a database that is starting too (or busy), then fail, rather than serve
+    // NOT_SERVING from the first call.
+    config.setInitializationFailTimeout(startupWaitMillis(settings));
     return config;
   }
 
