@@ -6,15 +6,15 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.TlsChannelCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.Conversation;
-import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationSummary;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
@@ -169,14 +169,35 @@ public final class ConversationClient implements AutoCloseable {
     return call(() -> stub().clear(request)).getDeleted();
   }
 
-  /** Adds {@code messages} (JSON objects, without ids) at the end of the conversation, creating it if needed. */
+  /**
+   * Adds {@code messages} (JSON objects) at the end of the conversation, creating it if needed. Each gets a new
+   * id (a UUIDv7), so that a retry stores nothing twice.
+   */
   public AppendResponse append(String threadId, List<String> messages) {
     return append(AppendRequest.newBuilder().setThreadId(threadId).addAllMessages(toMessages(messages)).build());
   }
 
-  /** The full Append: messages with ids (so a retry cannot store them twice), expected version. */
+  /**
+   * The full Append: messages, expected version. A message without an id is given one (a UUIDv7) before the
+   * request is sent, so that the retries of UNAVAILABLE, whose first attempt may have been stored, store nothing
+   * twice; ids the caller set are kept.
+   */
   public AppendResponse append(AppendRequest request) {
-    return call(() -> stub().append(request));
+    AppendRequest withIds = withIds(request);
+    return call(() -> stub().append(withIds));
+  }
+
+  private static AppendRequest withIds(AppendRequest request) {
+    if (request.getMessagesList().stream().noneMatch(m -> m.getId().isEmpty())) {
+      return request;
+    }
+    AppendRequest.Builder b = request.toBuilder();
+    for (int i = 0; i < b.getMessagesCount(); i++) {
+      if (b.getMessages(i).getId().isEmpty()) {
+        b.setMessages(i, b.getMessages(i).toBuilder().setId(MessageIds.next()));
+      }
+    }
+    return b.build();
   }
 
   /** Every conversation, most recently updated first, fetched page by page as the iteration proceeds. */
@@ -393,7 +414,16 @@ public final class ConversationClient implements AutoCloseable {
       return b.build();
     }
 
-    /** gRPC's retry policy: UNAVAILABLE only; ABORTED (a version conflict) is the caller's to handle. */
+    /**
+     * The methods retried on UNAVAILABLE, each by name because each is safe to repeat even when the first attempt
+     * was stored after all (UNAVAILABLE may mean "outcome unknown"): Get and List read; Save and UpdateCache set
+     * the same state again; Clear deletes what is already gone; Append skips messages whose ids are stored, and
+     * this client gives every Append message an id. A method added to the service is not retried until it is
+     * named here. ABORTED (a version conflict) is the caller's to handle, never retried.
+     */
+    static final List<String> RETRIED_METHODS = List.of("Get", "List", "Save", "UpdateCache", "Clear", "Append");
+
+    /** gRPC's retry policy for {@link #RETRIED_METHODS}: UNAVAILABLE only, backing off from 0.1 s to 2 s. */
     static Map<String, Object> retryServiceConfig(int maxAttempts) {
       Map<String, Object> retryPolicy = Map.of(
           "maxAttempts", (double) maxAttempts,
@@ -401,9 +431,10 @@ public final class ConversationClient implements AutoCloseable {
           "maxBackoff", "2s",
           "backoffMultiplier", 2.0,
           "retryableStatusCodes", List.of("UNAVAILABLE"));
-      Map<String, Object> methodConfig = Map.of(
-          "name", List.of(Map.of("service", ConversationServiceGrpc.SERVICE_NAME)),
-          "retryPolicy", retryPolicy);
+      List<Map<String, Object>> names = RETRIED_METHODS.stream()
+          .map(method -> Map.<String, Object>of("service", ConversationServiceGrpc.SERVICE_NAME, "method", method))
+          .toList();
+      Map<String, Object> methodConfig = Map.of("name", names, "retryPolicy", retryPolicy);
       return Map.of("methodConfig", List.of(methodConfig));
     }
   }

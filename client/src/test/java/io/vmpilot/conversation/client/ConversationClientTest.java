@@ -20,11 +20,13 @@ import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.GetResponse;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
+import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +38,7 @@ class ConversationClientTest {
   private final AtomicInteger saveCalls = new AtomicInteger();
   private final AtomicInteger appendCalls = new AtomicInteger();
   private final List<String> pageTokensSeen = new ArrayList<>();
+  private final List<AppendRequest> appendsSeen = new ArrayList<>();
   private Server server;
   private ConversationClient client;
 
@@ -53,7 +56,19 @@ class ConversationClientTest {
 
     @Override
     public void append(AppendRequest request, StreamObserver<AppendResponse> response) {
-      appendCalls.incrementAndGet();
+      int call = appendCalls.incrementAndGet();
+      synchronized (appendsSeen) {
+        appendsSeen.add(request);
+      }
+      if (request.getThreadId().equals("flaky")) {
+        if (call == 1) {
+          response.onError(Status.UNAVAILABLE.withDescription("sync failed: outcome unknown").asRuntimeException());
+        } else {
+          response.onNext(AppendResponse.newBuilder().setVersion(8).build());
+          response.onCompleted();
+        }
+        return;
+      }
       response.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
           .setCode(Code.ABORTED_VALUE).setMessage("conversation moved on")
           .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("VERSION_MISMATCH")
@@ -106,6 +121,23 @@ class ConversationClientTest {
     SaveResponse saved = client.save("t", List.of("{}", "{}"));
     assertThat(saved.getVersion()).isEqualTo(7);
     assertThat(saveCalls).hasValue(3);
+  }
+
+  @Test
+  void everyAppendedMessageGetsAnIdSoThatARetryRepeatsTheSameIds() {
+    client.append("flaky", List.of("{\"a\":1}", "{\"b\":2}"));
+    assertThat(appendCalls).hasValue(2);
+    List<String> first = appendsSeen.get(0).getMessagesList().stream().map(Message::getId).toList();
+    assertThat(appendsSeen.get(1).getMessagesList()).extracting(Message::getId).isEqualTo(first);
+    assertThat(first).doesNotHaveDuplicates().allSatisfy(id -> assertThat(UUID.fromString(id).version()).isEqualTo(7));
+  }
+
+  @Test
+  void idsTheCallerSetAreKept() {
+    client.append(AppendRequest.newBuilder().setThreadId("flaky")
+        .addMessages(ConversationClient.message("mine", "{}")).addMessages(ConversationClient.message("{}")).build());
+    assertThat(appendsSeen.get(0).getMessages(0).getId()).isEqualTo("mine");
+    assertThat(appendsSeen.get(0).getMessages(1).getId()).isNotEmpty().isNotEqualTo("mine");
   }
 
   @Test

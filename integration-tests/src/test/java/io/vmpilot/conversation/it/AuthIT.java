@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
 import io.vmpilot.conversation.client.BearerToken;
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.client.ConversationStoreException;
@@ -40,6 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (written with the server's own {@code --hash-token}), bob's in {@code VMPILOT_AUTH_TOKENS}.
  */
 class AuthIT {
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   static final String ALICE_TOKEN = "alice-7Qm2p9ZkVt4xWc8rHn3s";
   static final String BOB_TOKEN = "bob-K5vL1dR8yT2uE6oJ0aSf";
 
@@ -129,6 +133,36 @@ class AuthIT {
       // Nothing was stored by the refused calls.
       assertThat(alice.get("t")).isEmpty();
       assertThat(server.output()).doesNotContain(ALICE_TOKEN).doesNotContain(BOB_TOKEN).doesNotContain("mallory");
+    }
+  }
+
+  /**
+   * A call carrying two authorization headers is refused, whichever order they come in: before, the last one's
+   * tenant was served, so a proxy that adds its own header could be overridden by the caller's.
+   */
+  @Test
+  void twoAuthorizationHeadersAreRefused() throws Exception {
+    try (ServerProcess server = startServer(dir.resolve("two-headers.db"))) {
+      ManagedChannel plain = ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
+      try {
+        for (List<String> tokens : List.of(List.of(ALICE_TOKEN, BOB_TOKEN), List.of(BOB_TOKEN, ALICE_TOKEN),
+            List.of(ALICE_TOKEN, ALICE_TOKEN))) {
+          Metadata headers = new Metadata();
+          for (String token : tokens) {
+            headers.put(AUTHORIZATION, "Bearer " + token);
+          }
+          assertThatThrownBy(() -> ConversationServiceGrpc.newBlockingStub(plain)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+              .withDeadlineAfter(10, TimeUnit.SECONDS).list(ListRequest.getDefaultInstance()))
+              .satisfies(e -> {
+                assertThat(Rpc.code(e)).isEqualTo(Status.Code.UNAUTHENTICATED);
+                assertThat(Rpc.errorInfo(e)).hasValueSatisfying(
+                    info -> assertThat(info.getReason()).isEqualTo("UNAUTHENTICATED"));
+              });
+        }
+      } finally {
+        plain.shutdownNow();
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.auth;
 
+import com.google.common.collect.Iterables;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
@@ -25,7 +26,8 @@ import java.util.logging.Logger;
  * <token>}; the token's tenant is put in the {@link Context} under {@link Tenants#KEY}, so everything the call
  * does acts for that tenant only. A call without a usable header fails with {@code UNAUTHENTICATED} and an
  * {@code ErrorInfo} of reason {@code UNAUTHENTICATED}; a call with a token nobody has, with reason
- * {@code INVALID_TOKEN}. Tokens are never logged.
+ * {@code INVALID_TOKEN}; a call with more than one {@code authorization} header, with reason
+ * {@code UNAUTHENTICATED}, whatever the headers hold. Tokens are never logged.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -44,6 +46,11 @@ public final class AuthInterceptor implements ServerInterceptor {
       ServerCallHandler<ReqT, RespT> next) {
     if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
+    }
+    Iterable<String> all = headers.getAll(AUTHORIZATION);
+    if (all != null && Iterables.size(all) > 1) {
+      // Which one would count is exactly what a proxy adding its own header and a caller adding another disagree on.
+      return refuse(call, "UNAUTHENTICATED", "more than one 'authorization' header; send exactly one");
     }
     String header = headers.get(AUTHORIZATION);
     if (header == null || header.length() <= BEARER.length()

@@ -54,6 +54,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final RequestValidator validator;
   private final ErrorMapper errors = new ErrorMapper();
   private final Executor blocking;
+  private final PageTokens pageTokens;
 
   /**
    * @param blockingExecutor runs reads and large writes (see the class comment); the caller owns and shuts it
@@ -62,6 +63,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   public ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor) {
     this.store = store;
     this.validator = new RequestValidator(limits);
+    this.pageTokens = new PageTokens(store.tokenKey());
     // The request's gRPC context (its tenant, its deadline) goes with the work to the other thread.
     this.blocking = Context.currentContextExecutor(blockingExecutor);
   }
@@ -123,7 +125,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     read("List", "", response, () -> {
       validator.list(request);
       String tenant = Tenants.current();
-      long before = PageTokens.decode(request.getPageToken(), tenant, request.getMetadataFilterMap());
+      long before = pageTokens.decode(request.getPageToken(), tenant, request.getMetadataFilterMap());
       int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : Math.min(request.getPageSize(), MAX_PAGE_SIZE);
       // One more than asked tells whether another page exists without a second query.
       List<ConversationSummary> found =
@@ -131,7 +133,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       ListResponse.Builder b = ListResponse.newBuilder();
       found.stream().limit(pageSize).map(ProtoMapper::summary).forEach(b::addConversations);
       if (found.size() > pageSize) {
-        b.setNextPageToken(PageTokens.encode(found.get(pageSize - 1).version(), tenant,
+        b.setNextPageToken(pageTokens.encode(found.get(pageSize - 1).version(), tenant,
             request.getMetadataFilterMap()));
       }
       return b.build();

@@ -1,30 +1,41 @@
 package io.vmpilot.conversation.server.grpc;
 
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Opaque List page tokens. A token holds the version to continue below and a fingerprint of the tenant and
- * filter it was issued for, so a token that was forged, mangled, or reused with another filter is refused
- * instead of silently returning the wrong page.
+ * Opaque List page tokens. A token holds the version to continue below and an HMAC-SHA256, under the store's
+ * token key, of that version with the tenant and filter it was issued for. So a token that was forged, mangled,
+ * or reused by another tenant or with another filter is refused instead of silently returning the wrong page;
+ * the key is the store's, so a token issued by one server is good on every server of the same storage, and
+ * after a restart.
  */
 final class PageTokens {
-  private static final String PREFIX = "v1:";
+  private static final String PREFIX = "v2:";
+  private static final String ALGORITHM = "HmacSHA256";
+  /** Bytes of the MAC kept in a token: 128 bits, beyond guessing. */
+  private static final int MAC_BYTES = 16;
 
-  private PageTokens() {}
+  private final SecretKeySpec key;
 
-  static String encode(long beforeVersion, String tenant, Map<String, String> filter) {
-    String raw = PREFIX + beforeVersion + ":" + fingerprint(tenant, filter);
+  PageTokens(byte[] key) {
+    this.key = new SecretKeySpec(key, ALGORITHM);
+  }
+
+  String encode(long beforeVersion, String tenant, Map<String, String> filter) {
+    String raw = PREFIX + beforeVersion + ":" + mac(beforeVersion, tenant, filter);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The version to continue below; {@link Long#MAX_VALUE} for the first page. */
-  static long decode(String token, String tenant, Map<String, String> filter) {
+  long decode(String token, String tenant, Map<String, String> filter) {
     if (token.isEmpty()) {
       return Long.MAX_VALUE;
     }
@@ -32,39 +43,46 @@ final class PageTokens {
     try {
       raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw invalid("is not a page token issued by this server");
+      throw notIssuedHere();
     }
     String[] parts = raw.split(":", -1);
     if (parts.length != 3 || !raw.startsWith(PREFIX)) {
-      throw invalid("is not a page token issued by this server");
+      throw notIssuedHere();
     }
-    if (!parts[2].equals(fingerprint(tenant, filter))) {
-      throw invalid("was issued for another metadata_filter; repeat the filter of the first request");
-    }
+    long version;
     try {
-      long version = Long.parseLong(parts[1]);
-      if (version <= 0) {
-        throw invalid("is not a page token issued by this server");
-      }
-      return version;
+      version = Long.parseLong(parts[1]);
     } catch (NumberFormatException e) {
-      throw invalid("is not a page token issued by this server");
+      throw notIssuedHere();
     }
+    if (version <= 0) {
+      throw notIssuedHere();
+    }
+    byte[] expected = mac(version, tenant, filter).getBytes(StandardCharsets.US_ASCII);
+    if (!MessageDigest.isEqual(expected, parts[2].getBytes(StandardCharsets.US_ASCII))) {
+      // Forged, or issued for another tenant or filter: from outside the two cannot be told apart.
+      throw RequestValidator.invalid("page_token", "is not a page token issued by this server for this request;"
+          + " repeat the metadata_filter of the first request");
+    }
+    return version;
   }
 
-  private static InvalidRequestException invalid(String description) {
-    return RequestValidator.invalid("page_token", description);
+  private static InvalidRequestException notIssuedHere() {
+    return RequestValidator.invalid("page_token", "is not a page token issued by this server");
   }
 
-  private static String fingerprint(String tenant, Map<String, String> filter) {
-    StringBuilder canonical = new StringBuilder(tenant.length() + 16).append(tenant.length()).append(':').append(tenant);
+  private String mac(long version, String tenant, Map<String, String> filter) {
+    StringBuilder canonical = new StringBuilder(tenant.length() + 32).append(version).append(':')
+        .append(tenant.length()).append(':').append(tenant);
     new TreeMap<>(filter).forEach((k, v) ->
         canonical.append(k.length()).append(':').append(k).append(v.length()).append(':').append(v));
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+      Mac mac = Mac.getInstance(ALGORITHM);
+      mac.init(key);
+      byte[] digest = mac.doFinal(canonical.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, MAC_BYTES);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
     }
   }
 }

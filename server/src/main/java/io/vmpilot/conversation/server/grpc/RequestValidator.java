@@ -36,17 +36,29 @@ final class RequestValidator {
     this.json = new JsonObjectValidator(limits.maxJsonDepth());
   }
 
-  /** Collects the violations of one request. */
+  /**
+   * Collects the violations of one request: the first {@link #MAX_LISTED}, and a count of the rest, so that no
+   * request can make its error larger than a client accepts in trailers (grpc-java's default: 8 KiB).
+   */
   private static final class Violations {
+    static final int MAX_LISTED = 20;
+
     final List<FieldViolation> list = new ArrayList<>();
+    int total;
 
     void add(String field, String description) {
-      list.add(FieldViolation.newBuilder().setField(field).setDescription(description).build());
+      if (++total <= MAX_LISTED) {
+        list.add(FieldViolation.newBuilder().setField(field).setDescription(description).build());
+      }
+    }
+
+    InvalidRequestException exception() {
+      return new InvalidRequestException(list, total);
     }
 
     void throwIfAny() {
-      if (!list.isEmpty()) {
-        throw new InvalidRequestException(list);
+      if (total > 0) {
+        throw exception();
       }
     }
   }
@@ -122,7 +134,7 @@ final class RequestValidator {
   static InvalidRequestException invalid(String field, String description) {
     Violations v = new Violations();
     v.add(field, description);
-    return new InvalidRequestException(v.list);
+    return v.exception();
   }
 
   private static OptionalLong expectedVersion(Violations v, boolean present, long value) {
@@ -177,7 +189,7 @@ final class RequestValidator {
       if (key.isEmpty()) {
         v.add(field, "has an empty key");
       } else {
-        checkName(v, field + "[" + key + "]", key);
+        checkName(v, field + "[" + EchoedText.of(key) + "]", key);
       }
     }
   }
@@ -187,7 +199,7 @@ final class RequestValidator {
     map.forEach((key, value) -> {
       long bytes = Utf8.encodedLength(value);
       if (bytes > limits.maxMetadataValueBytes()) {
-        v.add(field + "[" + key + "]", "value is " + bytes + " bytes; at most " + limits.maxMetadataValueBytes()
+        v.add(field + "[" + EchoedText.of(key) + "]", "value is " + bytes + " bytes; at most " + limits.maxMetadataValueBytes()
             + " are allowed");
       }
     });

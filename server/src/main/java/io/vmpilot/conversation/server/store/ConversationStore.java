@@ -78,6 +78,13 @@ public interface ConversationStore extends AutoCloseable {
   /** Up to {@code query.limit()} summaries, newest version first. */
   List<ConversationSummary> list(ListQuery query);
 
+  /**
+   * A secret of at least 32 random bytes, made once for this storage and the same for every server that opens it
+   * (and after restarts, for a backend that persists): what the service authenticates the tokens it hands out
+   * with (List page tokens). Never sent to a client or logged.
+   */
+  byte[] tokenKey();
+
   /** Throws {@link StoreUnavailableException} when the storage cannot be used right now. */
   void checkHealth();
 

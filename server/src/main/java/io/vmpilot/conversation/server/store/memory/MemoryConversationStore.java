@@ -22,6 +22,7 @@ import io.vmpilot.conversation.server.store.write.CountersChange;
 import io.vmpilot.conversation.server.store.write.StorageTransaction;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
 import io.vmpilot.conversation.server.store.write.WriteRules;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,6 +44,7 @@ public final class MemoryConversationStore implements ConversationStore {
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
+  private final byte[] tokenKey = new byte[32];
   private long revision;
   private long committedWrites;
   private boolean closed;
@@ -58,6 +60,7 @@ public final class MemoryConversationStore implements ConversationStore {
 
   MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock) {
     this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), clock);
+    new SecureRandom().nextBytes(tokenKey);
   }
 
   /** One conversation's mutable state, only ever touched under the store's lock. */
@@ -228,6 +231,12 @@ public final class MemoryConversationStore implements ConversationStore {
         .limit(q.limit())
         .map(StoredThread::summary)
         .toList();
+  }
+
+  /** New with each store: tokens live as long as what they point into. */
+  @Override
+  public byte[] tokenKey() {
+    return tokenKey.clone();
   }
 
   @Override

@@ -1,12 +1,14 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.error.StoreException;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,7 +22,7 @@ import java.util.logging.Logger;
  */
 final class Acknowledger {
   private static final Logger LOG = Logger.getLogger(Acknowledger.class.getName());
-  private static final FinishedBatch END = new FinishedBatch(List.of(), 0, 0, null);
+  private static final FinishedBatch END = FinishedBatch.uncommitted(List.of(), null);
 
   private final LogSync logSync;
   private final StorageFailureState storageFailures;
@@ -30,12 +32,19 @@ final class Acknowledger {
   private final AtomicLong syncs = new AtomicLong();
   private final AtomicLong committedWrites = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
+  /** The newest revision whose commit is durable; readers wait for it (see {@link #awaitDurable}). */
+  private long durableRevision;
 
-  /** @param unacknowledgedBatches released once per batch answered, for the writer's back-pressure */
-  Acknowledger(LogSync logSync, StorageFailureState storageFailures, Semaphore unacknowledgedBatches) {
+  /**
+   * @param unacknowledgedBatches released once per batch answered, for the writer's back-pressure
+   * @param durableRevision the revision the file held when the writer opened it: what was there counts as durable
+   */
+  Acknowledger(LogSync logSync, StorageFailureState storageFailures, Semaphore unacknowledgedBatches,
+      long durableRevision) {
     this.logSync = logSync;
     this.storageFailures = storageFailures;
     this.unacknowledgedBatches = unacknowledgedBatches;
+    this.durableRevision = durableRevision;
     thread.setDaemon(true);
     thread.start();
   }
@@ -75,6 +84,30 @@ final class Acknowledger {
     return bytesWritten.get();
   }
 
+  synchronized void awaitDurable(long revision, long timeoutMillis) {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (durableRevision < revision) {
+      long left = end - System.nanoTime();
+      if (left <= 0 || !thread.isAlive()) {
+        throw new StoreUnavailableException("the newest writes are not yet confirmed durable by a sync of the log;"
+            + " retry the read", null);
+      }
+      try {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreUnavailableException("interrupted while waiting for the log sync", e);
+      }
+    }
+  }
+
+  private synchronized void durableUpTo(long revision) {
+    if (revision > durableRevision) {
+      durableRevision = revision;
+      notifyAll();
+    }
+  }
+
   private void run() {
     List<FinishedBatch> ready = new ArrayList<>();
     boolean ending = false;
@@ -112,6 +145,7 @@ final class Acknowledger {
         }
         committedWrites.addAndGet(writes);
         bytesWritten.addAndGet(bytes);
+        durableUpTo(ready.stream().mapToLong(FinishedBatch::revision).max().orElse(0));
       } catch (IOException | RuntimeException e) {
         LOG.log(Level.WARNING, "syncing the log failed; " + writes + " committed writes are not known to be durable",
             e);

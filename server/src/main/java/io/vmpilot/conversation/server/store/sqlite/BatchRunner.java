@@ -56,6 +56,11 @@ final class BatchRunner {
     }
   }
 
+  /** The last version handed out: at start, the newest in the file. */
+  long revision() {
+    return revision;
+  }
+
   /** Transactions committed. */
   long commits() {
     return commits.get();
@@ -88,7 +93,7 @@ final class BatchRunner {
           p.failure = failure;
         }
       }
-      return new FinishedBatch(batch, 0, 0, failure);
+      return FinishedBatch.uncommitted(batch, failure);
     }
   }
 
@@ -155,7 +160,7 @@ final class BatchRunner {
       if (succeeded == 0) {
         // Nothing stays written (failed tasks were undone), so what tasks remember still holds.
         sql.execute("ROLLBACK");
-        return new FinishedBatch(batch, 0, 0, storageFailureOf(batch));
+        return FinishedBatch.uncommitted(batch, storageFailureOf(batch));
       }
       try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
         st.setLong(1, revision);
@@ -163,7 +168,7 @@ final class BatchRunner {
       }
       sql.execute("COMMIT");
       commits.incrementAndGet();
-      return new FinishedBatch(batch, succeeded, tx.bytes, storageFailureOf(batch));
+      return new FinishedBatch(batch, succeeded, tx.bytes, revision, storageFailureOf(batch));
     } catch (NeedsSavepoints e) {
       rollbackQuietly(sql); // a full disk may have made SQLite roll back already
       revision = revisionAtStart;

@@ -64,7 +64,7 @@ final class GroupCommitWriter implements AutoCloseable {
     this.queue = new LinkedBlockingQueue<>(maxBatch * 16);
     this.connection = new WriterConnection(dataSource, forgetCachedState);
     this.runner = new BatchRunner(dataSource, connection, forgetCachedState);
-    this.acknowledger = new Acknowledger(logSync, storageFailures, unacknowledgedBatches);
+    this.acknowledger = new Acknowledger(logSync, storageFailures, unacknowledgedBatches, runner.revision());
     this.thread = new Thread(this::runLoop, "sqlite-writer");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -132,6 +132,14 @@ final class GroupCommitWriter implements AutoCloseable {
     return storageFailures.failureNanos();
   }
 
+  /**
+   * Waits until every commit up to {@code revision} is durable (synced), so that a reader never shows what a power
+   * loss could still take back; at most {@code timeoutMillis}, then fails with {@link StoreUnavailableException}.
+   */
+  void awaitDurable(long revision, long timeoutMillis) {
+    acknowledger.awaitDurable(revision, timeoutMillis);
+  }
+
   boolean isRunning() {
     return thread.isAlive() && acknowledger.isAlive();
   }
@@ -162,7 +170,7 @@ final class GroupCommitWriter implements AutoCloseable {
     for (PendingWrite<?> p : rest) {
       p.failure = new StoreUnavailableException("the store is shutting down", null);
     }
-    acknowledger.add(new FinishedBatch(rest, 0, 0, null));
+    acknowledger.add(FinishedBatch.uncommitted(rest, null));
     acknowledger.end();
   }
 

@@ -51,9 +51,10 @@ public final class SqliteConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final SqliteReads reads;
   private final SqliteHealth health;
+  private final byte[] tokenKey;
 
   private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, ConversationRows rows,
-      ClientIds clientIds, GroupCommitWriter writer) {
+      ClientIds clientIds, GroupCommitWriter writer, byte[] tokenKey) {
     this.settings = settings;
     this.dataSources = dataSources;
     this.rows = rows;
@@ -61,15 +62,23 @@ public final class SqliteConversationStore implements ConversationStore {
     this.writer = writer;
     this.rules = new WriteRules(
         new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), Clock.systemUTC());
-    this.reads = new SqliteReads(dataSources.readers);
+    this.reads = new SqliteReads(dataSources.readers,
+        settings.durability() == Durability.FULL ? writer::awaitDurable : null);
     this.health = new SqliteHealth(writer, reads);
+    this.tokenKey = tokenKey;
   }
 
   /** Opens (creating or migrating as needed) the database described by {@code settings}. */
   public static SqliteConversationStore open(SqliteSettings settings) {
+    return open(settings, null);
+  }
+
+  /** With a log sync of the test's ({@code null}: the one {@code settings} call for). */
+  static SqliteConversationStore open(SqliteSettings settings, LogSync givenSync) {
     SqliteDataSources dataSources = SqliteDataSources.open(settings);
     try {
-      LogSync logSync = settings.durability() == Durability.FULL
+      byte[] tokenKey = TokenKeyRow.loadOrCreate(dataSources.writer);
+      LogSync logSync = givenSync != null ? givenSync : settings.durability() == Durability.FULL
           ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
       ConversationRows rows = new ConversationRows(REMEMBERED_ROWS);
       ClientIds clientIds = new ClientIds(CLIENT_ID_BYTES);
@@ -77,7 +86,7 @@ public final class SqliteConversationStore implements ConversationStore {
         rows.clear();
         clientIds.clear();
       });
-      return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer);
+      return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, tokenKey);
     } catch (SQLException | IOException | RuntimeException e) {
       dataSources.close();
       throw new StoreUnavailableException("cannot open " + settings.path() + ": " + e.getMessage(), e);
@@ -158,6 +167,12 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
+  }
+
+  /** Kept in the file (table token_key), so tokens stay valid across restarts. */
+  @Override
+  public byte[] tokenKey() {
+    return tokenKey.clone();
   }
 
   @Override

@@ -23,14 +23,29 @@ import org.sqlite.SQLiteConnection;
 /**
  * The reads, each in one transaction over a pooled reader connection so that it sees a consistent snapshot (WAL
  * mode lets them run while the writer commits).
+ *
+ * <p>A commit is visible to readers as soon as the writer commits, before the acknowledger has synced the log.
+ * With {@code durability=full} a read of conversations therefore notes the newest revision its snapshot holds and
+ * answers only once that revision is durable, so that no client is shown what a power loss could still take back
+ * (a wait of at most one sync, and only for a read that sees a write still being synced).
  */
 final class SqliteReads {
+  /** How long a read waits for the sync of what it saw before it gives up with UNAVAILABLE. */
+  private static final long DURABLE_WAIT_MILLIS = 10_000;
+
+  /** Waits until a revision is durable; {@code null} when every commit is as durable as the store promises. */
+  interface DurableWait {
+    void awaitDurable(long revision, long timeoutMillis);
+  }
+
   private final DataSource readers;
+  private final DurableWait durability;
   // Used by one reader at a time each: the pool lends a connection to one thread.
   private final Map<SQLiteConnection, StatementCache> readerStatements = new ConcurrentHashMap<>();
 
-  SqliteReads(DataSource readers) {
+  SqliteReads(DataSource readers, DurableWait durability) {
     this.readers = readers;
+    this.durability = durability;
   }
 
   /** A read in one transaction over a pooled reader connection. */
@@ -70,8 +85,26 @@ final class SqliteReads {
     return cached;
   }
 
+  /** A read of conversations: answers once what its snapshot holds is durable (see the class comment). */
+  private <T> T readDurable(Read<T> read) {
+    if (durability == null) {
+      return read(read);
+    }
+    long[] seen = new long[1];
+    T result = read(c -> {
+      T value = read.run(c);
+      try (PreparedStatement st = c.prepareStatement("SELECT revision FROM store_revision WHERE id = 1");
+          ResultSet rs = st.executeQuery()) {
+        seen[0] = rs.next() ? rs.getLong(1) : 0;
+      }
+      return value;
+    });
+    durability.awaitDurable(seen[0], DURABLE_WAIT_MILLIS);
+    return result;
+  }
+
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
-    return read(c -> {
+    return readDurable(c -> {
       List<Found> found = summaries(c,
           "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?",
           List.of(key.tenant(), key.threadId()));
@@ -116,7 +149,7 @@ final class SqliteReads {
     });
     sql.append(" ORDER BY version DESC LIMIT ?");
     params.add(q.limit());
-    return read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+    return readDurable(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
   }
 
   /** A conversation found by a query, with its row id. */
