@@ -16,6 +16,7 @@ import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -47,9 +48,11 @@ public final class PostgresConversationStore implements ConversationStore {
   private final PostgresReads reads;
   private final WriteRules rules;
   private final ThreadPoolExecutor writeThreads;
+  private final byte[] tokenKey;
 
-  private PostgresConversationStore(PostgresSettings settings, PostgresDataSource dataSource) {
+  private PostgresConversationStore(PostgresSettings settings, PostgresDataSource dataSource, byte[] tokenKey) {
     this.settings = settings;
+    this.tokenKey = tokenKey;
     this.dataSource = dataSource;
     this.transactions = new PostgresTransactions(dataSource.writers, dataSource.readers);
     this.reads = new PostgresReads(transactions);
@@ -69,10 +72,18 @@ public final class PostgresConversationStore implements ConversationStore {
    * password) when the database cannot be reached within the connect timeout.
    */
   public static PostgresConversationStore open(PostgresSettings settings) {
+    PostgresDataSource dataSource;
     try {
-      return new PostgresConversationStore(settings, PostgresDataSource.open(settings));
+      dataSource = PostgresDataSource.open(settings);
     } catch (RuntimeException e) {
       throw new StoreUnavailableException(e.getMessage(), e);
+    }
+    try {
+      return new PostgresConversationStore(settings, dataSource, TokenKey.loadOrCreate(dataSource.writers));
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      throw new StoreUnavailableException("cannot read the token key from " + settings.displayUrl() + ": "
+          + e.getMessage(), e);
     }
   }
 
@@ -139,6 +150,12 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
     return async(() -> clear(cmd));
+  }
+
+  /** The page-token key kept in the database, the same for every server on it. */
+  @Override
+  public byte[] tokenKey() {
+    return tokenKey.clone();
   }
 
   @Override
