@@ -44,7 +44,7 @@ class EchoedInputIT {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws InterruptedException {
     Rpc.close(channel);
     server.close();
   }

@@ -1,0 +1,39 @@
+"""Client of the VMPilot conversation store.
+
+    from vmpilot_conversation_store import ConversationClient
+
+    with ConversationClient("localhost:50051") as store:
+        store.save("thread-1", ['{"role":"user","content":"hi"}'], cache_info={"input_tokens": 10})
+        conversation = store.get("thread-1")
+
+Also here: AsyncConversationClient (asyncio), vmpilot_conversation_store.vmpilot (VMPilot's four functions),
+vmpilot_conversation_store.langchain (a LangChain chat message history; `pip install ...[langchain]`) and
+vmpilot_conversation_store.stubs (the generated gRPC stubs).
+"""
+
+from .aio import AsyncConversationClient
+from .client import ConversationClient
+from .errors import (
+    ConversationNotFoundError,
+    ConversationStoreError,
+    FieldViolation,
+    InvalidCacheInfoError,
+    VersionConflictError,
+)
+from .types import AppendResult, Conversation, ConversationPage, ConversationSummary, Message, SaveResult
+
+__all__ = [
+    "AppendResult",
+    "AsyncConversationClient",
+    "Conversation",
+    "ConversationClient",
+    "ConversationNotFoundError",
+    "ConversationPage",
+    "ConversationStoreError",
+    "ConversationSummary",
+    "FieldViolation",
+    "InvalidCacheInfoError",
+    "Message",
+    "SaveResult",
+    "VersionConflictError",
+]

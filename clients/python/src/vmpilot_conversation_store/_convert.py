@@ -1,0 +1,138 @@
+"""Requests built from Python values and responses turned into them, shared by the sync and asyncio clients."""
+
+from __future__ import annotations
+
+import datetime
+import numbers
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+from google.protobuf import timestamp_pb2
+
+from .errors import InvalidCacheInfoError
+from .stubs import pb
+from .types import AppendResult, Conversation, ConversationPage, ConversationSummary, Message, SaveResult
+
+MessageLike = Union[str, Message]
+"""A message to send: its JSON text, or a Message (to give it an id)."""
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+
+def cache_counters(cache_info: Mapping[str, Any]) -> Dict[str, int]:
+    """cache_info as the store keeps it (str -> int64), or InvalidCacheInfoError naming the offending entry."""
+    if not isinstance(cache_info, Mapping):
+        raise InvalidCacheInfoError(f"cache_info must be a dict of str to int, not {type(cache_info).__name__}")
+    counters: Dict[str, int] = {}
+    for key, value in cache_info.items():
+        if not isinstance(key, str):
+            raise InvalidCacheInfoError(f"cache_info key {key!r} is a {type(key).__name__}; keys must be str")
+        counters[key] = _counter(key, value)
+    return counters
+
+
+def _counter(key: str, value: Any) -> int:
+    where = f"cache_info[{key!r}] = {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, float)):
+        raise InvalidCacheInfoError(f"{where} is a {type(value).__name__}; the store keeps cache info as "
+                                    "64-bit integer counters")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InvalidCacheInfoError(f"{where} is not a whole number; the store keeps cache info as "
+                                        "64-bit integer counters")
+    value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidCacheInfoError(f"{where} is outside the signed 64-bit range")
+    return value
+
+
+def messages_to_pb(messages: Iterable[MessageLike]) -> List[pb.Message]:
+    if isinstance(messages, (str, bytes, Message)):
+        raise TypeError("messages must be a list of messages, not a single one")
+    result = []
+    for n, message in enumerate(messages):
+        if isinstance(message, str):
+            result.append(pb.Message(json=message))
+        elif isinstance(message, Message):
+            result.append(pb.Message(id=message.id, json=message.json))
+        else:
+            raise TypeError(f"messages[{n}] is a {type(message).__name__}; send JSON text (str) or a Message")
+    return result
+
+
+def save_request(thread_id: str, messages: Iterable[MessageLike], cache_info: Optional[Mapping[str, Any]],
+                 metadata: Optional[Mapping[str, str]], expected_version: Optional[int]) -> pb.SaveRequest:
+    request = pb.SaveRequest(thread_id=thread_id, messages=messages_to_pb(messages),
+                             cache_info=cache_counters(cache_info or {}), metadata=dict(metadata or {}))
+    if expected_version is not None:
+        request.expected_version = expected_version
+    return request
+
+
+def get_request(thread_id: str, start_position: int, max_messages: int) -> pb.GetRequest:
+    return pb.GetRequest(thread_id=thread_id, start_position=start_position, max_messages=max_messages)
+
+
+def append_request(thread_id: str, messages: Iterable[MessageLike],
+                   expected_version: Optional[int]) -> pb.AppendRequest:
+    request = pb.AppendRequest(thread_id=thread_id, messages=messages_to_pb(messages))
+    if expected_version is not None:
+        request.expected_version = expected_version
+    return request
+
+
+def update_cache_request(thread_id: str, cache_info: Mapping[str, Any],
+                         expected_version: Optional[int]) -> pb.UpdateCacheRequest:
+    request = pb.UpdateCacheRequest(thread_id=thread_id, cache_info=cache_counters(cache_info))
+    if expected_version is not None:
+        request.expected_version = expected_version
+    return request
+
+
+def clear_request(thread_id: str, expected_version: Optional[int]) -> pb.ClearRequest:
+    request = pb.ClearRequest(thread_id=thread_id)
+    if expected_version is not None:
+        request.expected_version = expected_version
+    return request
+
+
+def list_request(page_size: int, page_token: str, metadata_filter: Optional[Mapping[str, str]]) -> pb.ListRequest:
+    return pb.ListRequest(page_size=page_size, page_token=page_token, metadata_filter=dict(metadata_filter or {}))
+
+
+def _time(timestamp: timestamp_pb2.Timestamp, present: bool) -> Optional[datetime.datetime]:
+    return timestamp.ToDatetime(tzinfo=datetime.timezone.utc) if present else None
+
+
+def message(m: pb.Message) -> Message:
+    return Message(json=m.json, id=m.id, create_time=_time(m.create_time, m.HasField("create_time")),
+                   position=m.position)
+
+
+def conversation(c: pb.Conversation) -> Conversation:
+    return Conversation(
+        thread_id=c.thread_id, messages=tuple(message(m) for m in c.messages), cache_info=dict(c.cache_info),
+        metadata=dict(c.metadata), version=c.version,
+        create_time=_time(c.create_time, c.HasField("create_time")),
+        update_time=_time(c.update_time, c.HasField("update_time")),
+        message_count=c.message_count, history_bytes=c.history_bytes)
+
+
+def summary(s: pb.ConversationSummary) -> ConversationSummary:
+    return ConversationSummary(
+        thread_id=s.thread_id, message_count=s.message_count, cache_info=dict(s.cache_info),
+        metadata=dict(s.metadata), version=s.version,
+        create_time=_time(s.create_time, s.HasField("create_time")),
+        update_time=_time(s.update_time, s.HasField("update_time")), history_bytes=s.history_bytes)
+
+
+def page(response: pb.ListResponse) -> ConversationPage:
+    return ConversationPage(tuple(summary(s) for s in response.conversations), response.next_page_token)
+
+
+def save_result(r: pb.SaveResponse) -> SaveResult:
+    return SaveResult(r.version, r.message_count, r.created, r.messages_written)
+
+
+def append_result(r: pb.AppendResponse) -> AppendResult:
+    return AppendResult(r.version, r.message_count, r.appended_count, r.created)
