@@ -90,6 +90,17 @@ public final class ConversationClient implements AutoCloseable {
     return new Builder(Objects.requireNonNull(target, "target"));
   }
 
+  /**
+   * A client of several servers that share one database (the PostgreSQL backend), each "host:port": calls are
+   * spread over them by gRPC's {@code round_robin}, and a call that fails with {@code UNAVAILABLE} (a server
+   * restarting) is retried ({@link Builder#maxAttempts}), going to the next server that is up. For a DNS name
+   * with one record per server, use {@code builder("dns:///name:port").roundRobin()} instead.
+   */
+  public static Builder builder(List<String> servers) {
+    AddressListResolver.register();
+    return new Builder(AddressListResolver.target(List.copyOf(servers))).roundRobin();
+  }
+
   /** A client over a channel the caller built and will close (e.g. with TLS or an in-process transport). */
   public static ConversationClient over(ManagedChannel channel, Duration deadline) {
     return new ConversationClient(channel, false, deadline, null);
@@ -283,6 +294,7 @@ public final class ConversationClient implements AutoCloseable {
     private Path clientPrivateKey;
     private String authority;
     private CallCredentials credentials;
+    private boolean roundRobin;
 
     private Builder(String target) {
       this.target = target;
@@ -336,6 +348,16 @@ public final class ConversationClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Spreads calls over every address the target resolves to (gRPC's {@code round_robin}), skipping servers that
+     * are down, rather than using the first that answers ({@code pick_first}, the default). For a target with
+     * several servers behind it: a DNS name with a record per server, or {@link ConversationClient#builder(List)}.
+     */
+    public Builder roundRobin() {
+      this.roundRobin = true;
+      return this;
+    }
+
     /** How long each call may take, retries included. Default 10 s. */
     public Builder deadline(Duration deadline) {
       this.deadline = Objects.requireNonNull(deadline, "deadline");
@@ -362,6 +384,9 @@ public final class ConversationClient implements AutoCloseable {
           .maxInboundMessageSize(maxInboundMessageBytes);
       if (authority != null) {
         channel.overrideAuthority(authority);
+      }
+      if (roundRobin) {
+        channel.defaultLoadBalancingPolicy("round_robin");
       }
       if (maxAttempts > 1) {
         channel.defaultServiceConfig(retryServiceConfig(maxAttempts)).enableRetry();

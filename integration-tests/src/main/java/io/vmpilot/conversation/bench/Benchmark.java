@@ -2,6 +2,7 @@ package io.vmpilot.conversation.bench;
 
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.it.ServerProcess;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,9 +95,21 @@ public final class Benchmark implements Callable<Integer> {
       description = "Workloads to run, e.g. W1,W4. Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
 
-  @Option(names = "--backends", defaultValue = "memory,sqlite", split = ",", paramLabel = "B",
-      description = "Backends to start (ignored with --target). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--backends", defaultValue = "memory,sqlite,postgres", split = ",", paramLabel = "B",
+      description = "Backends to start (ignored with --target); postgres starts a throwaway PostgreSQL cluster of its"
+          + " own (scripts/install-postgres) for each server count. Default: ${DEFAULT-VALUE}.")
   List<String> backends;
+
+  @Option(names = "--postgres-servers", defaultValue = "1,2", split = ",", paramLabel = "N",
+      description = "How many servers share the PostgreSQL database, one set of rows each (durability column"
+          + " '1srv', '2srv'); the clients are spread over them. Default: ${DEFAULT-VALUE}.")
+  List<Integer> postgresServers;
+
+  @Option(names = "--pgbench", arity = "1", defaultValue = "true", paramLabel = "BOOLEAN",
+      description = "After W1 through one server on PostgreSQL, run pgbench with the same SQL per turn, the same"
+          + " clients and duration on the same cluster (row W1-pgbench), and print W1's ratio to it."
+          + " Default: ${DEFAULT-VALUE}.")
+  boolean pgbench;
 
   @Option(names = "--durability", defaultValue = "full,normal", split = ",", paramLabel = "D",
       description = "SQLite durability levels (ignored for memory and with --target). Default: ${DEFAULT-VALUE}.")
@@ -172,6 +185,7 @@ public final class Benchmark implements Callable<Integer> {
     List<Result> medians = Medians.of(results);
     Report.printTable(medians);
     Report.printTargets(results, medians, rounds);
+    printPgbenchRatio(medians);
     Report.writeJson(json, diskSync, settings(), medians, results);
     return 0;
   }
@@ -205,6 +219,12 @@ public final class Benchmark implements Callable<Integer> {
     }
     for (String backend : backends) {
       backend = backend.strip().toLowerCase(Locale.ROOT);
+      if (backend.equals("postgres")) {
+        for (int servers : postgresServers) {
+          runPostgres(round, servers, selected);
+        }
+        continue;
+      }
       List<String> levels = backend.equals("memory") ? List.of("-") : durabilities;
       for (String durability : levels) {
         durability = durability.strip().toLowerCase(Locale.ROOT);
@@ -219,6 +239,67 @@ public final class Benchmark implements Callable<Integer> {
     }
   }
 
+  /**
+   * The workloads through {@code servers} servers on one new PostgreSQL cluster (fsync and synchronous_commit on),
+   * then, with one server, pgbench's run of the same SQL on it.
+   */
+  private void runPostgres(int round, int servers, List<String> selected) throws Exception {
+    if (servers < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--postgres-servers must be at least 1");
+    }
+    String label = servers + "srv";
+    System.out.printf("%nbench: starting a PostgreSQL cluster and %d server(s) on it%n", servers);
+    try (ThrowawayPostgres postgres = ThrowawayPostgres.launch(Map.of("max_connections", "300"))) {
+      postgres.createDatabase("bench");
+      List<ServerProcess> processes = new ArrayList<>();
+      try {
+        List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0",
+            "--database-backend", "postgres", "--database-url", postgres.url("bench")));
+        args.addAll(serverArgs);
+        for (int i = 0; i < servers; i++) {
+          processes.add(ServerProcess.launch(List.of(), serverJvm(), args, null, Map.of()));
+        }
+        runAll(new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
+            processes.stream().map(ServerProcess::metricsUrl).toList(),
+            processes.stream().map(ServerProcess::pid).toList()), round, "postgres", label, selected);
+      } finally {
+        for (ServerProcess p : processes) {
+          p.close();
+        }
+      }
+      if (pgbench && servers == 1 && selected.contains("W1")) {
+        System.out.printf("W1-pgbench postgres c=%d: the same SQL per turn (%s), %s warm-up%n", clients,
+            PgbenchTurn.SCRIPT, DurationConverter.format(warmup));
+        PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(clients, warmup, duration);
+        System.out.printf(Locale.ROOT, "W1-pgbench postgres c=%d: %d turns in %.1f s = %.0f turns/s, mean latency"
+            + " %.2f ms%n", clients, o.turns(), o.seconds(), o.turnsPerSecond(), o.latencyAverageMs());
+        results.add(PgbenchTurn.row(round, clients, o));
+      }
+    }
+  }
+
+  /** W1 through one server on PostgreSQL over pgbench's turns on the same cluster (issue 19's target: 0.8). */
+  private static void printPgbenchRatio(List<Result> medians) {
+    Result w1 = null;
+    Result sql = null;
+    for (Result r : medians) {
+      if (r.backend().equals("postgres") && r.workload().equals("W1") && r.durability().equals("1srv")) {
+        w1 = r;
+      } else if (r.workload().equals("W1-pgbench")) {
+        sql = r;
+      }
+    }
+    if (w1 != null && sql != null && sql.opsPerSecond() > 0) {
+      System.out.printf(Locale.ROOT, "W1 through one server on PostgreSQL / pgbench with the same SQL: %.0f / %.0f"
+          + " turns/s = %.2fx (target: at least 0.8x)%n", w1.opsPerSecond(), sql.opsPerSecond(),
+          w1.opsPerSecond() / sql.opsPerSecond());
+    }
+  }
+
+  private List<String> serverJvm() {
+    return serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
+  }
+
   private ServerProcess startServer(String backend, String durability, Path database) throws Exception {
     List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0"));
     switch (backend) {
@@ -228,7 +309,7 @@ public final class Benchmark implements Callable<Integer> {
       default -> throw new CommandLine.ParameterException(spec.commandLine(), "unknown backend " + backend);
     }
     args.addAll(serverArgs);
-    List<String> jvm = serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
+    List<String> jvm = serverJvm();
     System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%n", backend, durability,
         backend.equals("sqlite") ? ", database " + database : "");
     return ServerProcess.launch(List.of(), jvm, args, null, Map.of());
@@ -241,9 +322,10 @@ public final class Benchmark implements Callable<Integer> {
         w5MessagesPerConversation);
     int needed = Math.max(clients, Workloads.HOT_THREAD_CLIENTS);
     List<ConversationClient> pool = new ArrayList<>();
-    for (int i = 0; i < Math.max(1, channels); i++) {
-      // No client deadline: every op gets its own (ClosedLoop.OP_DEADLINE), every setup a longer one.
-      pool.add(ConversationClient.builder(server.target).maxAttempts(1).build());
+    for (int i = 0; i < Math.max(Math.max(1, channels), server.targets.size()); i++) {
+      // No client deadline: every op gets its own (ClosedLoop.OP_DEADLINE), every setup a longer one. With several
+      // servers, the channels (and so the clients) are spread over them.
+      pool.add(ConversationClient.builder(server.targets.get(i % server.targets.size())).maxAttempts(1).build());
     }
     try {
       ConversationServiceBlockingStub[] stubs = new ConversationServiceBlockingStub[needed];
@@ -283,6 +365,8 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("serverArgs", serverArgs);
     settings.put("databaseDir", databaseDir == null ? null : databaseDir.toString());
     settings.put("rounds", rounds);
+    settings.put("postgresServers", postgresServers);
+    settings.put("pgbench", pgbench);
     return settings;
   }
 

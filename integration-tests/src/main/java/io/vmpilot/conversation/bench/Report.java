@@ -17,7 +17,7 @@ final class Report {
   private Report() {}
 
   static void printTable(List<Result> rows) {
-    String header = String.format("%-13s %-7s %-6s %4s %8s %8s %8s %8s %8s %11s %9s %5s %6s  %s", "workload",
+    String header = String.format("%-13s %-8s %-6s %4s %8s %8s %8s %8s %8s %11s %9s %5s %6s  %s", "workload",
         "backend", "durab.", "cl.", "ops/s", "p50 ms", "p99 ms", "RSS MiB", "CPU ms/op", "writes/sync", "KB wr./op",
         "idle%", "steal%", "notes");
     System.out.println();
@@ -30,7 +30,7 @@ final class Report {
       }
       MachineCpu.Use machine = r.machine() == null ? MachineCpu.Use.UNKNOWN : r.machine();
       System.out.println(String.format(Locale.ROOT,
-          "%-13s %-7s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s %5s %6s  %s",
+          "%-13s %-8s %-6s %4d %8.0f %8.2f %8.2f %8s %8s %11s %9s %5s %6s  %s",
           r.workload(), r.backend(), r.durability(), r.clients(), r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
           orDash(r.peakRssKb() == null ? null : r.peakRssKb() / 1024.0, "%.0f"),
           orDash(r.serverCpuMsPerOp(), "%.2f"),

@@ -8,30 +8,59 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Where the load goes, and where its counters and memory figures come from. */
+/**
+ * Where the load goes (one server, or several on one database: then clients are spread over them and the figures
+ * are their sums), and where its counters and memory figures come from.
+ */
 final class ServerUnderTest {
   /** The store's counters at one moment: acknowledged writes, syncs, bytes written to the file. */
   record StoreCounters(long writes, long syncs, long bytes) {}
 
+  /** The first server's address; {@link #targets} has them all. */
   final String target;
-  private final String metricsUrl;
-  private final Long pid;
+  final List<String> targets;
+  private final List<String> metricsUrls;
+  private final List<Long> pids;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   ServerUnderTest(String target, String metricsUrl, Long pid) {
-    this.target = target;
-    this.metricsUrl = metricsUrl;
-    this.pid = pid;
+    this(List.of(target), metricsUrl == null ? List.of() : List.of(metricsUrl), pid == null ? List.of() : List.of(pid));
   }
 
-  /** The store's counters, or null without a metrics endpoint. */
+  /** Several servers; the counters and memory figures are known only when every server's are. */
+  ServerUnderTest(List<String> targets, List<String> metricsUrls, List<Long> pids) {
+    this.target = targets.get(0);
+    this.targets = List.copyOf(targets);
+    this.metricsUrls = metricsUrls.size() == targets.size() ? List.copyOf(metricsUrls) : List.of();
+    this.pids = pids.size() == targets.size() ? List.copyOf(pids) : List.of();
+  }
+
+  /** The stores' counters summed over the servers, or null without metrics endpoints. */
   StoreCounters storeCounters() {
-    if (metricsUrl == null) {
+    if (metricsUrls.isEmpty()) {
       return null;
     }
+    long writes = 0;
+    long syncs = 0;
+    long bytes = 0;
+    for (String url : metricsUrls) {
+      StoreCounters one = storeCounters(url);
+      if (one == null) {
+        return null;
+      }
+      writes += one.writes();
+      syncs += one.syncs();
+      bytes += one.bytes();
+    }
+    return new StoreCounters(writes, syncs, bytes);
+  }
+
+  private StoreCounters storeCounters(String metricsUrl) {
     try {
       String body = http.send(HttpRequest.newBuilder(URI.create(metricsUrl)).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString()).body();
@@ -51,9 +80,25 @@ final class ServerUnderTest {
     return (long) Double.parseDouble(m.group(1));
   }
 
-  /** Resets the kernel's peak-RSS mark of the server (Linux: "5" to /proc/PID/clear_refs). */
+  /** A figure of every server's process, summed; null when any is unknown (or no process id is). */
+  private Long sum(Function<Long, Long> perProcess) {
+    if (pids.isEmpty()) {
+      return null;
+    }
+    long total = 0;
+    for (Long pid : pids) {
+      Long one = perProcess.apply(pid);
+      if (one == null) {
+        return null;
+      }
+      total += one;
+    }
+    return total;
+  }
+
+  /** Resets the kernel's peak-RSS mark of the servers (Linux: "5" to /proc/PID/clear_refs). */
   void resetPeakRss() {
-    if (pid != null) {
+    for (Long pid : pids) {
       try {
         Files.writeString(Path.of("/proc", pid.toString(), "clear_refs"), "5");
       } catch (IOException | RuntimeException e) {
@@ -67,9 +112,10 @@ final class ServerUnderTest {
    * steadier figure than ops/s on a machine shared with other work.
    */
   Long cpuMillis() {
-    if (pid == null) {
-      return null;
-    }
+    return sum(ServerUnderTest::cpuMillis);
+  }
+
+  private static Long cpuMillis(Long pid) {
     try {
       return ProcStat.cpuMillis(Files.readString(Path.of("/proc", pid.toString(), "stat")));
     } catch (IOException | RuntimeException e) {
@@ -82,9 +128,10 @@ final class ServerUnderTest {
    * Linux, or a JVM whose compiler threads are named otherwise).
    */
   Long compilerCpuMillis() {
-    if (pid == null) {
-      return null;
-    }
+    return sum(ServerUnderTest::compilerCpuMillis);
+  }
+
+  private static Long compilerCpuMillis(Long pid) {
     try (var tasks = Files.list(Path.of("/proc", pid.toString(), "task"))) {
       long total = 0;
       boolean found = false;
@@ -104,11 +151,12 @@ final class ServerUnderTest {
     }
   }
 
-  /** VmHWM of the server in KiB, or null when unknown. */
+  /** VmHWM of the servers in KiB (summed), or null when unknown. */
   Long peakRssKb() {
-    if (pid == null) {
-      return null;
-    }
+    return sum(ServerUnderTest::peakRssKb);
+  }
+
+  private static Long peakRssKb(Long pid) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", pid.toString(), "status"))) {
         if (line.startsWith("VmHWM:")) {

@@ -67,15 +67,18 @@ public final class ServerProcess implements AutoCloseable {
 
   /**
    * The general form: runs {@code commandPrefix} (e.g. a wrapper script that execs its arguments; empty for
-   * none), then {@code java jvmArgs -jar server.jar --port 0 args}, with {@code environment} added to this
-   * process's. Signals go to the process started, so a wrapper must exec the server or forward them.
+   * none), then {@code java jvmArgs -jar server.jar --port 0 args} ({@code --port 0} left out when {@code args}
+   * name a port, as a restart on the same address does), with {@code environment} added to this process's. Signals go to the process started, so a wrapper must exec the server or forward them.
    */
   public static ServerProcess launch(List<String> commandPrefix, List<String> jvmArgs, List<String> args,
       Path workingDirectory, Map<String, String> environment) throws IOException {
     List<String> command = new ArrayList<>(commandPrefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
-    command.addAll(List.of("-jar", serverJar().toAbsolutePath().toString(), "--port", "0"));
+    command.addAll(List.of("-jar", serverJar().toAbsolutePath().toString()));
+    if (!args.contains("--port")) {
+      command.addAll(List.of("--port", "0"));
+    }
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     if (workingDirectory != null) {

@@ -77,6 +77,27 @@ class BenchmarkSmokeIT {
     return Long.parseLong(m.group(1));
   }
 
+  /**
+   * PostgreSQL: W1 through one and two servers on a throwaway cluster, then pgbench with the same SQL per turn on
+   * the same cluster (which also checks that the pgbench script still fits the schema), and the ratio.
+   */
+  @Test
+  void postgresRowsWithOneAndTwoServersAndThePgbenchComparison() throws Exception {
+    JsonObject[] run = new JsonObject[1];
+    String output = printedBy(() -> run[0] = shortW1Run("--backends", "postgres", "--postgres-servers", "1,2"));
+    Map<String, JsonObject> rows = new HashMap<>();
+    run[0].getAsJsonArray("results").forEach(r -> rows.put(r.getAsJsonObject().get("workload").getAsString() + " "
+        + r.getAsJsonObject().get("durability").getAsString(), r.getAsJsonObject()));
+    assertThat(rows).containsOnlyKeys("W1 1srv", "W1 2srv", "W1-pgbench sql");
+    rows.forEach((name, row) -> {
+      assertThat(row.get("ops").getAsLong()).as(name).isPositive();
+      assertThat(row.get("errors").getAsLong()).as(name).isZero();
+    });
+    assertThat(rows.get("W1 2srv").get("writesPerSync").getAsDouble()).as("counters of both servers").isPositive();
+    assertThat(output).containsPattern("W1 through one server on PostgreSQL / pgbench with the same SQL: \\d+ / \\d+"
+        + " turns/s = [\\d.]+x");
+  }
+
   @Test
   void turnsWithoutMessageIdsRunAndAreRecordedAsSuch() throws Exception {
     JsonObject doc = shortW1Run("--backends", "sqlite", "--durability", "normal", "--message-ids", "false");

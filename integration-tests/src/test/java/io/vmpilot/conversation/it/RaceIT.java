@@ -56,9 +56,19 @@ class RaceIT {
 
   @Test
   void readModifyWriteLosesNothing() throws Exception {
-    long started = System.nanoTime();
     try (ServerProcess server = Rpc.startSqlite(dir.resolve("race.db"), "--database-durability", "normal")) {
-      ManagedChannel setup = Rpc.channel(server.target());
+      raceThrough(List.of(server.target()), "RaceIT");
+    }
+  }
+
+  /**
+   * The race through the servers at {@code targets}, which share one database: each client reads through one
+   * server and writes through the next, so that with several servers every read-modify-write crosses servers.
+   */
+  static void raceThrough(List<String> targets, String name) throws Exception {
+    long started = System.nanoTime();
+    {
+      ManagedChannel setup = Rpc.channel(targets.get(0));
       long[] initial = new long[HOT];
       for (int i = 0; i < HOT; i++) {
         initial[i] = Rpc.stub(setup).save(SaveRequest.newBuilder().setThreadId(thread(i)).putCacheInfo("n", 0)
@@ -71,9 +81,9 @@ class RaceIT {
       List<ManagedChannel> channels = new ArrayList<>();
       for (int c = 0; c < CLIENTS; c++) {
         int client = c;
-        ManagedChannel ch = Rpc.channel(server.target());
-        channels.add(ch);
-        Thread t = new Thread(() -> runClient(client, ch, acks, conflicts, problems), "race-client-" + c);
+        List<ManagedChannel> own = targets.stream().map(Rpc::channel).toList();
+        channels.addAll(own);
+        Thread t = new Thread(() -> runClient(client, own, acks, conflicts, problems), "race-client-" + c);
         threads.add(t);
         t.start();
       }
@@ -126,9 +136,9 @@ class RaceIT {
         increments += n;
       }
       Rpc.close(setup);
-      System.out.printf("RaceIT: clients=%d hot_conversations=%d attempted=%d acknowledged=%d"
+      System.out.printf("%s: servers=%d clients=%d hot_conversations=%d attempted=%d acknowledged=%d"
               + " (update_cache=%d append=%d save=%d) aborted=%d increments=%d lost_updates=0 seconds=%.1f%n",
-          CLIENTS, HOT, CLIENTS * OPS_PER_CLIENT, acks.size(), ackedByKind.getOrDefault(Kind.UPDATE_CACHE, 0),
+          name, targets.size(), CLIENTS, HOT, CLIENTS * OPS_PER_CLIENT, acks.size(), ackedByKind.getOrDefault(Kind.UPDATE_CACHE, 0),
           ackedByKind.getOrDefault(Kind.APPEND, 0), ackedByKind.getOrDefault(Kind.SAVE, 0), conflicts.size(),
           increments, (System.nanoTime() - started) / 1e9);
       assertThat(acks.size() + conflicts.size()).isEqualTo(CLIENTS * OPS_PER_CLIENT);
@@ -140,17 +150,19 @@ class RaceIT {
     return "hot-" + i;
   }
 
-  private static void runClient(int client, ManagedChannel ch, ConcurrentLinkedQueue<Ack> acks,
+  private static void runClient(int client, List<ManagedChannel> servers, ConcurrentLinkedQueue<Ack> acks,
       ConcurrentLinkedQueue<Conflict> conflicts, ConcurrentLinkedQueue<String> problems) {
     Random random = new Random(client * 7919L + 1);
     long[] lastSeen = new long[HOT];
     for (int op = 0; op < OPS_PER_CLIENT; op++) {
+      ManagedChannel reader = servers.get((client + op) % servers.size());
+      ManagedChannel ch = servers.get((client + op + 1) % servers.size());
       int conv = random.nextInt(HOT);
       Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
       String id = "c" + client + "-" + op;
       long expected = -1;
       try {
-        Conversation current = Rpc.stub(ch).get(GetRequest.newBuilder().setThreadId(thread(conv)).build())
+        Conversation current = Rpc.stub(reader).get(GetRequest.newBuilder().setThreadId(thread(conv)).build())
             .getConversation();
         expected = current.getVersion();
         if (expected < lastSeen[conv]) {

@@ -9,7 +9,9 @@ import io.vmpilot.conversation.server.config.ServerOptions;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
+import io.vmpilot.conversation.server.store.postgres.PostgresConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
 import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.server.tls.TlsFiles;
@@ -68,9 +70,11 @@ public final class Main {
 
     ConversationStore store;
     try {
-      store = config.databaseEnabled()
-          ? SqliteConversationStore.open(config.sqlite())
-          : new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant());
+      store = switch (config.backend()) {
+        case SQLITE -> SqliteConversationStore.open(config.sqlite());
+        case POSTGRES -> PostgresConversationStore.open(config.postgres());
+        case MEMORY -> new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant());
+      };
     } catch (RuntimeException e) {
       LOG.log(Level.SEVERE, "cannot open the " + config.backendName() + " store: " + e.getMessage(), e);
       return 1;
@@ -149,7 +153,9 @@ public final class Main {
   }
 
   static String startupLine(ServerConfig config, int port, MetricsEndpoint metrics) {
-    String storage = config.databaseEnabled()
+    String storage = config.backend() == StoreBackend.POSTGRES
+        ? "backend=postgres database=" + config.postgres().displayUrl() + " pool_size=" + config.postgres().poolSize()
+        : config.databaseEnabled()
         ? "backend=sqlite database=" + config.databasePath().toAbsolutePath().normalize() + " durability="
             + config.durability().name().toLowerCase()
         : "backend=memory (conversations are lost on restart)";

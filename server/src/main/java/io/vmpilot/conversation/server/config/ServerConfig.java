@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.config;
 
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.server.tls.TlsFiles;
@@ -11,12 +12,13 @@ import java.time.Duration;
 /**
  * The server's whole configuration, resolved from flags, environment and config file.
  *
- * @param databaseEnabled true for the SQLite backend, false for the in-memory one (VMPilot's
- *     {@code [database] enabled})
+ * @param databaseEnabled false for the in-memory backend (VMPilot's {@code [database] enabled}), true for the others
  * @param authEnabled whether calls need a bearer token (else every call acts for the tenant "default")
  * @param tokens the known tokens (hashed) and their tenants
  * @param tls the TLS files, {@link TlsFiles#NONE} for plaintext
  * @param maxConversationsPerTenant the most conversations one tenant may have
+ * @param backend where conversations are kept
+ * @param postgres the PostgreSQL backend's settings; null unless that is the backend
  */
 public record ServerConfig(
     String bindAddress,
@@ -34,10 +36,12 @@ public record ServerConfig(
     boolean authEnabled,
     TenantTokens tokens,
     TlsFiles tls,
-    long maxConversationsPerTenant) {
+    long maxConversationsPerTenant,
+    StoreBackend backend,
+    PostgresSettings postgres) {
 
   public String backendName() {
-    return databaseEnabled ? "sqlite" : "memory";
+    return backend.configName();
   }
 
   public Path databasePath() {

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.config;
 
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.server.tls.TlsFiles;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,8 +45,12 @@ public final class ServerOptions {
 
   @Option(names = "--database-enabled", descriptionKey = "database.enabled", arity = "1", defaultValue = "true",
       paramLabel = "BOOL",
-      description = "true: keep conversations in SQLite; false: in memory only (lost on restart). Default: ${DEFAULT-VALUE}.")
+      description = "true: keep conversations in the --database-backend (SQLite unless named); false: in memory only "
+          + "(lost on restart). Default: ${DEFAULT-VALUE}.")
   boolean databaseEnabled;
+
+  @Mixin
+  DatabaseBackendOptions databaseBackend = new DatabaseBackendOptions();
 
   @Option(names = "--database-path", descriptionKey = "database.path", paramLabel = "PATH",
       defaultValue = "./data/conversations.db",
@@ -191,9 +197,12 @@ public final class ServerOptions {
     }
     RequestLimits limits = new RequestLimits(maxMessagesPerRequest, maxMessageBytes, maxJsonDepth, maxMapEntries,
         maxMetadataValueBytes);
-    return new ServerConfig(bind, port, databaseEnabled, sqlite, maxHistoryBytes, maxInboundMessageBytes, limits,
-        executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled, metricsPort, configFile,
-        authEnabled, tokens, tls, maxConversationsPerTenant);
+    StoreBackend backend = databaseBackend.backend(databaseEnabled);
+    PostgresSettings postgres = backend == StoreBackend.POSTGRES
+        ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant) : null;
+    return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
+        maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
+        metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres);
   }
 
   private TlsFiles tlsFiles() {

@@ -1,0 +1,100 @@
+package io.vmpilot.conversation.bench;
+
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What PostgreSQL itself does for W1's SQL: pgbench runs {@code bench/pgbench-w1-turn.sql} (the statements the
+ * server sends for one agent turn) with the same number of clients against the same cluster, in the same run, so
+ * that W1 through the server can be set against it (issue 19's target: at least 0.8x).
+ */
+final class PgbenchTurn {
+  static final String SCRIPT = "bench/pgbench-w1-turn.sql";
+  private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
+  private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+
+  /** pgbench's figures: turns per second and their mean latency. */
+  record Outcome(long turns, double seconds, double turnsPerSecond, double latencyAverageMs) {}
+
+  private final ThrowawayPostgres postgres;
+  private final String database;
+
+  PgbenchTurn(ThrowawayPostgres postgres, String database) {
+    this.postgres = postgres;
+    this.database = database;
+  }
+
+  /** Runs the turn script unmeasured for {@code warmup}, then measured for {@code length}, with {@code clients}. */
+  Outcome run(int clients, Duration warmup, Duration length) throws IOException, InterruptedException {
+    postgres.psql(database, "INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
+        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, nextval('store_revision'), now(), now(),"
+        + " 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i ON CONFLICT DO NOTHING");
+    Path script = Files.createTempFile("pgbench-w1-turn", ".sql");
+    try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(SCRIPT)) {
+      Files.write(script, in.readAllBytes());
+      // The postgres user runs pgbench (as root the fixture switches to it): it must read the script.
+      script.toFile().setReadable(true, false);
+      if (warmup.toSeconds() > 0) {
+        pgbench(script, clients, warmup);
+      }
+      String output = pgbench(script, clients, length);
+      return new Outcome(count(output), length.toMillis() / 1000.0, figure(TPS, output), figure(LATENCY, output));
+    } finally {
+      Files.deleteIfExists(script);
+    }
+  }
+
+  private String pgbench(Path script, int clients, Duration length) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    if ("root".equals(System.getProperty("user.name"))) {
+      command.addAll(List.of("runuser", "-u", ThrowawayPostgres.SUPERUSER, "--"));
+    }
+    command.add(postgres.binaries().program("pgbench").toString());
+    command.addAll(postgres.connectionArguments());
+    command.addAll(List.of("-n", "-M", "prepared", "-c", Integer.toString(clients),
+        "-j", Integer.toString(Math.min(clients, Runtime.getRuntime().availableProcessors())),
+        "-T", Long.toString(Math.max(1, length.toSeconds())), "-f", script.toString(),
+        "-D", "user_message=" + SyntheticMessages.userMessage(0),
+        "-D", "assistant_message=" + SyntheticMessages.assistantMessage(1), database));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(Path.of("/tmp").toFile()).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(length.toSeconds() + 120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException("pgbench failed:\n" + output);
+    }
+    return output;
+  }
+
+  private static long count(String output) {
+    Matcher m = Pattern.compile("number of transactions actually processed: (\\d+)").matcher(output);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  private static double figure(Pattern pattern, String output) {
+    Matcher m = pattern.matcher(output);
+    if (!m.find()) {
+      throw new UncheckedIOException(new IOException("pgbench printed no " + pattern + ":\n" + output));
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  /** The table row for pgbench's run (its latency is a mean: pgbench gives no percentiles). */
+  static Result row(int round, int clients, Outcome o) {
+    return new Result(round, "W1-pgbench", "postgres", "sql", clients, o.turns(), o.seconds(), o.turnsPerSecond(),
+        Double.NaN, Double.NaN, Double.NaN, null, null, null, null, null, 0, 0, null,
+        String.format(Locale.ROOT, "pgbench, the same SQL per turn; mean latency %.2f ms", o.latencyAverageMs()),
+        null);
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Throwaway PostgreSQL clusters for tests and the benchmark: real {@code postgres} processes from the binaries that
+ * {@code scripts/install-postgres} installs, each on its own data directory, free port and socket directory, removed
+ * when closed. Uses the JDK only (no JDBC driver: SQL goes through {@code psql}), so that the server's tests, the
+ * integration tests and the benchmark can all depend on it without pulling anything else in.
+ */
+package io.vmpilot.conversation.testing.postgres;

@@ -1,0 +1,28 @@
+package io.vmpilot.conversation.server.config;
+
+import java.util.Locale;
+
+/** Where the server keeps conversations ({@code [database] backend}). */
+public enum StoreBackend {
+  /** One SQLite file: one server per file. */
+  SQLITE,
+  /** This process's memory: lost on restart. */
+  MEMORY,
+  /** A PostgreSQL database, which any number of servers may share. */
+  POSTGRES;
+
+  /** The name in the config file, flags and logs. */
+  public String configName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  static StoreBackend parse(String value) {
+    for (StoreBackend b : values()) {
+      if (b.configName().equals(value.strip().toLowerCase(Locale.ROOT))) {
+        return b;
+      }
+    }
+    throw new IllegalArgumentException("--database-backend ([database] backend) must be sqlite, memory or postgres, "
+        + "not '" + value + "'");
+  }
+}

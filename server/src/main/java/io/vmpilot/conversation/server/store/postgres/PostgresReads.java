@@ -1,0 +1,147 @@
+package io.vmpilot.conversation.server.store.postgres;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.vmpilot.conversation.server.store.Conversation;
+import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.JsonText;
+import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The reads, each on a read-only REPEATABLE READ connection: a Get's row and messages come from one snapshot even
+ * while other servers write. A conversation's summary and its metadata come in one statement.
+ */
+final class PostgresReads {
+  private final PostgresTransactions transactions;
+
+  PostgresReads(PostgresTransactions transactions) {
+    this.transactions = transactions;
+  }
+
+  /** What {@link #summaries} reads: the row, and its metadata as two arrays of the same order. */
+  private static final String SUMMARY = "SELECT c.conversation_id, c.tenant, c.thread_id, c.version, c.create_time,"
+      + " c.update_time, c.message_count, c.history_bytes, c.cache_info::text, m.names, m.vals"
+      + " FROM conversations c LEFT JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(value) AS vals"
+      + " FROM metadata WHERE metadata.conversation_id = c.conversation_id) m ON true";
+
+  Optional<Conversation> get(ThreadKey key, MessageWindow window) {
+    return transactions.read(c -> {
+      List<Found> found = summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?",
+          List.of(key.tenant(), key.threadId()));
+      if (found.isEmpty()) {
+        return Optional.empty();
+      }
+      Found f = found.get(0);
+      long first = window.firstPosition(f.summary().messageCount());
+      List<StoredMessage> messages = first >= f.summary().messageCount() ? List.of() : messages(c, f.id(), first);
+      return Optional.of(new Conversation(f.summary(), messages));
+    });
+  }
+
+  /** The conversation's messages from {@code firstPosition} on, oldest first. */
+  static List<StoredMessage> messages(Connection c, long id, long firstPosition) throws SQLException {
+    List<StoredMessage> messages = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT message_id, json, position, create_time FROM messages"
+            + " WHERE conversation_id = ? AND position >= ? ORDER BY position")) {
+      st.setLong(1, id);
+      st.setLong(2, firstPosition);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String messageId = rs.getString(1);
+          // The text's UTF-8 bytes as they came from the database: the service sends them on without a String.
+          messages.add(new StoredMessage(messageId == null ? "" : messageId, JsonText.ofUtf8(rs.getBytes(2)),
+              rs.getLong(3), rs.getObject(4, OffsetDateTime.class).toInstant()));
+        }
+      }
+    }
+    return messages;
+  }
+
+  List<ConversationSummary> list(ListQuery q) {
+    StringBuilder sql = new StringBuilder(SUMMARY + " WHERE c.tenant = ? AND c.version < ?");
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    q.metadataFilter().forEach((name, value) -> {
+      // md5 first, so that the (name, md5(value)) index can serve the filter.
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
+          + " AND f.name = ? AND md5(f.value) = md5(?) AND f.value = ?)");
+      params.add(name);
+      params.add(value);
+      params.add(value);
+    });
+    sql.append(" ORDER BY c.version DESC LIMIT ?");
+    params.add(q.limit());
+    return transactions.read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /** Conversations, message count and history bytes of the whole store (every tenant). */
+  long[] totals() {
+    return transactions.read(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT count(*), coalesce(sum(message_count), 0),"
+          + " coalesce(sum(history_bytes), 0) FROM conversations"); ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+      }
+    });
+  }
+
+  /** A conversation found by a query, with its row id. */
+  private record Found(long id, ConversationSummary summary) {}
+
+  private static List<Found> summaries(Connection c, String sql, List<?> params) throws SQLException {
+    List<Found> found = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.size(); i++) {
+        st.setObject(i + 1, params.get(i));
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          ConversationSummary summary = new ConversationSummary(new ThreadKey(rs.getString(2), rs.getString(3)),
+              rs.getLong(7), rs.getLong(8), counters(rs.getString(9)), metadata(rs.getArray(10), rs.getArray(11)),
+              rs.getLong(4), rs.getObject(5, OffsetDateTime.class).toInstant(),
+              rs.getObject(6, OffsetDateTime.class).toInstant());
+          found.add(new Found(rs.getLong(1), summary));
+        }
+      }
+    }
+    return found;
+  }
+
+  private static Map<String, String> metadata(Array names, Array values) throws SQLException {
+    if (names == null) {
+      return Map.of();
+    }
+    String[] n = (String[]) names.getArray();
+    String[] v = (String[]) values.getArray();
+    Map<String, String> metadata = new HashMap<>(n.length * 2);
+    for (int i = 0; i < n.length; i++) {
+      metadata.put(n[i], v[i]);
+    }
+    return metadata;
+  }
+
+  /** The cache counters, which only this store writes ({@code {"name": integer}}). */
+  private static Map<String, Long> counters(String json) {
+    JsonObject object = JsonParser.parseString(json).getAsJsonObject();
+    Map<String, Long> counters = new HashMap<>(object.size() * 2);
+    for (Map.Entry<String, JsonElement> e : object.entrySet()) {
+      counters.put(e.getKey(), e.getValue().getAsLong());
+    }
+    return counters;
+  }
+}

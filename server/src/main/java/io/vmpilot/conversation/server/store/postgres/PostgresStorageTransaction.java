@@ -1,0 +1,243 @@
+package io.vmpilot.conversation.server.store.postgres;
+
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.write.ConversationRow;
+import io.vmpilot.conversation.server.store.write.CountersChange;
+import io.vmpilot.conversation.server.store.write.StorageTransaction;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The write primitives in SQL, inside one PostgreSQL transaction (READ COMMITTED) of one connection. Nothing is
+ * remembered between transactions: other servers change the same rows.
+ *
+ * <p>{@link #find} locks the conversation's row ({@code FOR UPDATE}) for the rest of the transaction, so writes of
+ * one conversation, from any server, run one after the other; the version each takes from the sequence is taken
+ * under that lock, so versions increase in commit order. A conversation that does not exist has no row to lock: two
+ * creations of the same one meet at the unique key, and the one that loses runs again from the start (and then
+ * finds the row). Creations in a tenant lock its {@code tenants} row, which keeps the count the limit reads.
+ */
+final class PostgresStorageTransaction implements StorageTransaction<SQLException> {
+  private final Connection c;
+  private long bytesWritten;
+  private boolean changedAnything;
+
+  PostgresStorageTransaction(Connection c) {
+    this.c = c;
+  }
+
+  /** Whether any primitive changed a row (else there is nothing to commit). */
+  boolean changedAnything() {
+    return changedAnything;
+  }
+
+  /** Message bytes this transaction inserted. */
+  long bytesWritten() {
+    return bytesWritten;
+  }
+
+  @Override
+  public ConversationRow find(ThreadKey key) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
+            + " WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? new ConversationRow(rs.getLong(1), key, rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
+      }
+    }
+  }
+
+  /** Reads the tenant's count under its row's lock, creating the row at 0 if the tenant has none yet. */
+  @Override
+  public long countConversations(String tenant, long upTo) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO tenants (tenant, conversations) VALUES (?, 0)"
+            + " ON CONFLICT (tenant) DO UPDATE SET conversations = tenants.conversations RETURNING conversations")) {
+      st.setString(1, tenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return Math.min(rs.getLong(1), upTo);
+      }
+    }
+  }
+
+  @Override
+  public ConversationRow create(ThreadKey key, Instant now) throws SQLException {
+    changedAnything = true;
+    try (PreparedStatement st = c.prepareStatement(
+        "WITH created AS (INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
+            + " message_count, history_bytes) VALUES (?, ?, 0, ?, ?, 0, 0)"
+            + " ON CONFLICT (tenant, thread_id) DO NOTHING RETURNING conversation_id, tenant),"
+            + " counted AS (INSERT INTO tenants (tenant, conversations) SELECT tenant, 1 FROM created"
+            + " ON CONFLICT (tenant) DO UPDATE SET conversations = tenants.conversations + 1)"
+            + " SELECT conversation_id FROM created")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      st.setObject(3, Timestamps.of(now));
+      st.setObject(4, Timestamps.of(now));
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          throw new ConcurrentCreationException(key);
+        }
+        return new ConversationRow(rs.getLong(1), key, 0, 0, 0);
+      }
+    }
+  }
+
+  @Override
+  public List<StoredMessage> messages(ConversationRow row) throws SQLException {
+    return PostgresReads.messages(c, row.id(), 0);
+  }
+
+  @Override
+  public Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws SQLException {
+    Set<String> ids = new LinkedHashSet<>();
+    for (NewMessage m : among) {
+      if (m.hasId()) {
+        ids.add(m.id());
+      }
+    }
+    if (ids.isEmpty()) {
+      return Set.of();
+    }
+    Array array = c.createArrayOf("text", ids.toArray());
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT message_id FROM messages WHERE conversation_id = ? AND message_id = ANY (?)")) {
+      st.setLong(1, row.id());
+      st.setArray(2, array);
+      Set<String> stored = new HashSet<>();
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          stored.add(rs.getString(1));
+        }
+      }
+      return stored;
+    } finally {
+      array.free();
+    }
+  }
+
+  @Override
+  public void truncate(ConversationRow row, long keep) throws SQLException {
+    changedAnything = true;
+    try (PreparedStatement st = c.prepareStatement(
+        "DELETE FROM messages WHERE conversation_id = ? AND position >= ?")) {
+      st.setLong(1, row.id());
+      st.setLong(2, keep);
+      st.executeUpdate();
+    }
+  }
+
+  @Override
+  public void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now)
+      throws SQLException {
+    if (messages.isEmpty()) {
+      return;
+    }
+    changedAnything = true;
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)")) {
+      long position = firstPosition;
+      Object time = Timestamps.of(now);
+      for (NewMessage m : messages) {
+        st.setLong(1, row.id());
+        st.setLong(2, position++);
+        st.setString(3, m.hasId() ? m.id() : null);
+        st.setString(4, m.json());
+        st.setObject(5, time);
+        st.addBatch();
+        bytesWritten += m.utf8Bytes();
+      }
+      st.executeBatch();
+    }
+  }
+
+  @Override
+  public void mergeMetadata(ConversationRow row, Map<String, String> entries) throws SQLException {
+    if (entries.isEmpty()) {
+      return;
+    }
+    changedAnything = true;
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO metadata (conversation_id, name, value)"
+        + " VALUES (?, ?, ?) ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value")) {
+      for (Map.Entry<String, String> e : entries.entrySet()) {
+        st.setLong(1, row.id());
+        st.setString(2, e.getKey());
+        st.setString(3, e.getValue());
+        st.addBatch();
+      }
+      st.executeBatch();
+    }
+  }
+
+  @Override
+  public long nextVersion() throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** The counters as a jsonb object built in SQL from two arrays, so that no JSON is written here. */
+  private static final String COUNTERS =
+      "coalesce((SELECT jsonb_object_agg(n, v) FROM unnest(?::text[], ?::bigint[]) AS t (n, v)), '{}'::jsonb)";
+
+  @Override
+  public void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters)
+      throws SQLException {
+    changedAnything = true;
+    String assignment = switch (change) {
+      case KEEP -> "";
+      case REPLACE -> ", cache_info = " + COUNTERS;
+      case MERGE -> ", cache_info = cache_info || " + COUNTERS;
+    };
+    try (PreparedStatement st = c.prepareStatement("UPDATE conversations SET version = ?, update_time = ?,"
+        + " message_count = ?, history_bytes = ?" + assignment + " WHERE conversation_id = ?")) {
+      int i = 0;
+      st.setLong(++i, row.version());
+      st.setObject(++i, Timestamps.of(now));
+      st.setLong(++i, row.messageCount());
+      st.setLong(++i, row.historyBytes());
+      List<Array> arrays = new ArrayList<>(2);
+      if (change != CountersChange.KEEP) {
+        List<String> names = new ArrayList<>(counters.keySet());
+        Long[] values = names.stream().map(counters::get).toArray(Long[]::new);
+        arrays.add(c.createArrayOf("text", names.toArray()));
+        arrays.add(c.createArrayOf("bigint", values));
+        st.setArray(++i, arrays.get(0));
+        st.setArray(++i, arrays.get(1));
+      }
+      st.setLong(++i, row.id());
+      st.executeUpdate();
+      for (Array a : arrays) {
+        a.free();
+      }
+    }
+  }
+
+  @Override
+  public void delete(ConversationRow row) throws SQLException {
+    changedAnything = true;
+    try (PreparedStatement st = c.prepareStatement(
+        "WITH gone AS (DELETE FROM conversations WHERE conversation_id = ? RETURNING tenant)"
+            + " UPDATE tenants SET conversations = conversations - 1 WHERE tenant IN (SELECT tenant FROM gone)")) {
+      st.setLong(1, row.id());
+      st.executeUpdate();
+    }
+  }
+}

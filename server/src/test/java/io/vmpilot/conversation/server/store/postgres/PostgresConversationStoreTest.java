@@ -1,0 +1,58 @@
+package io.vmpilot.conversation.server.store.postgres;
+
+import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.ConversationStoreContract;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The PostgreSQL backend against the shared store contract: one real cluster, each store in a database of its own. */
+class PostgresConversationStoreTest extends ConversationStoreContract {
+  // Held: java.util.logging keeps loggers weakly, and a level set on a collected one is lost.
+  private static final List<Logger> QUIETED = List.of(Logger.getLogger("com.zaxxer.hikari"),
+      Logger.getLogger("org.flywaydb"), Logger.getLogger(PostgresDataSource.class.getName()));
+  private static ThrowawayPostgres postgres;
+  private static final AtomicInteger databases = new AtomicInteger();
+
+  @BeforeAll
+  static void startPostgres() {
+    QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
+    postgres = ThrowawayPostgres.launch();
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    postgres.close();
+  }
+
+  /** A new empty database on the test's cluster, and settings for it. */
+  static PostgresSettings newDatabase(ThrowawayPostgres cluster, long maxHistoryBytes, long maxConversationsPerTenant) {
+    String name = "store_" + databases.incrementAndGet();
+    cluster.createDatabase(name);
+    return new PostgresSettings(cluster.url(name), Optional.empty(), Optional.empty(), 4, Duration.ofSeconds(5),
+        Duration.ofSeconds(30), maxHistoryBytes, maxConversationsPerTenant);
+  }
+
+  @Override
+  protected ConversationStore newStore(long maxHistoryBytes) {
+    return PostgresConversationStore.open(newDatabase(postgres, maxHistoryBytes, Long.MAX_VALUE));
+  }
+
+  @Override
+  protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
+    return PostgresConversationStore.open(newDatabase(postgres, DEFAULT_LIMIT, maxConversationsPerTenant));
+  }
+
+  @Override
+  protected Optional<ConversationStore> reopen(ConversationStore store) {
+    PostgresSettings settings = ((PostgresConversationStore) store).settings();
+    store.close();
+    return Optional.of(PostgresConversationStore.open(settings));
+  }
+}

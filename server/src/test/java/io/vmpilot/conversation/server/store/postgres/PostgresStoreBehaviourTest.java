@@ -1,0 +1,203 @@
+package io.vmpilot.conversation.server.store.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What only a shared database has: two stores (as two servers would) on one database, each seeing what the other
+ * wrote at once; the connections' settings; a database restart under a running store.
+ */
+class PostgresStoreBehaviourTest {
+  private static final List<Logger> QUIETED = List.of(Logger.getLogger("com.zaxxer.hikari"),
+      Logger.getLogger("org.flywaydb"), Logger.getLogger(PostgresDataSource.class.getName()));
+  private static ThrowawayPostgres postgres;
+
+  @BeforeAll
+  static void startPostgres() {
+    QUIETED.forEach(logger -> logger.setLevel(Level.OFF));
+    postgres = ThrowawayPostgres.launch();
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    postgres.close();
+  }
+
+  private static PostgresSettings settings() {
+    return PostgresConversationStoreTest.newDatabase(postgres, 1 << 20, Long.MAX_VALUE);
+  }
+
+  private static AppendCommand append(String thread, OptionalLong expected, String... ids) {
+    List<NewMessage> messages = new ArrayList<>();
+    for (String id : ids) {
+      messages.add(new NewMessage(id, "{\"id\":\"" + id + "\"}"));
+    }
+    return new AppendCommand(ThreadKey.of(thread), messages, expected);
+  }
+
+  @Test
+  void twoStoresOnOneDatabaseSeeEachOthersWritesAtOnce() {
+    PostgresSettings shared = settings();
+    try (PostgresConversationStore a = PostgresConversationStore.open(shared);
+        PostgresConversationStore b = PostgresConversationStore.open(shared)) {
+      AppendResult first = a.append(append("t", OptionalLong.empty(), "m1"));
+      // A retry of the same Append through the other store stores nothing twice.
+      AppendResult retried = b.append(append("t", OptionalLong.empty(), "m1"));
+      assertThat(retried.appendedCount()).isZero();
+      assertThat(retried.version()).isEqualTo(first.version());
+      // expected_version is a compare-and-set across stores: b's write moves the version a expected.
+      long v = b.append(append("t", OptionalLong.of(first.version()), "m2")).version();
+      assertThatThrownBy(() -> a.append(append("t", OptionalLong.of(first.version()), "m3")))
+          .isInstanceOf(VersionMismatchException.class);
+      assertThat(a.get(ThreadKey.of("t"), MessageWindow.ALL).orElseThrow().summary().version()).isEqualTo(v);
+      assertThat(a.get(ThreadKey.of("t"), MessageWindow.ALL).orElseThrow().messages()).hasSize(2);
+    }
+  }
+
+  @Test
+  void racingCompareAndSetsThroughTwoStoresLetExactlyOneWinEachRound() throws Exception {
+    PostgresSettings shared = settings();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (PostgresConversationStore a = PostgresConversationStore.open(shared);
+        PostgresConversationStore b = PostgresConversationStore.open(shared)) {
+      long version = a.save(new SaveCommand(ThreadKey.of("cas"), List.of(), Map.of(), Map.of(), OptionalLong.empty()))
+          .version();
+      for (int round = 0; round < 20; round++) {
+        long expected = version;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Long>> attempts = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          PostgresConversationStore via = i % 2 == 0 ? a : b;
+          String id = "r" + round + "-" + i;
+          Callable<Long> attempt = () -> {
+            start.await();
+            try {
+              return via.append(append("cas", OptionalLong.of(expected), id)).version();
+            } catch (VersionMismatchException e) {
+              return -1L;
+            }
+          };
+          attempts.add(pool.submit(attempt));
+        }
+        start.countDown();
+        List<Long> won = new ArrayList<>();
+        for (Future<Long> f : attempts) {
+          long r = f.get(60, TimeUnit.SECONDS);
+          if (r > 0) {
+            won.add(r);
+          }
+        }
+        assertThat(won).as("round %d", round).hasSize(1);
+        assertThat(won.get(0)).isGreaterThan(version);
+        version = won.get(0);
+      }
+      assertThat(b.get(ThreadKey.of("cas"), MessageWindow.ALL).orElseThrow().messages()).hasSize(20);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void connectionsCarryTheTimeoutsAndReadsAreReadOnlySnapshots() throws Exception {
+    PostgresSettings settings = new PostgresSettings(settings().url(), Optional.empty(), Optional.empty(), 2,
+        Duration.ofSeconds(3), Duration.ofMillis(1234), 1 << 20, Long.MAX_VALUE);
+    try (PostgresDataSource pools = PostgresDataSource.open(settings)) {
+      try (Connection c = pools.writers.getConnection(); Statement st = c.createStatement()) {
+        assertThat(show(st, "statement_timeout")).isEqualTo("1234ms");
+        assertThat(show(st, "transaction_isolation")).isEqualTo("read committed");
+        assertThat(show(st, "transaction_read_only")).isEqualTo("off");
+        assertThat(show(st, "application_name")).isEqualTo("vmpilot-conversation-server");
+        c.rollback();
+      }
+      try (Connection c = pools.readers.getConnection(); Statement st = c.createStatement()) {
+        assertThat(show(st, "transaction_isolation")).isEqualTo("repeatable read");
+        assertThat(show(st, "transaction_read_only")).isEqualTo("on");
+        c.rollback();
+      }
+    }
+  }
+
+  private static String show(Statement st, String setting) throws Exception {
+    try (ResultSet rs = st.executeQuery("SHOW " + setting)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void aDatabaseThatIsNotUtf8IsRefused() {
+    postgres.psql("postgres", "CREATE DATABASE latin TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C'"
+        + " LC_CTYPE 'C'");
+    assertThatThrownBy(() -> PostgresConversationStore.open(PostgresSettings.of(postgres.url("latin"), 1 << 20,
+        Long.MAX_VALUE))).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("UTF8");
+  }
+
+  @Test
+  void anUnreachableDatabaseFailsTheOpenAfterTheStartupWait() {
+    PostgresSettings nowhere = new PostgresSettings("postgresql://postgres@127.0.0.1:1/none", Optional.empty(),
+        Optional.empty(), 1, Duration.ofSeconds(1), Duration.ofSeconds(1), 1 << 20, Long.MAX_VALUE);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> PostgresConversationStore.open(nowhere)).isInstanceOf(StoreUnavailableException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .isLessThan(Duration.ofMillis(PostgresDataSource.startupWaitMillis(nowhere) + 15_000));
+  }
+
+  /** Its own cluster: this one is crashed and started again under a running store. */
+  @Test
+  void aDatabaseCrashMakesCallsUnavailableAndTheStoreRecoversWithoutReopening() {
+    try (ThrowawayPostgres own = ThrowawayPostgres.launch()) {
+      own.createDatabase("crash");
+      PostgresSettings settings = new PostgresSettings(own.url("crash"), Optional.empty(), Optional.empty(), 2,
+          Duration.ofSeconds(1), Duration.ofSeconds(5), 1 << 20, Long.MAX_VALUE);
+      try (PostgresConversationStore store = PostgresConversationStore.open(settings)) {
+        long acknowledged = store.append(append("c", OptionalLong.empty(), "before")).version();
+        store.checkHealth();
+
+        own.stopImmediately();
+        assertThatThrownBy(() -> store.append(append("c", OptionalLong.empty(), "during")))
+            .isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> store.get(ThreadKey.of("c"), MessageWindow.ALL))
+            .isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(store::checkHealth).isInstanceOf(StoreUnavailableException.class);
+
+        own.start();
+        store.checkHealth();
+        AppendResult after = store.append(append("c", OptionalLong.empty(), "before", "after"));
+        assertThat(after.appendedCount()).isEqualTo(1);
+        assertThat(after.version()).isGreaterThan(acknowledged);
+        assertThat(store.get(ThreadKey.of("c"), MessageWindow.ALL).orElseThrow().messages())
+            .extracting(m -> m.id()).containsExactly("before", "after");
+      }
+    }
+  }
+}
