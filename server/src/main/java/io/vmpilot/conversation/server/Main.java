@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.config.TlsFiles;
 import io.vmpilot.conversation.server.grpc.AuthInterceptor;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
 import io.vmpilot.conversation.server.grpc.ServerTls;
+import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
@@ -104,12 +105,42 @@ public final class Main {
       store.close();
       return 1;
     }
-    LOG.info(startupLine(config, server.port(), metrics));
+    HttpGateway http = null;
+    if (config.httpPort().isPresent()) {
+      try {
+        http = HttpGateway.start(new HttpGateway.Settings(config.bindAddress(), config.httpPort().getAsInt(),
+            config.tls(), config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace()),
+            server.newInProcessChannel());
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.SEVERE, "cannot start the HTTP port on " + config.bindAddress() + ": " + e.getMessage(), e);
+        server.stop();
+        if (metrics != null) {
+          metrics.close();
+        }
+        return 1;
+      }
+    }
+    LOG.info(startupLine(config, server.port(), metrics)
+        + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
     MetricsEndpoint startedMetrics = metrics;
+    HttpGateway startedHttp = http;
     Runnable stop = () -> {
       LOG.info("shutting down: finishing in-flight calls");
+      // The HTTP port stops beside the gRPC one: its requests in flight are calls the gRPC server finishes.
+      Thread httpStop = null;
+      if (startedHttp != null) {
+        httpStop = new Thread(startedHttp::close, "http-stop");
+        httpStop.start();
+      }
       server.stop();
+      if (httpStop != null) {
+        try {
+          httpStop.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (startedMetrics != null) {
         startedMetrics.close();
       }

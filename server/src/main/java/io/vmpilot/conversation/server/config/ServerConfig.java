@@ -6,6 +6,7 @@ import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalInt;
 
 /**
  * The server's whole configuration, resolved from flags, environment and config file.
@@ -16,6 +17,7 @@ import java.time.Duration;
  * @param tokens the known tokens (hashed) and their tenants
  * @param tls the TLS files, {@link TlsFiles#NONE} for plaintext
  * @param maxConversationsPerTenant the most conversations one tenant may have
+ * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
  */
 public record ServerConfig(
     String bindAddress,
@@ -33,7 +35,8 @@ public record ServerConfig(
     boolean authEnabled,
     TenantTokens tokens,
     TlsFiles tls,
-    long maxConversationsPerTenant) {
+    long maxConversationsPerTenant,
+    OptionalInt httpPort) {
 
   public String backendName() {
     return databaseEnabled ? "sqlite" : "memory";

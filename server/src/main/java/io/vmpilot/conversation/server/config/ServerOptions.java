@@ -7,6 +7,7 @@ import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -156,6 +157,11 @@ public final class ServerOptions {
       description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
+  @Option(names = "--http-port", descriptionKey = "http.port", paramLabel = "PORT",
+      description = "Also serve the API as HTTP/JSON and the web viewer at http://BIND:PORT/ (https with TLS), with "
+          + "the same bind address, TLS, authentication and limits; 0 picks a free one. Default: off.")
+  Integer httpPort;
+
   /** The tenant given to {@code --hash-token}, or null when the server should run. */
   public String hashTokenTenant() {
     return hashTokenTenant;
@@ -179,6 +185,9 @@ public final class ServerOptions {
     requirePositive("--max-conversations-per-tenant", maxConversationsPerTenant);
     requirePort("--port", port);
     requirePort("--metrics-port", metricsPort);
+    if (httpPort != null) {
+      requirePort("--http-port", httpPort);
+    }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
         busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant);
     TlsFiles tls = tlsFiles();
@@ -192,7 +201,8 @@ public final class ServerOptions {
         maxMetadataValueBytes);
     return new ServerConfig(bind, port, databaseEnabled, sqlite, maxHistoryBytes, maxInboundMessageBytes, limits,
         executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled, metricsPort, configFile,
-        authEnabled, tokens, tls, maxConversationsPerTenant);
+        authEnabled, tokens, tls, maxConversationsPerTenant,
+        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort));
   }
 
   private TlsFiles tlsFiles() {
