@@ -1,7 +1,6 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -383,8 +382,14 @@ class HttpJsonIT {
       String t = thread("tls");
       assertThat(api.post(path(t) + ":save", "{}").status()).isEqualTo(200);
       assertThat(api.get(path(t)).status()).isEqualTo(200);
-      HttpJson plain = new HttpJson(tls.httpUrl().replace("https:", "http:"));
-      assertThatThrownBy(() -> plain.get(path(t))).isInstanceOf(IOException.class);
+      ExternalCommand curl = ExternalCommand.run(1, "curl", "-sS", "--max-time", "20", "--cacert",
+          certs.caCert.toString(), tls.httpUrl() + path(t).substring(1));
+      assertThat(curl.exitCode()).as(curl.output()).isZero();
+      assertThat(curl.output()).contains("\"threadId\": \"" + t + "\"");
+      ExternalCommand plain = ExternalCommand.run(1, "curl", "-sS", "--max-time", "20",
+          tls.httpUrl().replace("https:", "http:") + path(t).substring(1));
+      assertThat(plain.exitCode()).as("plain HTTP to the TLS port: %s", plain.output()).isNotZero();
+      assertThat(plain.output()).doesNotContain(t);
     }
     try (ServerProcess mutual = ServerProcess.startSqlite(dir.resolve("mtls.db"), "--http-port", "0",
         "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.serverKey.toString(),
@@ -393,9 +398,18 @@ class HttpJsonIT {
       HttpJson withCertificate = new HttpJson(mutual.httpUrl(),
           HttpClient.newBuilder().sslContext(sslContext(certs, true)).build());
       assertThat(withCertificate.post(path(t) + ":save", "{}").status()).isEqualTo(200);
-      HttpJson without = new HttpJson(mutual.httpUrl(),
-          HttpClient.newBuilder().sslContext(sslContext(certs, false)).build());
-      assertThatThrownBy(() -> without.get(path(t))).isInstanceOf(IOException.class);
+      ExternalCommand without = ExternalCommand.run(1, "curl", "-sS", "--max-time", "20", "--cacert",
+          certs.caCert.toString(), mutual.httpUrl() + path(t).substring(1));
+      assertThat(without.exitCode()).as("no client certificate: %s", without.output()).isNotZero();
+      assertThat(without.output()).doesNotContain(t);
+      ExternalCommand otherCa = ExternalCommand.run(1, "curl", "-sS", "--max-time", "20", "--cacert",
+          certs.caCert.toString(), "--cert", certs.otherClientCert.toString(), "--key", certs.otherClientKey.toString(),
+          mutual.httpUrl() + path(t).substring(1));
+      assertThat(otherCa.exitCode()).as("a certificate of another CA: %s", otherCa.output()).isNotZero();
+      ExternalCommand withCurl = ExternalCommand.run(1, "curl", "-sS", "--max-time", "20", "--cacert",
+          certs.caCert.toString(), "--cert", certs.clientCert.toString(), "--key", certs.clientKey.toString(),
+          mutual.httpUrl() + path(t).substring(1));
+      assertThat(withCurl.output()).contains("\"threadId\": \"" + t + "\"");
     }
   }
 

@@ -38,9 +38,12 @@ public final class HttpGateway implements AutoCloseable {
   private final ManagedChannel channel;
   private final Duration shutdownGrace;
   private final boolean tls;
+  private final Draining draining;
 
-  private HttpGateway(HttpServer server, ExecutorService executor, ManagedChannel channel, Settings settings) {
+  private HttpGateway(HttpServer server, ExecutorService executor, ManagedChannel channel, Draining draining,
+      Settings settings) {
     this.server = server;
+    this.draining = draining;
     this.executor = executor;
     this.channel = channel;
     this.shutdownGrace = settings.shutdownGrace();
@@ -72,8 +75,9 @@ public final class HttpGateway implements AutoCloseable {
     }
     CrossSiteGuard guard = new CrossSiteGuard(settings.bindAddress(), settings.tls().enabled());
     RouteTable routes = RouteTable.of(ConversationServiceGrpc.getServiceDescriptor());
-    server.createContext("/v1/", new ApiHandler(routes, channel, guard, settings.maxBodyBytes()));
-    server.createContext("/", new ViewerAssets("/viewer/", guard));
+    Draining draining = new Draining();
+    server.createContext("/v1/", draining.wrap(new ApiHandler(routes, channel, guard, settings.maxBodyBytes())));
+    server.createContext("/", draining.wrap(new ViewerAssets("/viewer/", guard)));
     AtomicInteger n = new AtomicInteger();
     ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), r -> {
       Thread t = new Thread(r, "http-call-" + n.incrementAndGet());
@@ -82,7 +86,7 @@ public final class HttpGateway implements AutoCloseable {
     });
     server.setExecutor(executor);
     server.start();
-    return new HttpGateway(server, executor, channel, settings);
+    return new HttpGateway(server, executor, channel, draining, settings);
   }
 
   public int port() {
@@ -96,12 +100,17 @@ public final class HttpGateway implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections and waits up to the grace period for requests in flight (whose calls the gRPC
-   * server finishes or refuses with UNAVAILABLE as it stops), then closes the channel.
+   * Refuses new requests (503), waits up to the grace period for those in flight (whose calls the gRPC server
+   * finishes, or refuses with UNAVAILABLE as it stops), then closes the port and the channel.
    */
   @Override
   public void close() {
-    server.stop((int) Math.max(1, shutdownGrace.toSeconds()));
+    try {
+      draining.drain(shutdownGrace);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    server.stop(0);
     executor.shutdown();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
