@@ -109,7 +109,7 @@ test('a conversation shows messages by role, tool calls with pretty arguments be
   for (const expected of ['Read main.py', '/src/app', 'input_tokens', '1,200', 'cache_read_input_tokens', '1,024', 'Version']) {
     assert.ok(head.includes(expected), `header shows ${expected}: ${head}`);
   }
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
   await screenshot(page, 'conversation');
   assert.deepEqual(await viewerErrors(page, problems), []);
   await context.close();
