@@ -240,6 +240,9 @@ class HttpJsonIT {
     assertViolation(http.post(path(t) + ":save", "{\"messages\": [}"), "body");
     assertViolation(http.post(path(t) + ":save", "{\"threadId\": \"another\"}"), "thread_id");
     assertViolation(http.get("/v1/conversations/%E9"), "thread_id");
+    assertViolation(http.post(path(t) + ":save", "{\"messages\": [{\"json\": \"{\\\"a\\\": \\\"\\ud800\\\"}\"},"
+        + " {\"json\": \"{\\\"ok\\\": \\\"\\ud83d\\ude00\\\"}\", \"id\": \"\\udc00\"}],"
+        + " \"metadata\": {\"k\": \"\\udfff\"}}"), "messages[0].json", "messages[1].id", "metadata[k]");
     assertViolation(http.send(http.request(path(t) + ":save").header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', '"', (byte) 0xC3, '"', '}'})).build()), "body");
     assertViolation(http.send(http.request(path(t) + ":save").header("Content-Type", "text/plain")

@@ -60,6 +60,7 @@ final class ApiHandler implements HttpHandler {
           out.write('\n');
         }
       } catch (HttpProblem p) {
+        discard(exchange.getRequestBody());
         if (!p.allow().isEmpty()) {
           exchange.getResponseHeaders().set("Allow", String.join(", ", p.allow()));
         }
@@ -114,22 +115,38 @@ final class ApiHandler implements HttpHandler {
   }
 
   private byte[] readBody(HttpExchange exchange) throws IOException {
+    InputStream in = exchange.getRequestBody();
     String length = exchange.getRequestHeaders().getFirst("Content-Length");
     if (length != null) {
+      long declared;
       try {
-        if (Long.parseLong(length.strip()) > maxBodyBytes) {
-          throw HttpProblem.tooLarge(maxBodyBytes);
-        }
+        declared = Long.parseLong(length.strip());
       } catch (NumberFormatException e) {
         throw HttpProblem.invalid("Content-Length", "is not a number");
       }
-    }
-    try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = in.readNBytes(maxBodyBytes + 1);
-      if (body.length > maxBodyBytes) {
+      if (declared > maxBodyBytes) {
+        discard(in);
         throw HttpProblem.tooLarge(maxBodyBytes);
       }
-      return body;
+    }
+    byte[] body = in.readNBytes(maxBodyBytes + 1);
+    if (body.length > maxBodyBytes) {
+      discard(in);
+      throw HttpProblem.tooLarge(maxBodyBytes);
+    }
+    return body;
+  }
+
+  /**
+   * Reads and drops what is left of a refused body, up to twice the limit, so that the client reads the answer: a
+   * connection closed with unread data is reset, and the client would lose the response with it.
+   */
+  private void discard(InputStream in) throws IOException {
+    long left = 2L * maxBodyBytes;
+    byte[] buffer = new byte[1 << 16];
+    int n;
+    while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+      left -= n;
     }
   }
 

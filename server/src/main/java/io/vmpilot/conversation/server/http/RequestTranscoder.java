@@ -30,6 +30,7 @@ final class RequestTranscoder {
         throw HttpProblem.invalid("query string", "must be empty: this method takes its whole request as a JSON body");
       }
       mergeBody(request, body);
+      UnpairedSurrogates.check(request);
     } else {
       QueryParameters.apply(rawQuery, request, pathFields);
     }
