@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 public final class ServerProcess implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) ");
   private static final Pattern METRICS = Pattern.compile(" metrics=(http://\\S+)");
+  private static final Pattern HTTP = Pattern.compile(" http=(https?://\\S+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
   private final Process process;
@@ -29,6 +30,7 @@ public final class ServerProcess implements AutoCloseable {
   private final CountDownLatch started = new CountDownLatch(1);
   private volatile int port = -1;
   private volatile String metricsUrl;
+  private volatile String httpUrl;
   private Thread pump;
 
   private ServerProcess(Process process) {
@@ -102,6 +104,8 @@ public final class ServerProcess implements AutoCloseable {
           if (port < 0 && m.find()) {
             Matcher metrics = METRICS.matcher(line);
             metricsUrl = metrics.find() ? metrics.group(1) : null;
+            Matcher http = HTTP.matcher(line);
+            httpUrl = http.find() ? http.group(1) : null;
             port = Integer.parseInt(m.group(2));
             started.countDown();
           }
@@ -141,6 +145,14 @@ public final class ServerProcess implements AutoCloseable {
   /** The Prometheus endpoint's URL when the server was started with {@code --metrics-enabled true}, else null. */
   public String metricsUrl() {
     return metricsUrl;
+  }
+
+  /**
+   * The HTTP/JSON API's and web viewer's base URL ({@code http://127.0.0.1:PORT/}) when the server was started
+   * with {@code --http-port}, else null.
+   */
+  public String httpUrl() {
+    return httpUrl;
   }
 
   /** Everything the server printed so far. */

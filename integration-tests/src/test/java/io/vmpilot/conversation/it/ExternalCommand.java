@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A command of the repository (a script, a tool) run to completion, with its output kept for assertions. */
@@ -15,7 +16,15 @@ record ExternalCommand(int exitCode, String output) {
 
   /** Runs {@code command} from the repository root; fails the test if it runs longer than {@code minutes}. */
   static ExternalCommand run(int minutes, String... command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(List.of(command)).directory(repoRoot().toFile()).redirectErrorStream(true).start();
+    return run(minutes, Map.of(), command);
+  }
+
+  /** The same, with {@code environment} added to this process's. */
+  static ExternalCommand run(int minutes, Map<String, String> environment, String... command)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(List.of(command)).directory(repoRoot().toFile()).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    Process p = builder.start();
     // Read on another thread: a process writing more than the pipe holds would otherwise block forever.
     StringBuilder out = new StringBuilder();
     Thread reader = new Thread(() -> {

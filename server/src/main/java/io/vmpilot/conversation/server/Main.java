@@ -6,10 +6,11 @@ import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.config.ConfigLoader;
 import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
+import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
-import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.postgres.PostgresConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
@@ -108,12 +109,42 @@ public final class Main {
       store.close();
       return 1;
     }
-    LOG.info(startupLine(config, server.port(), metrics));
+    HttpGateway http = null;
+    if (config.httpPort().isPresent()) {
+      try {
+        http = HttpGateway.start(new HttpGateway.Settings(config.bindAddress(), config.httpPort().getAsInt(),
+            config.tls(), config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace()),
+            server.newInProcessChannel());
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.SEVERE, "cannot start the HTTP port on " + config.bindAddress() + ": " + e.getMessage(), e);
+        server.stop();
+        if (metrics != null) {
+          metrics.close();
+        }
+        return 1;
+      }
+    }
+    LOG.info(startupLine(config, server.port(), metrics)
+        + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
     MetricsEndpoint startedMetrics = metrics;
+    HttpGateway startedHttp = http;
     Runnable stop = () -> {
       LOG.info("shutting down: finishing in-flight calls");
+      // The HTTP port stops beside the gRPC one: its requests in flight are calls the gRPC server finishes.
+      Thread httpStop = null;
+      if (startedHttp != null) {
+        httpStop = new Thread(startedHttp::close, "http-stop");
+        httpStop.start();
+      }
       server.stop();
+      if (httpStop != null) {
+        try {
+          httpStop.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (startedMetrics != null) {
         startedMetrics.close();
       }

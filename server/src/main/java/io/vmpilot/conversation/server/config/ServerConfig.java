@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.OptionalInt;
 
 /**
  * The server's whole configuration, resolved from flags, environment and config file.
@@ -19,6 +20,7 @@ import java.time.Duration;
  * @param maxConversationsPerTenant the most conversations one tenant may have
  * @param backend where conversations are kept
  * @param postgres the PostgreSQL backend's settings; null unless that is the backend
+ * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
  */
 public record ServerConfig(
     String bindAddress,
@@ -38,7 +40,8 @@ public record ServerConfig(
     TlsFiles tls,
     long maxConversationsPerTenant,
     StoreBackend backend,
-    PostgresSettings postgres) {
+    PostgresSettings postgres,
+    OptionalInt httpPort) {
 
   public String backendName() {
     return backend.configName();

@@ -9,6 +9,7 @@ import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -163,6 +164,11 @@ public final class ServerOptions {
       description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
+  @Option(names = "--http-port", descriptionKey = "http.port", paramLabel = "PORT",
+      description = "Also serve the API as HTTP/JSON and the web viewer at http://BIND:PORT/ (https with TLS), with "
+          + "the same bind address, TLS, authentication and limits; 0 picks a free one. Default: off.")
+  Integer httpPort;
+
   /** The tenant given to {@code --hash-token}, or null when the server should run. */
   public String hashTokenTenant() {
     return hashTokenTenant;
@@ -186,6 +192,9 @@ public final class ServerOptions {
     requirePositive("--max-conversations-per-tenant", maxConversationsPerTenant);
     requirePort("--port", port);
     requirePort("--metrics-port", metricsPort);
+    if (httpPort != null) {
+      requirePort("--http-port", httpPort);
+    }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
         busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant);
     TlsFiles tls = tlsFiles();
@@ -202,7 +211,8 @@ public final class ServerOptions {
         ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant) : null;
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
-        metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres);
+        metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
+        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort));
   }
 
   private TlsFiles tlsFiles() {

@@ -1,10 +1,14 @@
 package io.vmpilot.conversation.server.grpc;
 
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
@@ -16,6 +20,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,15 +56,22 @@ public final class GrpcServer {
       List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {}
 
   private final Server server;
+  // The same services and interceptors, for callers inside this process (the HTTP/JSON side): one implementation
+  // of every rule, whichever way a call arrives.
+  private final Server inProcess;
+  private final String inProcessName;
   private final ExecutorService executor;
   private final ScheduledExecutorService healthChecker;
   private final HealthStatusManager health;
   private final ConversationStore store;
   private final Duration shutdownGrace;
 
-  private GrpcServer(Server server, ExecutorService executor, ScheduledExecutorService healthChecker,
-      HealthStatusManager health, ConversationStore store, Duration shutdownGrace) {
+  private GrpcServer(Server server, Server inProcess, String inProcessName, ExecutorService executor,
+      ScheduledExecutorService healthChecker, HealthStatusManager health, ConversationStore store,
+      Duration shutdownGrace) {
     this.server = server;
+    this.inProcess = inProcess;
+    this.inProcessName = inProcessName;
     this.executor = executor;
     this.healthChecker = healthChecker;
     this.health = health;
@@ -78,25 +90,38 @@ public final class GrpcServer {
       executor.shutdownNow();
       throw new IOException("cannot set up transport security: " + e.getMessage(), e);
     }
+    ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
+        new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
-        .addService(ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
-            new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors()))
+        .addService(conversations)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
         .build();
+    String inProcessName = "conversation-server-" + UUID.randomUUID();
+    InProcessServerBuilder inProcessBuilder = InProcessServerBuilder.forName(inProcessName);
+    settings.serverInterceptors().forEach(inProcessBuilder::intercept);
+    Server inProcess = inProcessBuilder
+        .directExecutor()
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .addService(conversations)
+        .addService(health.getHealthService())
+        .build();
     try {
       server.start();
+      inProcess.start();
     } catch (IOException e) {
+      server.shutdownNow();
       executor.shutdownNow();
       throw e;
     }
     ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
-    GrpcServer running = new GrpcServer(server, executor, checker, health, store, settings.shutdownGrace());
+    GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, checker, health, store,
+        settings.shutdownGrace());
     running.checkHealth();
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
@@ -106,6 +131,14 @@ public final class GrpcServer {
   /** The port the server listens on (the one chosen when 0 was asked for). */
   public int port() {
     return server.getPort();
+  }
+
+  /**
+   * A channel to the same services, interceptors (authentication, metrics) and limits as the network port, inside
+   * this process; the caller closes it. Calls on it run on the calling thread until the service hands them on.
+   */
+  public ManagedChannel newInProcessChannel() {
+    return InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
   }
 
   private volatile ServingStatus lastStatus;
@@ -137,15 +170,22 @@ public final class GrpcServer {
     healthChecker.shutdownNow();
     health.enterTerminalState();
     server.shutdown();
+    inProcess.shutdown();
     try {
-      if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+      long deadline = System.nanoTime() + shutdownGrace.toNanos();
+      boolean finished = server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)
+          && inProcess.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (!finished) {
         LOG.warning("in-flight calls did not finish within " + shutdownGrace + "; cancelling them");
         server.shutdownNow();
+        inProcess.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
+        inProcess.awaitTermination(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+      inProcess.shutdownNow();
     }
     executor.shutdown();
     try {
