@@ -73,11 +73,12 @@ public final class ConversationClient implements AutoCloseable {
   private final Duration deadline;
 
   private ConversationClient(ManagedChannel channel, boolean ownsChannel, Duration deadline,
-      CallCredentials credentials) {
+      CallCredentials credentials, boolean waitForReady) {
     this.channel = channel;
     this.ownsChannel = ownsChannel;
     ConversationServiceBlockingStub base = ConversationServiceGrpc.newBlockingStub(channel);
-    this.stub = credentials == null ? base : base.withCallCredentials(credentials);
+    base = credentials == null ? base : base.withCallCredentials(credentials);
+    this.stub = waitForReady ? base.withWaitForReady() : base;
     this.deadline = deadline;
   }
 
@@ -93,17 +94,20 @@ public final class ConversationClient implements AutoCloseable {
   /**
    * A client of several servers that share one database (the PostgreSQL backend), each "host:port": calls are
    * spread over them by gRPC's {@code round_robin}, and a call that fails with {@code UNAVAILABLE} (a server
-   * restarting) is retried ({@link Builder#maxAttempts}), going to the next server that is up. For a DNS name
-   * with one record per server, use {@code builder("dns:///name:port").roundRobin()} instead.
+   * restarting) is retried ({@link Builder#maxAttempts}), going to the next server that is up. When every
+   * server is down at once (the last one restarting while the client still waits to reconnect to the first), a
+   * call waits for one to come back, up to its deadline, rather than failing at once ({@link
+   * Builder#waitForReady}). For a DNS name with one record per server, use
+   * {@code builder("dns:///name:port").roundRobin().waitForReady(true)} instead.
    */
   public static Builder builder(List<String> servers) {
     AddressListResolver.register();
-    return new Builder(AddressListResolver.target(List.copyOf(servers))).roundRobin();
+    return new Builder(AddressListResolver.target(List.copyOf(servers))).roundRobin().waitForReady(true);
   }
 
   /** A client over a channel the caller built and will close (e.g. with TLS or an in-process transport). */
   public static ConversationClient over(ManagedChannel channel, Duration deadline) {
-    return new ConversationClient(channel, false, deadline, null);
+    return new ConversationClient(channel, false, deadline, null, false);
   }
 
   /** A message with a client id, which makes appending it again a no-op. */
@@ -295,6 +299,7 @@ public final class ConversationClient implements AutoCloseable {
     private String authority;
     private CallCredentials credentials;
     private boolean roundRobin;
+    private boolean waitForReady;
 
     private Builder(String target) {
       this.target = target;
@@ -359,6 +364,17 @@ public final class ConversationClient implements AutoCloseable {
     }
 
     /** How long each call may take, retries included. Default 10 s. */
+    /**
+     * Whether a call made while no server is reachable waits, up to its deadline, for one to become reachable
+     * ({@code true}), or fails at once with {@code UNAVAILABLE} ({@code false}, the default for one target, so
+     * that a server that is down is reported quickly). {@link ConversationClient#builder(List)} turns it on: with
+     * several servers, "none reachable" is a moment of a rolling restart, not an outage.
+     */
+    public Builder waitForReady(boolean waitForReady) {
+      this.waitForReady = waitForReady;
+      return this;
+    }
+
     public Builder deadline(Duration deadline) {
       this.deadline = Objects.requireNonNull(deadline, "deadline");
       return this;
@@ -393,7 +409,7 @@ public final class ConversationClient implements AutoCloseable {
       } else {
         channel.disableRetry();
       }
-      return new ConversationClient(channel.build(), true, deadline, credentials);
+      return new ConversationClient(channel.build(), true, deadline, credentials, waitForReady);
     }
 
     private ChannelCredentials channelCredentials() {

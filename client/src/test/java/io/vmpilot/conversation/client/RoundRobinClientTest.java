@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,39 @@ class RoundRobinClientTest {
     } finally {
       serverA.shutdownNow();
       serverB.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void whenEveryServerIsDownACallWaitsForOneToComeBackUntilItsDeadline() throws Exception {
+    CountingService a = new CountingService();
+    Server serverA = start(a);
+    Server serverB = start(new CountingService());
+    int portA = serverA.getPort();
+    List<String> servers = List.of("127.0.0.1:" + portA, "127.0.0.1:" + serverB.getPort());
+    Server restarted = null;
+    try (ConversationClient client = ConversationClient.builder(servers).deadline(Duration.ofSeconds(3)).build()) {
+      client.save("t", List.of("{}"));
+      serverA.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      serverB.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+
+      // Failing fast would be UNAVAILABLE once the retries (at most 1.5 s of backoff) ran out.
+      assertThatThrownBy(() -> client.save("t", List.of("{}")))
+          .isInstanceOfSatisfying(ConversationStoreException.class,
+              e -> assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+
+      // A longer deadline than the client's: the channel's reconnect backoff has grown while both were down.
+      CompletableFuture<SaveResponse> waiting = CompletableFuture.supplyAsync(() -> client.stub()
+          .withDeadlineAfter(30, TimeUnit.SECONDS).save(SaveRequest.newBuilder().setThreadId("t").build()));
+      restarted = Grpc.newServerBuilderForPort(portA, InsecureServerCredentials.create()).addService(a).build()
+          .start();
+      assertThat(waiting.get(40, TimeUnit.SECONDS).getVersion()).isEqualTo(1);
+    } finally {
+      serverA.shutdownNow();
+      serverB.shutdownNow();
+      if (restarted != null) {
+        restarted.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 
