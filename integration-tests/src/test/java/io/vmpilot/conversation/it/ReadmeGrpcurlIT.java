@@ -43,6 +43,8 @@ class ReadmeGrpcurlIT {
 
   @Test
   void everyGrpcurlExampleOfTheReadmeGivesItsDocumentedOutcomeWhenRunInOrder(@TempDir Path dir) throws Exception {
+    assertThat(ExternalCommand.repoRoot().resolve(".tools/bin/grpcurl"))
+        .as("the pinned grpcurl the README puts on the PATH; run scripts/install-tools").exists();
     List<String> script = new ArrayList<>();
     List<Example> examples = parse(readmeSection(), script);
     assertThat(examples).as("grpcurl examples in the README").hasSizeGreaterThanOrEqualTo(10);
