@@ -3,8 +3,8 @@
 #   integration-tests/polyglot/grpcurl/calls.sh ADDRESS        e.g. localhost:50051
 # First through server reflection, then again from the .proto files alone (-proto).
 # Every call's output is checked; exits non-zero on the first mismatch.
-# The commands are the ones README.md shows (checked at the end). Each runs from the
-# repository root, with the pinned grpcurl of scripts/install-tools first on the PATH.
+# Each runs from the repository root, with the pinned grpcurl of scripts/install-tools first on
+# the PATH. (The README's own grpcurl examples are run, in the README's order, by ReadmeGrpcurlIT.)
 # No pipefail: calls that must fail exit non-zero, and what decides is the checked output
 # (`expect` is the last command of each pipeline, so a failed check stops the script).
 set -eu
@@ -141,21 +141,6 @@ grpcurl -plaintext -import-path proto -import-path third_party/googleapis -proto
 
 step "-proto: Clear"
 grpcurl -plaintext -import-path proto -import-path third_party/googleapis -proto vmpilot/conversation/v1/conversation_service.proto -d "{\"thread_id\": \"$T\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Clear | expect '"deleted": true'
-
-# ------------------------------------------------ README.md shows these very commands
-echo
-missing=0
-shown=0
-while IFS= read -r line; do
-  shown=$((shown + 1))
-  if ! grep -qxF -- "$line" <(sed -E 's/ \| expect .*$//; s/ 2>&1$//' "$HERE/calls.sh"); then
-    echo "FAIL: README.md shows a grpcurl command calls.sh does not run: $line" >&2
-    missing=1
-  fi
-done < <(sed -n '/grpcurl-examples:start/,/grpcurl-examples:end/p' "$ROOT/README.md" | sed -E 's/ 2>&1$//' | grep -E '^grpcurl ')
-[[ $shown -gt 0 ]] || { echo "FAIL: no grpcurl examples found between the README.md markers" >&2; exit 1; }
-[[ $missing -eq 0 ]] || exit 1
-echo "README.md: every grpcurl command shown is one this script runs"
 
 echo
 echo "grpcurl: all $STEPS steps passed"
