@@ -74,6 +74,29 @@ class StartupFailureIT {
   }
 
   @Test
+  void anHttpPortInUseIsANetworkFailureToo() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      Failed f = run(Map.of(), "--port", "0", "--http-port", String.valueOf(port), "--database-enabled", "false");
+      assertThat(f.exitCode()).as(f.output()).isEqualTo(4);
+      assertThat(f.lines()).as(f.output()).singleElement().asString()
+          .contains("cannot listen on 127.0.0.1:" + port + " (HTTP): ")
+          .containsIgnoringCase("address already in use");
+    }
+  }
+
+  @Test
+  void tlsFilesThatAreNotACertificateAndKeyAreAConfigurationFailure() throws Exception {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "not a certificate\n");
+    Path key = Files.writeString(dir.resolve("key.pem"), "not a key\n");
+    Failed f = run(Map.of(), "--port", "0", "--database-enabled", "false", "--tls-cert", cert.toString(),
+        "--tls-key", key.toString());
+    assertThat(f.exitCode()).as(f.output()).isEqualTo(2);
+    assertThat(f.lines()).as(f.output()).singleElement().asString()
+        .startsWith("conversation-server: cannot set up transport security: ");
+  }
+
+  @Test
   void anUnreadableDatabaseIsOneLineAndExitCode3() throws Exception {
     Path notADatabase = dir.resolve("notes.db");
     Files.writeString(notADatabase, "these are my notes, not a SQLite database\n".repeat(200));

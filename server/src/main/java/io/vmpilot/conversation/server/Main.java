@@ -116,6 +116,9 @@ public final class Main {
         metrics.close();
       }
       store.close();
+      if (e instanceof IllegalArgumentException) {
+        return configurationFailure(StartupFailure.describe(e), e);
+      }
       return StartupFailure.NETWORK.report(LOG, "cannot listen on " + listening + ": " + StartupFailure.describe(e), e);
     }
     HttpGateway http = null;
@@ -128,6 +131,10 @@ public final class Main {
         server.stop();
         if (metrics != null) {
           metrics.close();
+        }
+        if (!StartupFailure.isSocketFailure(e)) {
+          // The port was not even tried: the TLS files do not suit the HTTP side (PemTls).
+          return configurationFailure(StartupFailure.describe(e), e);
         }
         return StartupFailure.NETWORK.report(LOG, "cannot listen on " + config.bindAddress() + ":"
             + config.httpPort().getAsInt() + " (HTTP): " + StartupFailure.describe(e), e);

@@ -56,6 +56,16 @@ enum StartupFailure {
     return text.toString();
   }
 
+  /** Whether {@code e} or one of its causes is a socket's failure (a port in use, an address not this host's). */
+  static boolean isSocketFailure(Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof java.net.SocketException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code message} on one line: its line breaks (a driver's multi-line message) become spaces. */
   static String oneLine(String message) {
     return message == null ? "" : message.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();

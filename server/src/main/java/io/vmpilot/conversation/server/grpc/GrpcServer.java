@@ -80,6 +80,12 @@ public final class GrpcServer {
     this.shutdownGrace = shutdownGrace;
   }
 
+  /**
+   * Starts listening.
+   *
+   * @throws IOException when the port cannot be listened on
+   * @throws IllegalArgumentException when the TLS certificate or key cannot be used
+   */
   public static GrpcServer start(Settings settings, ConversationStore store) throws IOException {
     ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
     HealthStatusManager health = new HealthStatusManager();
@@ -88,8 +94,9 @@ public final class GrpcServer {
       builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()),
           settings.credentials());
     } catch (IllegalArgumentException e) {
+      // A certificate or key that cannot be used: the configuration's fault, not the network's.
       executor.shutdownNow();
-      throw new IOException("cannot set up transport security: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot set up transport security: " + e.getMessage(), e);
     }
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
         UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store, settings.limits(), executor)
