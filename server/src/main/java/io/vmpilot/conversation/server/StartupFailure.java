@@ -37,14 +37,16 @@ enum StartupFailure {
   }
 
   /**
-   * The messages of {@code e} and of its causes, each once, joined by ": " (wrappers often carry no more than
-   * "failed to bind"; the cause says why).
+   * The first lines of the messages of {@code e} and of its causes, each once, joined by ": " (wrappers often carry
+   * no more than "failed to bind"; the cause says why).
    */
   static String describe(Throwable e) {
     StringBuilder text = new StringBuilder();
     for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      // The first line of each: drivers add tables of details below it (Flyway's "SQL State : ..."), which the
+      // FINE stack trace keeps.
       String message = t.getMessage() == null || t.getMessage().isBlank() ? t.getClass().getSimpleName()
-          : t.getMessage().strip();
+          : t.getMessage().strip().lines().findFirst().orElseThrow().strip();
       if (text.indexOf(message) >= 0) {
         continue;
       }
