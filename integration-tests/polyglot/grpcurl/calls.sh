@@ -53,7 +53,7 @@ step "health check"
 grpcurl -plaintext "$ADDR" grpc.health.v1.Health/Check | expect '"status": "SERVING"'
 
 step "Save: create a conversation (each message is JSON text)"
-grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Save <<EOF | expect '"created": true' '"message_count": "2"' '"version": "'
+grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Save <<EOF | expect '"created": true' '"messageCount": "2"' '"version": "'
 {
   "thread_id": "$T",
   "messages": [
@@ -66,7 +66,7 @@ grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Save
 EOF
 
 step "Append: add a message (its id makes a retry harmless)"
-grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Append <<EOF | expect '"appended_count": 1' '"message_count": "3"'
+grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Append <<EOF | expect '"appendedCount": 1' '"messageCount": "3"'
 {
   "thread_id": "$T",
   "messages": [{"id": "m3", "json": "{\"role\":\"assistant\",\"content\":\"main.py and README.md\"}"}]
@@ -74,13 +74,13 @@ grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Appe
 EOF
 
 step "Get: the messages come back verbatim"
-grpcurl -plaintext -d "{\"thread_id\": \"$T\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect '"json": "{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"}"' '"id": "m3"' '"input_tokens": "10"' '"message_count": "3"'
+grpcurl -plaintext -d "{\"thread_id\": \"$T\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect '"json": "{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"}"' '"id": "m3"' '"input_tokens": "10"' '"messageCount": "3"'
 
 step "UpdateCache: replace the cache counters"
 grpcurl -plaintext -d "{\"thread_id\": \"$T\", \"cache_info\": {\"cache_read_input_tokens\": 90}}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateCache | expect '"version": "'
 
 step "List: conversations whose metadata matches, most recent first"
-grpcurl -plaintext -d "{\"metadata_filter\": {\"run\": \"$T\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/List | expect "\"thread_id\": \"$T\"" '"cache_read_input_tokens": "90"' '"message_count": "3"'
+grpcurl -plaintext -d "{\"metadata_filter\": {\"run\": \"$T\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/List | expect "\"threadId\": \"$T\"" '"cache_read_input_tokens": "90"' '"messageCount": "3"'
 
 step "error: Save with a malformed JSON message gives INVALID_ARGUMENT, ErrorInfo and BadRequest"
 grpcurl -plaintext -format-error -d "{\"thread_id\": \"$T\", \"messages\": [{\"json\": \"{not json\"}]}" "$ADDR" vmpilot.conversation.v1.ConversationService/Save 2>&1 | expect '"code": 3' '"@type": "type.googleapis.com/google.rpc.ErrorInfo"' '"reason": "INVALID_ARGUMENT"' '"@type": "type.googleapis.com/google.rpc.BadRequest"' '"field": "messages[0].json"'
@@ -96,8 +96,8 @@ grpcurl -plaintext -format-error -d "{\"thread_id\": \"$T\"}" "$ADDR" vmpilot.co
 
 # ------------------------------------------------ the same from the .proto files (no reflection)
 # Run from the repository root: proto/ holds the contract, third_party/googleapis the error details.
-# Note: grpcurl prints field names as lowerCamelCase JSON names here, but as the proto field names
-# (snake_case) through reflection, whose descriptors carry no json_name.
+# grpcurl prints the lowerCamelCase JSON names both ways: the server's reflection serves descriptors with
+# json_name filled in (GrpcurlJsonNamesIT compares the two outputs).
 T="$T-proto"
 
 step "-proto: list the services"

@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The Prometheus endpoint, scraped as Prometheus would: per-RPC counts, errors by code, latency, store size. */
+/**
+ * The Prometheus endpoint, scraped as Prometheus would: per-RPC counts, errors by code, latency, store size, the
+ * connection pool, the JVM and the process.
+ */
 class MetricsIT {
   @TempDir
   Path dir;
@@ -60,6 +63,13 @@ class MetricsIT {
       assertThat(value(scrape, "conversation_store_history_bytes")).isEqualTo(21);
       assertThat(value(scrape, "conversation_store_writes_total")).isEqualTo(2);
       assertThat(value(scrape, "conversation_store_syncs_total")).isBetween(1.0, 2.0);
+      // Beyond RPCs and the store: the readers' pool, the JVM, the process.
+      assertThat(value(scrape, "hikaricp_connections_acquire_seconds_count", "pool=\"sqlite-readers\""))
+          .isGreaterThanOrEqualTo(2);
+      assertThat(value(scrape, "hikaricp_connections_max", "pool=\"sqlite-readers\"")).isEqualTo(4);
+      assertThat(scrape).contains("jvm_gc_memory_allocated_bytes_total", "jvm_memory_used_bytes{",
+          "jvm_threads_live_threads", "jvm_classes_loaded_classes", "process_cpu_usage", "process_uptime_seconds",
+          "process_files_open_files");
     }
   }
 

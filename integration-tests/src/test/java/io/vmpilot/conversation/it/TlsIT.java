@@ -112,7 +112,7 @@ class TlsIT {
     assertThatThrownBy(() -> ServerProcess.start(List.of("--database-enabled", "false",
             "--tls-cert", certs.serverCert.toString(), "--tls-key", certs.caCert.toString())))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("cannot start the server");
+        .hasMessageContaining("conversation-server: cannot set up transport security");
     assertThatThrownBy(() -> ServerProcess.start(List.of("--database-enabled", "false",
             "--tls-cert", certs.serverCert.toString(), "--tls-key", dir.resolve("missing.key").toString())))
         .hasMessageContaining("cannot read");

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server;
 
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.vmpilot.conversation.server.auth.AuthInterceptor;
 import io.vmpilot.conversation.server.auth.TenantTokens;
@@ -17,7 +18,6 @@ import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
 import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,11 +62,19 @@ public final class Main {
         return hashToken(options.hashTokenTenant());
       }
       config = options.toConfig(ConfigLoader.configFile(args), System.getenv());
+    } catch (CommandLine.ParameterException e) {
+      // A flag picocli could not take: the usage is what the reader needs next.
+      return configurationFailure(e.getMessage() + " (run with --help for the options)", e);
     } catch (RuntimeException e) {
-      PrintWriter err = new PrintWriter(System.err, true);
-      err.println("conversation-server: " + e.getMessage());
-      err.println("Run with --help for the options.");
-      return 2;
+      return configurationFailure(e.getMessage(), e);
+    }
+
+    ServerCredentials credentials;
+    try {
+      TlsFiles tls = config.tls();
+      credentials = ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa());
+    } catch (RuntimeException e) {
+      return configurationFailure(StartupFailure.describe(e), e);
     }
 
     ConversationStore store;
@@ -77,15 +85,18 @@ public final class Main {
         case MEMORY -> new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant());
       };
     } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "cannot open the " + config.backendName() + " store: " + e.getMessage(), e);
-      return 1;
+      return StartupFailure.STORAGE.report(LOG, "cannot open the " + config.backendName() + " store"
+          + (config.backend() == StoreBackend.SQLITE ? " at " + config.databasePath() : "") + ": "
+          + StartupFailure.describe(e), e);
     }
 
     MetricsEndpoint metrics = null;
     GrpcServer server;
+    String listening = config.bindAddress() + ":" + config.port();
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
+        listening = config.bindAddress() + ":" + config.metricsPort() + " (metrics)";
         metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
         interceptors.add(metrics.interceptor());
       }
@@ -96,18 +107,19 @@ public final class Main {
         LOG.warning("tokens are configured but authentication is off ([auth] enabled = false): "
             + "every call is accepted and acts for the tenant 'default'");
       }
-      TlsFiles tls = config.tls();
+      listening = config.bindAddress() + ":" + config.port();
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
-          config.requestLimits(), interceptors,
-          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors), store);
+          config.requestLimits(), interceptors, credentials, serverInterceptors), store);
     } catch (Exception e) {
-      LOG.log(Level.SEVERE, "cannot start the server on " + config.bindAddress() + ": " + e.getMessage(), e);
       if (metrics != null) {
         metrics.close();
       }
       store.close();
-      return 1;
+      if (e instanceof IllegalArgumentException) {
+        return configurationFailure(StartupFailure.describe(e), e);
+      }
+      return StartupFailure.NETWORK.report(LOG, "cannot listen on " + listening + ": " + StartupFailure.describe(e), e);
     }
     HttpGateway http = null;
     if (config.httpPort().isPresent()) {
@@ -116,12 +128,16 @@ public final class Main {
             config.tls(), config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace()),
             server.newInProcessChannel());
       } catch (IOException | RuntimeException e) {
-        LOG.log(Level.SEVERE, "cannot start the HTTP port on " + config.bindAddress() + ": " + e.getMessage(), e);
         server.stop();
         if (metrics != null) {
           metrics.close();
         }
-        return 1;
+        if (!StartupFailure.isSocketFailure(e)) {
+          // The port was not even tried: the TLS files do not suit the HTTP side (PemTls).
+          return configurationFailure(StartupFailure.describe(e), e);
+        }
+        return StartupFailure.NETWORK.report(LOG, "cannot listen on " + config.bindAddress() + ":"
+            + config.httpPort().getAsInt() + " (HTTP): " + StartupFailure.describe(e), e);
       }
     }
     LOG.info(startupLine(config, server.port(), metrics)
@@ -162,6 +178,13 @@ public final class Main {
     return 0;
   }
 
+  /** A configuration that cannot be used: one line on standard error, as a command-line tool says it. */
+  private static int configurationFailure(String message, Exception e) {
+    System.err.println("conversation-server: " + StartupFailure.oneLine(message));
+    LOG.log(Level.FINE, "the configuration was refused", e);
+    return StartupFailure.CONFIGURATION.exitCode();
+  }
+
   /**
    * {@code --hash-token TENANT}: reads one token from standard input (a trailing line break is dropped) and
    * prints the tokens-file line for it. The token itself is never printed.
@@ -179,7 +202,7 @@ public final class Main {
       return 0;
     } catch (IOException | IllegalArgumentException e) {
       System.err.println("conversation-server: --hash-token: " + e.getMessage());
-      return 2;
+      return StartupFailure.CONFIGURATION.exitCode();
     }
   }
 

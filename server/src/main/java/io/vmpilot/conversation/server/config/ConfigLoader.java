@@ -5,9 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** Builds the command line whose defaults come from the environment and the config file. */
+/**
+ * Builds the command line whose defaults come from the environment and the config file, after refusing what the
+ * file or the environment would otherwise slip in unnoticed: an unknown key or section of the server's
+ * ({@link ConfigFileCheck}) and a value of the wrong type, each named where it was written.
+ */
 public final class ConfigLoader {
   static final Path DEFAULT_CONFIG = Path.of("config.ini");
 
@@ -23,8 +29,35 @@ public final class ConfigLoader {
       throw new UncheckedIOException("cannot read config file " + configFile + ": " + e.getMessage(), e);
     }
     CommandLine cl = new CommandLine(options);
-    cl.setDefaultValueProvider(new SettingSource(ini, environment));
+    ConfigFileCheck.of(cl.getCommandSpec()).check(ini);
+    SettingSource source = new SettingSource(ini, environment);
+    checkValues(source);
+    cl.setDefaultValueProvider(source);
     return cl;
+  }
+
+  /**
+   * Converts every value the environment and the file supply, on a command line of its own with no arguments, so
+   * that a value of the wrong type is reported where it was written ({@code config.ini:3: [server] port: 'lots'
+   * is not an int}) rather than as if it had been a flag, as picocli would say.
+   */
+  private static void checkValues(SettingSource source) {
+    CommandLine dryRun = new CommandLine(new ServerOptions());
+    dryRun.setDefaultValueProvider(source);
+    try {
+      dryRun.parseArgs();
+    } catch (CommandLine.ParameterException e) {
+      if (!(e.getArgSpec() instanceof OptionSpec option)) {
+        throw e;
+      }
+      Optional<SettingOrigin> origin = source.origin(option);
+      if (origin.isEmpty()) {
+        throw e;
+      }
+      String reason = e.getCause() instanceof CommandLine.TypeConversionException conversion
+          ? conversion.getMessage() : e.getMessage();
+      throw new IllegalArgumentException(origin.get().describe(": " + reason), e);
+    }
   }
 
   /**

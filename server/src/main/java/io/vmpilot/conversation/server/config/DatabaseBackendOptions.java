@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,11 +52,11 @@ public final class DatabaseBackendOptions {
   long statementTimeoutMillis;
 
   /** The backend named, else what the seed's {@code [database] enabled} means (false: memory). */
-  StoreBackend backend(boolean databaseEnabled) {
+  StoreBackend backend(boolean databaseEnabled, Function<String, SettingOrigin> origins) {
     if (backend == null || backend.isBlank()) {
       return databaseEnabled ? StoreBackend.SQLITE : StoreBackend.MEMORY;
     }
-    StoreBackend named = StoreBackend.parse(backend);
+    StoreBackend named = StoreBackend.parse(backend, origins.apply("--database-backend"));
     if (!databaseEnabled && named != StoreBackend.MEMORY) {
       throw new IllegalArgumentException("[database] enabled = false means the memory backend, but backend = "
           + named.configName() + ": remove one of the two");
@@ -63,21 +64,24 @@ public final class DatabaseBackendOptions {
     return named;
   }
 
-  PostgresSettings postgres(Map<String, String> environment, long maxHistoryBytes, long maxConversationsPerTenant) {
+  /** The PostgreSQL settings; {@code origins} names where an option's value came from, for the messages. */
+  PostgresSettings postgres(Map<String, String> environment, long maxHistoryBytes, long maxConversationsPerTenant,
+      Function<String, SettingOrigin> origins) {
     if (url == null || url.isBlank()) {
       throw new IllegalArgumentException("backend = postgres needs --database-url ([database] url), e.g. "
           + "postgresql://conversations@db.example.com:5432/conversations");
     }
     if (poolSize < 1) {
-      throw new IllegalArgumentException("--database-pool-size must be positive, not " + poolSize);
+      throw new IllegalArgumentException(origins.apply("--database-pool-size")
+          .describe(" must be positive, not " + poolSize));
     }
     if (connectTimeoutMillis < 250) {
-      throw new IllegalArgumentException("--database-connect-timeout-ms must be at least 250, not "
-          + connectTimeoutMillis);
+      throw new IllegalArgumentException(origins.apply("--database-connect-timeout-ms")
+          .describe(" must be at least 250, not " + connectTimeoutMillis));
     }
     if (statementTimeoutMillis < 1) {
-      throw new IllegalArgumentException("--database-statement-timeout-ms must be positive, not "
-          + statementTimeoutMillis);
+      throw new IllegalArgumentException(origins.apply("--database-statement-timeout-ms")
+          .describe(" must be positive, not " + statementTimeoutMillis));
     }
     return new PostgresSettings(url.strip(), blank(user) ? Optional.empty() : Optional.of(user.strip()),
         password(environment), poolSize, Duration.ofMillis(connectTimeoutMillis),

@@ -3,7 +3,7 @@ package io.vmpilot.conversation.server.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,14 +14,23 @@ import java.util.Optional;
  * {@code enabled = true ; false (the default) = in-memory}). Section and key names are case-insensitive.
  */
 public final class IniFile {
-  private final Map<String, String> values;
+  /** One {@code key = value} line: where it is, so that an error about it can say {@code file:line}. */
+  record Entry(String section, String key, String value, int line) {}
 
-  private IniFile(Map<String, String> values) {
-    this.values = Map.copyOf(values);
+  private final String source;
+  // "section.key" -> entry, in the file's order.
+  private final Map<String, Entry> values;
+  // Section name -> the line of its first header, in the file's order.
+  private final Map<String, Integer> sections;
+
+  private IniFile(String source, Map<String, Entry> values, Map<String, Integer> sections) {
+    this.source = source;
+    this.values = values;
+    this.sections = sections;
   }
 
   public static IniFile empty() {
-    return new IniFile(Map.of());
+    return new IniFile("(no config file)", Map.of(), Map.of());
   }
 
   public static IniFile read(Path path) throws IOException {
@@ -29,7 +38,8 @@ public final class IniFile {
   }
 
   static IniFile parse(List<String> lines, String source) {
-    Map<String, String> values = new HashMap<>();
+    Map<String, Entry> values = new LinkedHashMap<>();
+    Map<String, Integer> sections = new LinkedHashMap<>();
     String section = null;
     for (int i = 0; i < lines.size(); i++) {
       String line = stripComment(lines.get(i)).strip();
@@ -38,6 +48,7 @@ public final class IniFile {
       }
       if (line.startsWith("[") && line.endsWith("]")) {
         section = line.substring(1, line.length() - 1).strip().toLowerCase();
+        sections.putIfAbsent(section, i + 1);
         continue;
       }
       int eq = line.indexOf('=');
@@ -45,9 +56,10 @@ public final class IniFile {
         throw new IllegalArgumentException(source + ":" + (i + 1) + ": expected '[section]' or 'key = value', found: "
             + lines.get(i));
       }
-      values.put(section + "." + line.substring(0, eq).strip().toLowerCase(), line.substring(eq + 1).strip());
+      String key = line.substring(0, eq).strip().toLowerCase();
+      values.put(section + "." + key, new Entry(section, key, line.substring(eq + 1).strip(), i + 1));
     }
-    return new IniFile(values);
+    return new IniFile(source, values, sections);
   }
 
   private static String stripComment(String line) {
@@ -66,6 +78,26 @@ public final class IniFile {
 
   /** The value of {@code key} in {@code section}, if the file sets it. */
   public Optional<String> get(String section, String key) {
+    return entry(section, key).map(Entry::value);
+  }
+
+  /** The line setting {@code key} in {@code section}, if the file has one (the last, when it has several). */
+  Optional<Entry> entry(String section, String key) {
     return Optional.ofNullable(values.get(section.toLowerCase() + "." + key.toLowerCase()));
+  }
+
+  /** Every {@code key = value} line, in the file's order. */
+  Iterable<Entry> entries() {
+    return values.values();
+  }
+
+  /** Every section, lower-case, with the line of its first header. */
+  Map<String, Integer> sections() {
+    return sections;
+  }
+
+  /** {@code file:line}, the prefix of a message about that line. */
+  String at(int line) {
+    return source + ":" + line;
   }
 }

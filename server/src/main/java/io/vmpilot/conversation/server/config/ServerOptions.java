@@ -12,7 +12,11 @@ import java.util.Map;
 import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /**
  * Every setting of the server. Each option can also be set by the environment variable and the config file
@@ -32,6 +36,10 @@ import picocli.CommandLine.Option;
         "VMPILOT_SECTION_KEY, e.g. --database-path is [database] path and VMPILOT_DATABASE_PATH.",
         "Precedence: command-line flag, then environment, then config file, then the default shown."})
 public final class ServerOptions {
+  // Injected by picocli: tells where each value came from, for the messages about bad ones.
+  @Spec
+  CommandSpec spec;
+
   @Option(names = "--config", paramLabel = "PATH",
       description = "Config file in VMPilot's config.ini format (default: ./config.ini when it exists).")
   Path config;
@@ -206,9 +214,9 @@ public final class ServerOptions {
     }
     RequestLimits limits = new RequestLimits(maxMessagesPerRequest, maxMessageBytes, maxJsonDepth, maxMapEntries,
         maxMetadataValueBytes);
-    StoreBackend backend = databaseBackend.backend(databaseEnabled);
+    StoreBackend backend = databaseBackend.backend(databaseEnabled, this::origin);
     PostgresSettings postgres = backend == StoreBackend.POSTGRES
-        ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant) : null;
+        ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant, this::origin) : null;
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
         metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
@@ -236,23 +244,41 @@ public final class ServerOptions {
     return s == null || s.isBlank();
   }
 
-  private static void requirePositive(String option, long value) {
+  /**
+   * Where {@code option}'s value came from: the flag when given (or when the value is the default), else the
+   * environment variable or the config file's line that set it.
+   */
+  SettingOrigin origin(String option) {
+    SettingOrigin flag = SettingOrigin.flag(option);
+    if (spec == null || !(spec.defaultValueProvider() instanceof SettingSource source)) {
+      return flag;
+    }
+    OptionSpec optionSpec = spec.findOption(option);
+    ParseResult parsed = spec.commandLine().getParseResult();
+    if (optionSpec == null || (parsed != null && parsed.hasMatchedOption(optionSpec))) {
+      return flag;
+    }
+    return source.origin(optionSpec).orElse(flag);
+  }
+
+  private void requirePositive(String option, long value) {
     if (value <= 0) {
-      throw new IllegalArgumentException(option + " must be positive, not " + value);
+      throw new IllegalArgumentException(origin(option).describe(" must be positive, not " + value));
     }
   }
 
-  private static void requirePort(String option, int value) {
+  private void requirePort(String option, int value) {
     if (value < 0 || value > 65535) {
-      throw new IllegalArgumentException(option + " must be between 0 and 65535, not " + value);
+      throw new IllegalArgumentException(origin(option).describe(" must be between 0 and 65535, not " + value));
     }
   }
 
-  private static Durability parseDurability(String value) {
+  private Durability parseDurability(String value) {
     try {
       return Durability.valueOf(value.strip().toUpperCase());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--database-durability must be 'full' or 'normal', not '" + value + "'");
+      throw new IllegalArgumentException(origin("--database-durability")
+          .describe(" must be 'full' or 'normal', not '" + value + "'"));
     }
   }
 

@@ -36,4 +36,20 @@ final class SettingSource implements IDefaultValueProvider {
     }
     return file.get(s.section(), s.key()).orElse(null);
   }
+
+  /**
+   * Where this source took {@code option}'s value from, as a message about it should name it: the environment
+   * variable, or the config file's line; empty when it supplied none (the value is the flag's or the default).
+   */
+  Optional<SettingOrigin> origin(OptionSpec option) {
+    Optional<Setting> setting = Setting.of(option.descriptionKey());
+    if (setting.isEmpty()) {
+      return Optional.empty();
+    }
+    Setting s = setting.get();
+    if (environment.containsKey(s.environmentVariable())) {
+      return Optional.of(SettingOrigin.environment(s.environmentVariable()));
+    }
+    return file.entry(s.section(), s.key()).map(e -> SettingOrigin.file(file.at(e.line()), s.toString()));
+  }
 }

@@ -16,13 +16,13 @@ public enum StoreBackend {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  static StoreBackend parse(String value) {
+  /** The backend {@code value} names; {@code origin} is where the value was written, for the error. */
+  static StoreBackend parse(String value, SettingOrigin origin) {
     for (StoreBackend b : values()) {
       if (b.configName().equals(value.strip().toLowerCase(Locale.ROOT))) {
         return b;
       }
     }
-    throw new IllegalArgumentException("--database-backend ([database] backend) must be sqlite, memory or postgres, "
-        + "not '" + value + "'");
+    throw new IllegalArgumentException(origin.describe(" must be sqlite, memory or postgres, not '" + value + "'"));
   }
 }

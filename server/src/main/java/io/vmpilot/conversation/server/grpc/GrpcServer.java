@@ -32,7 +32,8 @@ import java.util.logging.Logger;
 
 /**
  * The running gRPC server: the conversation service, health ({@code grpc.health.v1}, following the store's
- * health) and reflection (v1 and v1alpha, so grpcurl, grpcui and Postman all work).
+ * health) and reflection (v1 and v1alpha, so grpcurl, grpcui and Postman all work), which serves descriptors with
+ * {@code json_name} filled in ({@link JsonNamedDescriptors}) so that clients print the proto3 JSON names.
  *
  * <p>Calls start on Netty's event-loop threads (a direct executor): none of the services waits there, and the
  * conversation service hands reads and large writes to a bounded pool of its own ({@code grpc-call} threads).
@@ -79,6 +80,12 @@ public final class GrpcServer {
     this.shutdownGrace = shutdownGrace;
   }
 
+  /**
+   * Starts listening.
+   *
+   * @throws IOException when the port cannot be listened on
+   * @throws IllegalArgumentException when the TLS certificate or key cannot be used
+   */
   public static GrpcServer start(Settings settings, ConversationStore store) throws IOException {
     ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
     HealthStatusManager health = new HealthStatusManager();
@@ -87,20 +94,24 @@ public final class GrpcServer {
       builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.bindAddress(), settings.port()),
           settings.credentials());
     } catch (IllegalArgumentException e) {
+      // A certificate or key that cannot be used: the configuration's fault, not the network's.
       executor.shutdownNow();
-      throw new IOException("cannot set up transport security: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot set up transport security: " + e.getMessage(), e);
     }
-    ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
-        new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
+    ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
+        UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store, settings.limits(), executor)
+            .bindService()), settings.interceptors()));
+    ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
+        health.getHealthService().bindService());
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(conversations)
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(ProtoReflectionService.newInstance())
+        .addService(healthService)
+        .addService(JsonNamedDescriptors.withJsonNames(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(JsonNamedDescriptors.withJsonNames(ProtoReflectionService.newInstance().bindService()))
         .build();
     String inProcessName = "conversation-server-" + UUID.randomUUID();
     InProcessServerBuilder inProcessBuilder = InProcessServerBuilder.forName(inProcessName);
@@ -109,7 +120,7 @@ public final class GrpcServer {
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(conversations)
-        .addService(health.getHealthService())
+        .addService(healthService)
         .build();
     try {
       server.start();

@@ -1,12 +1,20 @@
 package io.vmpilot.conversation.server.metrics;
 
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,13 +26,17 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.ToDoubleFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.sql.DataSource;
 
 /**
  * A Prometheus endpoint ({@code GET /metrics}) on a port of its own: per-RPC call counts and latency histograms
- * by status code (Micrometer's gRPC interceptor), the store's size, and how its writes reached the disk.
+ * by status code (Micrometer's gRPC interceptor), the store's size, how its writes reached the disk, its connection
+ * pools (HikariCP's own Micrometer tracker), and the JVM and the process (Micrometer's binders: memory, GC,
+ * threads, classes, CPU, uptime, file descriptors). docs/operations.md lists the families with a sample scrape.
  */
 public final class MetricsEndpoint implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetricsEndpoint.class.getName());
@@ -32,11 +44,15 @@ public final class MetricsEndpoint implements AutoCloseable {
   private final HttpServer http;
   // Micrometer holds a gauge's state object only weakly; this field keeps it alive.
   private final StatsSnapshot storeStats;
+  // Listens to the JVM's GC notifications until closed.
+  private final JvmGcMetrics gc;
 
-  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats) {
+  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats,
+      JvmGcMetrics gc) {
     this.registry = registry;
     this.http = http;
     this.storeStats = storeStats;
+    this.gc = gc;
   }
 
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
@@ -54,9 +70,23 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
     StatsSnapshot storeStats = bindStore(registry, store);
+    bindPools(registry, store.connectionPools());
 
-    HttpServer http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
+    HttpServer http;
+    try {
+      http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
+    } catch (IOException | RuntimeException e) {
+      registry.close();
+      throw e;
+    }
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
     http.createContext("/metrics", exchange -> {
       byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -66,7 +96,20 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     http.start();
-    return new MetricsEndpoint(registry, http, storeStats);
+    return new MetricsEndpoint(registry, http, storeStats, gc);
+  }
+
+  /**
+   * HikariCP's own meters for each pool, tagged {@code pool} with its name: connections active, idle, pending
+   * (callers waiting for one), the pool's bounds, and timers of acquiring, using and creating a connection.
+   */
+  private static void bindPools(PrometheusMeterRegistry registry, List<DataSource> pools) {
+    MicrometerMetricsTrackerFactory tracker = new MicrometerMetricsTrackerFactory(registry);
+    for (DataSource pool : pools) {
+      if (pool instanceof HikariDataSource hikari) {
+        hikari.setMetricsTrackerFactory(tracker);
+      }
+    }
   }
 
   /** Store figures; the meters share one {@link StoreStats} snapshot per scrape (one query for SQLite). */
@@ -126,6 +169,7 @@ public final class MetricsEndpoint implements AutoCloseable {
   @Override
   public void close() {
     http.stop(0);
+    gc.close();
     registry.close();
   }
 }

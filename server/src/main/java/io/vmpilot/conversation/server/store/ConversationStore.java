@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import javax.sql.DataSource;
 
 /**
  * Where conversations live. Every mutation is atomic and durable (to the backend's durability level) when
@@ -89,6 +90,14 @@ public interface ConversationStore extends AutoCloseable {
   void checkHealth();
 
   StoreStats stats();
+
+  /**
+   * The connection pools the store works through, each with a name of its own ({@code sqlite-readers},
+   * {@code postgres-writers}), so that metrics can report how busy they are; none for a store without pools.
+   */
+  default List<DataSource> connectionPools() {
+    return List.of();
+  }
 
   /** Finishes the writes already accepted, then releases the storage. */
   @Override

@@ -204,10 +204,13 @@ class ConfigLoaderTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--port");
     assertThatThrownBy(() -> load(Map.of(), args(file, "--max-history-bytes", "0")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--max-history-bytes");
-    assertThatThrownBy(() -> load(Map.of(), args(ini("[server]", "port = lots"))))
-        .isInstanceOf(CommandLine.ParameterException.class);
+    Path lots = ini("[server]", "port = lots");
+    assertThatThrownBy(() -> load(Map.of(), args(lots)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(lots + ":2: [server] port: 'lots' is not an int");
     assertThatThrownBy(() -> load(Map.of("VMPILOT_SERVER_EXECUTOR_THREADS", "0"), args(file)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--executor-threads");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("environment variable VMPILOT_SERVER_EXECUTOR_THREADS must be positive, not 0");
     assertThatThrownBy(() -> load(Map.of(), args(file, "--no-such-flag")))
         .isInstanceOf(CommandLine.UnmatchedArgumentException.class);
     assertThat(load(Map.of(), args(file, "--port", "0")).port()).isZero();
@@ -226,5 +229,79 @@ class ConfigLoaderTest {
       assertThat(usage).contains(option);
     }
     assertThat(usage).contains("VMPILOT_").contains("50051").contains("conversations.db");
+  }
+
+  @Test
+  void anUnknownKeyInOneOfTheServersSectionsIsAnErrorNamingFileAndLine() throws IOException {
+    Path typo = ini("; my server", "[server]", "port = 6000", "", "[database]", "pathh = /data/x.db");
+    assertThatThrownBy(() -> load(Map.of(), args(typo)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(typo + ":6: unknown key 'pathh' in [database]; did you mean 'path'?");
+
+    Path unlike = ini("[limits]", "max_history_bytes = 10", "colour = blue");
+    assertThatThrownBy(() -> load(Map.of(), args(unlike)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(unlike + ":3: unknown key 'colour' in [limits] (its keys are ")
+        .hasMessageContaining("max_history_bytes");
+
+    // Case does not make a key unknown, as it does not make it known elsewhere.
+    assertThat(load(Map.of(), args(ini("[Database]", "PATH = /data/y.db"))).databasePath())
+        .isEqualTo(Path.of("/data/y.db"));
+  }
+
+  @Test
+  void aSectionNamedLikeOneOfTheServersIsRefusedWithASuggestion() throws IOException {
+    Path typo = ini("[databse]", "path = /data/x.db");
+    assertThatThrownBy(() -> load(Map.of(), args(typo)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(typo + ":1: unknown section [databse]; did you mean [database]?");
+    for (String nearMiss : List.of("sever", "limit", "metric", "Auht", "data_base")) {
+      assertThatThrownBy(() -> load(Map.of(), args(ini("[" + nearMiss + "]", "x = 1"))))
+          .as("[%s]", nearMiss).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("unknown section [" + nearMiss.toLowerCase() + "]; did you mean");
+    }
+  }
+
+  @Test
+  void theSectionsOfOtherProgramsInVmpilotsConfigAreLeftAlone() throws IOException {
+    // VMPilot's own config.ini: its [database] is ours too; its other sections belong to VMPilot.
+    Path vmpilot = ini("[general]", "default_provider = anthropic", "tool_output_lines = 15", "",
+        "[model]", "recursion_limit = 25", "[inference]", "temperature = 0.8", "max_tokens = 4096",
+        "[anthropic]", "default_model = claude", "[openai]", "default_model = gpt", "[git]", "enabled = true",
+        "[database]", "enabled = true ; false (the default) = in-memory", "path = /app/data/vmpilot.db");
+    ServerConfig c = load(Map.of(), args(vmpilot));
+    assertThat(c.databasePath()).isEqualTo(Path.of("/app/data/vmpilot.db"));
+  }
+
+  @Test
+  void aBadValueNamesWhereItWasWritten() throws IOException {
+    Path file = ini("[server]", "", "port = 70000", "[database]", "durability = sometimes", "backend = mongo");
+    assertThatThrownBy(() -> load(Map.of(), args(file)))
+        .hasMessage(file + ":3: [server] port must be between 0 and 65535, not 70000");
+    assertThatThrownBy(() -> load(Map.of("VMPILOT_SERVER_PORT", "70001"), args(file)))
+        .hasMessage("environment variable VMPILOT_SERVER_PORT must be between 0 and 65535, not 70001");
+    assertThatThrownBy(() -> load(Map.of("VMPILOT_SERVER_PORT", "70001"), args(file, "--port", "70002")))
+        .hasMessage("--port must be between 0 and 65535, not 70002");
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--port", "1")))
+        .hasMessage(file + ":5: [database] durability must be 'full' or 'normal', not 'sometimes'");
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--port", "1", "--database-durability", "normal")))
+        .hasMessage(file + ":6: [database] backend must be sqlite, memory or postgres, not 'mongo'");
+    assertThatThrownBy(() -> load(Map.of("VMPILOT_DATABASE_ENABLED", "maybe"), args(ini("[server]"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("environment variable VMPILOT_DATABASE_ENABLED: ")
+        .hasMessageContaining("'maybe'");
+    assertThatThrownBy(() -> load(Map.of(), args(ini("[server]"), "--port", "lots")))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--port");
+  }
+
+  @Test
+  void nearestAllowsOneEditInShortNamesAndTwoInLongerOnes() {
+    assertThat(ConfigFileCheck.distance("databse", "database")).isEqualTo(1);
+    assertThat(ConfigFileCheck.nearest("databse", List.of("database", "server"))).contains("database");
+    assertThat(ConfigFileCheck.nearest("htpp", List.of("http"))).contains("http");
+    assertThat(ConfigFileCheck.nearest("git", List.of("http", "auth"))).isEmpty();
+    assertThat(ConfigFileCheck.nearest("model", List.of("metrics", "limits", "server"))).isEmpty();
+    assertThat(ConfigFileCheck.nearest("general", List.of("server", "database", "metrics"))).isEmpty();
+    assertThat(ConfigFileCheck.nearest("server", List.of("server"))).isEmpty();
   }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import javax.sql.DataSource;
 
 /**
  * Conversations in a PostgreSQL database that any number of servers share, with nothing but the database between
@@ -202,6 +203,11 @@ public final class PostgresConversationStore implements ConversationStore {
     long[] totals = reads.totals();
     return new StoreStats(totals[0], totals[1], totals[2], transactions.commits(), transactions.commits(),
         transactions.bytesWritten());
+  }
+
+  @Override
+  public List<DataSource> connectionPools() {
+    return List.of(dataSource.writers, dataSource.readers);
   }
 
   /** Finishes the writes already accepted, then closes the connections. */

@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import javax.sql.DataSource;
 
 /**
  * Conversations in one SQLite file: one row per conversation and one per message, so an append or a read of the
@@ -183,6 +184,15 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public StoreStats stats() {
     return health.stats();
+  }
+
+  /**
+   * The readers' pool. Not the writer's: its one connection stays with the writer thread from batch to batch, so
+   * its pool's figures would say nothing.
+   */
+  @Override
+  public List<DataSource> connectionPools() {
+    return List.of(dataSources.readers);
   }
 
   @Override
