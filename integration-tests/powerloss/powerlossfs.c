@@ -18,7 +18,10 @@
  * right for processes on one machine. One mutex serialises all operations: correctness first.
  *
  * Build: integration-tests/powerloss/build OUT (gcc against Debian's libfuse3-dev).
- * Run:   powerlossfs -f MOUNTPOINT   (prints "powerlossfs: ready" once the kernel talks to it).
+ * Run:   powerlossfs -f MOUNTPOINT   (prints "powerlossfs: ready" once the kernel talks to it); with
+ *        POWERLOSS_SYNC_MICROS=N in the environment every fsync/fdatasync takes N microseconds longer, as on a
+ *        disk (without it a sync is a memory copy, and the moments between a commit and its sync are too short
+ *        to ever be cut).
  */
 #define FUSE_USE_VERSION 31
 #include <fuse.h>
@@ -78,6 +81,7 @@ static struct inode *root;
 static struct inode *all_inodes;
 static uint64_t next_ino = 2;
 static uint64_t epoch = 1;
+static useconds_t sync_delay_micros; /* POWERLOSS_SYNC_MICROS: how long a sync takes, as on a real disk */
 static uint64_t stat_cuts, stat_dropped_bytes, stat_dropped_files, stat_reverted_dirs, stat_syncs, stat_dirsyncs;
 
 static void *xrealloc(void *p, size_t n) {
@@ -504,6 +508,9 @@ static int pl_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)datasync; /* fdatasync makes data and size durable too, which is all a file holds here */
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   if (h && h->control_text) return 0;
+  /* The wait comes first and outside the lock: reads and writes go on meanwhile, as they do while a disk
+     syncs; what is written during the wait becomes durable too, which a real disk may also do. */
+  if (sync_delay_micros) usleep(sync_delay_micros);
   pthread_mutex_lock(&lock);
   struct inode *n = handle_inode(fi);
   int rc = 0;
@@ -541,6 +548,7 @@ static int pl_releasedir(const char *path, struct fuse_file_info *fi) {
 static int pl_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)path;
   (void)datasync;
+  if (sync_delay_micros) usleep(sync_delay_micros);
   pthread_mutex_lock(&lock);
   struct inode *n = handle_inode(fi);
   int rc = 0;
@@ -712,6 +720,8 @@ static const struct fuse_operations ops = {
 };
 
 int main(int argc, char *argv[]) {
+  const char *delay = getenv("POWERLOSS_SYNC_MICROS");
+  if (delay) sync_delay_micros = (useconds_t)strtoul(delay, NULL, 10);
   root = new_inode(1, S_IFDIR | 0755);
   root->ever_synced = 1;
   return fuse_main(argc, argv, &ops, NULL);

@@ -42,6 +42,11 @@ final class PowerLossFs implements AutoCloseable {
 
   /** Builds the file system if needed and mounts it (empty) at {@code mountPoint}, an existing empty directory. */
   static PowerLossFs mount(Path mountPoint) throws IOException, InterruptedException {
+    return mount(mountPoint, 0);
+  }
+
+  /** The same, with every fsync/fdatasync taking {@code syncMicros} longer (a disk's sync time; 0: none). */
+  static PowerLossFs mount(Path mountPoint, int syncMicros) throws IOException, InterruptedException {
     assumeFuse();
     Path root = ExternalCommand.repoRoot();
     ExternalCommand build = ExternalCommand.run(5, root.resolve("integration-tests/powerloss/build").toString(),
@@ -50,8 +55,10 @@ final class PowerLossFs implements AutoCloseable {
     Path binary = Path.of(build.output().strip().lines().reduce((a, b) -> b).orElseThrow());
     // -f: stay in the foreground (this process is the file system; killing it unmounts);
     // max_threads: libfuse 3.14 otherwise complains about its own default.
-    Process process = new ProcessBuilder(List.of(binary.toString(), "-f", "-o", "max_threads=16",
-        mountPoint.toString())).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(List.of(binary.toString(), "-f", "-o", "max_threads=16",
+        mountPoint.toString())).redirectErrorStream(true);
+    builder.environment().put("POWERLOSS_SYNC_MICROS", Integer.toString(syncMicros));
+    Process process = builder.start();
     PowerLossFs fs = new PowerLossFs(mountPoint, process);
     CompletableFuture<Boolean> ready = new CompletableFuture<>();
     Thread pump = new Thread(() -> {
