@@ -77,6 +77,9 @@ struct handle {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held by a sync from its call to its return (taken before lock): one sync at a time, so that a slow sync never
+   makes a newer one's content durable and then overwrites it with its older snapshot. */
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inode *root;
 static struct inode *all_inodes;
 static uint64_t next_ino = 2;
@@ -231,15 +234,41 @@ static void set_size(struct inode *n, size_t size) {
   n->size = size;
 }
 
-static void sync_file(struct inode *n) {
-  n->synced = xrealloc(n->synced, n->size);
-  if (n->size > n->synced_size) memset(n->synced + n->synced_size, 0, n->size - n->synced_size);
-  n->synced_size = n->size;
+/* What a sync makes durable: the file as it was when the sync was called (its size, and the bytes that may
+   differ from the synced content). Taken at the call, applied when the sync returns. */
+struct file_snapshot {
+  size_t size, lo, hi;
+  char *bytes;
+};
+
+static struct file_snapshot take_file_snapshot(struct inode *n) {
+  struct file_snapshot snap = {n->size, 0, 0, NULL};
   size_t hi = n->dirty_hi < n->size ? n->dirty_hi : n->size;
-  if (n->dirty_lo < hi) memcpy(n->synced + n->dirty_lo, n->data + n->dirty_lo, hi - n->dirty_lo);
+  if (n->dirty_lo < hi) {
+    snap.lo = n->dirty_lo;
+    snap.hi = hi;
+    snap.bytes = xrealloc(NULL, hi - n->dirty_lo);
+    memcpy(snap.bytes, n->data + n->dirty_lo, hi - n->dirty_lo);
+  }
+  /* From here on, the dirty range tracks what differs from the snapshot, which becomes the synced content. */
   n->dirty_lo = n->dirty_hi = 0;
+  return snap;
+}
+
+static void apply_file_snapshot(struct inode *n, struct file_snapshot *snap) {
+  n->synced = xrealloc(n->synced, snap->size);
+  if (snap->size > n->synced_size) memset(n->synced + n->synced_size, 0, snap->size - n->synced_size);
+  n->synced_size = snap->size;
+  if (snap->lo < snap->hi) memcpy(n->synced + snap->lo, snap->bytes, snap->hi - snap->lo);
+  free(snap->bytes);
+  snap->bytes = NULL;
   n->ever_synced = 1;
   stat_syncs++;
+}
+
+static void sync_file(struct inode *n) {
+  struct file_snapshot snap = take_file_snapshot(n);
+  apply_file_snapshot(n, &snap);
 }
 
 static void sync_dir(struct inode *d) {
@@ -455,21 +484,26 @@ static int control_command(const char *buf, size_t size) {
 static int pl_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   (void)path;
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-  pthread_mutex_lock(&lock);
   int rc;
   if (h && h->control_text) {
+    /* sync_lock too: "sync" must not interleave with a slow sync's apply */
+    pthread_mutex_lock(&sync_lock);
+    pthread_mutex_lock(&lock);
     rc = control_command(buf, size);
-  } else {
-    struct inode *n = handle_inode(fi);
-    if (!n) rc = -EIO;
-    else {
-      size_t end = (size_t)off + size;
-      if (end > n->size) set_size(n, end);
-      memcpy(n->data + off, buf, size);
-      mark_dirty(n, (size_t)off, end);
-      touch(n);
-      rc = (int)size;
-    }
+    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&sync_lock);
+    return rc;
+  }
+  pthread_mutex_lock(&lock);
+  struct inode *n = handle_inode(fi);
+  if (!n) rc = -EIO;
+  else {
+    size_t end = (size_t)off + size;
+    if (end > n->size) set_size(n, end);
+    memcpy(n->data + off, buf, size);
+    mark_dirty(n, (size_t)off, end);
+    touch(n);
+    rc = (int)size;
   }
   pthread_mutex_unlock(&lock);
   return rc;
@@ -508,15 +542,29 @@ static int pl_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)datasync; /* fdatasync makes data and size durable too, which is all a file holds here */
   struct handle *h = (struct handle *)(uintptr_t)fi->fh;
   if (h && h->control_text) return 0;
-  /* The wait comes first and outside the lock: reads and writes go on meanwhile, as they do while a disk
-     syncs; what is written during the wait becomes durable too, which a real disk may also do. */
-  if (sync_delay_micros) usleep(sync_delay_micros);
+  pthread_mutex_lock(&sync_lock);
   pthread_mutex_lock(&lock);
   struct inode *n = handle_inode(fi);
   int rc = 0;
   if (!n) rc = -EIO;
-  else sync_file(n);
+  else if (!sync_delay_micros) sync_file(n);
+  else {
+    /* A slow sync, as on a disk: what was written before the call becomes durable when it returns; what is
+       written while it runs (reads and writes go on meanwhile) waits for the next sync. A cut in between
+       (a new epoch) makes it fail and count for nothing. */
+    uint64_t called_in = epoch;
+    struct file_snapshot snap = take_file_snapshot(n);
+    pthread_mutex_unlock(&lock);
+    usleep(sync_delay_micros);
+    pthread_mutex_lock(&lock);
+    if (epoch == called_in) apply_file_snapshot(n, &snap);
+    else {
+      free(snap.bytes);
+      rc = -EIO;
+    }
+  }
   pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&sync_lock);
   return rc;
 }
 
@@ -548,13 +596,32 @@ static int pl_releasedir(const char *path, struct fuse_file_info *fi) {
 static int pl_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)path;
   (void)datasync;
-  if (sync_delay_micros) usleep(sync_delay_micros);
+  pthread_mutex_lock(&sync_lock);
   pthread_mutex_lock(&lock);
   struct inode *n = handle_inode(fi);
   int rc = 0;
   if (!n) rc = -EIO;
-  else sync_dir(n);
+  else if (!sync_delay_micros) sync_dir(n);
+  else {
+    /* As in pl_fsync: the entries as of the call become durable when the slow sync returns. */
+    uint64_t called_in = epoch;
+    struct entries snap = {NULL, 0, 0};
+    copy_entries(&snap, &n->cur);
+    n->dir_dirty = 0;
+    pthread_mutex_unlock(&lock);
+    usleep(sync_delay_micros);
+    pthread_mutex_lock(&lock);
+    if (epoch == called_in) {
+      copy_entries(&n->durable, &snap);
+      stat_dirsyncs++;
+    } else {
+      rc = -EIO;
+    }
+    clear_entries(&snap);
+    free(snap.items);
+  }
   pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&sync_lock);
   return rc;
 }
 
