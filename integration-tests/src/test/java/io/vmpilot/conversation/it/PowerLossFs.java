@@ -131,7 +131,11 @@ final class PowerLossFs implements AutoCloseable {
       process.waitFor(30, TimeUnit.SECONDS);
     }
     // A no-op when libfuse unmounted; after a SIGKILL the mount is left "disconnected" and needs this.
-    new ProcessBuilder("fusermount3", "-u", "-z", mountPoint.toString()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+    try {
+      new ProcessBuilder("fusermount3", "-u", "-z", mountPoint.toString()).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      // No fusermount3: libfuse mounted without it, and unmounted on the SIGTERM above.
+    }
   }
 }

@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The power-cut file system itself (PowerLossFs): what was not synced is gone after a cut, what was synced stays.
@@ -26,10 +26,10 @@ class PowerLossFsIT {
   private PowerLossFs fs;
   private Path root;
 
-  @BeforeEach
-  void mount() throws Exception {
+  /** Mounts with syncs that take {@code syncMicros} (0: a memory copy; else the slow path PowerLossIT uses). */
+  private void mount(int syncMicros) throws Exception {
     Path mnt = Files.createDirectory(dir.resolve("mnt"));
-    fs = PowerLossFs.mount(mnt);
+    fs = PowerLossFs.mount(mnt, syncMicros);
     root = fs.root();
   }
 
@@ -40,8 +40,10 @@ class PowerLossFsIT {
     }
   }
 
-  @Test
-  void unsyncedWritesAreGoneAfterACutAndSyncedOnesStay() throws Exception {
+  @ParameterizedTest(name = "syncMicros={0}")
+  @ValueSource(ints = {0, 1000})
+  void unsyncedWritesAreGoneAfterACutAndSyncedOnesStay(int syncMicros) throws Exception {
+    mount(syncMicros);
     Path synced = root.resolve("synced");
     Path unsynced = root.resolve("unsynced");
     try (FileChannel a = create(synced); FileChannel b = create(unsynced)) {
@@ -66,8 +68,10 @@ class PowerLossFsIT {
     assertThat(fs.counters().get("dropped_bytes")).isPositive();
   }
 
-  @Test
-  void truncateAndFsyncFollowEachOther() throws Exception {
+  @ParameterizedTest(name = "syncMicros={0}")
+  @ValueSource(ints = {0, 1000})
+  void truncateAndFsyncFollowEachOther(int syncMicros) throws Exception {
+    mount(syncMicros);
     Path file = root.resolve("wal");
     try (FileChannel ch = create(file)) {
       write(ch, 0, "0123456789");
@@ -84,8 +88,10 @@ class PowerLossFsIT {
     assertThat(Files.readString(file)).as("the truncation was synced, the rest not").isEqualTo("0123");
   }
 
-  @Test
-  void namesAreDurableOnlyOnceTheirDirectoryIsSynced() throws Exception {
+  @ParameterizedTest(name = "syncMicros={0}")
+  @ValueSource(ints = {0, 1000})
+  void namesAreDurableOnlyOnceTheirDirectoryIsSynced(int syncMicros) throws Exception {
+    mount(syncMicros);
     Path kept = root.resolve("kept");
     try (FileChannel ch = create(kept)) {
       write(ch, 0, "kept");
@@ -116,8 +122,10 @@ class PowerLossFsIT {
     assertThat(Files.exists(kept)).isFalse();
   }
 
-  @Test
-  void aHandleOpenedBeforeTheCutChangesNothingAfterIt() throws Exception {
+  @ParameterizedTest(name = "syncMicros={0}")
+  @ValueSource(ints = {0, 1000})
+  void aHandleOpenedBeforeTheCutChangesNothingAfterIt(int syncMicros) throws Exception {
+    mount(syncMicros);
     Path file = root.resolve("f");
     try (FileChannel ch = create(file)) {
       write(ch, 0, "before");
@@ -130,8 +138,10 @@ class PowerLossFsIT {
     assertThat(Files.readString(file)).isEqualTo("before");
   }
 
-  @Test
-  void syncAllMakesEverythingDurable() throws Exception {
+  @ParameterizedTest(name = "syncMicros={0}")
+  @ValueSource(ints = {0, 1000})
+  void syncAllMakesEverythingDurable(int syncMicros) throws Exception {
+    mount(syncMicros);
     Files.createDirectories(root.resolve("d/e"));
     Files.writeString(root.resolve("d/e/x"), "x");
     fs.syncAll();
