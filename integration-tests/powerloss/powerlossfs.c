@@ -85,6 +85,7 @@ static struct inode *all_inodes;
 static uint64_t next_ino = 2;
 static uint64_t epoch = 1;
 static useconds_t sync_delay_micros; /* POWERLOSS_SYNC_MICROS: how long a sync takes, as on a real disk */
+static uint64_t stat_syncing; /* slow syncs called and not yet returned */
 static uint64_t stat_cuts, stat_dropped_bytes, stat_dropped_files, stat_reverted_dirs, stat_syncs, stat_dirsyncs;
 
 static void *xrealloc(void *p, size_t n) {
@@ -430,10 +431,10 @@ static int pl_open(const char *path, struct fuse_file_info *fi) {
     pthread_mutex_lock(&lock);
     char text[512];
     snprintf(text, sizeof text,
-        "cuts=%llu dropped_bytes=%llu dropped_files=%llu reverted_dirs=%llu syncs=%llu dirsyncs=%llu\n",
+        "cuts=%llu dropped_bytes=%llu dropped_files=%llu reverted_dirs=%llu syncs=%llu dirsyncs=%llu syncing=%llu\n",
         (unsigned long long)stat_cuts, (unsigned long long)stat_dropped_bytes,
         (unsigned long long)stat_dropped_files, (unsigned long long)stat_reverted_dirs,
-        (unsigned long long)stat_syncs, (unsigned long long)stat_dirsyncs);
+        (unsigned long long)stat_syncs, (unsigned long long)stat_dirsyncs, (unsigned long long)stat_syncing);
     pthread_mutex_unlock(&lock);
     h->control_text = strdup(text);
     fi->fh = (uint64_t)(uintptr_t)h;
@@ -554,9 +555,11 @@ static int pl_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
        (a new epoch) makes it fail and count for nothing. */
     uint64_t called_in = epoch;
     struct file_snapshot snap = take_file_snapshot(n);
+    stat_syncing++;
     pthread_mutex_unlock(&lock);
     usleep(sync_delay_micros);
     pthread_mutex_lock(&lock);
+    stat_syncing--;
     if (epoch == called_in) apply_file_snapshot(n, &snap);
     else {
       free(snap.bytes);

@@ -112,7 +112,10 @@ final class PowerLossFs implements AutoCloseable {
     Files.writeString(mountPoint.resolve(CONTROL), word);
   }
 
-  /** The file system's counters: cuts, dropped_bytes, dropped_files, reverted_dirs, syncs, dirsyncs. */
+  /**
+   * The file system's counters: cuts, dropped_bytes, dropped_files, reverted_dirs, syncs, dirsyncs, and syncing (file
+   * syncs called and not yet returned).
+   */
   Map<String, Long> counters() throws IOException {
     Map<String, Long> counters = new LinkedHashMap<>();
     for (String pair : Files.readString(mountPoint.resolve(CONTROL)).strip().split(" ")) {

@@ -3,6 +3,7 @@ package io.vmpilot.conversation.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -147,6 +151,38 @@ class PowerLossFsIT {
     fs.syncAll();
     fs.cut();
     assertThat(Files.readString(root.resolve("d/e/x"))).isEqualTo("x");
+  }
+
+  /**
+   * The slow sync PowerLossIT relies on to find reads of unsynced data: what was written before fdatasync was called
+   * is durable when it returns; what was written while it ran is not (until the next sync).
+   */
+  @Test
+  void aSlowSyncMakesDurableWhatWasWrittenBeforeTheCallNotDuringIt() throws Exception {
+    mount(1_500_000);
+    Path file = root.resolve("log");
+    try (FileChannel syncer = create(file); FileChannel writer = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      write(syncer, 0, "before");
+      syncDirectory(root);
+      CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> {
+        try {
+          syncer.force(false);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      // The file system counts a sync as running from its call on: write only once it has been called.
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (fs.counters().get("syncing") == 0 && !sync.isDone() && System.nanoTime() < end) {
+        Thread.sleep(5); // polling interval; the loop ends on the observed state
+      }
+      assertThat(sync.isDone()).as("the sync still runs when the write is made").isFalse();
+      write(writer, 6, "-during");
+      sync.get(30, TimeUnit.SECONDS);
+      assertThat(Files.readString(file)).isEqualTo("before-during");
+    }
+    fs.cut();
+    assertThat(Files.readString(file)).isEqualTo("before");
   }
 
   private static FileChannel create(Path file) throws IOException {
