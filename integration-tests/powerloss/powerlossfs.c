@@ -3,25 +3,29 @@
  * synced -- the part of etcd's LazyFS that PowerLossIT needs, small enough to read in one sitting.
  *
  * Every file keeps two contents: the current one (what reads see) and the synced one (what a sync of that file
- * last made durable: fsync and fdatasync both copy current -> synced, size included). Every directory keeps two
- * entry lists: the current one and the one its last fsync made durable. A create, unlink, rename or mkdir is
- * durable only once its directory is synced, as POSIX says (ext4 in practice is kinder; the test should not rely
- * on that). A power cut (the word "cut" written to the control file /.powerloss) puts every directory back to
- * its durable entries and every file back to its synced content; a file no durable entry names is gone, one
- * named but never synced is empty. Writing "sync" syncs everything (as sync(1) would); reading the control file
- * gives counters ("cuts=... dropped_bytes=...") so a test can show that a cut really threw data away.
+ * last made durable: fsync and fdatasync both make the content as of their call, size included, the synced one
+ * when they return). Every directory keeps two entry lists: the current one and the one its last fsync made
+ * durable. A create, unlink, rename or mkdir is durable only once its directory is synced, as POSIX says (ext4 in
+ * practice is kinder; the test should not rely on that). A power cut (the word "cut" written to the control file
+ * /.powerloss) puts every directory back to its durable entries and every file back to its synced content; a file
+ * no durable entry names is gone, one named but never synced is empty. Writing "sync" syncs everything (as sync(1)
+ * would); reading the control file gives counters ("cuts=... dropped_bytes=...") so a test can show that a cut
+ * really threw data away.
  *
  * File handles opened before a cut belong to processes that died with the power: anything still arriving on
  * them (the kernel writing back a dead process's dirty mmap pages, say) fails with EIO and changes nothing.
+ * Requests of a killed process that had reached this file system are answered before the process is gone (the
+ * kernel waits for them), so once the test has reaped a SIGKILLed server, only such writeback can still come.
  * Kernel caches: entry/attribute timeouts are 0 and files are opened without keep_cache, so after a cut nobody
  * reads what the kernel remembered of the lost data. Locks are left to the kernel (no lock operation), which is
- * right for processes on one machine. One mutex serialises all operations: correctness first.
+ * right for processes on one machine. One mutex serialises all operations (correctness first), but a slow sync
+ * lets go of it while it waits, so that reads and writes go on as they do while a disk syncs.
  *
  * Build: integration-tests/powerloss/build OUT (gcc against Debian's libfuse3-dev).
  * Run:   powerlossfs -f MOUNTPOINT   (prints "powerlossfs: ready" once the kernel talks to it); with
- *        POWERLOSS_SYNC_MICROS=N in the environment every fsync/fdatasync takes N microseconds longer, as on a
- *        disk (without it a sync is a memory copy, and the moments between a commit and its sync are too short
- *        to ever be cut).
+ *        POWERLOSS_SYNC_MICROS=N in the environment every fsync/fdatasync takes N microseconds, as on a disk
+ *        (without it a sync is a memory copy, and the moments between a commit and its sync are too short to
+ *        ever be cut), and what is written during those N microseconds waits for the next sync.
  */
 #define FUSE_USE_VERSION 31
 #include <fuse.h>
