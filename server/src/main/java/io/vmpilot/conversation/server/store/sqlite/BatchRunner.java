@@ -82,12 +82,17 @@ final class BatchRunner {
     } catch (NeedsSavepoints impossible) {
       throw new IllegalStateException("a batch run with savepoints asked for savepoints", impossible);
     } catch (SQLException | RuntimeException | Error e) {
-      LOG.log(Level.WARNING, "write batch of " + batch.size() + " failed; none of it was committed", e);
-      connection.discard();
       // When a task's own storage failure (disk full) made SQLite roll the whole transaction back, that is
-      // the cause to report to everyone in the batch, rather than the failed clean-up it led to.
+      // the cause to report to everyone in the batch (and in the log), rather than the failed clean-up it led to.
       StoreException tasks = storageFailureOf(batch);
       StoreException failure = tasks != null ? tasks : SqliteFailures.translate("write", e);
+      String what = "write batch of " + batch.size() + " failed; none of it was committed";
+      if (tasks != null) {
+        LOG.warning(what + ": " + tasks.getMessage() + " (then, undoing it: " + e + ")");
+      } else {
+        LOG.log(Level.WARNING, what, e);
+      }
+      connection.discard();
       for (PendingWrite<?> p : batch) {
         if (p.failure == null) {
           p.failure = failure;
