@@ -6,6 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.vmpilot.conversation.server.auth.Tenants;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
@@ -15,6 +16,8 @@ import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.ClearResponse;
+import io.vmpilot.conversation.v1.ForkRequest;
+import io.vmpilot.conversation.v1.ForkResponse;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.GetResponse;
@@ -24,6 +27,8 @@ import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -117,6 +122,27 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
           .setAppendedCount(r.appendedCount())
           .setCreated(r.created())
           .build());
+    });
+  }
+
+  @Override
+  public void updateMetadata(UpdateMetadataRequest request, StreamObserver<UpdateMetadataResponse> response) {
+    write("UpdateMetadata", request, request.getThreadId(), response, () -> {
+      return store.updateMetadataAsync(validator.updateMetadata(request, Tenants.current()))
+          .thenApply(version -> UpdateMetadataResponse.newBuilder().setVersion(version).build());
+    });
+  }
+
+  /** On the executor whatever its size: the copy's cost is the source's history, not the request. */
+  @Override
+  public void fork(ForkRequest request, StreamObserver<ForkResponse> response) {
+    read("Fork", request.getThreadId(), response, () -> {
+      ForkResult r = store.fork(validator.fork(request, Tenants.current()));
+      return ForkResponse.newBuilder()
+          .setVersion(r.version())
+          .setMessageCount(r.messageCount())
+          .setSourceVersion(r.sourceVersion())
+          .build();
     });
   }
 

@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
@@ -14,8 +15,10 @@ import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
@@ -154,6 +157,30 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys) {
+      StoredThread t = thread(row);
+      t.metadata.keySet().removeAll(metadataKeys);
+      t.cacheInfo.keySet().removeAll(counterKeys);
+    }
+
+    @Override
+    public long copy(ConversationRow from, ConversationRow to, long endPosition) {
+      StoredThread source = thread(from);
+      StoredThread target = thread(to);
+      long bytes = 0;
+      for (StoredMessage m : source.messages.subList(0, (int) endPosition)) {
+        target.messages.add(m);
+        if (m.id() != null && !m.id().isEmpty()) {
+          target.ids.add(m.id());
+        }
+        bytes += m.json().utf8Length();
+      }
+      target.historyBytes += bytes;
+      target.metadata.putAll(source.metadata);
+      return bytes;
+    }
+
+    @Override
     public long nextVersion() {
       committedWrites++;
       return ++revision;
@@ -207,6 +234,18 @@ public final class MemoryConversationStore implements ConversationStore {
   public synchronized boolean clear(ClearCommand command) {
     ensureOpen();
     return rules.clear(storage, command);
+  }
+
+  @Override
+  public synchronized long updateMetadata(UpdateMetadataCommand command) {
+    ensureOpen();
+    return rules.updateMetadata(storage, command);
+  }
+
+  @Override
+  public synchronized ForkResult fork(ForkCommand command) {
+    ensureOpen();
+    return rules.fork(storage, command);
   }
 
   @Override

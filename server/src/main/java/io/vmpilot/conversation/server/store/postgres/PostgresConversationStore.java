@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
@@ -11,8 +12,10 @@ import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
@@ -150,6 +153,22 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
     return async(() -> clear(cmd));
+  }
+
+  @Override
+  public long updateMetadata(UpdateMetadataCommand cmd) {
+    return write("UpdateMetadata", tx -> rules.updateMetadata(tx, cmd));
+  }
+
+  @Override
+  public CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand cmd) {
+    return async(() -> updateMetadata(cmd));
+  }
+
+  /** One INSERT ... SELECT in the database: the messages never come to this process. */
+  @Override
+  public ForkResult fork(ForkCommand cmd) {
+    return write("Fork", tx -> rules.fork(tx, cmd));
   }
 
   /** The page-token key kept in the database, the same for every server on it. */

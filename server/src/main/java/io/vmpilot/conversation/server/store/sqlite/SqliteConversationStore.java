@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
@@ -11,8 +12,10 @@ import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
@@ -157,6 +160,22 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
     return writer.submitAsync(tx -> rules.clear(storage(tx), cmd));
+  }
+
+  @Override
+  public long updateMetadata(UpdateMetadataCommand cmd) {
+    return writer.submit(tx -> rules.updateMetadata(storage(tx), cmd));
+  }
+
+  @Override
+  public CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand cmd) {
+    return writer.submitAsync(tx -> rules.updateMetadata(storage(tx), cmd));
+  }
+
+  /** One INSERT ... SELECT on the writer: a 10,000-message fork holds it for milliseconds, not a read of each. */
+  @Override
+  public ForkResult fork(ForkCommand cmd) {
+    return writer.submit(tx -> rules.fork(storage(tx), cmd));
   }
 
   @Override
