@@ -90,6 +90,7 @@ grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"set\": {\"title\": \"greet
 grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"remove\": [\"draft\"]}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateMetadata | expect '"version": "'
 grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-retry\", \"end_position\": 1}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork | expect '"message_count": "1"' '"source_version": "'
 grpcurl -plaintext -d "{\"thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect "\"forked_from\": \"$T-life\"" '"title": "greeting"' '"message_count": "1"'
+grpcurl -plaintext -d "{\"query\": \"hello\", \"metadata_filter\": {\"title\": \"greeting\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/Search | expect "\"thread_id\": \"$T-life\"" '"position": "1"' '"snippet": "assistant hello"'
 if grpcurl -plaintext -d "{\"thread_id\": \"$T-life\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | grep -qF '"draft"'; then
   echo "FAIL: step $STEPS: the removed metadata key is still there" >&2
   exit 1

@@ -24,6 +24,8 @@ import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.SearchRequest;
+import io.vmpilot.conversation.v1.SearchResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
@@ -236,6 +238,19 @@ public final class ConversationClient implements AutoCloseable {
   /** The full Fork: without end_position the whole history is copied; expected version of the source. */
   public ForkResponse fork(ForkRequest request) {
     return call(() -> stub().fork(request));
+  }
+
+  /**
+   * One page of the messages whose text holds every word of {@code query} (see the proto for what a word is),
+   * best first; pass the response's next_page_token in a request of your own for the next page.
+   */
+  public SearchResponse search(String query) {
+    return search(SearchRequest.newBuilder().setQuery(query).build());
+  }
+
+  /** The full Search: page size and token, metadata filter. */
+  public SearchResponse search(SearchRequest request) {
+    return call(() -> stub().search(request));
   }
 
   /** Every conversation, most recently updated first, fetched page by page as the iteration proceeds. */

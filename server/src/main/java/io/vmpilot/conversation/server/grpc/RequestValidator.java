@@ -4,6 +4,7 @@ import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
@@ -18,6 +19,7 @@ import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.SearchRequest;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import java.util.ArrayList;
@@ -153,6 +155,35 @@ final class RequestValidator {
     v.throwIfAny();
     return new ForkCommand(new ThreadKey(tenant, r.getThreadId()), new ThreadKey(tenant, r.getNewThreadId()),
         r.hasEndPosition() ? OptionalLong.of(r.getEndPosition()) : OptionalLong.empty(), expected);
+  }
+
+  /** The longest Search query, in characters, and the most parts (phrases) it may have. */
+  static final int MAX_QUERY_LENGTH = 1024;
+  static final int MAX_QUERY_PHRASES = 16;
+
+  /** Validates a Search request; returns its phrases (the page token is checked by {@link PageTokens}). */
+  List<List<String>> search(SearchRequest r) {
+    Violations v = new Violations();
+    List<List<String>> phrases = List.of();
+    int length = r.getQuery().codePointCount(0, r.getQuery().length());
+    if (r.getQuery().isBlank()) {
+      v.add("query", "is required");
+    } else if (length > MAX_QUERY_LENGTH) {
+      v.add("query", "is " + length + " characters long; at most " + MAX_QUERY_LENGTH + " are allowed");
+    } else {
+      phrases = SearchText.phrases(r.getQuery());
+      if (phrases.isEmpty()) {
+        v.add("query", "holds no word (letters or digits) to search for");
+      } else if (phrases.size() > MAX_QUERY_PHRASES) {
+        v.add("query", "has " + phrases.size() + " parts; at most " + MAX_QUERY_PHRASES + " are allowed");
+      }
+    }
+    if (r.getPageSize() < 0) {
+      v.add("page_size", "must not be negative");
+    }
+    checkMetadata(v, "metadata_filter", r.getMetadataFilterMap());
+    v.throwIfAny();
+    return phrases;
   }
 
   /** The keys to remove: each a valid name, at most as many as a map may hold, none also being set. */

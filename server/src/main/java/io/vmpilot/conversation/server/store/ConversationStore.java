@@ -97,6 +97,13 @@ public interface ConversationStore extends AutoCloseable {
   List<ConversationSummary> list(ListQuery query);
 
   /**
+   * Up to {@code query.limit()} messages of the tenant's conversations that hold every phrase of the query, best
+   * first (ties: the conversation, then the position), skipping the first {@code query.offset()}. The index is
+   * changed in the same transaction as the messages, so a search sees every acknowledged write.
+   */
+  List<SearchHit> search(SearchQuery query);
+
+  /**
    * A secret of at least 32 random bytes, made once for this storage and the same for every server that opens it
    * (and after restarts, for a backend that persists): what the service authenticates the tokens it hands out
    * with (List page tokens). Never sent to a client or logged.

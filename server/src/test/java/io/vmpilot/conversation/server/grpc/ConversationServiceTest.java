@@ -25,6 +25,8 @@ import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.SearchRequest;
+import io.vmpilot.conversation.v1.SearchResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import java.io.IOException;
@@ -556,5 +558,44 @@ class ConversationServiceTest {
     assertThat(invalid.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
     assertThat(violations(invalid)).extracting(FieldViolation::getField)
         .containsExactly("new_thread_id", "end_position");
+  }
+  @Test
+  void searchPagesWithTokensBoundToTheQuery() {
+    for (int i = 0; i < 5; i++) {
+      stub.append(append("sr-" + i, m("{\"content\":\"deploy the parser_v2 build\"}")).build());
+    }
+    SearchResponse first = stub.search(SearchRequest.newBuilder().setQuery("parser_v2").setPageSize(3).build());
+    assertThat(first.getResultsCount()).isEqualTo(3);
+    assertThat(first.getResults(0).getSnippet()).contains("parser_v2");
+    assertThat(first.getNextPageToken()).isNotEmpty();
+    SearchResponse second = stub.search(SearchRequest.newBuilder().setQuery("parser_v2").setPageSize(3)
+        .setPageToken(first.getNextPageToken()).build());
+    assertThat(second.getResultsCount()).isEqualTo(2);
+    assertThat(second.getNextPageToken()).isEmpty();
+    Set<String> threads = new HashSet<>();
+    first.getResultsList().forEach(r -> threads.add(r.getThreadId()));
+    second.getResultsList().forEach(r -> threads.add(r.getThreadId()));
+    assertThat(threads).hasSize(5);
+
+    com.google.rpc.Status otherQuery = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("deploy")
+        .setPageToken(first.getNextPageToken()).build()));
+    assertThat(violations(otherQuery)).extracting(FieldViolation::getField).containsExactly("page_token");
+    com.google.rpc.Status listToken = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("deploy")
+        .setPageToken(stub.list(ListRequest.newBuilder().setPageSize(1).build()).getNextPageToken()).build()));
+    assertThat(violations(listToken)).extracting(FieldViolation::getField).containsExactly("page_token");
+    assertThat(asTenant("someone-else").search(SearchRequest.newBuilder().setQuery("parser_v2").build())
+        .getResultsCount()).isZero();
+  }
+
+  @Test
+  void searchRefusesQueriesWithoutWords() {
+    for (String query : List.of("", "   ", "!!! ...", "x".repeat(1025))) {
+      com.google.rpc.Status s = failure(() -> stub.search(SearchRequest.newBuilder().setQuery(query).build()));
+      assertThat(s.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+      assertThat(violations(s)).extracting(FieldViolation::getField).containsExactly("query");
+    }
+    com.google.rpc.Status negative = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("a")
+        .setPageSize(-1).build()));
+    assertThat(violations(negative)).extracting(FieldViolation::getField).containsExactly("page_size");
   }
 }

@@ -27,7 +27,8 @@ class RouteTableTest {
         "POST /v1/conversations/{thread_id}:append -> Append",
         "GET /v1/conversations -> List",
         "POST /v1/conversations/{thread_id}:updateMetadata -> UpdateMetadata",
-        "POST /v1/conversations/{thread_id}:fork -> Fork");
+        "POST /v1/conversations/{thread_id}:fork -> Fork",
+        "GET /v1/conversations:search -> Search");
   }
 
   @Test

@@ -1034,6 +1034,150 @@ public abstract class ConversationStoreContract {
         .containsExactly("{\"n\":\"a\"}");
   }
 
+  // ---- search ---------------------------------------------------------------------------------------------
+
+  private List<SearchHit> search(String tenant, String query, Map<String, String> filter, int limit, long offset) {
+    return store.search(new SearchQuery(tenant, SearchText.phrases(query), filter, limit, offset));
+  }
+
+  private List<String> found(String query) {
+    return search(ThreadKey.DEFAULT_TENANT, query, Map.of(), 100, 0).stream()
+        .map(h -> h.threadId() + "@" + h.position()).toList();
+  }
+
+  /** A small agent corpus: roles, tool calls whose arguments are JSON in a string, unicode, identifiers. */
+  private void saveCorpus() {
+    store.save(saveCmd(key("s-agent"), List.of(
+        msg("", "{\"role\":\"system\",\"content\":\"You are a coding assistant.\"}"),
+        msg("", "{\"role\":\"user\",\"content\":\"Why does get_user_name crash in src/main.py?\"}"),
+        msg("", "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\": \\\"/srv/app/config.yaml\\\"}\"}}]}"),
+        msg("", "{\"role\":\"tool\",\"content\":\"retries: 12345\",\"count\":67890}"))));
+    store.save(saveCmd(key("s-unicode"), List.of(
+        msg("", "{\"role\":\"user\",\"content\":\"Привет, мир! Сколько стоит 日本語 перевод?\"}"),
+        msg("", "{\"role\":\"assistant\",\"content\":\"\\u00e9t\\u00e9 \\u2014 summer 🌞 in French\"}")),
+        Map.of(), Map.of("project", "intl")));
+  }
+
+  @Test
+  void searchFindsTextInsideJsonStringsOnly() {
+    saveCorpus();
+    assertThat(found("assistant")).containsExactlyInAnyOrder("s-agent@0", "s-agent@2", "s-unicode@1");
+    assertThat(found("role")).as("a key is not text").isEmpty();
+    assertThat(found("content")).as("a key is not text").isEmpty();
+    assertThat(found("67890")).as("a number is not text").isEmpty();
+    assertThat(found("12345")).as("a number inside a string is").containsExactly("s-agent@3");
+    assertThat(found("null")).isEmpty();
+  }
+
+  @Test
+  void searchFindsCodeIdentifiersAndToolCallArguments() {
+    saveCorpus();
+    assertThat(found("get_user_name")).containsExactly("s-agent@1");
+    assertThat(found("src/main.py")).containsExactly("s-agent@1");
+    assertThat(found("main.py/src")).as("the words of a part in that order").isEmpty();
+    assertThat(found("read_file")).containsExactly("s-agent@2");
+    assertThat(found("config.yaml")).as("inside a tool call's arguments").containsExactly("s-agent@2");
+    assertThat(found("path srv")).as("a key of the JSON in an arguments string is text").containsExactly("s-agent@2");
+    assertThat(found("function")).as("a string value").containsExactly("s-agent@2");
+    assertThat(found("tool_calls")).as("a key").isEmpty();
+    assertThat(found("CRASH Why")).as("case is ignored; every part must occur").containsExactly("s-agent@1");
+    assertThat(found("crash summer")).as("parts in one message").isEmpty();
+    assertThat(found("crash, !")).as("parts without a word are dropped").containsExactly("s-agent@1");
+  }
+
+  @Test
+  void searchFindsUnicodeWordsCaseInsensitivelyButKeepsAccents() {
+    saveCorpus();
+    assertThat(found("ПРИВЕТ")).containsExactly("s-unicode@0");
+    assertThat(found("мир")).containsExactly("s-unicode@0");
+    assertThat(found("日本語")).containsExactly("s-unicode@0");
+    assertThat(found("été")).as("an escaped \\u00e9 is the letter").containsExactly("s-unicode@1");
+    assertThat(found("ete")).as("accents are kept").isEmpty();
+    assertThat(found("summer")).containsExactly("s-unicode@1");
+    assertThat(found("перево")).as("whole words, not prefixes").isEmpty();
+  }
+
+  @Test
+  void searchGivesASnippetAroundTheMatchAndAPositiveScore() {
+    saveCorpus();
+    List<SearchHit> hits = search(ThreadKey.DEFAULT_TENANT, "get_user_name", Map.of(), 10, 0);
+    assertThat(hits).hasSize(1);
+    assertThat(hits.get(0).snippet()).contains("get_user_name crash").doesNotContain("role").doesNotContain("{");
+    assertThat(hits.get(0).score()).isPositive();
+    store.save(saveCmd(key("s-long"), List.of(msg("", "{\"t\":\"" + "filler ".repeat(200) + "needle "
+        + "filler ".repeat(200) + "\"}"))));
+    String snippet = search(ThreadKey.DEFAULT_TENANT, "needle", Map.of(), 10, 0).get(0).snippet();
+    assertThat(snippet).startsWith("…").endsWith("…").contains("needle").hasSizeLessThan(330);
+  }
+
+  @Test
+  void searchStaysInTheTenantAndHonoursTheMetadataFilter() {
+    saveCorpus();
+    store.save(saveCmd(new ThreadKey("other", "s-other"), List.of(msg("", "{\"c\":\"summer crash\"}"))));
+    assertThat(found("summer")).containsExactly("s-unicode@1");
+    assertThat(search("other", "summer", Map.of(), 10, 0)).extracting(SearchHit::threadId).containsExactly("s-other");
+    assertThat(search(ThreadKey.DEFAULT_TENANT, "assistant", Map.of("project", "intl"), 10, 0))
+        .extracting(SearchHit::threadId).containsExactly("s-unicode");
+    assertThat(search(ThreadKey.DEFAULT_TENANT, "assistant", Map.of("project", "none"), 10, 0)).isEmpty();
+  }
+
+  @Test
+  void theIndexFollowsEveryWrite() {
+    ThreadKey k = key("s-writes");
+    store.save(saveCmd(k, List.of(msg("", "{\"c\":\"alpha\"}"), msg("", "{\"c\":\"beta\"}"))));
+    assertThat(found("beta")).containsExactly("s-writes@1");
+    store.save(saveCmd(k, List.of(msg("", "{\"c\":\"alpha\"}"), msg("", "{\"c\":\"gamma\"}"))));
+    assertThat(found("beta")).as("replaced by a Save").isEmpty();
+    assertThat(found("gamma")).containsExactly("s-writes@1");
+    store.append(appendCmd(k, msg("", "{\"c\":\"delta\"}")));
+    assertThat(found("delta")).containsExactly("s-writes@2");
+    store.fork(new ForkCommand(k, key("s-fork"), OptionalLong.of(2), OptionalLong.empty()));
+    assertThat(found("gamma")).containsExactlyInAnyOrder("s-writes@1", "s-fork@1");
+    assertThat(found("delta")).as("not copied").containsExactly("s-writes@2");
+    store.clear(new ClearCommand(k, OptionalLong.empty()));
+    assertThat(found("alpha")).containsExactly("s-fork@0");
+    store.clear(new ClearCommand(key("s-fork"), OptionalLong.empty()));
+    // New rows may reuse the storage's keys of the deleted ones: nothing deleted may still be found.
+    store.save(saveCmd(key("s-new"), List.of(msg("", "{\"c\":\"omega\"}"), msg("", "{\"c\":\"psi\"}"),
+        msg("", "{\"c\":\"chi\"}"))));
+    assertThat(found("alpha")).isEmpty();
+    assertThat(found("gamma")).isEmpty();
+    assertThat(found("omega")).containsExactly("s-new@0");
+  }
+
+  @Test
+  void searchPagesCoverEveryHitOnce() {
+    for (int t = 0; t < 5; t++) {
+      List<NewMessage> messages = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        messages.add(msg("", "{\"c\":\"common word " + "again ".repeat(i % 3) + "\"}"));
+      }
+      store.save(saveCmd(key("s-page-" + t), messages));
+    }
+    Set<String> seen = new HashSet<>();
+    int pages = 0;
+    for (long offset = 0; ; offset += 4) {
+      List<SearchHit> page = search(ThreadKey.DEFAULT_TENANT, "common word", Map.of(), 4, offset);
+      page.forEach(h -> assertThat(seen.add(h.threadId() + "@" + h.position())).as("seen once").isTrue());
+      pages++;
+      if (page.size() < 4) {
+        break;
+      }
+    }
+    assertThat(seen).hasSize(35);
+    assertThat(pages).isEqualTo(9);
+  }
+
+  @Test
+  void searchSurvivesAReopen() {
+    saveCorpus();
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).isPresent();
+    store = track(reopened.get());
+    assertThat(found("config.yaml")).containsExactly("s-agent@2");
+  }
+
   // ---- tenants --------------------------------------------------------------------------------------------
 
   @Test

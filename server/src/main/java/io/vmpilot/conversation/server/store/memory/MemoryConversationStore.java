@@ -10,6 +10,9 @@ import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -270,6 +273,33 @@ public final class MemoryConversationStore implements ConversationStore {
         .limit(q.limit())
         .map(StoredThread::summary)
         .toList();
+  }
+
+  /**
+   * A scan of every message of the tenant: its words are cut on each search (memory stores are small; the scan is
+   * what the index of the SQL backends must agree with).
+   */
+  @Override
+  public synchronized List<SearchHit> search(SearchQuery q) {
+    ensureOpen();
+    List<SearchHit> hits = new ArrayList<>();
+    List<StoredThread> order = threads.values().stream()
+        .filter(t -> t.key.tenant().equals(q.tenant()))
+        .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
+        .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
+        .toList();
+    for (StoredThread t : order) {
+      for (StoredMessage m : t.messages) {
+        String json = m.json().text();
+        int n = SearchText.occurrences(SearchText.words(SearchText.of(json)), q.phrases());
+        if (n > 0) {
+          hits.add(new SearchHit(t.key.threadId(), m.position(), SearchText.snippet(json, q.phrases()), n));
+        }
+      }
+    }
+    // Stable: equal scores stay in conversation (newest first), then position order.
+    hits.sort(Comparator.comparingDouble(SearchHit::score).reversed());
+    return hits.stream().skip(q.offset()).limit(q.limit()).toList();
   }
 
   /** New with each store: tokens live as long as what they point into. */

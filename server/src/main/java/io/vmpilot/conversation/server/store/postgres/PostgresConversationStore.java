@@ -8,6 +8,8 @@ import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
@@ -81,13 +83,22 @@ public final class PostgresConversationStore implements ConversationStore {
     } catch (RuntimeException e) {
       throw new StoreUnavailableException(e.getMessage(), e);
     }
+    byte[] tokenKey;
     try {
-      return new PostgresConversationStore(settings, dataSource, TokenKey.loadOrCreate(dataSource.writers));
+      tokenKey = TokenKey.loadOrCreate(dataSource.writers);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       throw new StoreUnavailableException("cannot read the token key from " + settings.displayUrl() + ": "
           + e.getMessage(), e);
     }
+    try {
+      SearchBackfill.run(dataSource.writers, settings.displayUrl());
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      throw new StoreUnavailableException("cannot fill in the search index of " + settings.displayUrl() + ": "
+          + e.getMessage(), e);
+    }
+    return new PostgresConversationStore(settings, dataSource, tokenKey);
   }
 
   public PostgresSettings settings() {
@@ -169,6 +180,11 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public ForkResult fork(ForkCommand cmd) {
     return write("Fork", tx -> rules.fork(tx, cmd));
+  }
+
+  @Override
+  public List<SearchHit> search(SearchQuery q) {
+    return reads.search(q);
   }
 
   /** The page-token key kept in the database, the same for every server on it. */

@@ -150,7 +150,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
     changedAnything = true;
     try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)")) {
+        "INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)"
+            + " VALUES (?, ?, ?, ?, ?, CAST(? AS tsvector))")) {
       long position = firstPosition;
       Object time = Timestamps.of(now);
       for (NewMessage m : messages) {
@@ -159,6 +160,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
         st.setString(3, m.hasId() ? m.id() : null);
         st.setString(4, m.json());
         st.setObject(5, time);
+        // The search index's words, in the message's own transaction (see V7__message_search.sql).
+        st.setString(6, TsVectors.of(m.json()));
         st.addBatch();
         bytesWritten += m.utf8Bytes();
       }
@@ -217,8 +220,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     changedAnything = true;
     long bytes;
     try (PreparedStatement st = c.prepareStatement(
-        "WITH copied AS (INSERT INTO messages (conversation_id, position, message_id, json, create_time)"
-            + " SELECT ?, position, message_id, json, create_time FROM messages"
+        "WITH copied AS (INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)"
+            + " SELECT ?, position, message_id, json, create_time, search FROM messages"
             + " WHERE conversation_id = ? AND position < ? RETURNING octet_length(json) AS bytes)"
             + " SELECT coalesce(sum(bytes), 0) FROM copied")) {
       st.setLong(1, to.id());

@@ -8,6 +8,8 @@ import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
@@ -186,6 +188,11 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
+  }
+
+  @Override
+  public List<SearchHit> search(SearchQuery q) {
+    return reads.search(q);
   }
 
   /** Kept in the file (table token_key), so tokens stay valid across restarts. */
