@@ -6,9 +6,12 @@ CREATE VIRTUAL TABLE message_text USING fts5(body, tokenize = 'unicode61 remove_
 
 -- Triggers keep the index in the transaction that changes the messages, whichever statement does it (an insert, a
 -- Fork's INSERT ... SELECT, a Save's truncation, the cascade of a Clear). Messages are never updated in place.
+-- json_valid first: a message nested deeper than SQLite's JSON functions parse (1000 levels; the server's
+-- --max-json-depth may allow more) is stored all the same, without words (json_tree would fail the write).
 CREATE TRIGGER message_text_insert AFTER INSERT ON messages BEGIN
   INSERT INTO message_text (rowid, body)
-    VALUES (new.rowid, (SELECT group_concat(value, char(10)) FROM json_tree(new.json) WHERE type = 'text'));
+    VALUES (new.rowid, CASE WHEN json_valid(new.json) THEN
+      (SELECT group_concat(value, char(10)) FROM json_tree(new.json) WHERE type = 'text') END);
 END;
 
 CREATE TRIGGER message_text_delete AFTER DELETE ON messages BEGIN

@@ -29,6 +29,7 @@ public final class SearchText {
     StringBuilder text = new StringBuilder();
     try (JsonReader r = new JsonReader(new StringReader(json))) {
       r.setLenient(true); // only what the validator accepted is stored; leniency merely avoids failing on old rows
+      r.setNestingLimit(Integer.MAX_VALUE); // the validator's depth limit applies, not Gson's default of 255
       collect(r, text);
     } catch (IOException | IllegalStateException | NumberFormatException e) {
       return text.toString();

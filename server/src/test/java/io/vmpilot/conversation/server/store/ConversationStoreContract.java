@@ -1147,6 +1147,17 @@ public abstract class ConversationStoreContract {
   }
 
   @Test
+  void aMessageNestedDeeperThanTheIndexParsesIsStillStoredAndLaterOnesFound() {
+    // The server's --max-json-depth may exceed what a database's JSON functions parse (SQLite: 1000 levels).
+    String deep = "{\"c\":\"shallow words\",\"d\":" + "[".repeat(1500) + "\"deep\"" + "]".repeat(1500) + "}";
+    ThreadKey k = key("s-deep");
+    store.save(saveCmd(k, List.of(msg("", deep))));
+    assertThat(jsons(getAll(k))).containsExactly(deep);
+    store.append(appendCmd(k, msg("", "{\"c\":\"after\"}")));
+    assertThat(found("after")).containsExactly("s-deep@1");
+  }
+
+  @Test
   void searchPagesCoverEveryHitOnce() {
     for (int t = 0; t < 5; t++) {
       List<NewMessage> messages = new ArrayList<>();
