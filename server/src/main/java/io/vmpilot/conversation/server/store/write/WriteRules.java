@@ -38,6 +38,11 @@ import java.util.Set;
  * <p>Times are truncated to microseconds, the precision every backend keeps.
  */
 public final class WriteRules {
+  /** The metadata key a fork names its source by (the source's thread id). */
+  public static final String FORKED_FROM = "forked_from";
+  /** The metadata key a fork records the source's version in, as a decimal string. */
+  public static final String FORKED_FROM_VERSION = "forked_from_version";
+
   private final StoreLimits limits;
   private final Clock clock;
 
@@ -139,11 +144,6 @@ public final class WriteRules {
     tx.update(updated, now(), c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
     return updated.version();
   }
-
-  /** The metadata key a fork names its source by (the source's thread id). */
-  public static final String FORKED_FROM = "forked_from";
-  /** The metadata key a fork records the source's version in, as a decimal string. */
-  public static final String FORKED_FROM_VERSION = "forked_from_version";
 
   /**
    * Creates {@code target} holding the source's messages before the end position and its metadata, plus
