@@ -82,6 +82,26 @@ grpcurl -plaintext -d "{\"thread_id\": \"$T\", \"cache_info\": {\"cache_read_inp
 step "List: conversations whose metadata matches, most recent first"
 grpcurl -plaintext -d "{\"metadata_filter\": {\"run\": \"$T\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/List | expect "\"threadId\": \"$T\"" '"cache_read_input_tokens": "90"' '"messageCount": "3"'
 
+step "UpdateMetadata and Fork: metadata changed without the messages, then a branch at a position"
+grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Append <<EOF | expect '"message_count": "2"'
+{"thread_id": "$T-life", "messages": [{"json": "{\"role\":\"user\",\"content\":\"hi\"}"}, {"json": "{\"role\":\"assistant\",\"content\":\"hello\"}"}]}
+EOF
+grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"set\": {\"title\": \"greeting\", \"draft\": \"yes\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateMetadata | expect '"version": "'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"remove\": [\"draft\"]}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateMetadata | expect '"version": "'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-retry\", \"end_position\": 1}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork | expect '"message_count": "1"' '"source_version": "'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect "\"forked_from\": \"$T-life\"" '"title": "greeting"' '"message_count": "1"'
+grpcurl -plaintext -d "{\"query\": \"hello\", \"metadata_filter\": {\"title\": \"greeting\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/Search | expect "\"thread_id\": \"$T-life\"" '"position": "1"' '"snippet": "assistant hello"'
+if grpcurl -plaintext -d "{\"thread_id\": \"$T-life\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | grep -qF '"draft"'; then
+  echo "FAIL: step $STEPS: the removed metadata key is still there" >&2
+  exit 1
+fi
+
+step "error: Fork into an existing thread gives ALREADY_EXISTS, beyond the history OUT_OF_RANGE"
+grpcurl -plaintext -format-error -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork 2>&1 | expect '"code": 6' '"reason": "CONVERSATION_EXISTS"'
+grpcurl -plaintext -format-error -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-other\", \"end_position\": 5}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork 2>&1 | expect '"code": 11' '"reason": "POSITION_OUT_OF_RANGE"' '"message_count": "2"' '"field": "end_position"'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Clear | expect '"deleted": true'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-life\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Clear | expect '"deleted": true'
+
 step "error: Save with a malformed JSON message gives INVALID_ARGUMENT, ErrorInfo and BadRequest"
 grpcurl -plaintext -format-error -d "{\"thread_id\": \"$T\", \"messages\": [{\"json\": \"{not json\"}]}" "$ADDR" vmpilot.conversation.v1.ConversationService/Save 2>&1 | expect '"code": 3' '"@type": "type.googleapis.com/google.rpc.ErrorInfo"' '"reason": "INVALID_ARGUMENT"' '"@type": "type.googleapis.com/google.rpc.BadRequest"' '"field": "messages[0].json"'
 

@@ -16,14 +16,20 @@ import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.ConversationSummary;
+import io.vmpilot.conversation.v1.ForkRequest;
+import io.vmpilot.conversation.v1.ForkResponse;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.SearchRequest;
+import io.vmpilot.conversation.v1.SearchResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -202,6 +208,49 @@ public final class ConversationClient implements AutoCloseable {
       }
     }
     return b.build();
+  }
+
+  /**
+   * Sets the metadata keys of {@code set} and deletes those of {@code remove}, without sending the messages;
+   * throws {@code NOT_FOUND} for an unknown conversation.
+   */
+  public UpdateMetadataResponse updateMetadata(String threadId, Map<String, String> set, List<String> remove) {
+    return updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId(threadId).putAllSet(set)
+        .addAllRemove(remove).build());
+  }
+
+  /** The full UpdateMetadata: cache info keys to set and remove too, expected version. */
+  public UpdateMetadataResponse updateMetadata(UpdateMetadataRequest request) {
+    return call(() -> stub().updateMetadata(request));
+  }
+
+  /**
+   * Copies the messages of {@code threadId} before {@code endPosition}, and its metadata, into the new
+   * conversation {@code newThreadId} (which gets the metadata keys {@code forked_from} and
+   * {@code forked_from_version}). A retry after {@code UNAVAILABLE} whose first attempt did fork fails with
+   * {@code ALREADY_EXISTS}: look at the target's {@code forked_from} to tell.
+   */
+  public ForkResponse fork(String threadId, String newThreadId, long endPosition) {
+    return fork(ForkRequest.newBuilder().setThreadId(threadId).setNewThreadId(newThreadId)
+        .setEndPosition(endPosition).build());
+  }
+
+  /** The full Fork: without end_position the whole history is copied; expected version of the source. */
+  public ForkResponse fork(ForkRequest request) {
+    return call(() -> stub().fork(request));
+  }
+
+  /**
+   * One page of the messages whose text holds every word of {@code query} (see the proto for what a word is),
+   * best first; pass the response's next_page_token in a request of your own for the next page.
+   */
+  public SearchResponse search(String query) {
+    return search(SearchRequest.newBuilder().setQuery(query).build());
+  }
+
+  /** The full Search: page size and token, metadata filter. */
+  public SearchResponse search(SearchRequest request) {
+    return call(() -> stub().search(request));
   }
 
   /** Every conversation, most recently updated first, fetched page by page as the iteration proceeds. */

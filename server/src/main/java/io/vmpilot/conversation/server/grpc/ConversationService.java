@@ -6,7 +6,10 @@ import io.grpc.stub.StreamObserver;
 import io.vmpilot.conversation.server.auth.Tenants;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
@@ -15,6 +18,8 @@ import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.AppendResponse;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.ClearResponse;
+import io.vmpilot.conversation.v1.ForkRequest;
+import io.vmpilot.conversation.v1.ForkResponse;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.GetResponse;
@@ -22,9 +27,16 @@ import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.SearchRequest;
+import io.vmpilot.conversation.v1.SearchResponse;
+import io.vmpilot.conversation.v1.SearchResult;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataResponse;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -43,6 +55,9 @@ import java.util.function.Supplier;
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   static final int DEFAULT_PAGE_SIZE = 50;
   static final int MAX_PAGE_SIZE = 1000;
+  static final int DEFAULT_SEARCH_PAGE_SIZE = 20;
+  static final int MAX_SEARCH_PAGE_SIZE = 100;
+  private static final String SEARCH_TOKEN_KEY = "\u0000search";
   /**
    * The largest write (in serialized request bytes) validated and queued on the network thread that received it;
    * larger ones go to the executor. Far below {@link ConversationStore#ASYNC_NEVER_WAITS_UP_TO_BYTES}, so the
@@ -121,6 +136,27 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   }
 
   @Override
+  public void updateMetadata(UpdateMetadataRequest request, StreamObserver<UpdateMetadataResponse> response) {
+    write("UpdateMetadata", request, request.getThreadId(), response, () -> {
+      return store.updateMetadataAsync(validator.updateMetadata(request, Tenants.current()))
+          .thenApply(version -> UpdateMetadataResponse.newBuilder().setVersion(version).build());
+    });
+  }
+
+  /** On the executor whatever its size: the copy's cost is the source's history, not the request. */
+  @Override
+  public void fork(ForkRequest request, StreamObserver<ForkResponse> response) {
+    read("Fork", request.getThreadId(), response, () -> {
+      ForkResult r = store.fork(validator.fork(request, Tenants.current()));
+      return ForkResponse.newBuilder()
+          .setVersion(r.version())
+          .setMessageCount(r.messageCount())
+          .setSourceVersion(r.sourceVersion())
+          .build();
+    });
+  }
+
+  @Override
   public void list(ListRequest request, StreamObserver<ListResponse> response) {
     read("List", "", response, () -> {
       validator.list(request);
@@ -135,6 +171,37 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       if (found.size() > pageSize) {
         b.setNextPageToken(pageTokens.encode(found.get(pageSize - 1).version(), tenant,
             request.getMetadataFilterMap()));
+      }
+      return b.build();
+    });
+  }
+
+  /**
+   * One page of hits. The page token holds the offset of the next page, bound (by its MAC) to the tenant, the
+   * query and the filter; the query goes into the MAC under a key no metadata filter can hold (keys have no
+   * control characters), so a List token is never a Search token.
+   */
+  @Override
+  public void search(SearchRequest request, StreamObserver<SearchResponse> response) {
+    read("Search", "", response, () -> {
+      List<List<String>> phrases = validator.search(request);
+      String tenant = Tenants.current();
+      Map<String, String> bound = new HashMap<>(request.getMetadataFilterMap());
+      bound.put(SEARCH_TOKEN_KEY, request.getQuery());
+      long token = pageTokens.decode(request.getPageToken(), tenant, bound);
+      long offset = token == Long.MAX_VALUE ? 0 : token;
+      int pageSize = request.getPageSize() == 0 ? DEFAULT_SEARCH_PAGE_SIZE
+          : Math.min(request.getPageSize(), MAX_SEARCH_PAGE_SIZE);
+      List<SearchHit> found = store.search(
+          new SearchQuery(tenant, phrases, request.getMetadataFilterMap(), pageSize + 1, offset));
+      SearchResponse.Builder b = SearchResponse.newBuilder();
+      found.stream().limit(pageSize).forEach(h -> b.addResults(SearchResult.newBuilder()
+          .setThreadId(h.threadId())
+          .setPosition(h.position())
+          .setSnippet(h.snippet())
+          .setScore(h.score())));
+      if (found.size() > pageSize) {
+        b.setNextPageToken(pageTokens.encode(offset + pageSize, tenant, bound));
       }
       return b.build();
     });

@@ -7,8 +7,10 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
@@ -36,6 +38,21 @@ final class ErrorMapper {
     if (error instanceof ConversationNotFoundException e) {
       return status(Code.NOT_FOUND, e.getMessage(), "CONVERSATION_NOT_FOUND",
           Map.of("thread_id", e.key().threadId()), null);
+    }
+    if (error instanceof ConversationExistsException e) {
+      return status(Code.ALREADY_EXISTS, e.getMessage(), "CONVERSATION_EXISTS",
+          Map.of("thread_id", e.key().threadId()), null);
+    }
+    if (error instanceof PositionOutOfRangeException e) {
+      // Only Fork's end_position can be out of range today; the field is named so a client can point at it.
+      return status(Code.OUT_OF_RANGE, e.getMessage(), "POSITION_OUT_OF_RANGE", Map.of(
+          "thread_id", e.key().threadId(),
+          "end_position", Long.toString(e.position()),
+          "message_count", Long.toString(e.messageCount())),
+          BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
+              .setField("end_position")
+              .setDescription("is " + e.position() + "; the conversation has " + e.messageCount() + " messages"))
+              .build());
     }
     if (error instanceof VersionMismatchException e) {
       return status(Code.ABORTED, e.getMessage(), "VERSION_MISMATCH", Map.of(

@@ -4,18 +4,24 @@ import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ClearRequest;
+import io.vmpilot.conversation.v1.ForkRequest;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.SearchRequest;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -119,6 +125,85 @@ final class RequestValidator {
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
     return new ClearCommand(new ThreadKey(tenant, r.getThreadId()), expected);
+  }
+
+  UpdateMetadataCommand updateMetadata(UpdateMetadataRequest r, String tenant) {
+    Violations v = new Violations();
+    checkThreadId(v, r.getThreadId());
+    checkMetadata(v, "set", r.getSetMap());
+    checkNames(v, "cache_set", r.getCacheSetMap());
+    Set<String> remove = removedKeys(v, "remove", r.getRemoveList(), r.getSetMap());
+    Set<String> cacheRemove = removedKeys(v, "cache_remove", r.getCacheRemoveList(), r.getCacheSetMap());
+    OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    v.throwIfAny();
+    return new UpdateMetadataCommand(new ThreadKey(tenant, r.getThreadId()), r.getSetMap(), remove,
+        r.getCacheSetMap(), cacheRemove, expected);
+  }
+
+  ForkCommand fork(ForkRequest r, String tenant) {
+    Violations v = new Violations();
+    checkThreadId(v, r.getThreadId());
+    if (r.getNewThreadId().isEmpty()) {
+      v.add("new_thread_id", "is required");
+    } else {
+      checkName(v, "new_thread_id", r.getNewThreadId());
+    }
+    if (r.hasEndPosition() && r.getEndPosition() < 0) {
+      v.add("end_position", "must not be negative");
+    }
+    OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    v.throwIfAny();
+    return new ForkCommand(new ThreadKey(tenant, r.getThreadId()), new ThreadKey(tenant, r.getNewThreadId()),
+        r.hasEndPosition() ? OptionalLong.of(r.getEndPosition()) : OptionalLong.empty(), expected);
+  }
+
+  /** The longest Search query, in characters, and the most parts (phrases) it may have. */
+  static final int MAX_QUERY_LENGTH = 1024;
+  static final int MAX_QUERY_PHRASES = 16;
+
+  /** Validates a Search request; returns its phrases (the page token is checked by {@link PageTokens}). */
+  List<List<String>> search(SearchRequest r) {
+    Violations v = new Violations();
+    List<List<String>> phrases = List.of();
+    int length = r.getQuery().codePointCount(0, r.getQuery().length());
+    if (r.getQuery().isBlank()) {
+      v.add("query", "is required");
+    } else if (length > MAX_QUERY_LENGTH) {
+      v.add("query", "is " + length + " characters long; at most " + MAX_QUERY_LENGTH + " are allowed");
+    } else {
+      phrases = SearchText.phrases(r.getQuery());
+      if (phrases.isEmpty()) {
+        v.add("query", "holds no word (letters or digits) to search for");
+      } else if (phrases.size() > MAX_QUERY_PHRASES) {
+        v.add("query", "has " + phrases.size() + " parts; at most " + MAX_QUERY_PHRASES + " are allowed");
+      }
+    }
+    if (r.getPageSize() < 0) {
+      v.add("page_size", "must not be negative");
+    }
+    checkMetadata(v, "metadata_filter", r.getMetadataFilterMap());
+    v.throwIfAny();
+    return phrases;
+  }
+
+  /** The keys to remove: each a valid name, at most as many as a map may hold, none also being set. */
+  private Set<String> removedKeys(Violations v, String field, List<String> keys, Map<String, ?> set) {
+    if (keys.size() > limits.maxMapEntries()) {
+      v.add(field, "has " + keys.size() + " keys; at most " + limits.maxMapEntries() + " are allowed");
+      return Set.of();
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      String key = keys.get(i);
+      if (key.isEmpty()) {
+        v.add(field + "[" + i + "]", "is empty");
+      } else {
+        checkName(v, field + "[" + i + "]", key);
+        if (set.containsKey(key)) {
+          v.add(field + "[" + i + "]", "is also set in this request; a key is either set or removed");
+        }
+      }
+    }
+    return new HashSet<>(keys);
   }
 
   /** Validates a List request's size and filter; the page token is checked by {@link PageTokens}. */

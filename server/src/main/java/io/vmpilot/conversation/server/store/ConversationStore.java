@@ -2,10 +2,14 @@ package io.vmpilot.conversation.server.store;
 
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.util.List;
@@ -22,7 +26,8 @@ import javax.sql.DataSource;
  * re-creation. A conversation that does not exist has version 0.
  *
  * <p>Failures: {@link VersionMismatchException}, {@link ConversationNotFoundException},
- * {@link HistoryTooLargeException}, {@link StoreUnavailableException}.
+ * {@link HistoryTooLargeException}, {@link ConversationExistsException}, {@link PositionOutOfRangeException},
+ * {@link StoreUnavailableException}.
  */
 public interface ConversationStore extends AutoCloseable {
   /**
@@ -43,6 +48,15 @@ public interface ConversationStore extends AutoCloseable {
   boolean clear(ClearCommand command);
 
   AppendResult append(AppendCommand command);
+
+  /** Sets and removes metadata keys and cache counters of an existing conversation; returns the new version. */
+  long updateMetadata(UpdateMetadataCommand command);
+
+  /**
+   * Copies a prefix of a conversation and its metadata into a new one (see {@code WriteRules.fork}). May take as
+   * long as the copy: callers on a network thread hand it to another thread.
+   */
+  ForkResult fork(ForkCommand command);
 
   /**
    * The mutations without a thread waiting for them: the future completes once the write is durable (or fails
@@ -68,6 +82,10 @@ public interface ConversationStore extends AutoCloseable {
     return completed(() -> append(command));
   }
 
+  default CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand command) {
+    return completed(() -> updateMetadata(command));
+  }
+
   private static <T> CompletableFuture<T> completed(Supplier<T> mutation) {
     try {
       return CompletableFuture.completedFuture(mutation.get());
@@ -78,6 +96,13 @@ public interface ConversationStore extends AutoCloseable {
 
   /** Up to {@code query.limit()} summaries, newest version first. */
   List<ConversationSummary> list(ListQuery query);
+
+  /**
+   * Up to {@code query.limit()} messages of the tenant's conversations that hold every phrase of the query, best
+   * first (ties: the conversation, then the position), skipping the first {@code query.offset()}. The index is
+   * changed in the same transaction as the messages, so a search sees every acknowledged write.
+   */
+  List<SearchHit> search(SearchQuery query);
 
   /**
    * A secret of at least 32 random bytes, made once for this storage and the same for every server that opens it

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.rpc.BadRequest;
 import com.google.rpc.BadRequest.FieldViolation;
+import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
@@ -17,13 +17,18 @@ import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import io.vmpilot.conversation.v1.ConversationSummary;
+import io.vmpilot.conversation.v1.ForkRequest;
+import io.vmpilot.conversation.v1.ForkResponse;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
+import io.vmpilot.conversation.v1.SearchRequest;
+import io.vmpilot.conversation.v1.SearchResponse;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -494,5 +499,103 @@ class ConversationServiceTest {
     noSuchThread.accept(alice);
     assertThat(bob.get(GetRequest.newBuilder().setThreadId("same").build()).getConversation().getMessages(0)
         .getJson()).isEqualTo("{\"who\":\"bob\"}");
+  }
+  // ---- update metadata and fork ---------------------------------------------------------------------------
+
+  @Test
+  void updateMetadataSetsAndRemovesKeysOverTheWire() {
+    long v = stub.save(save("um", m("{\"a\":1}")).putMetadata("title", "t").putMetadata("drop", "x")
+        .putCacheInfo("in", 3).build()).getVersion();
+    long after = stub.updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId("um").putSet("title", "u")
+        .addRemove("drop").addCacheRemove("in").putCacheSet("out", 4).setExpectedVersion(v).build()).getVersion();
+    Conversation c = get("um");
+    assertThat(after).isGreaterThan(v);
+    assertThat(c.getMetadataMap()).containsExactlyEntriesOf(Map.of("title", "u"));
+    assertThat(c.getCacheInfoMap()).containsExactlyEntriesOf(Map.of("out", 4L));
+    assertThat(c.getMessagesCount()).isEqualTo(1);
+  }
+
+  @Test
+  void updateMetadataRefusesAKeyBothSetAndRemovedAndAnUnknownThread() {
+    stub.save(save("um2").build());
+    com.google.rpc.Status both = failure(() -> stub.updateMetadata(UpdateMetadataRequest.newBuilder()
+        .setThreadId("um2").putSet("k", "v").addRemove("ok").addRemove("k").addRemove("").build()));
+    assertThat(both.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+    assertThat(violations(both)).extracting(FieldViolation::getField).containsExactly("remove[1]", "remove[2]");
+    com.google.rpc.Status missing = failure(() -> stub.updateMetadata(UpdateMetadataRequest.newBuilder()
+        .setThreadId("nobody").addRemove("k").build()));
+    assertThat(missing.getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
+    assertThat(errorInfo(missing).getReason()).isEqualTo("CONVERSATION_NOT_FOUND");
+  }
+
+  @Test
+  void forkErrorsCarryTheirCodesAndDetails() {
+    stub.save(save("fs", m("{\"a\":1}"), m("{\"a\":2}")).build());
+    stub.save(save("taken").build());
+    ForkResponse ok = stub.fork(ForkRequest.newBuilder().setThreadId("fs").setNewThreadId("fd").setEndPosition(1)
+        .build());
+    assertThat(ok.getMessageCount()).isEqualTo(1);
+    assertThat(get("fd").getMetadataMap()).containsEntry("forked_from", "fs");
+
+    com.google.rpc.Status range = failure(() -> stub.fork(ForkRequest.newBuilder().setThreadId("fs")
+        .setNewThreadId("fx").setEndPosition(3).build()));
+    assertThat(range.getCode()).isEqualTo(Code.OUT_OF_RANGE_VALUE);
+    assertThat(errorInfo(range).getReason()).isEqualTo("POSITION_OUT_OF_RANGE");
+    assertThat(errorInfo(range).getMetadataMap()).containsEntry("message_count", "2");
+    assertThat(violations(range)).extracting(FieldViolation::getField).containsExactly("end_position");
+
+    com.google.rpc.Status exists = failure(() -> stub.fork(ForkRequest.newBuilder().setThreadId("fs")
+        .setNewThreadId("taken").build()));
+    assertThat(exists.getCode()).isEqualTo(Code.ALREADY_EXISTS_VALUE);
+    assertThat(errorInfo(exists).getReason()).isEqualTo("CONVERSATION_EXISTS");
+
+    com.google.rpc.Status missing = failure(() -> stub.fork(ForkRequest.newBuilder().setThreadId("none")
+        .setNewThreadId("fy").build()));
+    assertThat(missing.getCode()).isEqualTo(Code.NOT_FOUND_VALUE);
+
+    com.google.rpc.Status invalid = failure(() -> stub.fork(ForkRequest.newBuilder().setThreadId("fs")
+        .setEndPosition(-1).build()));
+    assertThat(invalid.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+    assertThat(violations(invalid)).extracting(FieldViolation::getField)
+        .containsExactly("new_thread_id", "end_position");
+  }
+  @Test
+  void searchPagesWithTokensBoundToTheQuery() {
+    for (int i = 0; i < 5; i++) {
+      stub.append(append("sr-" + i, m("{\"content\":\"deploy the parser_v2 build\"}")).build());
+    }
+    SearchResponse first = stub.search(SearchRequest.newBuilder().setQuery("parser_v2").setPageSize(3).build());
+    assertThat(first.getResultsCount()).isEqualTo(3);
+    assertThat(first.getResults(0).getSnippet()).contains("parser_v2");
+    assertThat(first.getNextPageToken()).isNotEmpty();
+    SearchResponse second = stub.search(SearchRequest.newBuilder().setQuery("parser_v2").setPageSize(3)
+        .setPageToken(first.getNextPageToken()).build());
+    assertThat(second.getResultsCount()).isEqualTo(2);
+    assertThat(second.getNextPageToken()).isEmpty();
+    Set<String> threads = new HashSet<>();
+    first.getResultsList().forEach(r -> threads.add(r.getThreadId()));
+    second.getResultsList().forEach(r -> threads.add(r.getThreadId()));
+    assertThat(threads).hasSize(5);
+
+    com.google.rpc.Status otherQuery = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("deploy")
+        .setPageToken(first.getNextPageToken()).build()));
+    assertThat(violations(otherQuery)).extracting(FieldViolation::getField).containsExactly("page_token");
+    com.google.rpc.Status listToken = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("deploy")
+        .setPageToken(stub.list(ListRequest.newBuilder().setPageSize(1).build()).getNextPageToken()).build()));
+    assertThat(violations(listToken)).extracting(FieldViolation::getField).containsExactly("page_token");
+    assertThat(asTenant("someone-else").search(SearchRequest.newBuilder().setQuery("parser_v2").build())
+        .getResultsCount()).isZero();
+  }
+
+  @Test
+  void searchRefusesQueriesWithoutWords() {
+    for (String query : List.of("", "   ", "!!! ...", "x".repeat(1025))) {
+      com.google.rpc.Status s = failure(() -> stub.search(SearchRequest.newBuilder().setQuery(query).build()));
+      assertThat(s.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
+      assertThat(violations(s)).extracting(FieldViolation::getField).containsExactly("query");
+    }
+    com.google.rpc.Status negative = failure(() -> stub.search(SearchRequest.newBuilder().setQuery("a")
+        .setPageSize(-1).build()));
+    assertThat(violations(negative)).extracting(FieldViolation::getField).containsExactly("page_size");
   }
 }

@@ -25,7 +25,10 @@ class RouteTableTest {
         "POST /v1/conversations/{thread_id}:updateCache -> UpdateCache",
         "DELETE /v1/conversations/{thread_id} -> Clear",
         "POST /v1/conversations/{thread_id}:append -> Append",
-        "GET /v1/conversations -> List");
+        "GET /v1/conversations -> List",
+        "POST /v1/conversations/{thread_id}:updateMetadata -> UpdateMetadata",
+        "POST /v1/conversations/{thread_id}:fork -> Fork",
+        "GET /v1/conversations:search -> Search");
   }
 
   @Test

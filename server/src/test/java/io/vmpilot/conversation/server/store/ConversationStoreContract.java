@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
@@ -845,6 +849,344 @@ public abstract class ConversationStoreContract {
   private List<ThreadKey> keysWith(Map<String, String> filter) {
     return store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 100, Long.MAX_VALUE, filter)).stream()
         .map(ConversationSummary::key).toList();
+  }
+
+  // ---- update metadata ------------------------------------------------------------------------------------
+
+  private static UpdateMetadataCommand metaCmd(ThreadKey key, Map<String, String> set, Set<String> remove,
+      Map<String, Long> cacheSet, Set<String> cacheRemove, OptionalLong expected) {
+    return new UpdateMetadataCommand(key, set, remove, cacheSet, cacheRemove, expected);
+  }
+
+  @Test
+  void updateMetadataSetsAndRemovesKeysAndKeepsTheMessages() {
+    ThreadKey k = key("meta");
+    SaveResult saved = store.save(saveCmd(k, List.of(msg("a"), msg("b")), Map.of("in", 5L, "out", 7L),
+        Map.of("title", "old", "project_root", "/src", "gone", "x")));
+    long v = store.updateMetadata(metaCmd(k, Map.of("title", "new", "added", "y"), Set.of("gone", "never-stored"),
+        Map.of("out", 9L, "cached", 3L), Set.of("in"), OptionalLong.of(saved.version())));
+    assertThat(v).isGreaterThan(saved.version());
+    Conversation c = getAll(k);
+    assertThat(c.summary().metadata())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("title", "new", "project_root", "/src", "added", "y"));
+    assertThat(c.summary().cacheInfo()).containsExactlyInAnyOrderEntriesOf(Map.of("out", 9L, "cached", 3L));
+    assertThat(c.summary().version()).isEqualTo(v);
+    assertThat(jsons(c)).containsExactly("{\"n\":\"a\"}", "{\"n\":\"b\"}");
+    assertThat(c.summary().historyBytes()).isEqualTo(utf8("{\"n\":\"a\"}") + utf8("{\"n\":\"b\"}"));
+    // The removed key no longer matches a filter.
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of("gone", "x"))))
+        .isEmpty();
+  }
+
+  @Test
+  void updateMetadataCanRemoveEveryCounterAndKey() {
+    ThreadKey k = key("meta-all");
+    store.save(saveCmd(k, List.of(), Map.of("a", 1L, "b\"]'$.x", 2L), Map.of("m", "1")));
+    store.updateMetadata(metaCmd(k, Map.of(), Set.of("m"), Map.of(), Set.of("a", "b\"]'$.x"), OptionalLong.empty()));
+    Conversation c = getAll(k);
+    assertThat(c.summary().metadata()).isEmpty();
+    assertThat(c.summary().cacheInfo()).isEmpty();
+  }
+
+  @Test
+  void updateMetadataWithNothingToChangeStillTakesAVersion() {
+    ThreadKey k = key("meta-none");
+    long before = store.save(saveCmd(k, List.of(msg("a")))).version();
+    long after = store.updateMetadata(metaCmd(k, Map.of(), Set.of(), Map.of(), Set.of(), OptionalLong.empty()));
+    assertThat(after).isGreaterThan(before);
+    assertThat(getAll(k).summary().version()).isEqualTo(after);
+  }
+
+  @Test
+  void updateMetadataOfAnUnknownThreadIsNotFoundAndCreatesNothing() {
+    ThreadKey k = key("meta-missing");
+    assertThatThrownBy(() -> store.updateMetadata(
+        metaCmd(k, Map.of("a", "b"), Set.of(), Map.of(), Set.of(), OptionalLong.empty())))
+        .isInstanceOf(ConversationNotFoundException.class);
+    assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
+  }
+
+  @Test
+  void updateMetadataWithAStaleVersionChangesNothing() {
+    ThreadKey k = key("meta-stale");
+    long v1 = store.save(saveCmd(k, List.of(), Map.of(), Map.of("keep", "me"))).version();
+    long v2 = store.save(saveCmd(k, List.of(msg("a")))).version();
+    assertThatThrownBy(() -> store.updateMetadata(
+        metaCmd(k, Map.of("x", "y"), Set.of("keep"), Map.of(), Set.of(), OptionalLong.of(v1))))
+        .isInstanceOfSatisfying(VersionMismatchException.class, e -> assertThat(e.currentVersion()).isEqualTo(v2));
+    Conversation c = getAll(k);
+    assertThat(c.summary().metadata()).containsExactlyEntriesOf(Map.of("keep", "me"));
+    assertThat(c.summary().version()).isEqualTo(v2);
+  }
+
+  @Test
+  void updateMetadataAsyncCompletesLikeTheBlockingCall() throws Exception {
+    ThreadKey k = key("meta-async");
+    store.save(saveCmd(k, List.of(), Map.of(), Map.of("a", "1")));
+    long v = store.updateMetadataAsync(metaCmd(k, Map.of(), Set.of("a"), Map.of(), Set.of(), OptionalLong.empty()))
+        .get(30, TimeUnit.SECONDS);
+    assertThat(getAll(k).summary().version()).isEqualTo(v);
+    assertThat(getAll(k).summary().metadata()).isEmpty();
+  }
+
+  // ---- fork -----------------------------------------------------------------------------------------------
+
+  private static ForkCommand forkCmd(ThreadKey from, ThreadKey to, OptionalLong end) {
+    return new ForkCommand(from, to, end, OptionalLong.empty());
+  }
+
+  @Test
+  void forkCopiesThePrefixAndMetadataAndLeavesTheSourceAlone() {
+    ThreadKey src = key("fork-src");
+    ThreadKey dst = key("fork-dst");
+    SaveResult saved = store.save(saveCmd(src, numbered(0, 5), Map.of("in", 4L), Map.of("title", "t", "p", "/x")));
+    ForkResult r = store.fork(forkCmd(src, dst, OptionalLong.of(3)));
+    assertThat(r.messageCount()).isEqualTo(3);
+    assertThat(r.sourceVersion()).isEqualTo(saved.version());
+    assertThat(r.version()).isGreaterThan(saved.version());
+
+    Conversation copy = getAll(dst);
+    assertThat(jsons(copy)).containsExactly("{\"i\":0}", "{\"i\":1}", "{\"i\":2}");
+    assertThat(ids(copy)).containsExactly("m0", "m1", "m2");
+    assertThat(positions(copy)).containsExactly(0L, 1L, 2L);
+    Conversation source = getAll(src);
+    assertThat(copy.messages().get(1).createTime()).isEqualTo(source.messages().get(1).createTime());
+    assertThat(copy.summary().messageCount()).isEqualTo(3);
+    assertThat(copy.summary().historyBytes()).isEqualTo(utf8("{\"i\":0}") * 3);
+    assertThat(copy.summary().version()).isEqualTo(r.version());
+    assertThat(copy.summary().cacheInfo()).isEmpty();
+    assertThat(copy.summary().metadata()).containsExactlyInAnyOrderEntriesOf(Map.of("title", "t", "p", "/x",
+        "forked_from", "fork-src", "forked_from_version", Long.toString(saved.version())));
+
+    assertThat(source.summary().version()).isEqualTo(saved.version());
+    assertThat(jsons(source)).hasSize(5);
+    assertThat(store.stats().messages()).isEqualTo(8);
+
+    // The copy is a conversation of its own: appends de-duplicate against its copied ids, and it can be changed
+    // without touching the source.
+    AppendResult appended = store.append(appendCmd(dst, msg("m2", "{\"i\":2}"), msg("m9", "{\"i\":9}")));
+    assertThat(appended.appendedCount()).isEqualTo(1);
+    assertThat(appended.messageCount()).isEqualTo(4);
+    assertThat(ids(getAll(dst))).containsExactly("m0", "m1", "m2", "m9");
+    assertThat(ids(getAll(src))).containsExactly("m0", "m1", "m2", "m3", "m4");
+  }
+
+  @Test
+  void forkWithoutAnEndCopiesEverythingAndWithEndZeroNothing() {
+    ThreadKey src = key("fork-all");
+    store.save(saveCmd(src, numbered(0, 4)));
+    assertThat(store.fork(forkCmd(src, key("fork-all-copy"), OptionalLong.empty())).messageCount()).isEqualTo(4);
+    assertThat(jsons(getAll(key("fork-all-copy")))).hasSize(4);
+    assertThat(store.fork(forkCmd(src, key("fork-none"), OptionalLong.of(0))).messageCount()).isZero();
+    Conversation empty = getAll(key("fork-none"));
+    assertThat(empty.messages()).isEmpty();
+    assertThat(empty.summary().historyBytes()).isZero();
+    assertThat(empty.summary().metadata()).containsEntry("forked_from", "fork-all");
+  }
+
+  @Test
+  void forkRefusesAMissingSourceAnExistingTargetAndAnEndBeyondTheHistory() {
+    ThreadKey src = key("fork-e-src");
+    ThreadKey taken = key("fork-e-taken");
+    long srcVersion = store.save(saveCmd(src, numbered(0, 2))).version();
+    long takenVersion = store.save(saveCmd(taken, List.of(msg("mine")))).version();
+
+    assertThatThrownBy(() -> store.fork(forkCmd(key("fork-e-none"), key("fork-e-new"), OptionalLong.empty())))
+        .isInstanceOf(ConversationNotFoundException.class);
+    assertThatThrownBy(() -> store.fork(forkCmd(src, taken, OptionalLong.empty())))
+        .isInstanceOfSatisfying(ConversationExistsException.class, e -> assertThat(e.key()).isEqualTo(taken));
+    assertThatThrownBy(() -> store.fork(forkCmd(src, src, OptionalLong.empty())))
+        .isInstanceOf(ConversationExistsException.class);
+    assertThatThrownBy(() -> store.fork(forkCmd(src, key("fork-e-new"), OptionalLong.of(3))))
+        .isInstanceOfSatisfying(PositionOutOfRangeException.class, e -> {
+          assertThat(e.position()).isEqualTo(3);
+          assertThat(e.messageCount()).isEqualTo(2);
+        });
+    assertThatThrownBy(() -> store.fork(new ForkCommand(src, key("fork-e-new"), OptionalLong.empty(),
+        OptionalLong.of(srcVersion + 1000))))
+        .isInstanceOf(VersionMismatchException.class);
+
+    assertThat(store.get(key("fork-e-new"), MessageWindow.ALL)).isEmpty();
+    assertThat(jsons(getAll(taken))).containsExactly("{\"n\":\"mine\"}");
+    assertThat(getAll(taken).summary().version()).isEqualTo(takenVersion);
+    assertThat(store.stats().conversations()).isEqualTo(2);
+  }
+
+  @Test
+  void forkCountsAgainstTheTenantsLimit() {
+    store = track(newStoreWithConversationLimit(1));
+    ThreadKey src = key("fork-limit");
+    store.save(saveCmd(src, List.of(msg("a"))));
+    assertThatThrownBy(() -> store.fork(forkCmd(src, key("fork-limit-2"), OptionalLong.empty())))
+        .isInstanceOf(TenantConversationLimitException.class);
+    assertThat(store.get(key("fork-limit-2"), MessageWindow.ALL)).isEmpty();
+  }
+
+  @Test
+  void forkStaysInItsTenant() {
+    ThreadKey mine = new ThreadKey("alice", "fork-t");
+    store.save(saveCmd(mine, List.of(msg("a"))));
+    assertThatThrownBy(() -> store.fork(forkCmd(new ThreadKey("bob", "fork-t"), new ThreadKey("bob", "copy"),
+        OptionalLong.empty()))).isInstanceOf(ConversationNotFoundException.class);
+    store.fork(forkCmd(mine, new ThreadKey("alice", "copy"), OptionalLong.empty()));
+    assertThat(store.get(new ThreadKey("bob", "copy"), MessageWindow.ALL)).isEmpty();
+    assertThat(jsons(store.get(new ThreadKey("alice", "copy"), MessageWindow.ALL).orElseThrow()))
+        .containsExactly("{\"n\":\"a\"}");
+  }
+
+  // ---- search ---------------------------------------------------------------------------------------------
+
+  private List<SearchHit> search(String tenant, String query, Map<String, String> filter, int limit, long offset) {
+    return store.search(new SearchQuery(tenant, SearchText.phrases(query), filter, limit, offset));
+  }
+
+  private List<String> found(String query) {
+    return search(ThreadKey.DEFAULT_TENANT, query, Map.of(), 100, 0).stream()
+        .map(h -> h.threadId() + "@" + h.position()).toList();
+  }
+
+  /** A small agent corpus: roles, tool calls whose arguments are JSON in a string, unicode, identifiers. */
+  private void saveCorpus() {
+    store.save(saveCmd(key("s-agent"), List.of(
+        msg("", "{\"role\":\"system\",\"content\":\"You are a coding assistant.\"}"),
+        msg("", "{\"role\":\"user\",\"content\":\"Why does get_user_name crash in src/main.py?\"}"),
+        msg("", "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\": \\\"/srv/app/config.yaml\\\"}\"}}]}"),
+        msg("", "{\"role\":\"tool\",\"content\":\"retries: 12345\",\"count\":67890}"))));
+    store.save(saveCmd(key("s-unicode"), List.of(
+        msg("", "{\"role\":\"user\",\"content\":\"Привет, мир! Сколько стоит 日本語 перевод?\"}"),
+        msg("", "{\"role\":\"assistant\",\"content\":\"\\u00e9t\\u00e9 \\u2014 summer 🌞 in French\"}")),
+        Map.of(), Map.of("project", "intl")));
+  }
+
+  @Test
+  void searchFindsTextInsideJsonStringsOnly() {
+    saveCorpus();
+    assertThat(found("assistant")).containsExactlyInAnyOrder("s-agent@0", "s-agent@2", "s-unicode@1");
+    assertThat(found("role")).as("a key is not text").isEmpty();
+    assertThat(found("content")).as("a key is not text").isEmpty();
+    assertThat(found("67890")).as("a number is not text").isEmpty();
+    assertThat(found("12345")).as("a number inside a string is").containsExactly("s-agent@3");
+    assertThat(found("null")).isEmpty();
+  }
+
+  @Test
+  void searchFindsCodeIdentifiersAndToolCallArguments() {
+    saveCorpus();
+    assertThat(found("get_user_name")).containsExactly("s-agent@1");
+    assertThat(found("src/main.py")).containsExactly("s-agent@1");
+    assertThat(found("main.py/src")).as("the words of a part in that order").isEmpty();
+    assertThat(found("read_file")).containsExactly("s-agent@2");
+    assertThat(found("config.yaml")).as("inside a tool call's arguments").containsExactly("s-agent@2");
+    assertThat(found("path srv")).as("a key of the JSON in an arguments string is text").containsExactly("s-agent@2");
+    assertThat(found("function")).as("a string value").containsExactly("s-agent@2");
+    assertThat(found("tool_calls")).as("a key").isEmpty();
+    assertThat(found("CRASH Why")).as("case is ignored; every part must occur").containsExactly("s-agent@1");
+    assertThat(found("crash summer")).as("parts in one message").isEmpty();
+    assertThat(found("crash, !")).as("parts without a word are dropped").containsExactly("s-agent@1");
+  }
+
+  @Test
+  void searchFindsUnicodeWordsCaseInsensitivelyButKeepsAccents() {
+    saveCorpus();
+    assertThat(found("ПРИВЕТ")).containsExactly("s-unicode@0");
+    assertThat(found("мир")).containsExactly("s-unicode@0");
+    assertThat(found("日本語")).containsExactly("s-unicode@0");
+    assertThat(found("été")).as("an escaped \\u00e9 is the letter").containsExactly("s-unicode@1");
+    assertThat(found("ete")).as("accents are kept").isEmpty();
+    assertThat(found("summer")).containsExactly("s-unicode@1");
+    assertThat(found("перево")).as("whole words, not prefixes").isEmpty();
+  }
+
+  @Test
+  void searchGivesASnippetAroundTheMatchAndAPositiveScore() {
+    saveCorpus();
+    List<SearchHit> hits = search(ThreadKey.DEFAULT_TENANT, "get_user_name", Map.of(), 10, 0);
+    assertThat(hits).hasSize(1);
+    assertThat(hits.get(0).snippet()).contains("get_user_name crash").doesNotContain("role").doesNotContain("{");
+    assertThat(hits.get(0).score()).isPositive();
+    store.save(saveCmd(key("s-long"), List.of(msg("", "{\"t\":\"" + "filler ".repeat(200) + "needle "
+        + "filler ".repeat(200) + "\"}"))));
+    String snippet = search(ThreadKey.DEFAULT_TENANT, "needle", Map.of(), 10, 0).get(0).snippet();
+    assertThat(snippet).startsWith("…").endsWith("…").contains("needle").hasSizeLessThan(330);
+  }
+
+  @Test
+  void searchStaysInTheTenantAndHonoursTheMetadataFilter() {
+    saveCorpus();
+    store.save(saveCmd(new ThreadKey("other", "s-other"), List.of(msg("", "{\"c\":\"summer crash\"}"))));
+    assertThat(found("summer")).containsExactly("s-unicode@1");
+    assertThat(search("other", "summer", Map.of(), 10, 0)).extracting(SearchHit::threadId).containsExactly("s-other");
+    assertThat(search(ThreadKey.DEFAULT_TENANT, "assistant", Map.of("project", "intl"), 10, 0))
+        .extracting(SearchHit::threadId).containsExactly("s-unicode");
+    assertThat(search(ThreadKey.DEFAULT_TENANT, "assistant", Map.of("project", "none"), 10, 0)).isEmpty();
+  }
+
+  @Test
+  void theIndexFollowsEveryWrite() {
+    ThreadKey k = key("s-writes");
+    store.save(saveCmd(k, List.of(msg("", "{\"c\":\"alpha\"}"), msg("", "{\"c\":\"beta\"}"))));
+    assertThat(found("beta")).containsExactly("s-writes@1");
+    store.save(saveCmd(k, List.of(msg("", "{\"c\":\"alpha\"}"), msg("", "{\"c\":\"gamma\"}"))));
+    assertThat(found("beta")).as("replaced by a Save").isEmpty();
+    assertThat(found("gamma")).containsExactly("s-writes@1");
+    store.append(appendCmd(k, msg("", "{\"c\":\"delta\"}")));
+    assertThat(found("delta")).containsExactly("s-writes@2");
+    store.fork(new ForkCommand(k, key("s-fork"), OptionalLong.of(2), OptionalLong.empty()));
+    assertThat(found("gamma")).containsExactlyInAnyOrder("s-writes@1", "s-fork@1");
+    assertThat(found("delta")).as("not copied").containsExactly("s-writes@2");
+    store.clear(new ClearCommand(k, OptionalLong.empty()));
+    assertThat(found("alpha")).containsExactly("s-fork@0");
+    store.clear(new ClearCommand(key("s-fork"), OptionalLong.empty()));
+    // New rows may reuse the storage's keys of the deleted ones: nothing deleted may still be found.
+    store.save(saveCmd(key("s-new"), List.of(msg("", "{\"c\":\"omega\"}"), msg("", "{\"c\":\"psi\"}"),
+        msg("", "{\"c\":\"chi\"}"))));
+    assertThat(found("alpha")).isEmpty();
+    assertThat(found("gamma")).isEmpty();
+    assertThat(found("omega")).containsExactly("s-new@0");
+  }
+
+  @Test
+  void aMessageNestedDeeperThanTheIndexParsesIsStillStoredAndLaterOnesFound() {
+    // The server's --max-json-depth may exceed what a database's JSON functions parse (SQLite: 1000 levels).
+    String deep = "{\"c\":\"shallow words\",\"d\":" + "[".repeat(1500) + "\"deep\"" + "]".repeat(1500) + "}";
+    ThreadKey k = key("s-deep");
+    store.save(saveCmd(k, List.of(msg("", deep))));
+    assertThat(jsons(getAll(k))).containsExactly(deep);
+    store.append(appendCmd(k, msg("", "{\"c\":\"after\"}")));
+    assertThat(found("after")).containsExactly("s-deep@1");
+  }
+
+  @Test
+  void searchPagesCoverEveryHitOnce() {
+    for (int t = 0; t < 5; t++) {
+      List<NewMessage> messages = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        messages.add(msg("", "{\"c\":\"common word " + "again ".repeat(i % 3) + "\"}"));
+      }
+      store.save(saveCmd(key("s-page-" + t), messages));
+    }
+    Set<String> seen = new HashSet<>();
+    int pages = 0;
+    for (long offset = 0; ; offset += 4) {
+      List<SearchHit> page = search(ThreadKey.DEFAULT_TENANT, "common word", Map.of(), 4, offset);
+      page.forEach(h -> assertThat(seen.add(h.threadId() + "@" + h.position())).as("seen once").isTrue());
+      pages++;
+      if (page.size() < 4) {
+        break;
+      }
+    }
+    assertThat(seen).hasSize(35);
+    assertThat(pages).isEqualTo(9);
+  }
+
+  @Test
+  void searchSurvivesAReopen() {
+    saveCorpus();
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).isPresent();
+    store = track(reopened.get());
+    assertThat(found("config.yaml")).containsExactly("s-agent@2");
   }
 
   // ---- tenants --------------------------------------------------------------------------------------------

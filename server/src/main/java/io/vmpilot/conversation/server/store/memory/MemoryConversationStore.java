@@ -4,18 +4,24 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
@@ -154,6 +160,30 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys) {
+      StoredThread t = thread(row);
+      t.metadata.keySet().removeAll(metadataKeys);
+      t.cacheInfo.keySet().removeAll(counterKeys);
+    }
+
+    @Override
+    public long copy(ConversationRow from, ConversationRow to, long endPosition) {
+      StoredThread source = thread(from);
+      StoredThread target = thread(to);
+      long bytes = 0;
+      for (StoredMessage m : source.messages.subList(0, (int) endPosition)) {
+        target.messages.add(m);
+        if (m.id() != null && !m.id().isEmpty()) {
+          target.ids.add(m.id());
+        }
+        bytes += m.json().utf8Length();
+      }
+      target.historyBytes += bytes;
+      target.metadata.putAll(source.metadata);
+      return bytes;
+    }
+
+    @Override
     public long nextVersion() {
       committedWrites++;
       return ++revision;
@@ -210,6 +240,18 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
+  public synchronized long updateMetadata(UpdateMetadataCommand command) {
+    ensureOpen();
+    return rules.updateMetadata(storage, command);
+  }
+
+  @Override
+  public synchronized ForkResult fork(ForkCommand command) {
+    ensureOpen();
+    return rules.fork(storage, command);
+  }
+
+  @Override
   public synchronized Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     ensureOpen();
     StoredThread t = threads.get(key);
@@ -231,6 +273,33 @@ public final class MemoryConversationStore implements ConversationStore {
         .limit(q.limit())
         .map(StoredThread::summary)
         .toList();
+  }
+
+  /**
+   * A scan of every message of the tenant: its words are cut on each search (memory stores are small; the scan is
+   * what the index of the SQL backends must agree with).
+   */
+  @Override
+  public synchronized List<SearchHit> search(SearchQuery q) {
+    ensureOpen();
+    List<SearchHit> hits = new ArrayList<>();
+    List<StoredThread> order = threads.values().stream()
+        .filter(t -> t.key.tenant().equals(q.tenant()))
+        .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
+        .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
+        .toList();
+    for (StoredThread t : order) {
+      for (StoredMessage m : t.messages) {
+        String json = m.json().text();
+        int n = SearchText.occurrences(SearchText.words(SearchText.of(json)), q.phrases());
+        if (n > 0) {
+          hits.add(new SearchHit(t.key.threadId(), m.position(), SearchText.snippet(json, q.phrases()), n));
+        }
+      }
+    }
+    // Stable: equal scores stay in conversation (newest first), then position order.
+    hits.sort(Comparator.comparingDouble(SearchHit::score).reversed());
+    return hits.stream().skip(q.offset()).limit(q.limit()).toList();
   }
 
   /** New with each store: tokens live as long as what they point into. */

@@ -4,15 +4,20 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
@@ -79,13 +84,22 @@ public final class PostgresConversationStore implements ConversationStore {
     } catch (RuntimeException e) {
       throw new StoreUnavailableException(e.getMessage(), e);
     }
+    byte[] tokenKey;
     try {
-      return new PostgresConversationStore(settings, dataSource, TokenKey.loadOrCreate(dataSource.writers));
+      tokenKey = TokenKey.loadOrCreate(dataSource.writers);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       throw new StoreUnavailableException("cannot read the token key from " + settings.displayUrl() + ": "
           + e.getMessage(), e);
     }
+    try {
+      SearchBackfill.run(dataSource.writers, settings.displayUrl());
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      throw new StoreUnavailableException("cannot fill in the search index of " + settings.displayUrl() + ": "
+          + e.getMessage(), e);
+    }
+    return new PostgresConversationStore(settings, dataSource, tokenKey);
   }
 
   public PostgresSettings settings() {
@@ -151,6 +165,27 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
     return async(() -> clear(cmd));
+  }
+
+  @Override
+  public long updateMetadata(UpdateMetadataCommand cmd) {
+    return write("UpdateMetadata", tx -> rules.updateMetadata(tx, cmd));
+  }
+
+  @Override
+  public CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand cmd) {
+    return async(() -> updateMetadata(cmd));
+  }
+
+  /** One INSERT ... SELECT in the database: the messages never come to this process. */
+  @Override
+  public ForkResult fork(ForkCommand cmd) {
+    return write("Fork", tx -> rules.fork(tx, cmd));
+  }
+
+  @Override
+  public List<SearchHit> search(SearchQuery q) {
+    return reads.search(q);
   }
 
   /** The page-token key kept in the database, the same for every server on it. */

@@ -8,6 +8,9 @@ import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import java.sql.Array;
@@ -87,6 +90,40 @@ final class PostgresReads {
     sql.append(" ORDER BY c.version DESC LIMIT ?");
     params.add(q.limit());
     return transactions.read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /** Through the GIN index of {@code messages.search}: the phrases as a tsquery of phrase operators, ranked. */
+  List<SearchHit> search(SearchQuery q) {
+    StringBuilder sql = new StringBuilder("SELECT c.thread_id, m.position, m.json, ts_rank(m.search, q.q) AS score"
+        + " FROM (SELECT CAST(? AS tsquery) AS q) q, messages m"
+        + " JOIN conversations c ON c.conversation_id = m.conversation_id"
+        + " WHERE m.search @@ q.q AND c.tenant = ?");
+    List<Object> params = new ArrayList<>(List.of(TsVectors.query(q.phrases()), q.tenant()));
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
+          + " AND f.name = ? AND md5(f.value) = md5(?) AND f.value = ?)");
+      params.add(name);
+      params.add(value);
+      params.add(value);
+    });
+    sql.append(" ORDER BY score DESC, c.version DESC, m.position LIMIT ? OFFSET ?");
+    params.add(q.limit());
+    params.add(q.offset());
+    return transactions.read(c -> {
+      List<SearchHit> hits = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < params.size(); i++) {
+          st.setObject(i + 1, params.get(i));
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            hits.add(new SearchHit(rs.getString(1), rs.getLong(2), SearchText.snippet(rs.getString(3), q.phrases()),
+                rs.getDouble(4)));
+          }
+        }
+      }
+      return hits;
+    });
   }
 
   /** Conversations, message count and history bytes of the whole store (every tenant). */

@@ -150,7 +150,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
     changedAnything = true;
     try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)")) {
+        "INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)"
+            + " VALUES (?, ?, ?, ?, ?, CAST(? AS tsvector))")) {
       long position = firstPosition;
       Object time = Timestamps.of(now);
       for (NewMessage m : messages) {
@@ -159,6 +160,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
         st.setString(3, m.hasId() ? m.id() : null);
         st.setString(4, m.json());
         st.setObject(5, time);
+        // The search index's words, in the message's own transaction (see V7__message_search.sql).
+        st.setString(6, TsVectors.of(m.json()));
         st.addBatch();
         bytesWritten += m.utf8Bytes();
       }
@@ -182,6 +185,62 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
       }
       st.executeBatch();
     }
+  }
+
+  @Override
+  public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys)
+      throws SQLException {
+    changedAnything = true;
+    if (!metadataKeys.isEmpty()) {
+      Array names = c.createArrayOf("text", metadataKeys.toArray());
+      try (PreparedStatement st = c.prepareStatement(
+          "DELETE FROM metadata WHERE conversation_id = ? AND name = ANY (?)")) {
+        st.setLong(1, row.id());
+        st.setArray(2, names);
+        st.executeUpdate();
+      } finally {
+        names.free();
+      }
+    }
+    if (!counterKeys.isEmpty()) {
+      Array names = c.createArrayOf("text", counterKeys.toArray());
+      try (PreparedStatement st = c.prepareStatement(
+          "UPDATE conversations SET cache_info = cache_info - ?::text[] WHERE conversation_id = ?")) {
+        st.setArray(1, names);
+        st.setLong(2, row.id());
+        st.executeUpdate();
+      } finally {
+        names.free();
+      }
+    }
+  }
+
+  @Override
+  public long copy(ConversationRow from, ConversationRow to, long endPosition) throws SQLException {
+    changedAnything = true;
+    long bytes;
+    try (PreparedStatement st = c.prepareStatement(
+        "WITH copied AS (INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)"
+            + " SELECT ?, position, message_id, json, create_time, search FROM messages"
+            + " WHERE conversation_id = ? AND position < ? RETURNING octet_length(json) AS bytes)"
+            + " SELECT coalesce(sum(bytes), 0) FROM copied")) {
+      st.setLong(1, to.id());
+      st.setLong(2, from.id());
+      st.setLong(3, endPosition);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        bytes = rs.getLong(1);
+      }
+    }
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO metadata (conversation_id, name, value) SELECT ?, name, value FROM metadata"
+            + " WHERE conversation_id = ?")) {
+      st.setLong(1, to.id());
+      st.setLong(2, from.id());
+      st.executeUpdate();
+    }
+    bytesWritten += bytes;
+    return bytes;
   }
 
   @Override

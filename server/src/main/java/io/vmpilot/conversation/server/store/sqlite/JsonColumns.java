@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -21,6 +22,21 @@ final class JsonColumns {
         w.name(e.getKey()).value(e.getValue().longValue());
       }
       w.endObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
+  }
+
+  /** A JSON array of strings, for SQL that takes a list of names as one parameter ({@code json_each(?)}). */
+  static String strings(Collection<String> values) {
+    StringWriter out = new StringWriter();
+    try (JsonWriter w = new JsonWriter(out)) {
+      w.beginArray();
+      for (String v : values) {
+        w.value(v);
+      }
+      w.endArray();
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a StringWriter does not fail
     }

@@ -4,15 +4,20 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
@@ -161,6 +166,22 @@ public final class SqliteConversationStore implements ConversationStore {
   }
 
   @Override
+  public long updateMetadata(UpdateMetadataCommand cmd) {
+    return writer.submit(tx -> rules.updateMetadata(storage(tx), cmd));
+  }
+
+  @Override
+  public CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand cmd) {
+    return writer.submitAsync(tx -> rules.updateMetadata(storage(tx), cmd));
+  }
+
+  /** One INSERT ... SELECT on the writer: a 10,000-message fork holds it for milliseconds, not a read of each. */
+  @Override
+  public ForkResult fork(ForkCommand cmd) {
+    return writer.submit(tx -> rules.fork(storage(tx), cmd));
+  }
+
+  @Override
   public Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return reads.get(key, window);
   }
@@ -168,6 +189,11 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
+  }
+
+  @Override
+  public List<SearchHit> search(SearchQuery q) {
+    return reads.search(q);
   }
 
   /** Kept in the file (table token_key), so tokens stay valid across restarts. */

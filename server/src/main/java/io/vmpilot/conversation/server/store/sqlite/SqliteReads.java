@@ -5,6 +5,9 @@ import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import java.sql.Connection;
@@ -150,6 +153,46 @@ final class SqliteReads {
     sql.append(" ORDER BY version DESC LIMIT ?");
     params.add(q.limit());
     return readDurable(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /**
+   * Through the FTS5 index ({@code message_text}, kept by triggers in the messages' transaction): the phrases as
+   * FTS5 strings (their words hold only letters and digits, so nothing in them is FTS5 syntax), ranked by bm25.
+   */
+  List<SearchHit> search(SearchQuery q) {
+    StringBuilder match = new StringBuilder();
+    for (List<String> phrase : q.phrases()) {
+      match.append(match.isEmpty() ? "" : " AND ").append('"').append(String.join(" ", phrase)).append('"');
+    }
+    StringBuilder sql = new StringBuilder("SELECT c.thread_id, m.position, m.json, t.score"
+        + " FROM (SELECT rowid AS id, -bm25(message_text) AS score FROM message_text WHERE message_text MATCH ?) t"
+        + " JOIN messages m ON m.rowid = t.id JOIN conversations c ON c.conversation_id = m.conversation_id"
+        + " WHERE c.tenant = ?");
+    List<Object> params = new ArrayList<>(List.of(match.toString(), q.tenant()));
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
+          + " AND f.name = ? AND f.value = ?)");
+      params.add(name);
+      params.add(value);
+    });
+    sql.append(" ORDER BY t.score DESC, c.version DESC, m.position LIMIT ? OFFSET ?");
+    params.add(q.limit());
+    params.add(q.offset());
+    return readDurable(c -> {
+      List<SearchHit> hits = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < params.size(); i++) {
+          st.setObject(i + 1, params.get(i));
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            hits.add(new SearchHit(rs.getString(1), rs.getLong(2), SearchText.snippet(rs.getString(3), q.phrases()),
+                rs.getDouble(4)));
+          }
+        }
+      }
+      return hits;
+    });
   }
 
   /** A conversation found by a query, with its row id. */

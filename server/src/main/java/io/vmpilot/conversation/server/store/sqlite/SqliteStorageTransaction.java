@@ -150,6 +150,63 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   }
 
   @Override
+  public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys)
+      throws SQLException {
+    if (!metadataKeys.isEmpty()) {
+      try (PreparedStatement st = c.prepareStatement("DELETE FROM metadata WHERE conversation_id = ? AND name = ?")) {
+        for (String name : metadataKeys) {
+          st.setLong(1, row.id());
+          st.setString(2, name);
+          st.addBatch();
+        }
+        st.executeBatch();
+      }
+    }
+    if (!counterKeys.isEmpty()) {
+      // Rebuilt from json_each, not json_remove: a key is data here, never a path to quote.
+      try (PreparedStatement st = c.prepareStatement("UPDATE conversations SET cache_info = coalesce("
+          + "(SELECT json_group_object(key, value) FROM json_each(cache_info)"
+          + " WHERE key NOT IN (SELECT value FROM json_each(?))), '{}') WHERE conversation_id = ?")) {
+        st.setString(1, JsonColumns.strings(counterKeys));
+        st.setLong(2, row.id());
+        st.executeUpdate();
+      }
+    }
+  }
+
+  @Override
+  public long copy(ConversationRow from, ConversationRow to, long endPosition) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO messages (conversation_id, position, message_id, json, create_time)"
+            + " SELECT ?, position, message_id, json, create_time FROM messages"
+            + " WHERE conversation_id = ? AND position < ? ORDER BY position")) {
+      st.setLong(1, to.id());
+      st.setLong(2, from.id());
+      st.setLong(3, endPosition);
+      st.executeUpdate();
+    }
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO metadata (conversation_id, name, value) SELECT ?, name, value FROM metadata"
+            + " WHERE conversation_id = ?")) {
+      st.setLong(1, to.id());
+      st.setLong(2, from.id());
+      st.executeUpdate();
+    }
+    // The copy's ids are read from the file when an Append next needs them.
+    clientIds.removed(to.id());
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT coalesce(sum(length(CAST(json AS BLOB))), 0) FROM messages WHERE conversation_id = ?")) {
+      st.setLong(1, to.id());
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        long bytes = rs.getLong(1);
+        tx.countBytesWritten(bytes);
+        return bytes;
+      }
+    }
+  }
+
+  @Override
   public long nextVersion() {
     return tx.nextVersion();
   }

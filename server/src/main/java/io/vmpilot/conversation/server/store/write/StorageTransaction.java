@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * The storage primitives of one backend transaction: all that {@link WriteRules} needs to carry out a mutation,
- * and all that a new backend implements to get Save, Append, UpdateCache and Clear with every rule applied.
+ * and all that a new backend implements to get Save, Append, UpdateCache, Clear, UpdateMetadata and Fork with every rule applied.
  *
  * <p>The backend decides what the transaction is (the memory backend's lock, SQLite's single writer, a database
  * transaction holding the conversation's row lock) and commits it after the rules return, or undoes it when they
@@ -48,6 +48,16 @@ public interface StorageTransaction<X extends Exception> {
 
   /** Sets the given metadata entries, keeping the others. */
   void mergeMetadata(ConversationRow row, Map<String, String> entries) throws X;
+
+  /** Deletes the given metadata keys and cache counters of the row; keys it does not hold are ignored. */
+  void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys) throws X;
+
+  /**
+   * Copies into {@code to} (just created, empty) the messages of {@code from} at positions before
+   * {@code endPosition}, with their ids, positions and times, and all of {@code from}'s metadata; returns the UTF-8
+   * bytes of the messages copied. SQL backends copy inside the database, without reading the messages out.
+   */
+  long copy(ConversationRow from, ConversationRow to, long endPosition) throws X;
 
   /** A version no mutation of this store has had or will have: store-wide, increasing. */
   long nextVersion() throws X;

@@ -2,16 +2,21 @@ package io.vmpilot.conversation.server.store.write;
 
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
+import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
+import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.time.Clock;
@@ -25,7 +30,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * What Save, Append, UpdateCache and Clear do, once for every backend: version checks, the history and tenant
+ * What Save, Append, UpdateCache, Clear, UpdateMetadata and Fork do, once for every backend: version checks, the history and tenant
  * limits, a Save's kept prefix, an Append's de-duplication by id and its replays, and how counters and metadata
  * merge. A backend runs these inside its own transaction over its {@link StorageTransaction}; the rules never
  * commit, and when they throw, the backend undoes the transaction.
@@ -33,6 +38,11 @@ import java.util.Set;
  * <p>Times are truncated to microseconds, the precision every backend keeps.
  */
 public final class WriteRules {
+  /** The metadata key a fork names its source by (the source's thread id). */
+  public static final String FORKED_FROM = "forked_from";
+  /** The metadata key a fork records the source's version in, as a decimal string. */
+  public static final String FORKED_FROM_VERSION = "forked_from_version";
+
   private final StoreLimits limits;
   private final Clock clock;
 
@@ -113,6 +123,55 @@ public final class WriteRules {
     ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
     tx.update(updated, now(), CountersChange.REPLACE, c.cacheInfo());
     return updated.version();
+  }
+
+  /**
+   * Sets and removes metadata keys and cache counters of an existing conversation, leaving its messages alone;
+   * returns its new version. Takes a version even when no key changes, so that a caller's expected_version chain
+   * stays simple: every acknowledged mutation moves the version.
+   */
+  public <X extends Exception> long updateMetadata(StorageTransaction<X> tx, UpdateMetadataCommand c) throws X {
+    ConversationRow row = tx.find(c.key());
+    if (row == null) {
+      throw new ConversationNotFoundException(c.key());
+    }
+    checkVersion(c.key(), c.expectedVersion(), row);
+    if (!c.remove().isEmpty() || !c.cacheRemove().isEmpty()) {
+      tx.removeEntries(row, c.remove(), c.cacheRemove());
+    }
+    tx.mergeMetadata(row, c.set());
+    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
+    tx.update(updated, now(), c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
+    return updated.version();
+  }
+
+  /**
+   * Creates {@code target} holding the source's messages before the end position and its metadata, plus
+   * {@link #FORKED_FROM} and {@link #FORKED_FROM_VERSION}; cache counters are not copied (they describe the
+   * source's whole history). The new conversation counts against the tenant's limit like any other.
+   */
+  public <X extends Exception> ForkResult fork(StorageTransaction<X> tx, ForkCommand c) throws X {
+    ConversationRow source = tx.find(c.source());
+    if (source == null) {
+      throw new ConversationNotFoundException(c.source());
+    }
+    checkVersion(c.source(), c.expectedVersion(), source);
+    long end = c.endPosition().orElse(source.messageCount());
+    if (end > source.messageCount()) {
+      throw new PositionOutOfRangeException(c.source(), end, source.messageCount());
+    }
+    if (tx.find(c.target()) != null) {
+      throw new ConversationExistsException(c.target());
+    }
+    Instant now = now();
+    ConversationRow target = create(tx, c.target(), now);
+    long bytes = tx.copy(source, target, end);
+    tx.mergeMetadata(target, Map.of(
+        FORKED_FROM, c.source().threadId(),
+        FORKED_FROM_VERSION, Long.toString(source.version())));
+    ConversationRow updated = target.next(tx.nextVersion(), end, bytes);
+    tx.update(updated, now, CountersChange.KEEP, Map.of());
+    return new ForkResult(updated.version(), end, source.version());
   }
 
   /**

@@ -2,10 +2,14 @@ package io.vmpilot.conversation.server.store.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
@@ -200,6 +204,31 @@ class PostgresStoreBehaviourTest {
         assertThat(store.get(ThreadKey.of("c"), MessageWindow.ALL).orElseThrow().messages())
             .extracting(m -> m.id()).containsExactly("before", "after");
       }
+    }
+  }
+
+  /**
+   * Messages stored before the search index existed (V7 left their words null; here made so by hand) are indexed
+   * when a store opens the database, and found.
+   */
+  @Test
+  void messagesWithoutSearchWordsAreIndexedWhenAStoreOpens() {
+    PostgresSettings shared = settings();
+    String database = shared.url().substring(shared.url().lastIndexOf('/') + 1);
+    try (PostgresConversationStore a = PostgresConversationStore.open(shared)) {
+      for (int i = 0; i < 1_200; i++) {
+        a.append(new AppendCommand(ThreadKey.of("old-" + (i % 3)), List.of(new NewMessage("",
+            "{\"content\":\"message " + i + (i == 777 ? " needle" : "") + "\"}")), OptionalLong.empty()));
+      }
+    }
+    postgres.psql(database, "UPDATE messages SET search = NULL");
+    assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
+        .isEqualTo("1200");
+    try (PostgresConversationStore b = PostgresConversationStore.open(shared)) {
+      assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
+          .isEqualTo("0");
+      assertThat(b.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"), Map.of(), 10, 0)))
+          .extracting(SearchHit::threadId, SearchHit::position).containsExactly(tuple("old-0", 259L));
     }
   }
 

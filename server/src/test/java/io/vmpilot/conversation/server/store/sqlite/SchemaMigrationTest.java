@@ -8,6 +8,9 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
@@ -73,7 +76,7 @@ class SchemaMigrationTest {
     }
     // A conversion that may take a while says so, and says when it is done.
     assertThat(logged).anyMatch(m -> m.contains("applying schema migrations V2 rowid messages"))
-        .anyMatch(m -> m.contains("schema at version 4 after"));
+        .anyMatch(m -> m.contains("schema at version 9 after"));
     try {
       Conversation with = store.get(ThreadKey.of("with-cache"), MessageWindow.ALL).orElseThrow();
       assertThat(with.messages()).extracting(StoredMessage::id, m -> m.json().text(), StoredMessage::position)
@@ -89,6 +92,12 @@ class SchemaMigrationTest {
       assertThat(without.summary().cacheInfo()).isEmpty();
       assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
           .extracting(s -> s.key().threadId()).containsExactly("without-cache", "with-cache");
+
+      // V9 indexed the messages already stored for Search: string values only.
+      assertThat(store.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("é"), Map.of(), 10, 0)))
+          .extracting(SearchHit::threadId, SearchHit::position).containsExactly(tuple("with-cache", 1L));
+      assertThat(store.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("b"), Map.of(), 10, 0)))
+          .as("a key is not text").isEmpty();
 
       // The old file's client ids still count (read from its messages now that there is no index on them): a
       // replayed id is not stored twice, a new one gets the next position and a version above every version the
