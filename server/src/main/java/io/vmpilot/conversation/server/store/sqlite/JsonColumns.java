@@ -27,6 +27,21 @@ final class JsonColumns {
     return out.toString();
   }
 
+  /** A JSON array of strings, for {@code json_each(?)}. */
+  static String strings(Iterable<String> values) {
+    StringWriter out = new StringWriter();
+    try (JsonWriter w = new JsonWriter(out)) {
+      w.beginArray();
+      for (String v : values) {
+        w.value(v);
+      }
+      w.endArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
+  }
+
   static Map<String, Long> parseCounters(String json) {
     Map<String, Long> counters = new HashMap<>();
     try (JsonReader r = new JsonReader(new StringReader(json))) {
