@@ -7,6 +7,9 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
+import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
+import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.StorageFullException;
@@ -36,6 +39,16 @@ final class ErrorMapper {
     if (error instanceof ConversationNotFoundException e) {
       return status(Code.NOT_FOUND, e.getMessage(), "CONVERSATION_NOT_FOUND",
           Map.of("thread_id", e.key().threadId()), null);
+    }
+    if (error instanceof ConversationExistsException e) {
+      return status(Code.ALREADY_EXISTS, e.getMessage(), "CONVERSATION_EXISTS",
+          Map.of("thread_id", e.key().threadId()), null);
+    }
+    if (error instanceof BackupNotSupportedException e) {
+      return status(Code.FAILED_PRECONDITION, e.getMessage(), "BACKUP_NOT_SUPPORTED", Map.of(), null);
+    }
+    if (error instanceof BackupTargetExistsException e) {
+      return status(Code.ALREADY_EXISTS, e.getMessage(), "BACKUP_TARGET_EXISTS", Map.of(), null);
     }
     if (error instanceof VersionMismatchException e) {
       return status(Code.ABORTED, e.getMessage(), "VERSION_MISMATCH", Map.of(

@@ -92,12 +92,16 @@ public final class GrpcServer {
     }
     ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
         new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
+    ServerServiceDefinition admin = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
+        new ConversationAdminService(store, settings.limits(), executor, serverVersion()).bindService()),
+        settings.interceptors());
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(conversations)
+        .addService(admin)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
@@ -126,6 +130,12 @@ public final class GrpcServer {
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
     return running;
+  }
+
+  /** The version in the server jar's manifest; "development" when run from classes (tests, an IDE). */
+  static String serverVersion() {
+    String version = GrpcServer.class.getPackage().getImplementationVersion();
+    return version != null ? version : "development";
   }
 
   /** The port the server listens on (the one chosen when 0 was asked for). */
