@@ -266,4 +266,142 @@ class AdminIT {
       }
     }
   }
+
+  @Test
+  void aStoreLargerThanTheServersHeapExports() throws Exception {
+    // 96 conversations of 1 MiB each in SQLite; the server has a 64 MiB heap.
+    List<String> jvm = new ArrayList<>(Rpc.FAST_START_JVM);
+    jvm.add("-Xmx64m");
+    try (ServerProcess sqlite = ServerProcess.launch(List.of(), jvm,
+        List.of("--database-path", dir.resolve("large.db").toString()), null, java.util.Map.of())) {
+      ManagedChannel channel = Rpc.channel(sqlite.target());
+      try {
+        String filler = "x".repeat(64 * 1024 - 20);
+        for (int c = 0; c < 96; c++) {
+          SaveRequest.Builder save = SaveRequest.newBuilder().setThreadId(String.format("large-%03d", c));
+          for (int m = 0; m < 16; m++) {
+            save.addMessages(Message.newBuilder().setJson("{\"m\":" + m + ",\"f\":\"" + filler + "\"}"));
+          }
+          Rpc.stub(channel).save(save.build());
+        }
+        long bytes = 0;
+        int count = 0;
+        Iterator<ExportResponse> it = admin(channel).export(ExportRequest.getDefaultInstance());
+        while (it.hasNext()) {
+          ConversationRecord r = it.next().getConversation();
+          assertThat(r.getThreadId()).isEqualTo(String.format("large-%03d", count));
+          assertThat(r.getMessagesCount()).isEqualTo(16);
+          bytes += r.getSerializedSize();
+          count++;
+        }
+        assertThat(count).isEqualTo(96);
+        assertThat(bytes).isGreaterThan(96L << 20);
+        assertThat(sqlite.isAlive()).isTrue();
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+  }
+
+  @Test
+  void aSaveRacingAnExportIsWhollyInTheRecordOrNot() throws Exception {
+    try (ServerProcess sqlite = Rpc.startSqlite(dir.resolve("race.db"))) {
+      ManagedChannel channel = Rpc.channel(sqlite.target());
+      try {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // Each Save rewrites the whole history with messages all tagged with its generation, and the metadata too.
+        Thread writer = new Thread(() -> {
+          for (int g = 0; !stop.get(); g++) {
+            SaveRequest.Builder save = SaveRequest.newBuilder().setThreadId("raced").putMetadata("g", "" + g);
+            for (int m = 0; m < 50 + g % 50; m++) {
+              save.addMessages(Message.newBuilder().setJson("{\"g\":" + g + ",\"m\":" + m + "}"));
+            }
+            Rpc.stub(channel).save(save.build());
+          }
+        });
+        Rpc.stub(channel).save(SaveRequest.newBuilder().setThreadId("raced").putMetadata("g", "-1")
+            .addMessages(Message.newBuilder().setJson("{\"g\":-1,\"m\":0}")).build());
+        writer.start();
+        java.util.Set<String> generations = new java.util.HashSet<>();
+        try {
+          for (int i = 0; i < 30; i++) {
+            for (ConversationRecord r : export(channel, ExportRequest.getDefaultInstance())) {
+              String g = r.getMetadataOrThrow("g");
+              generations.add(g);
+              int expected = g.equals("-1") ? 1 : 50 + Integer.parseInt(g) % 50;
+              assertThat(r.getMessagesCount()).isEqualTo(expected);
+              for (Message m : r.getMessagesList()) {
+                assertThat(m.getJson()).startsWith("{\"g\":" + g + ",");
+              }
+            }
+          }
+        } finally {
+          stop.set(true);
+          writer.join();
+        }
+        // The exports did see the history change under them.
+        assertThat(generations.size()).isGreaterThan(1);
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+  }
+
+  /** Waits until the writers have acknowledged {@code count} writes; fails if they all stopped first. */
+  private static void awaitCount(java.util.Queue<String> acknowledged, int count, List<Thread> writers)
+      throws InterruptedException {
+    while (acknowledged.size() < count) {
+      assertThat(writers.stream().anyMatch(Thread::isAlive)).as("writers running").isTrue();
+      writers.get(0).join(10); // a bounded wait on a writer, not a sleep: returns as soon as it ends
+    }
+  }
+
+  @Test
+  void aBackupUnderWriteLoadHoldsEveryWriteAcknowledgedBeforeItBegan() throws Exception {
+    Path backup = dir.resolve("loaded-backup.db");
+    java.util.List<String> acknowledgedBefore;
+    try (ServerProcess sqlite = Rpc.startSqlite(dir.resolve("loaded.db"))) {
+      ManagedChannel channel = Rpc.channel(sqlite.target());
+      try {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.Queue<String> acknowledged = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+          int writerId = w;
+          Thread t = new Thread(() -> {
+            for (int i = 0; !stop.get(); i++) {
+              String id = "w" + writerId + "-" + i;
+              Rpc.stub(channel).append(AppendRequest.newBuilder().setThreadId(id)
+                  .addMessages(Message.newBuilder().setId("m").setJson("{\"i\":" + i + "}")).build());
+              acknowledged.add(id);
+            }
+          });
+          writers.add(t);
+          t.start();
+        }
+        awaitCount(acknowledged, 200, writers);
+        acknowledgedBefore = List.copyOf(acknowledged);
+        admin(channel).backup(BackupRequest.newBuilder().setPath(backup.toString()).build());
+        awaitCount(acknowledged, acknowledgedBefore.size() + 100, writers);
+        stop.set(true);
+        for (Thread t : writers) {
+          t.join();
+        }
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+    try (ServerProcess restored = Rpc.startSqlite(backup)) {
+      ManagedChannel channel = Rpc.channel(restored.target());
+      try {
+        java.util.Set<String> stored = new java.util.HashSet<>();
+        for (ConversationRecord r : export(channel, ExportRequest.getDefaultInstance())) {
+          stored.add(r.getThreadId());
+        }
+        assertThat(stored).containsAll(acknowledgedBefore);
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+  }
 }
