@@ -404,4 +404,37 @@ class AdminIT {
       }
     }
   }
+
+  @Test
+  void aConversationAppendedPastTheMessagesPerRequestLimitStillImports() throws Exception {
+    List<ConversationRecord> exported;
+    try (ServerProcess source = Rpc.startSqlite(dir.resolve("grown.db"), "--max-messages-per-request", "100")) {
+      ManagedChannel channel = Rpc.channel(source.target());
+      try {
+        for (int turn = 0; turn < 3; turn++) {
+          AppendRequest.Builder append = AppendRequest.newBuilder().setThreadId("grown");
+          for (int m = 0; m < 60; m++) {
+            append.addMessages(Message.newBuilder().setJson("{\"turn\":" + turn + ",\"m\":" + m + "}"));
+          }
+          Rpc.stub(channel).append(append.build());
+        }
+        exported = export(channel, ExportRequest.getDefaultInstance());
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+    assertThat(exported.get(0).getMessagesCount()).isEqualTo(180);
+    try (ServerProcess target = Rpc.startSqlite(dir.resolve("grown-copy.db"), "--max-messages-per-request", "100")) {
+      ManagedChannel channel = Rpc.channel(target.target());
+      try {
+        ImportResponse response = importAll(channel, exported,
+            ExistingConversationPolicy.EXISTING_CONVERSATION_POLICY_FAIL);
+        assertThat(response.getFailuresList()).isEmpty();
+        assertThat(response.getImported()).isEqualTo(1);
+        assertThat(export(channel, ExportRequest.getDefaultInstance())).isEqualTo(exported);
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+  }
 }

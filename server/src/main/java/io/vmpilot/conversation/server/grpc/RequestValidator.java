@@ -182,7 +182,7 @@ final class RequestValidator {
     }
     ConversationRecord c = r.getConversation();
     checkThreadId(v, "conversation.thread_id", c.getThreadId());
-    List<NewMessage> messages = messages(v, "conversation.messages", c.getMessagesList(), true);
+    List<NewMessage> messages = messages(v, "conversation.messages", c.getMessagesList(), true, false);
     checkNames(v, "conversation.cache_info", c.getCacheInfoMap());
     checkMetadata(v, "conversation.metadata", c.getMetadataMap());
     Instant created = c.hasCreateTime()
@@ -253,11 +253,17 @@ final class RequestValidator {
   }
 
   private List<NewMessage> messages(Violations v, List<Message> messages, boolean idsMustBeUnique) {
-    return messages(v, "messages", messages, idsMustBeUnique);
+    return messages(v, "messages", messages, idsMustBeUnique, true);
   }
 
-  private List<NewMessage> messages(Violations v, String path, List<Message> messages, boolean idsMustBeUnique) {
-    if (messages.size() > limits.maxMessagesPerRequest()) {
+  /**
+   * @param countLimited whether {@code RequestLimits.maxMessagesPerRequest} applies: not to an import, whose
+   *     record is a whole conversation as a store already held it (Appends may have grown it past that count);
+   *     its size is bounded by the history limit and gRPC's request size
+   */
+  private List<NewMessage> messages(Violations v, String path, List<Message> messages, boolean idsMustBeUnique,
+      boolean countLimited) {
+    if (countLimited && messages.size() > limits.maxMessagesPerRequest()) {
       v.add(path, "holds " + messages.size() + " messages; at most " + limits.maxMessagesPerRequest()
           + " are allowed in one request");
       return List.of();
