@@ -24,6 +24,8 @@ public final class Convctl implements Runnable {
 
   PrintStream out = System.out;
   PrintStream err = System.err;
+  /** Makes the client; a test replaces it with one over an in-process channel. */
+  java.util.function.Supplier<ConversationClient> clients = () -> connection.connect();
 
   @Override
   public void run() {
@@ -31,7 +33,7 @@ public final class Convctl implements Runnable {
   }
 
   ConversationClient connect() {
-    return connection.connect();
+    return clients.get();
   }
 
   public static void main(String[] args) {
@@ -40,7 +42,10 @@ public final class Convctl implements Runnable {
 
   /** Runs convctl with these arguments and streams; returns the exit code. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    Convctl convctl = new Convctl();
+    return run(new Convctl(), args, out, err);
+  }
+
+  static int run(Convctl convctl, String[] args, PrintStream out, PrintStream err) {
     convctl.out = out;
     convctl.err = err;
     CommandLine cli = new CommandLine(convctl);
