@@ -244,20 +244,36 @@ class ConvctlIT {
     assertThat(help.out()).contains("import-vmpilot").contains("Exit codes");
   }
 
-  @Test
-  void progressIsABarOnATerminalAndPlainLinesThroughAPipe() throws Exception {
-    AdminIT.fill(Rpc.stub(channel));
-    // script(1) gives convctl a pseudo-terminal for stdin, stdout and stderr.
-    String command = String.join(" ", "java", "-XX:TieredStopAtLevel=1", "-jar", convctlJar().toAbsolutePath().toString(),
-        "--address", server.target(), "export", dir.resolve("tty.jsonl").toString());
-    Path transcript = dir.resolve("transcript.txt");
+  /** Runs convctl under script(1), which gives it a pseudo-terminal for stdin, stdout and stderr; the transcript. */
+  private String onATerminal(String target, String... args) throws Exception {
+    String command = String.join(" ", "java", "-XX:TieredStopAtLevel=1", "-jar",
+        convctlJar().toAbsolutePath().toString(), "--address", target, String.join(" ", args));
+    Path transcript = Files.createTempFile(dir, "transcript", ".txt");
     Process p = new ProcessBuilder("script", "-qec", command, transcript.toString()).directory(dir.toFile())
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
     assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).isZero();
     String tty = Files.readString(transcript);
+    System.out.println("$ [tty] convctl " + String.join(" ", args) + " -> " + p.exitValue() + "\n" + tty);
+    assertThat(p.exitValue()).isZero();
+    return tty;
+  }
+
+  @Test
+  void progressIsABarOnATerminalAndPlainLinesThroughAPipe() throws Exception {
+    AdminIT.fill(Rpc.stub(channel));
+    String tty = onATerminal(server.target(), "export", dir.resolve("tty.jsonl").toString());
     assertThat(tty).contains("\r[##############################] 100% exported 6/6 conversations");
     assertThat(tty).contains("exported 6 conversations to ");
+    try (ServerProcess memory = ServerProcess.launch(List.of(), Rpc.FAST_START_JVM,
+        List.of("--database-enabled", "false"), null, Map.of())) {
+      assertThat(onATerminal(memory.target(), "import", dir.resolve("tty.jsonl").toString()))
+          .contains("\r[##############################] 100% imported 6/6 conversations")
+          .contains("imported 6, replaced 0, skipped 0");
+      Path vmpilot = dir.resolve("tty-vmpilot.db");
+      VmpilotFiles.merged(vmpilot);
+      assertThat(onATerminal(memory.target(), "import-vmpilot", vmpilot.toString()))
+          .contains("\r[##############################] 100% imported 2/2 conversations");
+    }
 
     Run piped = convctl(server.target(), "export", "piped.jsonl");
     assertThat(piped.err()).doesNotContain("\r").doesNotContain("[#");
