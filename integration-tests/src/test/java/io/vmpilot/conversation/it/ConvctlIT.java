@@ -244,6 +244,16 @@ class ConvctlIT {
     assertThat(help.out()).contains("import-vmpilot").contains("Exit codes");
   }
 
+  @Test
+  void theLauncherScriptRunsConvctl() throws Exception {
+    ExternalCommand help = ExternalCommand.run(10, "scripts/convctl", "--help");
+    assertThat(help.exitCode()).isZero();
+    assertThat(help.output()).contains("Usage: convctl").contains("import-vmpilot").contains("Exit codes");
+    ExternalCommand status = ExternalCommand.run(10, "scripts/convctl", "--address", server.target(), "status");
+    assertThat(status.exitCode()).isZero();
+    assertThat(status.output()).contains("backend:        sqlite");
+  }
+
   /** Runs convctl under script(1), which gives it a pseudo-terminal for stdin, stdout and stderr; the transcript. */
   private String onATerminal(String target, String... args) throws Exception {
     String command = String.join(" ", "java", "-XX:TieredStopAtLevel=1", "-jar",
