@@ -19,6 +19,7 @@ import io.vmpilot.conversation.v1.ConversationSummary;
 import io.vmpilot.conversation.v1.ForkRequest;
 import io.vmpilot.conversation.v1.ForkResponse;
 import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.ConversationAdminServiceGrpc;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
@@ -76,6 +77,8 @@ public final class ConversationClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final boolean ownsChannel;
   private final ConversationServiceBlockingStub stub;
+  private final ConversationAdminServiceGrpc.ConversationAdminServiceBlockingStub adminStub;
+  private final ConversationAdminServiceGrpc.ConversationAdminServiceStub adminAsyncStub;
   private final Duration deadline;
 
   private ConversationClient(ManagedChannel channel, boolean ownsChannel, Duration deadline,
@@ -85,6 +88,10 @@ public final class ConversationClient implements AutoCloseable {
     ConversationServiceBlockingStub base = ConversationServiceGrpc.newBlockingStub(channel);
     base = credentials == null ? base : base.withCallCredentials(credentials);
     this.stub = waitForReady ? base.withWaitForReady() : base;
+    var admin = ConversationAdminServiceGrpc.newBlockingStub(channel);
+    this.adminStub = credentials == null ? admin : admin.withCallCredentials(credentials);
+    var adminAsync = ConversationAdminServiceGrpc.newStub(channel);
+    this.adminAsyncStub = credentials == null ? adminAsync : adminAsync.withCallCredentials(credentials);
     this.deadline = deadline;
   }
 
@@ -271,6 +278,20 @@ public final class ConversationClient implements AutoCloseable {
   /** One page, for callers that keep the page token themselves. */
   public ListResponse listPage(ListRequest request) {
     return call(() -> stub().list(request));
+  }
+
+  /**
+   * The admin service (Export, Import, GetServerStatus, Backup) with this client's credentials and no deadline:
+   * an export or import of a large store runs as long as it needs; add one with {@code withDeadlineAfter}.
+   * Not retried (a stream cannot be replayed; Export resumes by its cursor instead).
+   */
+  public ConversationAdminServiceGrpc.ConversationAdminServiceBlockingStub adminStub() {
+    return adminStub;
+  }
+
+  /** The admin service's asynchronous stub (Import is client-streaming), like {@link #adminStub()}. */
+  public ConversationAdminServiceGrpc.ConversationAdminServiceStub adminAsyncStub() {
+    return adminAsyncStub;
   }
 
   /** The generated stub with this client's deadline, for anything the methods above do not cover. */

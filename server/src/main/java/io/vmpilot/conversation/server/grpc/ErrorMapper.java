@@ -7,6 +7,8 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
+import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
+import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
@@ -53,6 +55,12 @@ final class ErrorMapper {
               .setField("end_position")
               .setDescription("is " + e.position() + "; the conversation has " + e.messageCount() + " messages"))
               .build());
+    }
+    if (error instanceof BackupNotSupportedException e) {
+      return status(Code.FAILED_PRECONDITION, e.getMessage(), "BACKUP_NOT_SUPPORTED", Map.of(), null);
+    }
+    if (error instanceof BackupTargetExistsException e) {
+      return status(Code.ALREADY_EXISTS, e.getMessage(), "BACKUP_TARGET_EXISTS", Map.of(), null);
     }
     if (error instanceof VersionMismatchException e) {
       return status(Code.ABORTED, e.getMessage(), "VERSION_MISMATCH", Map.of(

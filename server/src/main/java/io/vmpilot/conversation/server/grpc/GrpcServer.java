@@ -103,12 +103,16 @@ public final class GrpcServer {
             .bindService()), settings.interceptors()));
     ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
         health.getHealthService().bindService());
+    ServerServiceDefinition admin = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
+        UnparseableRequests.rejectAsInvalidArgument(new ConversationAdminService(store, settings.limits(), executor,
+            serverVersion()).bindService()), settings.interceptors()));
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(conversations)
+        .addService(admin)
         .addService(healthService)
         .addService(JsonNamedDescriptors.withJsonNames(ProtoReflectionServiceV1.newInstance().bindService()))
         .addService(JsonNamedDescriptors.withJsonNames(ProtoReflectionService.newInstance().bindService()))
@@ -137,6 +141,12 @@ public final class GrpcServer {
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
     return running;
+  }
+
+  /** The version in the server jar's manifest; "development" when run from classes (tests, an IDE). */
+  static String serverVersion() {
+    String version = GrpcServer.class.getPackage().getImplementationVersion();
+    return version != null ? version : "development";
   }
 
   /** The port the server listens on (the one chosen when 0 was asked for). */

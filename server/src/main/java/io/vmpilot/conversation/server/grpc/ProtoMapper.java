@@ -4,13 +4,44 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.StoredMessage;
+import io.vmpilot.conversation.server.store.StoreStatus;
 import io.vmpilot.conversation.v1.Conversation;
+import io.vmpilot.conversation.v1.ConversationRecord;
+import io.vmpilot.conversation.v1.GetServerStatusResponse;
 import io.vmpilot.conversation.v1.Message;
 import java.time.Instant;
 
 /** Store records to their wire form. */
 final class ProtoMapper {
   private ProtoMapper() {}
+
+  /** A whole conversation as Export sends it: what belongs to it, not the store's version or sizes. */
+  static ConversationRecord record(io.vmpilot.conversation.server.store.Conversation c) {
+    Conversation full = conversation(c);
+    return ConversationRecord.newBuilder()
+        .setThreadId(full.getThreadId())
+        .addAllMessages(full.getMessagesList())
+        .putAllCacheInfo(full.getCacheInfoMap())
+        .putAllMetadata(full.getMetadataMap())
+        .setCreateTime(full.getCreateTime())
+        .setUpdateTime(full.getUpdateTime())
+        .build();
+  }
+
+  static GetServerStatusResponse status(StoreStatus s, String serverVersion, java.time.Duration uptime) {
+    return GetServerStatusResponse.newBuilder()
+        .setServerVersion(serverVersion)
+        .setBackend(s.backend())
+        .setSchemaVersion(s.schemaVersion())
+        .setDatabaseLocation(s.databaseLocation())
+        .setDatabaseBytes(s.databaseBytes())
+        .setConversationCount(s.conversations())
+        .setMessageCount(s.messages())
+        .setDurability(s.durability())
+        .setUptime(com.google.protobuf.Duration.newBuilder().setSeconds(uptime.getSeconds())
+            .setNanos(uptime.getNano()))
+        .build();
+  }
 
   static Conversation conversation(io.vmpilot.conversation.server.store.Conversation c) {
     ConversationSummary s = c.summary();

@@ -2,6 +2,9 @@ package io.vmpilot.conversation.server.grpc;
 
 import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
+import com.google.protobuf.Timestamp;
+import io.vmpilot.conversation.server.store.ExportQuery;
+import io.vmpilot.conversation.server.store.ImportedMessage;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SearchText;
@@ -9,12 +12,18 @@ import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
+import io.vmpilot.conversation.server.store.command.ExistingPolicy;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.BackupRequest;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.ForkRequest;
+import io.vmpilot.conversation.v1.ConversationRecord;
+import io.vmpilot.conversation.v1.ExportRequest;
+import io.vmpilot.conversation.v1.ImportRequest;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.Message;
@@ -22,10 +31,15 @@ import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SearchRequest;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -216,6 +230,100 @@ final class RequestValidator {
     v.throwIfAny();
   }
 
+  /** At most this many thread ids in one Export's filter. */
+  static final int MAX_EXPORT_THREAD_IDS = 10_000;
+
+  /** An Export's filters as the first page's query ({@code pageSize} conversations a page). */
+  ExportQuery export(ExportRequest r, String tenant, int pageSize) {
+    Violations v = new Violations();
+    checkMetadata(v, "metadata_filter", r.getMetadataFilterMap());
+    Optional<Instant> after = r.hasUpdatedAfter() ? time(v, "updated_after", r.getUpdatedAfter()) : Optional.empty();
+    Optional<Instant> before = r.hasUpdatedBefore() ? time(v, "updated_before", r.getUpdatedBefore()) : Optional.empty();
+    if (r.getThreadIdsCount() > MAX_EXPORT_THREAD_IDS) {
+      v.add("thread_ids", "holds " + r.getThreadIdsCount() + " ids; at most " + MAX_EXPORT_THREAD_IDS
+          + " are allowed");
+    } else {
+      for (int i = 0; i < r.getThreadIdsCount(); i++) {
+        checkThreadId(v, "thread_ids[" + i + "]", r.getThreadIds(i));
+      }
+    }
+    if (!r.getStartAfterThreadId().isEmpty()) {
+      checkName(v, "start_after_thread_id", r.getStartAfterThreadId());
+    }
+    v.throwIfAny();
+    return new ExportQuery(tenant, r.getStartAfterThreadId(), pageSize, r.getMetadataFilterMap(), after, before,
+        Set.copyOf(r.getThreadIdsList()));
+  }
+
+  /**
+   * An Import record as a command. Times are kept to the microsecond, as every backend keeps them; an unset
+   * message time is the record's create time, an unset create time now, an unset update time the create time.
+   */
+  ImportCommand importRecord(ImportRequest r, String tenant, Instant now) {
+    Violations v = new Violations();
+    if (!r.hasConversation()) {
+      v.add("conversation", "is required");
+      v.throwIfAny();
+    }
+    ConversationRecord c = r.getConversation();
+    checkThreadId(v, "conversation.thread_id", c.getThreadId());
+    List<NewMessage> messages = messages(v, "conversation.messages", c.getMessagesList(), true, false);
+    checkNames(v, "conversation.cache_info", c.getCacheInfoMap());
+    checkMetadata(v, "conversation.metadata", c.getMetadataMap());
+    Instant created = c.hasCreateTime()
+        ? time(v, "conversation.create_time", c.getCreateTime()).orElse(now) : now.truncatedTo(ChronoUnit.MICROS);
+    Instant updated = c.hasUpdateTime() ? time(v, "conversation.update_time", c.getUpdateTime()).orElse(now) : created;
+    List<ImportedMessage> timed = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      Message m = c.getMessages(i);
+      Instant at = m.hasCreateTime()
+          ? time(v, "conversation.messages[" + i + "].create_time", m.getCreateTime()).orElse(now) : created;
+      timed.add(new ImportedMessage(messages.get(i), at));
+    }
+    ExistingPolicy policy = switch (r.getOnExisting()) {
+      case EXISTING_CONVERSATION_POLICY_SKIP -> ExistingPolicy.SKIP;
+      case EXISTING_CONVERSATION_POLICY_REPLACE -> ExistingPolicy.REPLACE;
+      case EXISTING_CONVERSATION_POLICY_FAIL, EXISTING_CONVERSATION_POLICY_UNSPECIFIED -> ExistingPolicy.FAIL;
+      default -> {
+        v.add("on_existing", "is not a known policy: " + r.getOnExistingValue());
+        yield ExistingPolicy.FAIL;
+      }
+    };
+    v.throwIfAny();
+    return new ImportCommand(new ThreadKey(tenant, c.getThreadId()), timed, c.getCacheInfoMap(), c.getMetadataMap(),
+        created, updated, policy);
+  }
+
+  /** A Backup's target: an absolute path. */
+  static Path backup(BackupRequest r) {
+    Violations v = new Violations();
+    Path path = null;
+    if (r.getPath().isEmpty()) {
+      v.add("path", "is required");
+    } else {
+      try {
+        path = Path.of(r.getPath());
+        if (!path.isAbsolute()) {
+          v.add("path", "must be absolute");
+        }
+      } catch (InvalidPathException e) {
+        v.add("path", "is not a valid path: " + e.getReason());
+      }
+    }
+    v.throwIfAny();
+    return path;
+  }
+
+  /** A timestamp within the range protobuf allows (years 1 to 9999), to the microsecond. */
+  private static Optional<Instant> time(Violations v, String field, Timestamp t) {
+    if (t.getSeconds() < -62_135_596_800L || t.getSeconds() > 253_402_300_799L || t.getNanos() < 0
+        || t.getNanos() > 999_999_999) {
+      v.add(field, "is not a valid timestamp");
+      return Optional.empty();
+    }
+    return Optional.of(Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).truncatedTo(ChronoUnit.MICROS));
+  }
+
   static InvalidRequestException invalid(String field, String description) {
     Violations v = new Violations();
     v.add(field, description);
@@ -230,8 +338,18 @@ final class RequestValidator {
   }
 
   private List<NewMessage> messages(Violations v, List<Message> messages, boolean idsMustBeUnique) {
-    if (messages.size() > limits.maxMessagesPerRequest()) {
-      v.add("messages", "holds " + messages.size() + " messages; at most " + limits.maxMessagesPerRequest()
+    return messages(v, "messages", messages, idsMustBeUnique, true);
+  }
+
+  /**
+   * @param countLimited whether {@code RequestLimits.maxMessagesPerRequest} applies: not to an import, whose
+   *     record is a whole conversation as a store already held it (Appends may have grown it past that count);
+   *     its size is bounded by the history limit and gRPC's request size
+   */
+  private List<NewMessage> messages(Violations v, String path, List<Message> messages, boolean idsMustBeUnique,
+      boolean countLimited) {
+    if (countLimited && messages.size() > limits.maxMessagesPerRequest()) {
+      v.add(path, "holds " + messages.size() + " messages; at most " + limits.maxMessagesPerRequest()
           + " are allowed in one request");
       return List.of();
     }
@@ -239,7 +357,7 @@ final class RequestValidator {
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < messages.size(); i++) {
       Message m = messages.get(i);
-      String field = "messages[" + i + "]";
+      String field = path + "[" + i + "]";
       if (!m.getId().isEmpty()) {
         checkName(v, field + ".id", m.getId());
         if (!ids.add(m.getId()) && idsMustBeUnique) {
@@ -259,10 +377,14 @@ final class RequestValidator {
   }
 
   private void checkThreadId(Violations v, String threadId) {
+    checkThreadId(v, "thread_id", threadId);
+  }
+
+  private static void checkThreadId(Violations v, String field, String threadId) {
     if (threadId.isEmpty()) {
-      v.add("thread_id", "is required");
+      v.add(field, "is required");
     } else {
-      checkName(v, "thread_id", threadId);
+      checkName(v, field, threadId);
     }
   }
 

@@ -6,12 +6,15 @@ import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
+import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -103,6 +106,26 @@ public interface ConversationStore extends AutoCloseable {
    * changed in the same transaction as the messages, so a search sees every acknowledged write.
    */
   List<SearchHit> search(SearchQuery query);
+
+  /**
+   * Stores a conversation as a dump holds it, in one transaction: skips it when the stored one is identical, else
+   * follows the command's policy ({@link ConversationExistsException} for FAIL). Blocking; not for network threads.
+   */
+  ImportOutcome importConversation(ImportCommand command);
+
+  /** Up to {@code query.limit()} summaries, ascending thread id after the query's cursor (see {@link ExportQuery}). */
+  List<ConversationSummary> listByThreadId(ExportQuery query);
+
+  /** What this store is and what {@code tenant} holds in it. */
+  StoreStatus status(String tenant);
+
+  /**
+   * Copies the whole store, consistently, to a new file at {@code target} while it keeps serving; returns the
+   * copy's size in bytes. The default: {@link BackupNotSupportedException}.
+   */
+  default long backup(Path target) {
+    throw new BackupNotSupportedException(status(ThreadKey.DEFAULT_TENANT).backend());
+  }
 
   /**
    * A secret of at least 32 random bytes, made once for this storage and the same for every server that opens it

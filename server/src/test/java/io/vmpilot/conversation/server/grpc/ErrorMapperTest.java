@@ -10,6 +10,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
+import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
+import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.StorageFullException;
@@ -53,6 +56,20 @@ class ErrorMapperTest {
     assertThat(info.getDomain()).isEqualTo("conversation.vmpilot.io");
     assertThat(info.getReason()).matches("[A-Z][A-Z0-9_]*[A-Z0-9]");
     return info;
+  }
+
+  @Test
+  void importAndBackupFailuresMapToTheirCodes() throws Exception {
+    com.google.rpc.Status exists = map(new ConversationExistsException(ThreadKey.of("t-1"), "test"));
+    assertThat(exists.getCode()).isEqualTo(Code.ALREADY_EXISTS_VALUE);
+    assertThat(info(exists).getReason()).isEqualTo("CONVERSATION_EXISTS");
+    assertThat(info(exists).getMetadataMap()).containsEntry("thread_id", "t-1");
+    com.google.rpc.Status unsupported = map(new BackupNotSupportedException("memory"));
+    assertThat(unsupported.getCode()).isEqualTo(Code.FAILED_PRECONDITION_VALUE);
+    assertThat(info(unsupported).getReason()).isEqualTo("BACKUP_NOT_SUPPORTED");
+    com.google.rpc.Status target = map(new BackupTargetExistsException(java.nio.file.Path.of("/tmp/x.db")));
+    assertThat(target.getCode()).isEqualTo(Code.ALREADY_EXISTS_VALUE);
+    assertThat(info(target).getReason()).isEqualTo("BACKUP_TARGET_EXISTS");
   }
 
   @Test

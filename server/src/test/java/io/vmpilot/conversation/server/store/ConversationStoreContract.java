@@ -10,6 +10,8 @@ import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.command.ExistingPolicy;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
@@ -1481,5 +1483,145 @@ public abstract class ConversationStoreContract {
       pool.shutdownNow();
     }
     assertThat(ids(getAll(k))).containsExactly("one", "two");
+  }
+
+  // ---- import and export --------------------------------------------------------------------------------
+
+  private static final Instant T0 = Instant.parse("2024-01-02T03:04:05.123456Z");
+  private static final Instant T1 = Instant.parse("2024-01-02T03:05:00.000001Z");
+  private static final Instant T2 = Instant.parse("2024-02-01T00:00:00Z");
+
+  private static ImportCommand importCmd(ThreadKey key, List<NewMessage> messages, Map<String, Long> cache,
+      Map<String, String> metadata, ExistingPolicy policy) {
+    List<ImportedMessage> timed = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) {
+      timed.add(new ImportedMessage(messages.get(i), i < 2 ? T0 : T1));
+    }
+    return new ImportCommand(key, timed, cache, metadata, T0, T2, policy);
+  }
+
+  private static ImportCommand importCmd(String threadId, ExistingPolicy policy, String... texts) {
+    List<NewMessage> messages = new ArrayList<>();
+    for (String t : texts) {
+      messages.add(msg("id-" + t, "{\"t\": \"" + t + "\", \"big\": 123456789012345678901234567890}"));
+    }
+    return importCmd(key(threadId), messages, Map.of("input_tokens", Long.MAX_VALUE), Map.of("project_root", "/p"),
+        policy);
+  }
+
+  @Test
+  void importStoresTheConversationWithItsOwnTimes() {
+    assertThat(store.importConversation(importCmd("imp", ExistingPolicy.FAIL, "a", "b", "c")))
+        .isEqualTo(ImportOutcome.CREATED);
+    Conversation c = store.get(key("imp"), MessageWindow.ALL).orElseThrow();
+    assertThat(c.summary().createTime()).isEqualTo(T0);
+    assertThat(c.summary().updateTime()).isEqualTo(T2);
+    assertThat(c.summary().cacheInfo()).isEqualTo(Map.of("input_tokens", Long.MAX_VALUE));
+    assertThat(c.summary().metadata()).isEqualTo(Map.of("project_root", "/p"));
+    assertThat(c.summary().version()).isPositive();
+    assertThat(c.messages()).extracting(StoredMessage::createTime).containsExactly(T0, T0, T1);
+    assertThat(c.messages()).extracting(StoredMessage::id).containsExactly("id-a", "id-b", "id-c");
+    assertThat(c.messages().get(2).json().text()).isEqualTo("{\"t\": \"c\", \"big\": 123456789012345678901234567890}");
+    assertThat(c.messages()).extracting(StoredMessage::position).containsExactly(0L, 1L, 2L);
+  }
+
+  @Test
+  void importingTheSameRecordTwiceChangesNothing() {
+    store.importConversation(importCmd("twice", ExistingPolicy.FAIL, "a", "b"));
+    long version = store.get(key("twice"), MessageWindow.ALL).orElseThrow().summary().version();
+    assertThat(store.importConversation(importCmd("twice", ExistingPolicy.FAIL, "a", "b")))
+        .isEqualTo(ImportOutcome.UNCHANGED);
+    assertThat(store.get(key("twice"), MessageWindow.ALL).orElseThrow().summary().version()).isEqualTo(version);
+  }
+
+  @Test
+  void importOfADifferentConversationFollowsThePolicy() {
+    store.importConversation(importCmd("differs", ExistingPolicy.FAIL, "a", "b"));
+    long version = store.get(key("differs"), MessageWindow.ALL).orElseThrow().summary().version();
+
+    assertThatThrownBy(() -> store.importConversation(importCmd("differs", ExistingPolicy.FAIL, "a", "x")))
+        .isInstanceOf(ConversationExistsException.class);
+    assertThat(store.importConversation(importCmd("differs", ExistingPolicy.SKIP, "a", "x")))
+        .isEqualTo(ImportOutcome.KEPT_EXISTING);
+    assertThat(store.get(key("differs"), MessageWindow.ALL).orElseThrow().summary().version()).isEqualTo(version);
+
+    assertThat(store.importConversation(importCmd("differs", ExistingPolicy.REPLACE, "x")))
+        .isEqualTo(ImportOutcome.REPLACED);
+    Conversation c = store.get(key("differs"), MessageWindow.ALL).orElseThrow();
+    assertThat(c.messages()).extracting(StoredMessage::id).containsExactly("id-x");
+    assertThat(c.summary().version()).isGreaterThan(version);
+    assertThat(store.status(ThreadKey.DEFAULT_TENANT).conversations()).isEqualTo(1);
+  }
+
+  @Test
+  void importSeesDifferentCountersAndMetadataAsDifferent() {
+    NewMessage m = msg("1", "{}");
+    store.importConversation(importCmd(key("meta"), List.of(m), Map.of("a", 1L), Map.of("k", "v"),
+        ExistingPolicy.FAIL));
+    assertThatThrownBy(() -> store.importConversation(importCmd(key("meta"), List.of(m), Map.of("a", 2L),
+        Map.of("k", "v"), ExistingPolicy.FAIL))).isInstanceOf(ConversationExistsException.class);
+    assertThatThrownBy(() -> store.importConversation(importCmd(key("meta"), List.of(m), Map.of("a", 1L),
+        Map.of("k", "w"), ExistingPolicy.FAIL))).isInstanceOf(ConversationExistsException.class);
+  }
+
+  @Test
+  void importOverTheHistoryLimitStoresNothing() {
+    ConversationStore small = open(10);
+    ImportCommand big = importCmd("big", ExistingPolicy.FAIL, "a", "b");
+    assertThatThrownBy(() -> small.importConversation(big)).isInstanceOf(HistoryTooLargeException.class);
+    assertThat(small.get(key("big"), MessageWindow.ALL)).isEmpty();
+  }
+
+  private List<String> exportIds(ExportQuery q) {
+    return store.listByThreadId(q).stream().map(s -> s.key().threadId()).toList();
+  }
+
+  private static ExportQuery everything(String after, int limit) {
+    return new ExportQuery(ThreadKey.DEFAULT_TENANT, after, limit, Map.of(), Optional.empty(), Optional.empty(),
+        Set.of());
+  }
+
+  @Test
+  void listByThreadIdPagesInCodePointOrder() {
+    // U+1F600 (a surrogate pair in UTF-16) sorts after U+FFFD by code point, before it by UTF-16 units.
+    List<String> ids = List.of("b", "a", "\uD83D\uDE00", "\uFFFD", "a/b", "Z");
+    for (String id : ids) {
+      store.save(saveCmd(key(id), List.of(msg("x"))));
+    }
+    store.save(saveCmd(new ThreadKey("other", "aa"), List.of(msg("x"))));
+    List<String> expected = List.of("Z", "a", "a/b", "b", "\uFFFD", "\uD83D\uDE00");
+    assertThat(exportIds(everything("", 100))).isEqualTo(expected);
+    assertThat(exportIds(everything("", 2))).isEqualTo(expected.subList(0, 2));
+    assertThat(exportIds(everything("a", 2))).isEqualTo(expected.subList(2, 4));
+    assertThat(exportIds(everything("b", 10))).isEqualTo(expected.subList(4, 6));
+    assertThat(exportIds(everything("\uD83D\uDE00", 10))).isEmpty();
+  }
+
+  @Test
+  void listByThreadIdFilters() {
+    store.importConversation(importCmd(key("old"), List.of(msg("o")), Map.of(), Map.of("p", "1"),
+        ExistingPolicy.FAIL));
+    store.save(saveCmd(key("new1"), List.of(msg("x")), Map.of(), Map.of("p", "1")));
+    store.save(saveCmd(key("new2"), List.of(msg("x")), Map.of(), Map.of("p", "2")));
+    String t = ThreadKey.DEFAULT_TENANT;
+    assertThat(exportIds(new ExportQuery(t, "", 10, Map.of("p", "1"), Optional.empty(), Optional.empty(),
+        Set.of()))).containsExactly("new1", "old");
+    assertThat(exportIds(new ExportQuery(t, "", 10, Map.of(), Optional.of(T2.plusSeconds(1)), Optional.empty(),
+        Set.of()))).containsExactly("new1", "new2");
+    assertThat(exportIds(new ExportQuery(t, "", 10, Map.of(), Optional.empty(), Optional.of(T2.plusSeconds(1)),
+        Set.of()))).containsExactly("old");
+    assertThat(exportIds(new ExportQuery(t, "", 10, Map.of(), Optional.of(T2), Optional.empty(),
+        Set.of("old", "new2", "missing")))).containsExactly("new2", "old");
+  }
+
+  @Test
+  void statusCountsTheTenantsConversationsAndMessages() {
+    store.save(saveCmd(key("s1"), List.of(msg("a"), msg("b"))));
+    store.save(saveCmd(key("s2"), List.of(msg("c"))));
+    store.save(saveCmd(new ThreadKey("other", "s3"), List.of(msg("d"))));
+    StoreStatus status = store.status(ThreadKey.DEFAULT_TENANT);
+    assertThat(status.conversations()).isEqualTo(2);
+    assertThat(status.messages()).isEqualTo(3);
+    assertThat(status.backend()).isIn("memory", "sqlite", "postgres");
   }
 }

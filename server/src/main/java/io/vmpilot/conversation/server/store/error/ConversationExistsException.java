@@ -2,12 +2,16 @@ package io.vmpilot.conversation.server.store.error;
 
 import io.vmpilot.conversation.server.store.ThreadKey;
 
-/** A Fork's target already exists (a fork never overwrites a conversation). */
+/**
+ * A write that must not overwrite met a stored conversation: a Fork's target exists, or an import's record differs
+ * from the stored conversation and its policy said fail.
+ */
 public final class ConversationExistsException extends StoreException {
   private final ThreadKey key;
 
-  public ConversationExistsException(ThreadKey key) {
-    super("conversation already exists: " + key.threadId(), null);
+  /** {@code why} ends the message: "conversation already exists: THREAD (WHY)". */
+  public ConversationExistsException(ThreadKey key, String why) {
+    super("conversation already exists: " + key.threadId() + " (" + why + ")", null);
     this.key = key;
   }
 

@@ -5,6 +5,8 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.ExportQuery;
+import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
@@ -14,11 +16,13 @@ import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoreStats;
+import io.vmpilot.conversation.server.store.StoreStatus;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
@@ -37,8 +41,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Keeps conversations in this process's memory: fast, and gone on restart. One lock guards everything and is the
@@ -48,6 +54,9 @@ import java.util.Set;
 public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
+  // The keys in export order (tenant, then thread id by code point), so that an export pages through them by key.
+  private final NavigableSet<ThreadKey> keyOrder = new TreeSet<>(Comparator.comparing(ThreadKey::tenant)
+      .thenComparing(ThreadKey::threadId, ExportQuery::compareThreadIds));
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
   private final byte[] tokenKey = new byte[32];
@@ -118,6 +127,7 @@ public final class MemoryConversationStore implements ConversationStore {
     public ConversationRow create(ThreadKey key, Instant now) {
       StoredThread t = new StoredThread(key, now);
       threads.put(key, t);
+      keyOrder.add(key);
       conversationsPerTenant.merge(key.tenant(), 1L, Long::sum);
       return t.row();
     }
@@ -125,6 +135,16 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public List<StoredMessage> messages(ConversationRow row) {
       return thread(row).messages;
+    }
+
+    @Override
+    public Map<String, Long> counters(ConversationRow row) {
+      return Map.copyOf(thread(row).cacheInfo);
+    }
+
+    @Override
+    public Map<String, String> metadata(ConversationRow row) {
+      return Map.copyOf(thread(row).metadata);
     }
 
     @Override
@@ -205,6 +225,7 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public void delete(ConversationRow row) {
       threads.remove(row.key());
+      keyOrder.remove(row.key());
       conversationsPerTenant.computeIfPresent(row.key().tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
     }
   }
@@ -249,6 +270,42 @@ public final class MemoryConversationStore implements ConversationStore {
   public synchronized ForkResult fork(ForkCommand command) {
     ensureOpen();
     return rules.fork(storage, command);
+  }
+
+  @Override
+  public synchronized ImportOutcome importConversation(ImportCommand command) {
+    ensureOpen();
+    return rules.importConversation(storage, command);
+  }
+
+  @Override
+  public synchronized List<ConversationSummary> listByThreadId(ExportQuery q) {
+    ensureOpen();
+    List<ConversationSummary> page = new ArrayList<>(q.limit());
+    for (ThreadKey key : keyOrder.tailSet(new ThreadKey(q.tenant(), q.afterThreadId()), q.afterThreadId().isEmpty())) {
+      if (!key.tenant().equals(q.tenant()) || page.size() == q.limit()) {
+        break;
+      }
+      ConversationSummary s = threads.get(key).summary();
+      if (q.matches(s)) {
+        page.add(s);
+      }
+    }
+    return page;
+  }
+
+  @Override
+  public synchronized StoreStatus status(String tenant) {
+    ensureOpen();
+    long conversations = 0;
+    long messages = 0;
+    for (StoredThread t : threads.values()) {
+      if (t.key.tenant().equals(tenant)) {
+        conversations++;
+        messages += t.messages.size();
+      }
+    }
+    return new StoreStatus("memory", "", "", 0, "none", conversations, messages);
   }
 
   @Override

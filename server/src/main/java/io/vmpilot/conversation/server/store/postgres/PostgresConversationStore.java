@@ -5,16 +5,20 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.ExportQuery;
+import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
+import io.vmpilot.conversation.server.store.StoreStatus;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
@@ -186,6 +190,24 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public List<SearchHit> search(SearchQuery q) {
     return reads.search(q);
+  }
+
+  @Override
+  public ImportOutcome importConversation(ImportCommand cmd) {
+    return write("Import", tx -> rules.importConversation(tx, cmd));
+  }
+
+  @Override
+  public List<ConversationSummary> listByThreadId(ExportQuery q) {
+    return reads.listByThreadId(q);
+  }
+
+  @Override
+  public StoreStatus status(String tenant) {
+    long[] counts = reads.tenantCounts(tenant);
+    String[] schema = reads.schemaVersionAndSize();
+    return new StoreStatus("postgres", schema[0], schema[1], Long.parseLong(schema[2]),
+        "synchronous_commit=" + schema[3], counts[0], counts[1]);
   }
 
   /** The page-token key kept in the database, the same for every server on it. */

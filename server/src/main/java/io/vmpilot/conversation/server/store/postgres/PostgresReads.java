@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
@@ -92,6 +93,86 @@ final class PostgresReads {
     return transactions.read(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
   }
 
+  /**
+   * A page in thread id order, compared as "C" (code points, like SQLite and memory) whatever the database's
+   * collation; the conversations_by_thread_id index (V5) serves it.
+   */
+  List<ConversationSummary> listByThreadId(ExportQuery q) {
+    StringBuilder sql = new StringBuilder(SUMMARY
+        + " WHERE c.tenant = ? AND c.thread_id COLLATE \"C\" > ?");
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId()));
+    q.updatedAfter().ifPresent(t -> {
+      sql.append(" AND c.update_time >= ?");
+      params.add(Timestamps.of(t));
+    });
+    q.updatedBefore().ifPresent(t -> {
+      sql.append(" AND c.update_time < ?");
+      params.add(Timestamps.of(t));
+    });
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
+          + " AND f.name = ? AND md5(f.value) = md5(?) AND f.value = ?)");
+      params.add(name);
+      params.add(value);
+      params.add(value);
+    });
+    boolean byIds = !q.threadIds().isEmpty();
+    if (byIds) {
+      sql.append(" AND c.thread_id = ANY (?)");
+    }
+    sql.append(" ORDER BY c.thread_id COLLATE \"C\" LIMIT ?");
+    return transactions.read(c -> {
+      List<Object> all = new ArrayList<>(params);
+      Array ids = null;
+      if (byIds) {
+        ids = c.createArrayOf("text", q.threadIds().toArray());
+        all.add(ids);
+      }
+      all.add(q.limit());
+      try {
+        return summaries(c, sql.toString(), all);
+      } finally {
+        if (ids != null) {
+          ids.free();
+        }
+      }
+    }).stream().map(Found::summary).toList();
+  }
+
+  /** The tenant's conversations and messages. */
+  long[] tenantCounts(String tenant) {
+    return transactions.read(c -> {
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
+        st.setString(1, tenant);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return new long[] {rs.getLong(1), rs.getLong(2)};
+        }
+      }
+    });
+  }
+
+  /** The last migration applied, the database's name, its size in bytes and synchronous_commit. */
+  String[] schemaVersionAndSize() {
+    return transactions.read(c -> {
+      String version = "";
+      try (PreparedStatement st = c.prepareStatement("SELECT version FROM flyway_schema_history"
+          + " WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1");
+          ResultSet rs = st.executeQuery()) {
+        if (rs.next()) {
+          version = rs.getString(1);
+        }
+      }
+      try (PreparedStatement st = c.prepareStatement("SELECT current_database(),"
+          + " pg_database_size(current_database()), current_setting('synchronous_commit')");
+          ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new String[] {version, rs.getString(1), Long.toString(rs.getLong(2)), rs.getString(3)};
+      }
+    });
+  }
+
   /** Through the GIN index of {@code messages.search}: the phrases as a tsquery of phrase operators, ranked. */
   List<SearchHit> search(SearchQuery q) {
     StringBuilder sql = new StringBuilder("SELECT c.thread_id, m.position, m.json, ts_rank(m.search, q.q) AS score"
@@ -173,7 +254,7 @@ final class PostgresReads {
   }
 
   /** The cache counters, which only this store writes ({@code {"name": integer}}). */
-  private static Map<String, Long> counters(String json) {
+  static Map<String, Long> counters(String json) {
     JsonObject object = JsonParser.parseString(json).getAsJsonObject();
     Map<String, Long> counters = new HashMap<>(object.size() * 2);
     for (Map.Entry<String, JsonElement> e : object.entrySet()) {

@@ -104,6 +104,31 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   }
 
   @Override
+  public Map<String, Long> counters(ConversationRow row) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT cache_info::text FROM conversations WHERE conversation_id = ?")) {
+      st.setLong(1, row.id());
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? PostgresReads.counters(rs.getString(1)) : Map.of();
+      }
+    }
+  }
+
+  @Override
+  public Map<String, String> metadata(ConversationRow row) throws SQLException {
+    Map<String, String> metadata = new java.util.HashMap<>();
+    try (PreparedStatement st = c.prepareStatement("SELECT name, value FROM metadata WHERE conversation_id = ?")) {
+      st.setLong(1, row.id());
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          metadata.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return metadata;
+  }
+
+  @Override
   public Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws SQLException {
     Set<String> ids = new LinkedHashSet<>();
     for (NewMessage m : among) {

@@ -28,8 +28,8 @@ final class JsonColumns {
     return out.toString();
   }
 
-  /** A JSON array of strings, for SQL that takes a list of names as one parameter ({@code json_each(?)}). */
-  static String strings(Collection<String> values) {
+  /** A JSON array of strings, for {@code json_each(?)}. */
+  static String strings(Iterable<String> values) {
     StringWriter out = new StringWriter();
     try (JsonWriter w = new JsonWriter(out)) {
       w.beginArray();

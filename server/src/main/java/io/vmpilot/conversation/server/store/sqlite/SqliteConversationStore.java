@@ -5,16 +5,21 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.ExportQuery;
+import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.StoreStats;
+import io.vmpilot.conversation.server.store.StoreStatus;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
+import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
@@ -23,7 +28,15 @@ import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.Locale;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -179,6 +192,52 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public ForkResult fork(ForkCommand cmd) {
     return writer.submit(tx -> rules.fork(storage(tx), cmd));
+  }
+
+  @Override
+  public ImportOutcome importConversation(ImportCommand cmd) {
+    return writer.submit(tx -> rules.importConversation(storage(tx), cmd));
+  }
+
+  @Override
+  public List<ConversationSummary> listByThreadId(ExportQuery q) {
+    return reads.listByThreadId(q);
+  }
+
+  @Override
+  public StoreStatus status(String tenant) {
+    long[] counts = reads.tenantCounts(tenant);
+    String[] schema = reads.schemaVersionAndSize();
+    return new StoreStatus("sqlite", schema[0], settings.path().toAbsolutePath().toString(), Long.parseLong(schema[1]),
+        settings.durability().name().toLowerCase(Locale.ROOT), counts[0], counts[1]);
+  }
+
+  /**
+   * {@code VACUUM INTO} on a connection of its own: it reads one snapshot (every commit before it began) while the
+   * writer goes on, and writes a compact copy; VACUUM refuses to run inside a transaction, so not on a pooled
+   * reader. The copy is synced before this returns, so a backup that was reported exists.
+   */
+  @Override
+  public long backup(Path target) {
+    if (Files.exists(target)) {
+      throw new BackupTargetExistsException(target);
+    }
+    try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), SqliteDataSources.pragmas(settings, "DEFERRED"));
+        PreparedStatement st = c.prepareStatement("VACUUM INTO ?")) {
+      st.setString(1, target.toString());
+      st.execute();
+    } catch (SQLException e) {
+      if (Files.exists(target) && e.getMessage() != null && e.getMessage().contains("output file already exists")) {
+        throw new BackupTargetExistsException(target);
+      }
+      throw new StoreUnavailableException("backup to " + target + " failed: " + e.getMessage(), e);
+    }
+    try (FileChannel file = FileChannel.open(target, StandardOpenOption.WRITE)) {
+      file.force(true);
+      return file.size();
+    } catch (IOException e) {
+      throw new StoreUnavailableException("backup to " + target + " could not be synced: " + e.getMessage(), e);
+    }
   }
 
   @Override

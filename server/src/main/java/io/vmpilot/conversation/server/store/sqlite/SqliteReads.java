@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
@@ -192,6 +193,71 @@ final class SqliteReads {
         }
       }
       return hits;
+    });
+  }
+
+  /**
+   * A page in thread id order. SQLite compares TEXT by its UTF-8 bytes (BINARY), which is code point order, and the
+   * (tenant, thread_id) key serves both the cursor and the order.
+   */
+  List<ConversationSummary> listByThreadId(ExportQuery q) {
+    StringBuilder sql = new StringBuilder(
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND thread_id > ?");
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId()));
+    q.updatedAfter().ifPresent(t -> {
+      sql.append(" AND update_time >= ?");
+      params.add(Micros.of(t));
+    });
+    q.updatedBefore().ifPresent(t -> {
+      sql.append(" AND update_time < ?");
+      params.add(Micros.of(t));
+    });
+    if (!q.threadIds().isEmpty()) {
+      sql.append(" AND thread_id IN (SELECT value FROM json_each(?))");
+      params.add(JsonColumns.strings(q.threadIds()));
+    }
+    q.metadataFilter().forEach((name, value) -> {
+      sql.append(" AND EXISTS (SELECT 1 FROM metadata m WHERE m.conversation_id = c.conversation_id"
+          + " AND m.name = ? AND m.value = ?)");
+      params.add(name);
+      params.add(value);
+    });
+    sql.append(" ORDER BY thread_id LIMIT ?");
+    params.add(q.limit());
+    return readDurable(c -> summaries(c, sql.toString(), params)).stream().map(Found::summary).toList();
+  }
+
+  /** The tenant's conversations and messages. */
+  long[] tenantCounts(String tenant) {
+    return read(c -> {
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
+        st.setString(1, tenant);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          return new long[] {rs.getLong(1), rs.getLong(2)};
+        }
+      }
+    });
+  }
+
+  /** The last migration applied, and the database's size in bytes (pages in use and free). */
+  String[] schemaVersionAndSize() {
+    return read(c -> {
+      String version = "";
+      try (PreparedStatement st = c.prepareStatement("SELECT version FROM flyway_schema_history"
+          + " WHERE success = 1 AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1");
+          ResultSet rs = st.executeQuery()) {
+        if (rs.next()) {
+          version = rs.getString(1);
+        }
+      }
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+          ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new String[] {version, Long.toString(rs.getLong(1))};
+      }
     });
   }
 

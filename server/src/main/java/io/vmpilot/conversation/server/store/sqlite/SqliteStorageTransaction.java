@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,6 +92,30 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   @Override
   public List<StoredMessage> messages(ConversationRow row) throws SQLException {
     return SqliteReads.messages(c, row.id(), 0);
+  }
+
+  @Override
+  public Map<String, Long> counters(ConversationRow row) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT cache_info FROM conversations WHERE conversation_id = ?")) {
+      st.setLong(1, row.id());
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? JsonColumns.parseCounters(rs.getString(1)) : Map.of();
+      }
+    }
+  }
+
+  @Override
+  public Map<String, String> metadata(ConversationRow row) throws SQLException {
+    Map<String, String> metadata = new HashMap<>();
+    try (PreparedStatement st = c.prepareStatement("SELECT name, value FROM metadata WHERE conversation_id = ?")) {
+      st.setLong(1, row.id());
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          metadata.put(rs.getString(1), rs.getString(2));
+        }
+      }
+    }
+    return metadata;
   }
 
   @Override

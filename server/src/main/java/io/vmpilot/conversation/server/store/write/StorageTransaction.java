@@ -15,8 +15,8 @@ import java.util.Set;
  * <p>The backend decides what the transaction is (the memory backend's lock, SQLite's single writer, a database
  * transaction holding the conversation's row lock) and commits it after the rules return, or undoes it when they
  * throw. The rules check everything they can before they change anything, so a mutation refused for what it asked
- * (a version mismatch, a limit) has called only {@link #find}, {@link #storedIds}, {@link #messages} and
- * {@link #countConversations}.
+ * (a version mismatch, a limit) has called only {@link #find}, {@link #storedIds}, {@link #messages},
+ * {@link #counters}, {@link #metadata} and {@link #countConversations}.
  *
  * @param <X> what the primitives throw when the storage fails ({@link java.sql.SQLException} for the SQL
  *     backends, {@link RuntimeException} for those that cannot fail); the rules let it through untouched
@@ -36,6 +36,12 @@ public interface StorageTransaction<X extends Exception> {
 
   /** The row's whole history, oldest first: what a Save compares its messages with. */
   List<StoredMessage> messages(ConversationRow row) throws X;
+
+  /** The row's cache counters: what an import compares its record with. */
+  Map<String, Long> counters(ConversationRow row) throws X;
+
+  /** The row's metadata: what an import compares its record with. */
+  Map<String, String> metadata(ConversationRow row) throws X;
 
   /** Which of the ids of {@code among} the row's stored messages already carry. */
   Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws X;

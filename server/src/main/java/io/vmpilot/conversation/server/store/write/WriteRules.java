@@ -3,6 +3,8 @@ package io.vmpilot.conversation.server.store.write;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.ImportOutcome;
+import io.vmpilot.conversation.server.store.ImportedMessage;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.StoredMessage;
@@ -13,6 +15,8 @@ import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.command.ExistingPolicy;
+import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
@@ -30,9 +34,9 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * What Save, Append, UpdateCache, Clear, UpdateMetadata and Fork do, once for every backend: version checks, the history and tenant
- * limits, a Save's kept prefix, an Append's de-duplication by id and its replays, and how counters and metadata
- * merge. A backend runs these inside its own transaction over its {@link StorageTransaction}; the rules never
+ * What Save, Append, UpdateCache, Clear, UpdateMetadata, Fork and Import do, once for every backend: version checks,
+ * the history and tenant limits, a Save's kept prefix, an Append's de-duplication by id and its replays, and how
+ * counters and metadata merge. A backend runs these inside its own transaction over its {@link StorageTransaction}; the rules never
  * commit, and when they throw, the backend undoes the transaction.
  *
  * <p>Times are truncated to microseconds, the precision every backend keeps.
@@ -161,7 +165,7 @@ public final class WriteRules {
       throw new PositionOutOfRangeException(c.source(), end, source.messageCount());
     }
     if (tx.find(c.target()) != null) {
-      throw new ConversationExistsException(c.target());
+      throw new ConversationExistsException(c.target(), "a fork never overwrites a conversation");
     }
     Instant now = now();
     ConversationRow target = create(tx, c.target(), now);
@@ -186,6 +190,67 @@ public final class WriteRules {
     }
     tx.delete(row);
     tx.nextVersion();
+    return true;
+  }
+
+  /**
+   * Stores a conversation as a dump holds it, with its own times. A stored conversation identical to the record
+   * (same messages with ids and text, in order, same counters and metadata; times are not compared) is left
+   * alone, which makes importing a dump twice a no-op. A different one is refused, kept or replaced, as the
+   * command's policy says; a replacement deletes it and creates the record's in the same transaction.
+   */
+  public <X extends Exception> ImportOutcome importConversation(StorageTransaction<X> tx, ImportCommand c) throws X {
+    ConversationRow row = tx.find(c.key());
+    boolean replacing = false;
+    if (row != null) {
+      if (identical(tx, row, c)) {
+        return ImportOutcome.UNCHANGED;
+      }
+      if (c.onExisting() == ExistingPolicy.SKIP) {
+        return ImportOutcome.KEPT_EXISTING;
+      }
+      if (c.onExisting() == ExistingPolicy.FAIL) {
+        throw new ConversationExistsException(c.key(), "it differs from the record, and the policy is fail");
+      }
+      replacing = true;
+    }
+    List<NewMessage> messages = new ArrayList<>(c.messages().size());
+    for (ImportedMessage m : c.messages()) {
+      messages.add(m.message());
+    }
+    long historyBytes = totalBytes(messages);
+    checkHistorySize(c.key(), historyBytes);
+    if (replacing) {
+      tx.delete(row);
+    }
+    row = create(tx, c.key(), c.createTime());
+    // Messages stored together share a create time: one insert per run of equal times.
+    int start = 0;
+    for (int i = 1; i <= messages.size(); i++) {
+      if (i == messages.size() || !c.messages().get(i).createTime().equals(c.messages().get(start).createTime())) {
+        tx.insert(row, start, messages.subList(start, i), c.messages().get(start).createTime());
+        start = i;
+      }
+    }
+    tx.mergeMetadata(row, c.metadata());
+    ConversationRow updated = row.next(tx.nextVersion(), messages.size(), historyBytes);
+    tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
+    return replacing ? ImportOutcome.REPLACED : ImportOutcome.CREATED;
+  }
+
+  private static <X extends Exception> boolean identical(StorageTransaction<X> tx, ConversationRow row,
+      ImportCommand c) throws X {
+    if (row.messageCount() != c.messages().size()
+        || !tx.counters(row).equals(c.cacheInfo())
+        || !tx.metadata(row).equals(c.metadata())) {
+      return false;
+    }
+    List<StoredMessage> stored = tx.messages(row);
+    for (int i = 0; i < stored.size(); i++) {
+      if (!c.messages().get(i).message().sameAs(stored.get(i))) {
+        return false;
+      }
+    }
     return true;
   }
 
