@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
 import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.grpc.TransportWarnings;
 import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
@@ -49,6 +50,7 @@ public final class Main {
 
   static int run(String[] args) {
     QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
+    TransportWarnings transportWarnings = TransportWarnings.install();
     ServerOptions options = new ServerOptions();
     CommandLine cl;
     ServerConfig config;
@@ -86,7 +88,10 @@ public final class Main {
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
-        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
+        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store, List.of(
+            new MetricsEndpoint.Figure("conversation.transport.warnings", "Warnings of the gRPC transport (grpc-java, "
+                + "Netty) with an exception, mostly about malformed requests; logged as one line, rate-limited",
+                null, true, transportWarnings::count)));
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();

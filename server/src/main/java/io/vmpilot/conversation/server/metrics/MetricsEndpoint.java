@@ -18,6 +18,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -39,7 +41,19 @@ public final class MetricsEndpoint implements AutoCloseable {
     this.storeStats = storeStats;
   }
 
+  /**
+   * A figure of the server's own, read at each scrape.
+   *
+   * @param counter a count that only grows (exported with {@code _total}), else a gauge
+   */
+  public record Figure(String name, String description, String baseUnit, boolean counter, LongSupplier value) {}
+
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
+    return start(bindAddress, port, store, List.of());
+  }
+
+  public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store, List<Figure> figures)
+      throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().meterFilter(new MeterFilter() {
       @Override
@@ -55,6 +69,16 @@ public final class MetricsEndpoint implements AutoCloseable {
     });
     new JvmMemoryMetrics().bindTo(registry);
     StatsSnapshot storeStats = bindStore(registry, store);
+    for (Figure f : figures) {
+      LongSupplier value = f.value();
+      if (f.counter()) {
+        FunctionCounter.builder(f.name(), value, v -> v.getAsLong()).description(f.description())
+            .baseUnit(f.baseUnit()).register(registry);
+      } else {
+        Gauge.builder(f.name(), value, v -> v.getAsLong()).description(f.description()).baseUnit(f.baseUnit())
+            .strongReference(true).register(registry);
+      }
+    }
 
     HttpServer http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
     http.createContext("/metrics", exchange -> {
