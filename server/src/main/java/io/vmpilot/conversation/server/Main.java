@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
 import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.grpc.InFlightBudget;
 import io.vmpilot.conversation.server.grpc.TransportWarnings;
 import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
@@ -85,13 +86,22 @@ public final class Main {
 
     MetricsEndpoint metrics = null;
     GrpcServer server;
+    InFlightBudget inFlight = new InFlightBudget(
+        config.maxInFlightBytes() > 0 ? config.maxInFlightBytes() : InFlightBudget.forThisJvm());
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
         metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store, List.of(
             new MetricsEndpoint.Figure("conversation.transport.warnings", "Warnings of the gRPC transport (grpc-java, "
                 + "Netty) with an exception, mostly about malformed requests; logged as one line, rate-limited",
-                null, true, transportWarnings::count)));
+                null, true, transportWarnings::count),
+            new MetricsEndpoint.Figure("conversation.in_flight", "Bytes of large requests and responses in flight",
+                "bytes", false, inFlight::used),
+            new MetricsEndpoint.Figure("conversation.in_flight.limit", "The budget of bytes of large requests and "
+                + "responses in flight ([limits] max_in_flight_bytes)", "bytes", false, inFlight::capacity),
+            new MetricsEndpoint.Figure("conversation.in_flight.refusals", "Requests and responses refused with "
+                + "RESOURCE_EXHAUSTED (IN_FLIGHT_LIMIT) for want of in-flight budget", null, true,
+                inFlight::refusals)));
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();
@@ -105,7 +115,8 @@ public final class Main {
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
           config.requestLimits(), interceptors,
-          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors), store);
+          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors,
+          inFlight, config.connections()), store);
     } catch (Exception e) {
       LOG.log(Level.SEVERE, "cannot start the server on " + config.bindAddress() + ": " + e.getMessage(), e);
       if (metrics != null) {
@@ -129,7 +140,7 @@ public final class Main {
         return 1;
       }
     }
-    LOG.info(startupLine(config, server.port(), metrics)
+    LOG.info(startupLine(config, server.port(), metrics) + " max_in_flight_bytes=" + inFlight.capacity()
         + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
     MetricsEndpoint startedMetrics = metrics;

@@ -86,7 +86,7 @@ final class ErrorMapper {
     return status(Code.RESOURCE_EXHAUSTED, "request too large: " + description, "REQUEST_TOO_LARGE", Map.of(), null);
   }
 
-  private static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
+  static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
       BadRequest badRequest) {
     com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())

@@ -50,10 +50,13 @@ public final class GrpcServer {
    * @param credentials the transport security: {@link io.grpc.InsecureServerCredentials} for plaintext, or
    *     {@link io.grpc.TlsServerCredentials} (see {@link ServerTls})
    * @param serverInterceptors wrap every service, health and reflection included (e.g. authentication)
+   * @param inFlight the budget of bytes of large requests and responses in flight, shared by both ports
+   * @param connections what one network connection may hold
    */
   public record Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
       Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
-      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {}
+      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors,
+      InFlightBudget inFlight, ConnectionLimits connections) {}
 
   private final Server server;
   // The same services and interceptors, for callers inside this process (the HTTP/JSON side): one implementation
@@ -92,8 +95,22 @@ public final class GrpcServer {
     }
     ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
         new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
+    InFlightLimiter limiter = new InFlightLimiter(settings.inFlight());
     // The last interceptor added runs first; authentication, added last, runs before everything else.
+    builder.intercept(limiter.interceptor());
     settings.serverInterceptors().forEach(builder::intercept);
+    ConnectionLimits connections = settings.connections();
+    builder.addStreamTracerFactory(limiter.tracerFactory())
+        .maxConcurrentCallsPerConnection(connections.maxConcurrentCallsPerConnection())
+        .flowControlWindow(connections.flowControlWindowBytes())
+        .permitKeepAliveTime(connections.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(connections.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
+    if (!connections.maxConnectionIdle().isZero()) {
+      builder.maxConnectionIdle(connections.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (!connections.maxConnectionAge().isZero()) {
+      builder.maxConnectionAge(connections.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS);
+    }
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
@@ -104,6 +121,7 @@ public final class GrpcServer {
         .build();
     String inProcessName = "conversation-server-" + UUID.randomUUID();
     InProcessServerBuilder inProcessBuilder = InProcessServerBuilder.forName(inProcessName);
+    inProcessBuilder.intercept(limiter.interceptor());
     settings.serverInterceptors().forEach(inProcessBuilder::intercept);
     Server inProcess = inProcessBuilder
         .directExecutor()

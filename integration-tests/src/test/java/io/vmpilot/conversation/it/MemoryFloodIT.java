@@ -1,0 +1,270 @@
+package io.vmpilot.conversation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.rpc.ErrorInfo;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
+import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.GetResponse;
+import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Floods of big responses and big requests against a server with little memory (a 256 MiB heap, 64 MiB of direct
+ * memory: the issue's 1 GB heap and 20-60 MB payloads scaled down): memory stays within the in-flight budget, every
+ * call is answered OK or RESOURCE_EXHAUSTED with a reason (never CANCELLED from an OutOfMemoryError, never a
+ * connection reset), and a bystander's small Appends on their own connection keep working throughout.
+ */
+class MemoryFloodIT {
+  private static final List<String> SMALL_JVM = List.of("-Xmx256m", "-XX:MaxDirectMemorySize=64m",
+      "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+  private static final int BIG_MESSAGES = 8;
+  private static final int BIG_MESSAGE_CHARS = 512 * 1024;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void manyBigGetsAndReadersThatNeverReadGetOkOrResourceExhausted() throws Exception {
+    try (ServerProcess server = ServerProcess.launch(List.of(), SMALL_JVM, List.of("--database-path",
+        dir.resolve("gets.db").toString(), "--database-durability", "normal"), null, Map.of())) {
+      ManagedChannel setup = Rpc.channel(server.target());
+      Rpc.stub(setup).save(bigSave("big", 0));
+      Rpc.close(setup);
+
+      // Readers that ask for the big conversation and never read a byte of it (no request(): manual flow control).
+      List<ManagedChannel> stalled = new ArrayList<>();
+      List<ClientCall<GetRequest, GetResponse>> neverRead = new ArrayList<>();
+      for (int c = 0; c < 6; c++) {
+        ManagedChannel ch = Rpc.channel(server.target());
+        stalled.add(ch);
+        for (int i = 0; i < 10; i++) {
+          ClientCall<GetRequest, GetResponse> call = ch.newCall(ConversationServiceGrpc.getGetMethod(),
+              CallOptions.DEFAULT);
+          call.start(new ClientCall.Listener<>() { }, new Metadata());
+          call.sendMessage(GetRequest.newBuilder().setThreadId("big").build());
+          call.halfClose();
+          neverRead.add(call);
+        }
+      }
+      Bystander bystander = Bystander.start(server.target());
+      Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+      List<ManagedChannel> channels = new ArrayList<>();
+      for (int c = 0; c < 8; c++) {
+        channels.add(Rpc.channel(server.target()));
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(40);
+      long started = System.nanoTime();
+      try {
+        List<Future<?>> gets = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+          ManagedChannel ch = channels.get(i % channels.size());
+          gets.add(pool.submit(() -> {
+            try {
+              GetResponse r = Rpc.stub(ch).get(GetRequest.newBuilder().setThreadId("big").build());
+              assertThat(r.getConversation().getMessagesCount()).isEqualTo(BIG_MESSAGES);
+              count(outcomes, "OK");
+            } catch (RuntimeException e) {
+              count(outcomes, describe(e));
+            }
+          }));
+        }
+        for (Future<?> f : gets) {
+          f.get(2, TimeUnit.MINUTES);
+        }
+      } finally {
+        pool.shutdownNow();
+        channels.forEach(Rpc::close);
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Bystander.Result bystanderResult = bystander.stop();
+      ManagedChannel check = Rpc.channel(server.target());
+      ServingStatus health = Rpc.health(check);
+      // Once the stalled readers go, the budget they held is free again: a big Get succeeds.
+      neverRead.forEach(call -> call.cancel("test over", null));
+      stalled.forEach(Rpc::close);
+      GetResponse after = getWhenFree(check);
+      Rpc.close(check);
+      System.out.printf("big Gets: 120 concurrent Gets of a %d MiB conversation beside 60 streams that never read, "
+          + "in %.1f s: %s; bystander %s; server alive %s%n", BIG_MESSAGES * BIG_MESSAGE_CHARS >> 20, seconds,
+          new TreeMap<>(outcomes), bystanderResult, server.isAlive());
+      assertThat(server.isAlive()).isTrue();
+      assertThat(health).isEqualTo(ServingStatus.SERVING);
+      assertThat(outcomes.keySet()).allMatch(k -> k.equals("OK") || k.startsWith("RESOURCE_EXHAUSTED IN_FLIGHT_LIMIT"),
+          "only OK or RESOURCE_EXHAUSTED with reason IN_FLIGHT_LIMIT");
+      assertThat(bystanderResult.failures()).isZero();
+      assertThat(bystanderResult.ok()).isPositive();
+      assertThat(after.getConversation().getMessagesCount()).isEqualTo(BIG_MESSAGES);
+      assertThat(server.output()).doesNotContain("OutOfDirectMemoryError").doesNotContain("OutOfMemoryError");
+    }
+  }
+
+  @Test
+  void aFloodOfBigSavesDoesNotResetOtherConnections() throws Exception {
+    try (ServerProcess server = ServerProcess.launch(List.of(), SMALL_JVM, List.of("--database-path",
+        dir.resolve("saves.db").toString(), "--database-durability", "normal"), null, Map.of())) {
+      Bystander bystander = Bystander.start(server.target());
+      Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+      int saves = 24;
+      ExecutorService pool = Executors.newFixedThreadPool(saves);
+      List<ManagedChannel> channels = new ArrayList<>();
+      long started = System.nanoTime();
+      try {
+        CountDownLatch ready = new CountDownLatch(saves);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < saves; i++) {
+          ManagedChannel ch = Rpc.channel(server.target());
+          channels.add(ch);
+          int n = i;
+          futures.add(pool.submit(() -> {
+            SaveRequest request = bigSave("flood-" + n, n);
+            ready.countDown();
+            ready.await();
+            try {
+              Rpc.stub(ch).save(request);
+              count(outcomes, "OK");
+            } catch (RuntimeException e) {
+              count(outcomes, describe(e));
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : futures) {
+          f.get(2, TimeUnit.MINUTES);
+        }
+      } finally {
+        pool.shutdownNow();
+        channels.forEach(Rpc::close);
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Bystander.Result bystanderResult = bystander.stop();
+      ManagedChannel check = Rpc.channel(server.target());
+      ServingStatus health = Rpc.health(check);
+      Rpc.close(check);
+      System.out.printf("big Saves: %d concurrent Saves of %d MiB on %d connections in %.1f s: %s; bystander %s%n",
+          saves, BIG_MESSAGES * BIG_MESSAGE_CHARS >> 20, saves, seconds, new TreeMap<>(outcomes), bystanderResult);
+      assertThat(server.isAlive()).isTrue();
+      assertThat(health).isEqualTo(ServingStatus.SERVING);
+      assertThat(outcomes.keySet()).allMatch(k -> k.equals("OK") || k.startsWith("RESOURCE_EXHAUSTED IN_FLIGHT_LIMIT"),
+          "only OK or RESOURCE_EXHAUSTED with reason IN_FLIGHT_LIMIT");
+      assertThat(outcomes.get("OK")).isNotNull();
+      assertThat(bystanderResult.failures()).isZero();
+      assertThat(bystanderResult.ok()).isPositive();
+      assertThat(server.output()).doesNotContain("OutOfDirectMemoryError").doesNotContain("OutOfMemoryError");
+    }
+  }
+
+  /** A Get retried until the budget the test's stalled readers held has been given back (their streams reset). */
+  private static GetResponse getWhenFree(ManagedChannel channel) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return Rpc.stub(channel).get(GetRequest.newBuilder().setThreadId("big").build());
+      } catch (RuntimeException e) {
+        if (Rpc.code(e) != Status.Code.RESOURCE_EXHAUSTED || System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(100); // retry interval, not synchronisation: the loop ends on the call's outcome
+      }
+    }
+  }
+
+  private static SaveRequest bigSave(String thread, int seed) {
+    SaveRequest.Builder b = SaveRequest.newBuilder().setThreadId(thread);
+    for (int i = 0; i < BIG_MESSAGES; i++) {
+      char c = (char) ('a' + (seed + i) % 26);
+      b.addMessages(Message.newBuilder().setJson("{\"s\":\"" + String.valueOf(c).repeat(BIG_MESSAGE_CHARS) + "\"}"));
+    }
+    return b.build();
+  }
+
+  private static String describe(RuntimeException e) {
+    Status status = Status.fromThrowable(e);
+    return status.getCode() + Rpc.errorInfo(e).map(ErrorInfo::getReason).map(r -> " " + r)
+        .orElse(" \"" + String.valueOf(status.getDescription()).replaceAll("[0-9.]+", "N") + "\"");
+  }
+
+  private static void count(Map<String, AtomicLong> outcomes, String key) {
+    outcomes.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** Small Appends, one after another on a connection of their own, until stopped; counts and times them. */
+  static final class Bystander {
+    record Result(long ok, long failures, String firstFailure, long p50Micros, long p99Micros, long maxMicros) {
+      @Override
+      public String toString() {
+        return ok + " small Appends OK, " + failures + " failed" + (firstFailure == null ? "" : " (" + firstFailure
+            + ")") + ", latency p50 " + p50Micros / 1000.0 + " ms, p99 " + p99Micros / 1000.0 + " ms, max "
+            + maxMicros / 1000.0 + " ms";
+      }
+    }
+
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Histogram latency = new Histogram(3);
+    private final AtomicLong ok = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile String firstFailure;
+    private Thread thread;
+
+    static Bystander start(String target) {
+      Bystander b = new Bystander();
+      ManagedChannel channel = Rpc.channel(target);
+      b.thread = new Thread(() -> {
+        try {
+          int i = 0;
+          while (b.running.get()) {
+            long t0 = System.nanoTime();
+            try {
+              Rpc.stub(channel).append(AppendRequest.newBuilder().setThreadId("bystander")
+                  .addMessages(Message.newBuilder().setJson("{\"n\":" + i++ + "}")).build());
+              b.ok.incrementAndGet();
+              synchronized (b.latency) {
+                b.latency.recordValue((System.nanoTime() - t0) / 1000);
+              }
+            } catch (RuntimeException e) {
+              if (b.failures.incrementAndGet() == 1) {
+                b.firstFailure = Status.fromThrowable(e).toString();
+              }
+            }
+          }
+        } finally {
+          Rpc.close(channel);
+        }
+      }, "bystander");
+      b.thread.start();
+      return b;
+    }
+
+    Result stop() throws InterruptedException {
+      running.set(false);
+      thread.join(TimeUnit.MINUTES.toMillis(1));
+      synchronized (latency) {
+        return new Result(ok.get(), failures.get(), firstFailure, latency.getValueAtPercentile(50),
+            latency.getValueAtPercentile(99), latency.getMaxValue());
+      }
+    }
+  }
+}
