@@ -158,6 +158,12 @@ public final class ServerOptions {
           + "disconnected (GOAWAY ENHANCE_YOUR_CALM). Default: ${DEFAULT-VALUE}.")
   long permitKeepAliveTimeSeconds;
 
+  @Option(names = "--max-call-seconds", descriptionKey = "server.max_call_seconds", defaultValue = "120",
+      paramLabel = "S", description = "Longest a call may take, sending its response included: calls without a "
+          + "deadline get this one, later deadlines are shortened to it (DEADLINE_EXCEEDED). Bounds how long a client "
+          + "that does not read its response holds it in memory. Default: ${DEFAULT-VALUE}.")
+  long maxCallSeconds;
+
   @Option(names = "--tls-cert", descriptionKey = "server.tls_cert", paramLabel = "PEM",
       description = "Serve TLS with this certificate chain (PEM, server certificate first). Default: plaintext.")
   String tlsCert;
@@ -243,6 +249,7 @@ public final class ServerOptions {
     requireNotNegative("--max-connection-age-seconds", maxConnectionAgeSeconds);
     requireNotNegative("--max-connection-age-grace-seconds", maxConnectionAgeGraceSeconds);
     requireNotNegative("--permit-keepalive-time-seconds", permitKeepAliveTimeSeconds);
+    requirePositive("--max-call-seconds", maxCallSeconds);
     requirePort("--port", port);
     requirePort("--metrics-port", metricsPort);
     if (httpPort != null) {
@@ -268,7 +275,8 @@ public final class ServerOptions {
         httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), maxInFlightBytes,
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
-            Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds)));
+            Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
+            Duration.ofSeconds(maxCallSeconds)));
   }
 
   private TlsFiles tlsFiles() {

@@ -95,12 +95,14 @@ public final class GrpcServer {
     }
     ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
         new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
-    InFlightLimiter limiter = new InFlightLimiter(settings.inFlight());
+    InFlightLimiter limiter = new InFlightLimiter(settings.inFlight(),
+        settings.executorThreads() - Math.max(2, settings.executorThreads() / 4));
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     builder.intercept(limiter.interceptor());
     settings.serverInterceptors().forEach(builder::intercept);
     ConnectionLimits connections = settings.connections();
-    builder.addStreamTracerFactory(limiter.tracerFactory())
+    builder.addStreamTracerFactory(new CallTimeLimit(connections.maxCallTime()))
+        .addStreamTracerFactory(limiter.tracerFactory())
         .maxConcurrentCallsPerConnection(connections.maxConcurrentCallsPerConnection())
         .flowControlWindow(connections.flowControlWindowBytes())
         .permitKeepAliveTime(connections.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)

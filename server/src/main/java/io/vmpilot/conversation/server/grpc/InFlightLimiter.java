@@ -13,6 +13,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vmpilot.conversation.server.api.ErrorDomain;
 import java.time.Duration;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -27,7 +28,8 @@ import java.util.logging.Logger;
  *       direct memory and resetting the connection with every other call on it;
  *   <li>the {@linkplain #interceptor() interceptor} counts a large response before handing it to the transport,
  *       waiting up to {@link #RESPONSE_WAIT} for room (responses are sent from the service's executor, never from a
- *       network thread, so the wait holds no connection up), and refuses it otherwise.
+ *       network thread, so the wait holds no connection up; and only so many wait at once, the rest are refused
+ *       at once), and refuses it otherwise.
  * </ul>
  *
  * <p>A refusal is RESOURCE_EXHAUSTED with reason {@code IN_FLIGHT_LIMIT} (safe to retry later: nothing was done),
@@ -42,11 +44,16 @@ public final class InFlightLimiter {
   private static final Context.Key<CallBytes> CALL_BYTES = Context.key("in-flight-bytes");
 
   private final InFlightBudget budget;
+  // Responses wait on the executor's threads; at most this many wait at once, so that a flood of big responses
+  // that do not fit leaves the other threads to the reads that do (small ones above all).
+  private final Semaphore waiters;
   private long lastLogNanos = Long.MIN_VALUE;
   private long unlogged;
 
-  public InFlightLimiter(InFlightBudget budget) {
+  /** @param maxWaiting how many large responses may wait for room at once; more are refused at once */
+  public InFlightLimiter(InFlightBudget budget, int maxWaiting) {
     this.budget = budget;
+    this.waiters = new Semaphore(Math.max(1, maxWaiting));
   }
 
   /** For the network transport: counts requests as they arrive, and gives every call's bytes back at its end. */
@@ -245,7 +252,17 @@ public final class InFlightLimiter {
         alreadyHeld = held;
       }
       // Outside this object's lock: the wait must not hold up the transport thread counting this call's bytes.
-      if (!budget.acquire(size, alreadyHeld, RESPONSE_WAIT.toNanos())) {
+      boolean admitted;
+      if (waiters.tryAcquire()) {
+        try {
+          admitted = budget.acquire(size, alreadyHeld, RESPONSE_WAIT.toNanos());
+        } finally {
+          waiters.release();
+        }
+      } else {
+        admitted = budget.tryAcquire(size, alreadyHeld);
+      }
+      if (!admitted) {
         return false;
       }
       synchronized (this) {
