@@ -117,7 +117,8 @@ class MemoryFloodIT {
   @Test
   void aFloodOfBigSavesDoesNotResetOtherConnections() throws Exception {
     try (ServerProcess server = ServerProcess.launch(List.of(), SMALL_JVM, List.of("--database-path",
-        dir.resolve("saves.db").toString(), "--database-durability", "normal"), null, Map.of())) {
+        dir.resolve("saves.db").toString(), "--database-durability", "normal", "--metrics-enabled", "true",
+        "--metrics-port", "0"), null, Map.of())) {
       Bystander bystander = Bystander.start(server.target());
       Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
       int saves = 24;
@@ -166,7 +167,26 @@ class MemoryFloodIT {
       assertThat(bystanderResult.failures()).isZero();
       assertThat(bystanderResult.ok()).isPositive();
       assertThat(server.output()).doesNotContain("OutOfDirectMemoryError").doesNotContain("OutOfMemoryError");
+      String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(server.metricsUrl())).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      long refused = outcomes.entrySet().stream().filter(e -> e.getKey().startsWith("RESOURCE_EXHAUSTED"))
+          .mapToLong(e -> e.getValue().get()).sum();
+      assertThat(metric(scrape, "conversation_in_flight_refusals_total")).isEqualTo(refused);
+      assertThat(metric(scrape, "conversation_in_flight_limit_bytes")).isEqualTo(16 << 20);
+      assertThat(metric(scrape, "conversation_in_flight_bytes")).isZero();
+      assertThat(server.output()).contains("refused with RESOURCE_EXHAUSTED (IN_FLIGHT_LIMIT)");
+      // The per-RPC metrics see the refusals with their code.
+      assertThat(scrape.lines().filter(l -> l.startsWith("grpc_server_processing_duration_seconds_count{")
+              && l.contains("method=\"Save\"") && l.contains("statusCode=\"RESOURCE_EXHAUSTED\""))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isEqualTo(refused);
     }
+  }
+
+  private static double metric(String scrape, String name) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "(?:\\{[^}]*})? (\\S+)$")
+        .matcher(scrape);
+    assertThat(m.find()).as(name + " in\n" + scrape).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   /** {@code n} Gets of the big conversation at once, over 8 connections; counts the outcomes. */

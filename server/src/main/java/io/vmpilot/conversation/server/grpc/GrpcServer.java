@@ -93,12 +93,15 @@ public final class GrpcServer {
       executor.shutdownNow();
       throw new IOException("cannot set up transport security: " + e.getMessage(), e);
     }
-    ServerServiceDefinition conversations = ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
-        new ConversationService(store, settings.limits(), executor).bindService()), settings.interceptors());
     InFlightLimiter limiter = new InFlightLimiter(settings.inFlight(),
         settings.executorThreads() - Math.max(2, settings.executorThreads() / 4));
+    // The limiter nearest the service, so that the other interceptors (metrics) see the status of a call it
+    // refuses; only the conversation service has large messages (and health and reflection answer on the network
+    // threads, where no response may wait for the budget).
+    ServerServiceDefinition conversations = ServerInterceptors.intercept(ServerInterceptors.intercept(
+        UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store, settings.limits(), executor)
+            .bindService()), limiter.interceptor()), settings.interceptors());
     // The last interceptor added runs first; authentication, added last, runs before everything else.
-    builder.intercept(limiter.interceptor());
     settings.serverInterceptors().forEach(builder::intercept);
     ConnectionLimits connections = settings.connections();
     builder.addStreamTracerFactory(new CallTimeLimit(connections.maxCallTime()))
@@ -123,7 +126,6 @@ public final class GrpcServer {
         .build();
     String inProcessName = "conversation-server-" + UUID.randomUUID();
     InProcessServerBuilder inProcessBuilder = InProcessServerBuilder.forName(inProcessName);
-    inProcessBuilder.intercept(limiter.interceptor());
     settings.serverInterceptors().forEach(inProcessBuilder::intercept);
     Server inProcess = inProcessBuilder
         .directExecutor()

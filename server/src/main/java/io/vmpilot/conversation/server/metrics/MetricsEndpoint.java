@@ -32,13 +32,16 @@ public final class MetricsEndpoint implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetricsEndpoint.class.getName());
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
-  // Micrometer holds a gauge's state object only weakly; this field keeps it alive.
+  // Micrometer holds a gauge's or function counter's state object only weakly; these fields keep them alive.
   private final StatsSnapshot storeStats;
+  private final List<Figure> figures;
 
-  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats) {
+  private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats,
+      List<Figure> figures) {
     this.registry = registry;
     this.http = http;
     this.storeStats = storeStats;
+    this.figures = List.copyOf(figures);
   }
 
   /**
@@ -76,7 +79,7 @@ public final class MetricsEndpoint implements AutoCloseable {
             .baseUnit(f.baseUnit()).register(registry);
       } else {
         Gauge.builder(f.name(), value, v -> v.getAsLong()).description(f.description()).baseUnit(f.baseUnit())
-            .strongReference(true).register(registry);
+            .register(registry);
       }
     }
 
@@ -90,7 +93,7 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     http.start();
-    return new MetricsEndpoint(registry, http, storeStats);
+    return new MetricsEndpoint(registry, http, storeStats, figures);
   }
 
   /** Store figures; the meters share one {@link StoreStats} snapshot per scrape (one query for SQLite). */
