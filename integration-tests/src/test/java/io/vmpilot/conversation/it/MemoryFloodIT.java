@@ -115,6 +115,28 @@ class MemoryFloodIT {
   }
 
   @Test
+  void aBudgetLargerThanTheMemoryGivesResourceExhaustedNotCancelled() throws Exception {
+    // Misconfigured: a budget of 1 GiB with 64 MiB of direct memory. The server lowers it to what it can hold (half
+    // the direct memory), and says so; responses get OK or RESOURCE_EXHAUSTED, never the CANCELLED grpc-java gives a
+    // call whose sendMessage() threw an OutOfMemoryError, nor a hang.
+    try (ServerProcess server = ServerProcess.launch(List.of(), SMALL_JVM, List.of("--database-path",
+        dir.resolve("oom.db").toString(), "--database-durability", "normal", "--max-in-flight-bytes",
+        Long.toString(1L << 30)), null, Map.of())) {
+      ManagedChannel setup = Rpc.channel(server.target());
+      Rpc.stub(setup).save(bigSave("big", 0));
+      Rpc.close(setup);
+      Map<String, AtomicLong> outcomes = concurrentGets(server.target(), 120);
+      System.out.printf("big Gets with a budget of 1 GiB in 64 MiB of direct memory: %s%n", new TreeMap<>(outcomes));
+      assertThat(server.isAlive()).isTrue();
+      assertThat(outcomes.keySet()).allMatch(k -> k.equals("OK") || k.equals("RESOURCE_EXHAUSTED OUT_OF_MEMORY")
+              || k.equals("RESOURCE_EXHAUSTED IN_FLIGHT_LIMIT"),
+          "only OK or RESOURCE_EXHAUSTED with reason IN_FLIGHT_LIMIT or OUT_OF_MEMORY");
+      assertThat(server.output()).contains("max_in_flight_bytes = 1073741824 is more than this JVM can hold")
+          .contains("max_in_flight_bytes=" + (32 << 20));
+    }
+  }
+
+  @Test
   void aFloodOfBigSavesDoesNotResetOtherConnections() throws Exception {
     try (ServerProcess server = ServerProcess.launch(List.of(), SMALL_JVM, List.of("--database-path",
         dir.resolve("saves.db").toString(), "--database-durability", "normal", "--metrics-enabled", "true",

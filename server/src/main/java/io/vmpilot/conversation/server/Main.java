@@ -86,8 +86,13 @@ public final class Main {
 
     MetricsEndpoint metrics = null;
     GrpcServer server;
-    InFlightBudget inFlight = new InFlightBudget(
-        config.maxInFlightBytes() > 0 ? config.maxInFlightBytes() : InFlightBudget.forThisJvm());
+    long ceiling = InFlightBudget.ceilingForThisJvm();
+    if (config.maxInFlightBytes() > ceiling) {
+      LOG.warning("[limits] max_in_flight_bytes = " + config.maxInFlightBytes() + " is more than this JVM can hold "
+          + "in flight (half the smaller of -Xmx and -XX:MaxDirectMemorySize); using " + ceiling);
+    }
+    InFlightBudget inFlight = new InFlightBudget(config.maxInFlightBytes() > 0
+        ? Math.min(config.maxInFlightBytes(), ceiling) : InFlightBudget.forThisJvm());
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {

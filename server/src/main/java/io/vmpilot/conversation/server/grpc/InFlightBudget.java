@@ -39,8 +39,39 @@ public final class InFlightBudget {
 
   /** {@link #defaultCapacity} for the heap and direct memory of this JVM (as Netty counts the latter). */
   public static long forThisJvm() {
-    return defaultCapacity(Runtime.getRuntime().maxMemory(),
-        io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.maxDirectMemory());
+    return defaultCapacity(Runtime.getRuntime().maxMemory(), maxDirectMemory());
+  }
+
+  /**
+   * The most this JVM can honour: half the smaller of its heap and direct memory. A configured budget above it
+   * would let big calls run Netty out of direct memory (calls then fail with CANCELLED or hang), so it is lowered.
+   */
+  public static long ceilingForThisJvm() {
+    return ceiling(Runtime.getRuntime().maxMemory(), maxDirectMemory());
+  }
+
+  static long ceiling(long maxHeapBytes, long maxDirectBytes) {
+    long smaller = maxDirectBytes > 0 ? Math.min(maxHeapBytes, maxDirectBytes) : maxHeapBytes;
+    return Math.max(4L << 20, smaller / 2);
+  }
+
+  private static long maxDirectMemory() {
+    return io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.maxDirectMemory();
+  }
+
+  /**
+   * Whether Netty's direct memory, as Netty counts it, lacks room for twice {@code bytes} (a response's buffers
+   * and the pool's rounding up). False when Netty does not count (it then lets the JVM's cleaner free buffers).
+   */
+  static boolean directMemoryShort(long bytes) {
+    long used = io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.usedDirectMemory();
+    long max = io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.maxDirectMemory();
+    return used >= 0 && max > 0 && used + 2 * bytes > max;
+  }
+
+  static String directMemoryUse() {
+    return io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.usedDirectMemory() + " of "
+        + io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent.maxDirectMemory() + " bytes in use";
   }
 
   public long capacity() {

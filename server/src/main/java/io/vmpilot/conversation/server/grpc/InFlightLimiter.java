@@ -162,8 +162,27 @@ public final class InFlightLimiter {
           refuse("response", size);
           return;
         }
+        if (InFlightBudget.directMemoryShort(size)) {
+          // The budget is set larger than the memory there is (or something else took it). Refused before Netty
+          // fails to allocate the response's buffers, which grpc-java would answer with CANCELLED.
+          refuseOutOfMemory(size);
+          return;
+        }
       }
       super.sendMessage(message);
+    }
+
+    void refuseOutOfMemory(long size) {
+      if (!refused.compareAndSet(false, true)) {
+        return;
+      }
+      String message = "the server's direct memory is nearly exhausted (" + InFlightBudget.directMemoryUse()
+          + "): this response of " + size + " bytes does not fit now; retry later, or lower [limits] "
+          + "max_in_flight_bytes (" + budget.capacity() + ") below the direct memory";
+      logRefusal(getMethodDescriptor().getBareMethodName(), "OUT_OF_MEMORY", message);
+      StatusRuntimeException status = ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message,
+          "OUT_OF_MEMORY", java.util.Map.of("response_bytes", Long.toString(size)), null);
+      close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
     }
 
     @Override
@@ -181,7 +200,7 @@ public final class InFlightLimiter {
       String message = "the server has " + used + " bytes of large requests and responses in flight (limit "
           + budget.capacity() + "): this " + what + " of " + (what.equals("request") ? "at least " : "") + size
           + " bytes does not fit now; retry later";
-      logRefusal(getMethodDescriptor().getBareMethodName(), message);
+      logRefusal(getMethodDescriptor().getBareMethodName(), REASON, message);
       StatusRuntimeException status = ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message, REASON,
           java.util.Map.of("limit_bytes", Long.toString(budget.capacity()), "in_flight_bytes", Long.toString(used),
               what + "_bytes", Long.toString(size)), null);
@@ -189,7 +208,7 @@ public final class InFlightLimiter {
     }
   }
 
-  private void logRefusal(String rpc, String message) {
+  private void logRefusal(String rpc, String reason, String message) {
     long held;
     synchronized (this) {
       long now = System.nanoTime();
@@ -201,7 +220,7 @@ public final class InFlightLimiter {
       held = unlogged;
       unlogged = 0;
     }
-    LOG.warning(rpc + " refused with RESOURCE_EXHAUSTED (" + REASON + "): " + message
+    LOG.warning(rpc + " refused with RESOURCE_EXHAUSTED (" + reason + "): " + message
         + (held > 0 ? " [" + held + " more refusals in the last second not logged]" : ""));
   }
 

@@ -56,6 +56,7 @@ class InFlightBudgetTest {
     assertThat(InFlightBudget.defaultCapacity(256L << 20, 1L << 30)).isEqualTo(64L << 20);
     assertThat(InFlightBudget.defaultCapacity(1L << 30, -1)).isEqualTo(256L << 20);
     assertThat(InFlightBudget.defaultCapacity(8L << 20, 8L << 20)).isEqualTo(4L << 20);
+    assertThat(InFlightBudget.ceiling(1L << 30, 64L << 20)).isEqualTo(32L << 20);
     assertThatThrownBy(() -> new InFlightBudget(0)).isInstanceOf(IllegalArgumentException.class);
   }
 }
