@@ -298,9 +298,13 @@ class MemoryFloodIT {
     private volatile String firstFailure;
     private Thread thread;
 
+    /** Starts once a first, untimed Append and Get have gone through (connection set up, server code warm). */
     static Bystander start(String target) {
       Bystander b = new Bystander();
       ManagedChannel channel = Rpc.channel(target);
+      Rpc.stub(channel).append(AppendRequest.newBuilder().setThreadId("bystander")
+          .addMessages(Message.newBuilder().setJson("{\"warm\":true}")).build());
+      Rpc.stub(channel).get(GetRequest.newBuilder().setThreadId("bystander").setMaxMessages(1).build());
       b.thread = new Thread(() -> {
         try {
           int i = 0;
