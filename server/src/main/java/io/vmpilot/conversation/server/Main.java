@@ -9,6 +9,8 @@ import io.vmpilot.conversation.server.config.ServerConfig;
 import io.vmpilot.conversation.server.config.ServerOptions;
 import io.vmpilot.conversation.server.config.StoreBackend;
 import io.vmpilot.conversation.server.grpc.GrpcServer;
+import io.vmpilot.conversation.server.grpc.InFlightBudget;
+import io.vmpilot.conversation.server.grpc.TransportWarnings;
 import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
@@ -49,6 +51,7 @@ public final class Main {
 
   static int run(String[] args) {
     QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
+    TransportWarnings transportWarnings = TransportWarnings.install();
     ServerOptions options = new ServerOptions();
     CommandLine cl;
     ServerConfig config;
@@ -93,11 +96,28 @@ public final class Main {
     MetricsEndpoint metrics = null;
     GrpcServer server;
     String listening = config.bindAddress() + ":" + config.port();
+    long ceiling = InFlightBudget.ceilingForThisJvm();
+    if (config.maxInFlightBytes() > ceiling) {
+      LOG.warning("[limits] max_in_flight_bytes = " + config.maxInFlightBytes() + " is more than this JVM can hold "
+          + "in flight (half the smaller of -Xmx and -XX:MaxDirectMemorySize); using " + ceiling);
+    }
+    InFlightBudget inFlight = new InFlightBudget(config.maxInFlightBytes() > 0
+        ? Math.min(config.maxInFlightBytes(), ceiling) : InFlightBudget.forThisJvm());
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
         listening = config.bindAddress() + ":" + config.metricsPort() + " (metrics)";
-        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
+        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store, List.of(
+            new MetricsEndpoint.Figure("conversation.transport.warnings", "Warnings of the gRPC transport (grpc-java, "
+                + "Netty) with an exception, mostly about malformed requests; logged as one line, rate-limited",
+                null, true, transportWarnings::count),
+            new MetricsEndpoint.Figure("conversation.in_flight", "Bytes of large requests and responses in flight",
+                "bytes", false, inFlight::used),
+            new MetricsEndpoint.Figure("conversation.in_flight.limit", "The budget of bytes of large requests and "
+                + "responses in flight ([limits] max_in_flight_bytes)", "bytes", false, inFlight::capacity),
+            new MetricsEndpoint.Figure("conversation.in_flight.refusals", "Requests and responses refused with "
+                + "RESOURCE_EXHAUSTED (IN_FLIGHT_LIMIT) for want of in-flight budget", null, true,
+                inFlight::refusals)));
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();
@@ -110,7 +130,8 @@ public final class Main {
       listening = config.bindAddress() + ":" + config.port();
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
-          config.requestLimits(), interceptors, credentials, serverInterceptors), store);
+          config.requestLimits(), interceptors, credentials, serverInterceptors, inFlight, config.connections()),
+          store);
     } catch (Exception e) {
       if (metrics != null) {
         metrics.close();
@@ -140,7 +161,7 @@ public final class Main {
             + config.httpPort().getAsInt() + " (HTTP): " + StartupFailure.describe(e), e);
       }
     }
-    LOG.info(startupLine(config, server.port(), metrics)
+    LOG.info(startupLine(config, server.port(), metrics) + " max_in_flight_bytes=" + inFlight.capacity()
         + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
     MetricsEndpoint startedMetrics = metrics;

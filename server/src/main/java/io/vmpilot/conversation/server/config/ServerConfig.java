@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.config;
 
 import io.vmpilot.conversation.server.auth.TenantTokens;
+import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
@@ -21,6 +22,9 @@ import java.util.OptionalInt;
  * @param backend where conversations are kept
  * @param postgres the PostgreSQL backend's settings; null unless that is the backend
  * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
+ * @param maxInFlightBytes the budget of bytes of large requests and responses in flight; 0 for the default derived
+ *     from the JVM's memory ({@link io.vmpilot.conversation.server.grpc.InFlightBudget#forThisJvm()})
+ * @param connections what one client connection may hold
  */
 public record ServerConfig(
     String bindAddress,
@@ -41,7 +45,9 @@ public record ServerConfig(
     long maxConversationsPerTenant,
     StoreBackend backend,
     PostgresSettings postgres,
-    OptionalInt httpPort) {
+    OptionalInt httpPort,
+    long maxInFlightBytes,
+    ConnectionLimits connections) {
 
   public String backendName() {
     return backend.configName();

@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.config;
 
 import io.vmpilot.conversation.server.auth.TenantTokens;
+import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
@@ -123,6 +124,54 @@ public final class ServerOptions {
           + "Default: ${DEFAULT-VALUE} (64 MiB, room for a 32 MiB history).")
   int maxInboundMessageBytes;
 
+  @Option(names = "--max-in-flight-bytes", descriptionKey = "limits.max_in_flight_bytes", defaultValue = "0",
+      paramLabel = "BYTES", description = "Bytes of large requests and responses (over 64 KiB each) the server holds "
+          + "at once, all clients together; a response that does not fit waits up to 2 s, then it (or a request) "
+          + "gets RESOURCE_EXHAUSTED (reason IN_FLIGHT_LIMIT). 0: a quarter of the smaller of the JVM's heap and "
+          + "direct memory (-Xmx, -XX:MaxDirectMemorySize). Default: ${DEFAULT-VALUE}.")
+  long maxInFlightBytes;
+
+  @Option(names = "--max-concurrent-calls-per-connection", descriptionKey = "server.max_concurrent_calls_per_connection",
+      defaultValue = "128", paramLabel = "N",
+      description = "Calls one connection may have open at once; more wait for one to end. Default: ${DEFAULT-VALUE}.")
+  int maxConcurrentCallsPerConnection;
+
+  @Option(names = "--flow-control-window-bytes", descriptionKey = "server.flow_control_window_bytes",
+      defaultValue = "1048576", paramLabel = "BYTES",
+      description = "HTTP/2 flow-control window of each call and connection: what a client may send ahead of the "
+          + "server reading it. Default: ${DEFAULT-VALUE} (1 MiB).")
+  int flowControlWindowBytes;
+
+  @Option(names = "--max-connection-idle-seconds", descriptionKey = "server.max_connection_idle_seconds",
+      defaultValue = "900", paramLabel = "S",
+      description = "Close a connection (gracefully, GOAWAY) after this long without a call; 0: never. "
+          + "Default: ${DEFAULT-VALUE}.")
+  long maxConnectionIdleSeconds;
+
+  @Option(names = "--max-connection-age-seconds", descriptionKey = "server.max_connection_age_seconds",
+      defaultValue = "3600", paramLabel = "S",
+      description = "Close a connection (gracefully, GOAWAY; clients reconnect) once it is this old; 0: never. "
+          + "Default: ${DEFAULT-VALUE}.")
+  long maxConnectionAgeSeconds;
+
+  @Option(names = "--max-connection-age-grace-seconds", descriptionKey = "server.max_connection_age_grace_seconds",
+      defaultValue = "60", paramLabel = "S",
+      description = "How long the calls of a connection closed for its age may still take before it is cut. "
+          + "Default: ${DEFAULT-VALUE}.")
+  long maxConnectionAgeGraceSeconds;
+
+  @Option(names = "--permit-keepalive-time-seconds", descriptionKey = "server.permit_keepalive_time_seconds",
+      defaultValue = "30", paramLabel = "S",
+      description = "Shortest interval between a client's keepalive pings; a client pinging more often is "
+          + "disconnected (GOAWAY ENHANCE_YOUR_CALM). Default: ${DEFAULT-VALUE}.")
+  long permitKeepAliveTimeSeconds;
+
+  @Option(names = "--max-call-seconds", descriptionKey = "server.max_call_seconds", defaultValue = "120",
+      paramLabel = "S", description = "Longest a call may take, sending its response included: calls without a "
+          + "deadline get this one, later deadlines are shortened to it (DEADLINE_EXCEEDED). Bounds how long a client "
+          + "that does not read its response holds it in memory. Default: ${DEFAULT-VALUE}.")
+  long maxCallSeconds;
+
   @Option(names = "--tls-cert", descriptionKey = "server.tls_cert", paramLabel = "PEM",
       description = "Serve TLS with this certificate chain (PEM, server certificate first). Default: plaintext.")
   String tlsCert;
@@ -198,6 +247,17 @@ public final class ServerOptions {
     requirePositive("--database-read-connections", readConnections);
     requirePositive("--database-max-batch", maxBatch);
     requirePositive("--max-conversations-per-tenant", maxConversationsPerTenant);
+    requireNotNegative("--max-in-flight-bytes", maxInFlightBytes);
+    requirePositive("--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
+    if (flowControlWindowBytes < 65535) {
+      throw new IllegalArgumentException("--flow-control-window-bytes must be at least 65535 (HTTP/2's initial window), "
+          + "not " + flowControlWindowBytes);
+    }
+    requireNotNegative("--max-connection-idle-seconds", maxConnectionIdleSeconds);
+    requireNotNegative("--max-connection-age-seconds", maxConnectionAgeSeconds);
+    requireNotNegative("--max-connection-age-grace-seconds", maxConnectionAgeGraceSeconds);
+    requireNotNegative("--permit-keepalive-time-seconds", permitKeepAliveTimeSeconds);
+    requirePositive("--max-call-seconds", maxCallSeconds);
     requirePort("--port", port);
     requirePort("--metrics-port", metricsPort);
     if (httpPort != null) {
@@ -220,7 +280,11 @@ public final class ServerOptions {
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
         metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
-        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort));
+        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), maxInFlightBytes,
+        new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
+            Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
+            Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
+            Duration.ofSeconds(maxCallSeconds)));
   }
 
   private TlsFiles tlsFiles() {
@@ -264,6 +328,12 @@ public final class ServerOptions {
   private void requirePositive(String option, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(origin(option).describe(" must be positive, not " + value));
+    }
+  }
+
+  private static void requireNotNegative(String option, long value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(option + " must not be negative, not " + value);
     }
   }
 

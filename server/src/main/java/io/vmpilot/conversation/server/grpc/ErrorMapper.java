@@ -103,7 +103,15 @@ final class ErrorMapper {
     return status(Code.INTERNAL, "internal error: " + error, "INTERNAL", Map.of(), null);
   }
 
-  private static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
+  /**
+   * A request over {@code --max-inbound-message-bytes} that grpc-java did not refuse itself (a compressed one,
+   * found too large while decompressing): RESOURCE_EXHAUSTED as grpc-java answers an uncompressed one, with a reason.
+   */
+  static StatusRuntimeException requestTooLarge(String description) {
+    return status(Code.RESOURCE_EXHAUSTED, "request too large: " + description, "REQUEST_TOO_LARGE", Map.of(), null);
+  }
+
+  static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
       BadRequest badRequest) {
     com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())

@@ -51,10 +51,13 @@ public final class GrpcServer {
    * @param credentials the transport security: {@link io.grpc.InsecureServerCredentials} for plaintext, or
    *     {@link io.grpc.TlsServerCredentials} (see {@link ServerTls})
    * @param serverInterceptors wrap every service, health and reflection included (e.g. authentication)
+   * @param inFlight the budget of bytes of large requests and responses in flight, shared by both ports
+   * @param connections what one network connection may hold
    */
   public record Settings(String bindAddress, int port, int maxInboundMessageBytes, int executorThreads,
       Duration shutdownGrace, Duration healthCheckInterval, RequestLimits limits,
-      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors) {}
+      List<ServerInterceptor> interceptors, ServerCredentials credentials, List<ServerInterceptor> serverInterceptors,
+      InFlightBudget inFlight, ConnectionLimits connections) {}
 
   private final Server server;
   // The same services and interceptors, for callers inside this process (the HTTP/JSON side): one implementation
@@ -98,9 +101,14 @@ public final class GrpcServer {
       executor.shutdownNow();
       throw new IllegalArgumentException("cannot set up transport security: " + e.getMessage(), e);
     }
+    InFlightLimiter limiter = new InFlightLimiter(settings.inFlight(),
+        settings.executorThreads() - Math.max(2, settings.executorThreads() / 4));
+    // The limiter nearest the service, so that the other interceptors (metrics) see the status of a call it
+    // refuses; only the conversation service has large messages (and health and reflection answer on the network
+    // threads, where no response may wait for the budget).
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
-        UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store, settings.limits(), executor)
-            .bindService()), settings.interceptors()));
+        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store,
+            settings.limits(), executor).bindService()), limiter.interceptor()), settings.interceptors()));
     ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
         health.getHealthService().bindService());
     ServerServiceDefinition admin = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
@@ -108,6 +116,19 @@ public final class GrpcServer {
             serverVersion()).bindService()), settings.interceptors()));
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
+    ConnectionLimits connections = settings.connections();
+    builder.addStreamTracerFactory(new CallTimeLimit(connections.maxCallTime()))
+        .addStreamTracerFactory(limiter.tracerFactory())
+        .maxConcurrentCallsPerConnection(connections.maxConcurrentCallsPerConnection())
+        .flowControlWindow(connections.flowControlWindowBytes())
+        .permitKeepAliveTime(connections.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(connections.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
+    if (!connections.maxConnectionIdle().isZero()) {
+      builder.maxConnectionIdle(connections.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (!connections.maxConnectionAge().isZero()) {
+      builder.maxConnectionAge(connections.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS);
+    }
     Server server = builder
         .directExecutor()
         .maxInboundMessageSize(settings.maxInboundMessageBytes())

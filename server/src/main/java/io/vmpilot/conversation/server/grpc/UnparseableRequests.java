@@ -7,6 +7,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.List;
 
 /**
  * Answers a request whose bytes are not a valid protobuf message (garbage, truncation, invalid UTF-8 in a string
- * field) with INVALID_ARGUMENT and the usual ErrorInfo and BadRequest.
+ * field) with INVALID_ARGUMENT and the usual ErrorInfo and BadRequest, and a compressed one that is over the size
+ * limit once decompressed with RESOURCE_EXHAUSTED (reason {@code REQUEST_TOO_LARGE}).
  *
  * <p>Without this, grpc-java fails such a call with {@code UNKNOWN "Application error processing RPC"}: the
  * request marshaller throws inside the server's own call handling, where any exception becomes UNKNOWN. Here the
@@ -69,6 +71,22 @@ final class UnparseableRequests {
     return ServerMethodDefinition.create(lenientMethod, (call, headers) -> startCall(rpc, handler, call, headers));
   }
 
+  /**
+   * RESOURCE_EXHAUSTED when the request only went over the size limit as it was decompressed (grpc-java reports
+   * that from inside the parse, as the stream is read), as it is for the same request sent uncompressed; otherwise
+   * INVALID_ARGUMENT.
+   */
+  static StatusRuntimeException statusFor(String rpc, RuntimeException failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StatusRuntimeException sre && sre.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+        return ErrorMapper.requestTooLarge(sre.getStatus().getDescription());
+      }
+    }
+    Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+    return new ErrorMapper().toStatus(rpc, "", RequestValidator.invalid("request",
+        "is not a valid protobuf message of this method's request type: " + cause.getMessage()));
+  }
+
   @SuppressWarnings("unchecked")
   private static <ReqT, RespT> ServerCall.Listener<Object> startCall(String rpc, ServerCallHandler<ReqT, RespT> handler,
       ServerCall<Object, RespT> call, Metadata headers) {
@@ -85,9 +103,7 @@ final class UnparseableRequests {
         }
         if (message instanceof Unparseable u) {
           rejected = true;
-          Throwable cause = u.cause().getCause() != null ? u.cause().getCause() : u.cause();
-          StatusRuntimeException status = new ErrorMapper().toStatus(rpc, "", RequestValidator.invalid("request",
-              "is not a valid protobuf message of this method's request type: " + cause.getMessage()));
+          StatusRuntimeException status = statusFor(rpc, u.cause());
           call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
           return;
         }

@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -42,20 +43,34 @@ public final class MetricsEndpoint implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetricsEndpoint.class.getName());
   private final PrometheusMeterRegistry registry;
   private final HttpServer http;
-  // Micrometer holds a gauge's state object only weakly; this field keeps it alive.
+  // Micrometer holds a gauge's or function counter's state object only weakly; these fields keep them alive.
   private final StatsSnapshot storeStats;
   // Listens to the JVM's GC notifications until closed.
   private final JvmGcMetrics gc;
+  private final List<Figure> figures;
 
   private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, StatsSnapshot storeStats,
-      JvmGcMetrics gc) {
+      JvmGcMetrics gc, List<Figure> figures) {
     this.registry = registry;
     this.http = http;
     this.storeStats = storeStats;
     this.gc = gc;
+    this.figures = List.copyOf(figures);
   }
 
+  /**
+   * A figure of the server's own, read at each scrape.
+   *
+   * @param counter a count that only grows (exported with {@code _total}), else a gauge
+   */
+  public record Figure(String name, String description, String baseUnit, boolean counter, LongSupplier value) {}
+
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
+    return start(bindAddress, port, store, List.of());
+  }
+
+  public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store, List<Figure> figures)
+      throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().meterFilter(new MeterFilter() {
       @Override
@@ -77,6 +92,16 @@ public final class MetricsEndpoint implements AutoCloseable {
     new FileDescriptorMetrics().bindTo(registry);
     StatsSnapshot storeStats = bindStore(registry, store);
     bindPools(registry, store.connectionPools());
+    for (Figure f : figures) {
+      LongSupplier value = f.value();
+      if (f.counter()) {
+        FunctionCounter.builder(f.name(), value, v -> v.getAsLong()).description(f.description())
+            .baseUnit(f.baseUnit()).register(registry);
+      } else {
+        Gauge.builder(f.name(), value, v -> v.getAsLong()).description(f.description()).baseUnit(f.baseUnit())
+            .register(registry);
+      }
+    }
 
     HttpServer http;
     try {
@@ -96,7 +121,7 @@ public final class MetricsEndpoint implements AutoCloseable {
       }
     });
     http.start();
-    return new MetricsEndpoint(registry, http, storeStats, gc);
+    return new MetricsEndpoint(registry, http, storeStats, gc, figures);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import java.io.IOException;
@@ -58,6 +59,34 @@ class ConfigLoaderTest {
     assertThat(c.requestLimits()).isEqualTo(RequestLimits.DEFAULTS);
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.configFile()).isEqualTo(empty);
+    assertThat(c.maxInFlightBytes()).isZero();
+    assertThat(c.connections()).isEqualTo(ConnectionLimits.DEFAULTS);
+  }
+
+  @Test
+  void transportLimitsComeFromFlagEnvironmentOrFile() throws IOException {
+    Path file = ini(
+        "[limits]",
+        "max_in_flight_bytes = 1000000",
+        "[server]",
+        "max_concurrent_calls_per_connection = 7",
+        "flow_control_window_bytes = 131072",
+        "max_connection_idle_seconds = 0");
+    Map<String, String> env = Map.of("VMPILOT_SERVER_MAX_CONNECTION_AGE_SECONDS", "120",
+        "VMPILOT_SERVER_PERMIT_KEEPALIVE_TIME_SECONDS", "5");
+    ServerConfig c = load(env, args(file, "--max-connection-age-grace-seconds", "3", "--max-in-flight-bytes", "2000000",
+        "--max-call-seconds", "9"));
+    assertThat(c.maxInFlightBytes()).isEqualTo(2_000_000);
+    assertThat(c.connections()).isEqualTo(new ConnectionLimits(7, 131072, Duration.ZERO, Duration.ofSeconds(120),
+        Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(9)));
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--flow-control-window-bytes", "100")))
+        .hasMessageContaining("--flow-control-window-bytes");
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--max-in-flight-bytes", "-1")))
+        .hasMessageContaining("--max-in-flight-bytes");
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--max-call-seconds", "0")))
+        .hasMessageContaining("--max-call-seconds");
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--max-concurrent-calls-per-connection", "0")))
+        .hasMessageContaining("--max-concurrent-calls-per-connection");
   }
 
   @Test
