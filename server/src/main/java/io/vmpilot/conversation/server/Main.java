@@ -100,7 +100,8 @@ public final class Main {
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
           config.requestLimits(), interceptors,
-          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors), store);
+          ServerTls.credentials(tls.certificateChain(), tls.privateKey(), tls.clientCa()), serverInterceptors), store,
+          config.watch());
     } catch (Exception e) {
       LOG.log(Level.SEVERE, "cannot start the server on " + config.bindAddress() + ": " + e.getMessage(), e);
       if (metrics != null) {

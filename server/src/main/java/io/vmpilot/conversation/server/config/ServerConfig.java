@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.config;
 
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.grpc.WatchSettings;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
@@ -21,6 +22,7 @@ import java.util.OptionalInt;
  * @param backend where conversations are kept
  * @param postgres the PostgreSQL backend's settings; null unless that is the backend
  * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
+ * @param watch the change log's retention and how far a watcher may fall behind ({@code [watch]})
  */
 public record ServerConfig(
     String bindAddress,
@@ -41,7 +43,8 @@ public record ServerConfig(
     long maxConversationsPerTenant,
     StoreBackend backend,
     PostgresSettings postgres,
-    OptionalInt httpPort) {
+    OptionalInt httpPort,
+    WatchSettings watch) {
 
   public String backendName() {
     return backend.configName();

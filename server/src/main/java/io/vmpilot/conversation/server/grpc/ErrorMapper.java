@@ -7,6 +7,7 @@ import com.google.rpc.ErrorInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.StorageFullException;
@@ -55,6 +56,11 @@ final class ErrorMapper {
           "tenant", e.key().tenant(),
           "limit", Long.toString(e.limit())), null);
     }
+    if (error instanceof ChangeLogPrunedException e) {
+      return status(Code.OUT_OF_RANGE, e.getMessage(), "CHANGE_LOG_PRUNED", Map.of(
+          "start_version", Long.toString(e.afterVersion()),
+          "pruned_through_version", Long.toString(e.prunedThroughVersion())), null);
+    }
     if (error instanceof StorageFullException e) {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage full", e);
       return status(Code.RESOURCE_EXHAUSTED, e.getMessage(), "STORAGE_FULL", Map.of(), null);
@@ -78,7 +84,7 @@ final class ErrorMapper {
     return status(Code.INTERNAL, "internal error: " + error, "INTERNAL", Map.of(), null);
   }
 
-  private static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
+  static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
       BadRequest badRequest) {
     com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.grpc;
 
 import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -16,6 +17,7 @@ import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
+import io.vmpilot.conversation.v1.WatchRequest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -119,6 +121,19 @@ final class RequestValidator {
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
     return new ClearCommand(new ThreadKey(tenant, r.getThreadId()), expected);
+  }
+
+  /** A Watch request as a query of the change log, from its start version (one page at a time). */
+  ChangeQuery watch(WatchRequest r, String tenant, int pageSize) {
+    Violations v = new Violations();
+    if (!r.getThreadId().isEmpty()) {
+      checkThreadId(v, r.getThreadId());
+    }
+    if (r.getStartVersion() < 0) {
+      v.add("start_version", "must not be negative");
+    }
+    v.throwIfAny();
+    return new ChangeQuery(tenant, r.getThreadId(), r.getStartVersion(), pageSize);
   }
 
   /** Validates a List request's size and filter; the page token is checked by {@link PageTokens}. */
