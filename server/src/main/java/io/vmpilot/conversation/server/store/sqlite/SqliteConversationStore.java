@@ -202,7 +202,13 @@ public final class SqliteConversationStore implements ConversationStore {
 
     @Override
     public int prune(Instant olderThan, int maxEntries) {
-      return await(writer.submitAsync(tx -> SqliteChangeLog.prune(tx.connection(), olderThan, maxEntries)));
+      return await(writer.submitAsync(tx -> {
+        int deleted = SqliteChangeLog.prune(tx.connection(), olderThan, maxEntries);
+        if (deleted > 0) {
+          tx.wroteWithoutVersion();
+        }
+        return deleted;
+      }));
     }
   }
 
