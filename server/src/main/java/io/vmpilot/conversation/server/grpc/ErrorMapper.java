@@ -84,7 +84,20 @@ final class ErrorMapper {
     return status(Code.INTERNAL, "internal error: " + error, "INTERNAL", Map.of(), null);
   }
 
-  static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
+  /** A watcher cut off for falling more than {@code maxLagEvents} changes behind. */
+  StatusRuntimeException watcherTooSlow(int maxLagEvents, long lastVersionSent) {
+    return status(Code.RESOURCE_EXHAUSTED, "the watcher fell more than " + maxLagEvents + " changes behind; watch"
+        + " again from version " + lastVersionSent, "WATCHER_TOO_SLOW",
+        Map.of("max_lag_events", Integer.toString(maxLagEvents)), null);
+  }
+
+  /** A watch ended because the server is stopping. */
+  StatusRuntimeException watchEndedByShutdown(long lastVersionSent) {
+    return status(Code.UNAVAILABLE, "the server is shutting down; watch again from version " + lastVersionSent,
+        "SERVER_SHUTTING_DOWN", Map.of(), null);
+  }
+
+  private static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
       BadRequest badRequest) {
     com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())

@@ -1,6 +1,5 @@
 package io.vmpilot.conversation.server.grpc;
 
-import com.google.rpc.Code;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeFeed;
@@ -8,7 +7,6 @@ import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.v1.WatchResponse;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -107,13 +105,11 @@ final class Watcher implements ChangeFeed.ChangeListener {
     }
     try {
       if (shuttingDown) {
-        fail(Code.UNAVAILABLE, "the server is shutting down; watch again from version " + position,
-            "SERVER_SHUTTING_DOWN", Map.of());
+        fail(errors.watchEndedByShutdown(position));
         return;
       }
       if (tooSlow) {
-        fail(Code.RESOURCE_EXHAUSTED, "the watcher fell more than " + maxLagEvents + " changes behind; watch again"
-            + " from version " + position, "WATCHER_TOO_SLOW", Map.of("max_lag_events", Integer.toString(maxLagEvents)));
+        fail(errors.watcherTooSlow(maxLagEvents, position));
         return;
       }
       while (!ended.get() && call.isReady()) {
@@ -137,9 +133,9 @@ final class Watcher implements ChangeFeed.ChangeListener {
     }
   }
 
-  private void fail(Code code, String message, String reason, Map<String, String> metadata) {
+  private void fail(io.grpc.StatusRuntimeException status) {
     if (end()) {
-      call.onError(ErrorMapper.status(code, message, reason, metadata, null));
+      call.onError(status);
     }
   }
 
