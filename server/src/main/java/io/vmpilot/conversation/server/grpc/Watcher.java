@@ -54,12 +54,47 @@ final class Watcher implements ChangeFeed.ChangeListener {
     this.position = start.afterVersion();
   }
 
-  /** Subscribes before the first read, so that nothing committed after that read goes unsignalled. */
+  /**
+   * Sets the call's handlers (gRPC takes them only during the service method), then, on the executor (a
+   * subscription may query the database: PostgreSQL), subscribes before the first read, so that nothing committed
+   * after that read goes unsignalled.
+   */
   void start() {
     call.setOnCancelHandler(this::end);
     call.setOnReadyHandler(this::schedule);
-    subscription = feed.subscribe(start.tenant(), this);
+    try {
+      executor.execute(this::subscribeAndRead);
+    } catch (RuntimeException rejected) {
+      if (end()) {
+        call.onError(errors.toStatus("Watch", start.threadId(), rejected));
+      }
+    }
+  }
+
+  private void subscribeAndRead() {
+    try {
+      ChangeFeed.Subscription s = feed.subscribe(start.tenant(), this);
+      synchronized (this) {
+        subscription = s;
+      }
+    } catch (RuntimeException e) {
+      if (end()) {
+        call.onError(errors.toStatus("Watch", start.threadId(), e));
+      }
+      return;
+    }
+    if (ended.get()) {
+      closeSubscription();
+      return;
+    }
     schedule();
+  }
+
+  private synchronized void closeSubscription() {
+    if (subscription != null) {
+      subscription.close();
+      subscription = null;
+    }
   }
 
   @Override
@@ -144,9 +179,7 @@ final class Watcher implements ChangeFeed.ChangeListener {
     if (!ended.compareAndSet(false, true)) {
       return false;
     }
-    if (subscription != null) {
-      subscription.close();
-    }
+    closeSubscription();
     onEnd.accept(this);
     return true;
   }
