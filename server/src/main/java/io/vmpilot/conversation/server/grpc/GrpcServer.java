@@ -176,8 +176,8 @@ public final class GrpcServer {
 
   /**
    * Graceful stop: health goes NOT_SERVING, new calls are refused, Watch streams end (UNAVAILABLE), other
-   * in-flight calls get the grace period to
-   * finish, then the store finishes its queued writes and closes. Nothing acknowledged is lost.
+   * in-flight calls get the grace period to finish, then the store finishes its queued writes and closes. Nothing
+   * acknowledged is lost.
    */
   public void stop() {
     healthChecker.shutdownNow();

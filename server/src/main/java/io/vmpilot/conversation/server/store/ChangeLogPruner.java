@@ -40,6 +40,11 @@ public final class ChangeLogPruner implements AutoCloseable {
     return pruner;
   }
 
+  /** A pruner that only prunes when {@link #pruneNow} is called (tests). */
+  static ChangeLogPruner unscheduled(ChangeFeed feed, Duration retention, Clock clock) {
+    return new ChangeLogPruner(feed, retention, clock);
+  }
+
   /** A tenth of the retention, between one second and one minute: entries outlive it by at most ~10%. */
   static Duration interval(Duration retention) {
     long millis = Math.max(1_000, Math.min(60_000, retention.toMillis() / 10));
