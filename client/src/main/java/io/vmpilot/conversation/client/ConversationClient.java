@@ -2,6 +2,7 @@ package io.vmpilot.conversation.client;
 
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
+import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -31,6 +32,7 @@ import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateCacheResponse;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataResponse;
+import io.vmpilot.conversation.v1.WatchRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -292,6 +294,32 @@ public final class ConversationClient implements AutoCloseable {
   /** The admin service's asynchronous stub (Import is client-streaming), like {@link #adminStub()}. */
   public ConversationAdminServiceGrpc.ConversationAdminServiceStub adminAsyncStub() {
     return adminAsyncStub;
+  }
+
+  /**
+   * Follows the changes of one conversation ({@code threadId}) or of every conversation of the tenant ({@code ""})
+   * committed after {@code startVersion}: first those already logged, then each new one as it commits. To follow
+   * from the current state, read it first and pass the version read; to resume, pass the last version received
+   * ({@link ConversationWatch#lastVersion()}). Close the watch when done.
+   *
+   * <pre>{@code
+   * try (ConversationWatch changes = client.watch("thread-1", conversation.getVersion())) {
+   *   while (changes.hasNext()) {
+   *     WatchResponse change = changes.next();  // change.getKind(), change.getMessagesList(), ...
+   *   }
+   * }
+   * }</pre>
+   */
+  public ConversationWatch watch(String threadId, long startVersion) {
+    WatchRequest request = WatchRequest.newBuilder().setThreadId(threadId).setStartVersion(startVersion).build();
+    Context.CancellableContext context = Context.current().withCancellation();
+    Context previous = context.attach();
+    try {
+      // No deadline: the stream lasts until it is closed.
+      return new ConversationWatch(context, stub.watch(request), startVersion);
+    } finally {
+      context.detach(previous);
+    }
   }
 
   /** The generated stub with this client's deadline, for anything the methods above do not cover. */

@@ -131,7 +131,7 @@ public final class Main {
       server = GrpcServer.start(new GrpcServer.Settings(config.bindAddress(), config.port(),
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
           config.requestLimits(), interceptors, credentials, serverInterceptors, inFlight, config.connections()),
-          store);
+          store, config.watch());
     } catch (Exception e) {
       if (metrics != null) {
         metrics.close();

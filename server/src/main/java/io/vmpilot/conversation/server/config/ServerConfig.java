@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.config;
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.grpc.WatchSettings;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
@@ -25,6 +26,7 @@ import java.util.OptionalInt;
  * @param maxInFlightBytes the budget of bytes of large requests and responses in flight; 0 for the default derived
  *     from the JVM's memory ({@link io.vmpilot.conversation.server.grpc.InFlightBudget#forThisJvm()})
  * @param connections what one client connection may hold
+ * @param watch the change log's retention and how far a watcher may fall behind ({@code [watch]})
  */
 public record ServerConfig(
     String bindAddress,
@@ -47,7 +49,8 @@ public record ServerConfig(
     PostgresSettings postgres,
     OptionalInt httpPort,
     long maxInFlightBytes,
-    ConnectionLimits connections) {
+    ConnectionLimits connections,
+    WatchSettings watch) {
 
   public String backendName() {
     return backend.configName();

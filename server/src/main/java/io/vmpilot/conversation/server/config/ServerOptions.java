@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.config;
 import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
+import io.vmpilot.conversation.server.grpc.WatchSettings;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
@@ -226,6 +227,17 @@ public final class ServerOptions {
           + "the same bind address, TLS, authentication and limits; 0 picks a free one. Default: off.")
   Integer httpPort;
 
+  @Option(names = "--watch-log-retention", descriptionKey = "watch.log_retention", defaultValue = "24h",
+      paramLabel = "DURATION", description = "How long the change log keeps each change: a watcher away for longer"
+          + " cannot resume (OUT_OF_RANGE) and must read again. A number with s, m, h or d (e.g. 90m, 7d)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String watchLogRetention;
+
+  @Option(names = "--watch-max-lag-events", descriptionKey = "watch.max_lag_events", defaultValue = "10000",
+      paramLabel = "N", description = "A watcher that falls more than N changes behind the newest is cut off"
+          + " (RESOURCE_EXHAUSTED, WATCHER_TOO_SLOW). Default: ${DEFAULT-VALUE}.")
+  int watchMaxLagEvents;
+
   /** The tenant given to {@code --hash-token}, or null when the server should run. */
   public String hashTokenTenant() {
     return hashTokenTenant;
@@ -284,7 +296,29 @@ public final class ServerOptions {
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
             Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
-            Duration.ofSeconds(maxCallSeconds)));
+            Duration.ofSeconds(maxCallSeconds)), watchSettings());
+  }
+
+  private WatchSettings watchSettings() {
+    requirePositive("--watch-max-lag-events", watchMaxLagEvents);
+    return new WatchSettings(parseDuration("--watch-log-retention", watchLogRetention), watchMaxLagEvents);
+  }
+
+  /** A positive whole number followed by s, m, h or d, e.g. {@code 30s}, {@code 12h}, {@code 7d}. */
+  static Duration parseDuration(String option, String text) {
+    String t = text.strip();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,9})([smhd])").matcher(t);
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      throw new IllegalArgumentException(option + " must be a positive number followed by s, m, h or d (e.g. 24h),"
+          + " not '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
   }
 
   private TlsFiles tlsFiles() {

@@ -13,12 +13,14 @@ import java.time.Duration;
  *
  * <p>Done as a stream tracer factory because that is the one hook grpc-java runs on a call's headers before it reads
  * their {@code grpc-timeout} (the transport creates the tracers, then hands the headers to the server). An
- * unparseable {@code grpc-timeout} is left as it is, for grpc-java to refuse. Health and reflection, whose streams
- * may rightly stay open, are left alone.
+ * unparseable {@code grpc-timeout} is left as it is, for grpc-java to refuse. Health, reflection and Watch, whose
+ * streams may rightly stay open (a Watch holds no response bytes: it sends only while the client reads, and a
+ * watcher that falls behind is cut off by its own limit), are left alone.
  */
 final class CallTimeLimit extends ServerStreamTracer.Factory {
   private static final Metadata.Key<String> TIMEOUT = Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
   private static final String SERVICE_PREFIX = ConversationServiceGrpc.SERVICE_NAME + "/";
+  private static final String WATCH = ConversationServiceGrpc.getWatchMethod().getFullMethodName();
   private static final ServerStreamTracer NONE = new ServerStreamTracer() { };
 
   private final long maxNanos;
@@ -32,7 +34,7 @@ final class CallTimeLimit extends ServerStreamTracer.Factory {
 
   @Override
   public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-    if (fullMethodName.startsWith(SERVICE_PREFIX)) {
+    if (fullMethodName.startsWith(SERVICE_PREFIX) && !fullMethodName.equals(WATCH)) {
       String given = headers.get(TIMEOUT);
       Long nanos = given == null ? null : parse(given);
       if (given == null || (nanos != null && nanos > maxNanos)) {

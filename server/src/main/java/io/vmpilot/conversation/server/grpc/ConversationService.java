@@ -35,6 +35,12 @@ import io.vmpilot.conversation.v1.UpdateCacheResponse;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataResponse;
 import java.util.HashMap;
+import io.vmpilot.conversation.v1.WatchRequest;
+import io.vmpilot.conversation.v1.WatchResponse;
+import io.vmpilot.conversation.server.store.ChangeQuery;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,13 +76,23 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final ErrorMapper errors = new ErrorMapper();
   private final Executor blocking;
   private final PageTokens pageTokens;
+  private final WatchSettings watchSettings;
+  private final Executor watchExecutor;
+  private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
 
   /**
    * @param blockingExecutor runs reads and large writes (see the class comment); the caller owns and shuts it
    *     down
    */
   public ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor) {
+    this(store, limits, blockingExecutor, WatchSettings.DEFAULTS);
+  }
+
+  public ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor,
+      WatchSettings watch) {
     this.store = store;
+    this.watchSettings = watch;
+    this.watchExecutor = blockingExecutor;
     this.validator = new RequestValidator(limits);
     this.pageTokens = new PageTokens(store.tokenKey());
     // The request's gRPC context (its tenant, its deadline) goes with the work to the other thread.
@@ -205,6 +221,33 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       }
       return b.build();
     });
+  }
+
+  @Override
+  public void watch(WatchRequest request, StreamObserver<WatchResponse> response) {
+    Watcher watcher;
+    try {
+      ChangeQuery start = validator.watch(request, Tenants.current(), Watcher.PAGE);
+      watcher = new Watcher((ServerCallStreamObserver<WatchResponse>) response, store.changeFeed(), start,
+          watchExecutor, watchSettings.maxLagEvents(), errors, watchers::remove);
+    } catch (RuntimeException | Error e) {
+      response.onError(errors.toStatus("Watch", request.getThreadId(), e));
+      return;
+    }
+    watchers.add(watcher);
+    watcher.start();
+  }
+
+  /** Ends every Watch stream with UNAVAILABLE, so that a graceful stop need not wait for them. */
+  public void shutDownWatchers() {
+    for (Watcher w : List.copyOf(watchers)) {
+      w.shutDown();
+    }
+  }
+
+  /** Watch streams open now. */
+  public int watcherCount() {
+    return watchers.size();
   }
 
   private <T> void read(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {

@@ -10,6 +10,7 @@ import io.vmpilot.conversation.server.api.ErrorDomain;
 import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
 import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
@@ -80,6 +81,11 @@ final class ErrorMapper {
           "tenant", e.key().tenant(),
           "limit", Long.toString(e.limit())), null);
     }
+    if (error instanceof ChangeLogPrunedException e) {
+      return status(Code.OUT_OF_RANGE, e.getMessage(), "CHANGE_LOG_PRUNED", Map.of(
+          "start_version", Long.toString(e.afterVersion()),
+          "pruned_through_version", Long.toString(e.prunedThroughVersion())), null);
+    }
     if (error instanceof StorageFullException e) {
       LOG.log(Level.WARNING, rpc + " thread_id=" + quoted(threadId) + " failed: storage full", e);
       return status(Code.RESOURCE_EXHAUSTED, e.getMessage(), "STORAGE_FULL", Map.of(), null);
@@ -109,6 +115,19 @@ final class ErrorMapper {
    */
   static StatusRuntimeException requestTooLarge(String description) {
     return status(Code.RESOURCE_EXHAUSTED, "request too large: " + description, "REQUEST_TOO_LARGE", Map.of(), null);
+  }
+
+  /** A watcher cut off for falling more than {@code maxLagEvents} changes behind. */
+  StatusRuntimeException watcherTooSlow(int maxLagEvents, long lastVersionSent) {
+    return status(Code.RESOURCE_EXHAUSTED, "the watcher fell more than " + maxLagEvents + " changes behind; watch"
+        + " again from version " + lastVersionSent, "WATCHER_TOO_SLOW",
+        Map.of("max_lag_events", Integer.toString(maxLagEvents)), null);
+  }
+
+  /** A watch ended because the server is stopping. */
+  StatusRuntimeException watchEndedByShutdown(long lastVersionSent) {
+    return status(Code.UNAVAILABLE, "the server is shutting down; watch again from version " + lastVersionSent,
+        "SERVER_SHUTTING_DOWN", Map.of(), null);
   }
 
   static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,

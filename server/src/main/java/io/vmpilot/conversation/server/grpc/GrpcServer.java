@@ -13,6 +13,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.vmpilot.conversation.server.store.ChangeLogPruner;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
@@ -69,10 +70,14 @@ public final class GrpcServer {
   private final HealthStatusManager health;
   private final ConversationStore store;
   private final Duration shutdownGrace;
+  private final ConversationService service;
+  private final ChangeLogPruner pruner;
 
   private GrpcServer(Server server, Server inProcess, String inProcessName, ExecutorService executor,
       ScheduledExecutorService healthChecker, HealthStatusManager health, ConversationStore store,
-      Duration shutdownGrace) {
+      Duration shutdownGrace, ConversationService service, ChangeLogPruner pruner) {
+    this.service = service;
+    this.pruner = pruner;
     this.server = server;
     this.inProcess = inProcess;
     this.inProcessName = inProcessName;
@@ -90,6 +95,12 @@ public final class GrpcServer {
    * @throws IllegalArgumentException when the TLS certificate or key cannot be used
    */
   public static GrpcServer start(Settings settings, ConversationStore store) throws IOException {
+    return start(settings, store, WatchSettings.DEFAULTS);
+  }
+
+  /** Starts the server, and the pruning of the store's change log past {@code watch}'s retention. */
+  public static GrpcServer start(Settings settings, ConversationStore store, WatchSettings watch)
+      throws IOException {
     ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder;
@@ -106,9 +117,10 @@ public final class GrpcServer {
     // The limiter nearest the service, so that the other interceptors (metrics) see the status of a call it
     // refuses; only the conversation service has large messages (and health and reflection answer on the network
     // threads, where no response may wait for the budget).
+    ConversationService service = new ConversationService(store, settings.limits(), executor, watch);
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
-        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(new ConversationService(store,
-            settings.limits(), executor).bindService()), limiter.interceptor()), settings.interceptors()));
+        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService()),
+            limiter.interceptor()), settings.interceptors()));
     ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
         health.getHealthService().bindService());
     ServerServiceDefinition admin = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
@@ -157,7 +169,7 @@ public final class GrpcServer {
     }
     ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
     GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, checker, health, store,
-        settings.shutdownGrace());
+        settings.shutdownGrace(), service, ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
     running.checkHealth();
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
@@ -205,14 +217,18 @@ public final class GrpcServer {
   }
 
   /**
-   * Graceful stop: health goes NOT_SERVING, new calls are refused, in-flight calls get the grace period to
-   * finish, then the store finishes its queued writes and closes. Nothing acknowledged is lost.
+   * Graceful stop: health goes NOT_SERVING, new calls are refused, Watch streams end (UNAVAILABLE), other
+   * in-flight calls get the grace period to finish, then the store finishes its queued writes and closes. Nothing
+   * acknowledged is lost.
    */
   public void stop() {
     healthChecker.shutdownNow();
     health.enterTerminalState();
     server.shutdown();
     inProcess.shutdown();
+    // Watch streams never end by themselves: they are told to come back later, so the grace is for the others.
+    service.shutDownWatchers();
+    pruner.close();
     try {
       long deadline = System.nanoTime() + shutdownGrace.toNanos();
       boolean finished = server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.grpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.StoreStatus;
@@ -9,6 +10,7 @@ import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.ConversationRecord;
 import io.vmpilot.conversation.v1.GetServerStatusResponse;
 import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.WatchResponse;
 import java.time.Instant;
 
 /** Store records to their wire form. */
@@ -55,17 +57,42 @@ final class ProtoMapper {
         .setMessageCount(s.messageCount())
         .setHistoryBytes(s.historyBytes());
     for (StoredMessage m : c.messages()) {
-      Message.Builder message = Message.newBuilder()
-          .setId(m.id())
-          .setPosition(m.position())
-          .setCreateTime(timestamp(m.createTime()));
-      try {
-        // The bytes as the store has them; protobuf checks that a string field's bytes are UTF-8 as they are set.
-        message.setJsonBytes(ByteString.copyFrom(m.json().utf8()));
-      } catch (IllegalArgumentException notUtf8) {
-        throw new CorruptStoredMessageException(s.key().threadId(), m.position(), notUtf8);
-      }
-      b.addMessages(message);
+      b.addMessages(message(s.key().threadId(), m));
+    }
+    return b.build();
+  }
+
+  private static Message message(String threadId, StoredMessage m) {
+    Message.Builder message = Message.newBuilder()
+        .setId(m.id())
+        .setPosition(m.position())
+        .setCreateTime(timestamp(m.createTime()));
+    try {
+      // The bytes as the store has them; protobuf checks that a string field's bytes are UTF-8 as they are set.
+      message.setJsonBytes(ByteString.copyFrom(m.json().utf8()));
+    } catch (IllegalArgumentException notUtf8) {
+      throw new CorruptStoredMessageException(threadId, m.position(), notUtf8);
+    }
+    return message.build();
+  }
+
+  static WatchResponse change(ChangeEvent e) {
+    WatchResponse.Builder b = WatchResponse.newBuilder()
+        .setThreadId(e.key().threadId())
+        .setVersion(e.version())
+        .setKind(switch (e.kind()) {
+          case APPENDED -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_APPENDED;
+          case REPLACED -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_REPLACED;
+          case CACHE_UPDATED -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_CACHE_UPDATED;
+          case METADATA_UPDATED -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_METADATA_UPDATED;
+          case CLEARED -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_CLEARED;
+          case REWRITTEN -> io.vmpilot.conversation.v1.ChangeKind.CHANGE_KIND_REWRITTEN;
+        })
+        .setFirstPosition(e.firstPosition())
+        .setMessageCount(e.messageCount())
+        .setCommitTime(timestamp(e.commitTime()));
+    for (StoredMessage m : e.messages()) {
+      b.addMessages(message(e.key().threadId(), m));
     }
     return b.build();
   }

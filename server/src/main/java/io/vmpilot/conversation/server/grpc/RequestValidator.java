@@ -5,6 +5,7 @@ import com.google.rpc.BadRequest.FieldViolation;
 import com.google.protobuf.Timestamp;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportedMessage;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SearchText;
@@ -35,6 +36,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import io.vmpilot.conversation.v1.WatchRequest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -218,6 +220,19 @@ final class RequestValidator {
       }
     }
     return new HashSet<>(keys);
+  }
+
+  /** A Watch request as a query of the change log, from its start version (one page at a time). */
+  ChangeQuery watch(WatchRequest r, String tenant, int pageSize) {
+    Violations v = new Violations();
+    if (!r.getThreadId().isEmpty()) {
+      checkThreadId(v, r.getThreadId());
+    }
+    if (r.getStartVersion() < 0) {
+      v.add("start_version", "must not be negative");
+    }
+    v.throwIfAny();
+    return new ChangeQuery(tenant, r.getThreadId(), r.getStartVersion(), pageSize);
   }
 
   /** Validates a List request's size and filter; the page token is checked by {@link PageTokens}. */

@@ -97,6 +97,9 @@ public interface ConversationStore extends AutoCloseable {
     }
   }
 
+  /** The change log that every mutation writes in its own transaction, and the signal of new entries (Watch). */
+  ChangeFeed changeFeed();
+
   /** Up to {@code query.limit()} summaries, newest version first. */
   List<ConversationSummary> list(ListQuery query);
 

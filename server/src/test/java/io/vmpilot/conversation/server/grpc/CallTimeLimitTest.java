@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Metadata;
 import java.time.Duration;
+import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import org.junit.jupiter.api.Test;
 
 class CallTimeLimitTest {
@@ -32,6 +33,11 @@ class CallTimeLimitTest {
     assertThat(after(GET, "500m")).isEqualTo("500m");
     assertThat(after(GET, "garbage")).isEqualTo("garbage");
     assertThat(after("grpc.health.v1.Health/Watch", null)).isNull();
+  }
+
+  @Test
+  void aConversationWatchKeepsItsStreamOpenAsLongAsTheClientWants() {
+    assertThat(after(ConversationServiceGrpc.getWatchMethod().getFullMethodName(), null)).isNull();
   }
 
   @Test

@@ -29,10 +29,15 @@ final class InProcessConversationService implements AutoCloseable {
 
   InProcessConversationService(ConversationStore store, RequestLimits limits, ServerInterceptor... interceptors)
       throws IOException {
+    this(store, limits, WatchSettings.DEFAULTS, interceptors);
+  }
+
+  InProcessConversationService(ConversationStore store, RequestLimits limits, WatchSettings watch,
+      ServerInterceptor... interceptors) throws IOException {
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name)
         .directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking), interceptors))
+        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking, watch), interceptors))
         .build()
         .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.command.ExistingPolicy;
 import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
@@ -1623,5 +1624,161 @@ public abstract class ConversationStoreContract {
     assertThat(status.conversations()).isEqualTo(2);
     assertThat(status.messages()).isEqualTo(3);
     assertThat(status.backend()).isIn("memory", "sqlite", "postgres");
+  }
+
+  // ---- the change log (Watch) ------------------------------------------------------------------------------
+
+  private List<ChangeEvent> changes(String tenant, String threadId, long after) {
+    return store.changeFeed().changes(new ChangeQuery(tenant, threadId, after, 1000));
+  }
+
+  @Test
+  void everyMutationLogsOneChangeWithItsVersionKindAndMessages() {
+    ThreadKey k = key("logged");
+    SaveResult created = store.save(saveCmd(k, List.of(msg("a", "{\"n\":1}"))));
+    AppendResult appended = store.append(appendCmd(k, msg("b", "{\"n\":2}"), msg("", "{\"n\":3}")));
+    long cached = store.updateCache(new UpdateCacheCommand(k, Map.of("in", 4L), OptionalLong.empty()));
+    SaveResult metadataOnly = store.save(saveCmd(k, getAllNewMessages(k), Map.of(), Map.of("title", "t")));
+    SaveResult replaced = store.save(saveCmd(k, List.of(msg("a", "{\"n\":1}"), msg("x", "{\"n\":9}"))));
+    SaveResult extended = store.save(saveCmd(k, List.of(msg("a", "{\"n\":1}"), msg("x", "{\"n\":9}"),
+        msg("y", "{\"n\":10}"))));
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.empty()))).isTrue();
+
+    List<ChangeEvent> log = changes(ThreadKey.DEFAULT_TENANT, "", 0);
+    assertThat(log).extracting(ChangeEvent::kind).containsExactly(ChangeKind.APPENDED, ChangeKind.APPENDED,
+        ChangeKind.CACHE_UPDATED, ChangeKind.METADATA_UPDATED, ChangeKind.REPLACED, ChangeKind.APPENDED,
+        ChangeKind.CLEARED);
+    assertThat(log).extracting(ChangeEvent::version).startsWith(created.version(), appended.version(), cached,
+        metadataOnly.version(), replaced.version(), extended.version()).isSorted().doesNotHaveDuplicates();
+    assertThat(log).allMatch(e -> e.key().equals(k));
+    ChangeEvent append = log.get(1);
+    assertThat(append.firstPosition()).isEqualTo(1);
+    assertThat(append.messageCount()).isEqualTo(3);
+    assertThat(append.messages()).extracting(StoredMessage::id).containsExactly("b", "");
+    assertThat(append.messages()).extracting(m -> m.json().text()).containsExactly("{\"n\":2}", "{\"n\":3}");
+    assertThat(append.messages()).extracting(StoredMessage::position).containsExactly(1L, 2L);
+    ChangeEvent replace = log.get(4);
+    assertThat(replace.firstPosition()).isEqualTo(1);
+    assertThat(replace.messageCount()).isEqualTo(2);
+    assertThat(replace.messages()).extracting(m -> m.json().text()).containsExactly("{\"n\":9}");
+    ChangeEvent extend = log.get(5);
+    assertThat(extend.firstPosition()).isEqualTo(2);
+    assertThat(extend.messages()).extracting(StoredMessage::id).containsExactly("y");
+    assertThat(log.get(6).messageCount()).isZero();
+    assertThat(log.get(6).messages()).isEmpty();
+    assertThat(log.get(6).version()).isGreaterThan(extended.version());
+  }
+
+  @Test
+  void updateMetadataForkAndImportLogTheirChangesToo() {
+    ThreadKey k = key("logged-too");
+    store.append(appendCmd(k, msg("a", "{\"n\":1}"), msg("b", "{\"n\":2}")));
+    long edited = store.updateMetadata(new UpdateMetadataCommand(k, Map.of("title", "t"), Set.of(), Map.of(),
+        Set.of(), OptionalLong.empty()));
+    ForkResult forked = store.fork(new ForkCommand(k, key("logged-copy"), OptionalLong.of(1), OptionalLong.empty()));
+    assertThat(store.importConversation(importCmd("logged-import", ExistingPolicy.FAIL, "x", "y", "z")))
+        .isEqualTo(ImportOutcome.CREATED);
+    long imported = getAll(key("logged-import")).summary().version();
+
+    List<ChangeEvent> log = changes(ThreadKey.DEFAULT_TENANT, "", 0);
+    assertThat(log).extracting(ChangeEvent::kind).containsExactly(ChangeKind.APPENDED, ChangeKind.METADATA_UPDATED,
+        ChangeKind.REWRITTEN, ChangeKind.REWRITTEN);
+    assertThat(log).extracting(ChangeEvent::version).containsExactly(log.get(0).version(), edited, forked.version(),
+        imported);
+    assertThat(log).extracting(e -> e.key().threadId())
+        .containsExactly("logged-too", "logged-too", "logged-copy", "logged-import");
+    assertThat(log).extracting(ChangeEvent::messageCount).containsExactly(2L, 2L, 1L, 3L);
+    assertThat(log.get(2).messages()).isEmpty();
+    assertThat(log.get(3).messages()).isEmpty();
+  }
+
+  private List<NewMessage> getAllNewMessages(ThreadKey k) {
+    return getAll(k).messages().stream().map(m -> new NewMessage(m.id(), m.json().text())).toList();
+  }
+
+  @Test
+  void writesThatChangeNothingLogNothing() {
+    ThreadKey k = key("quiet");
+    AppendResult first = store.append(appendCmd(k, msg("a", "{}")));
+    store.append(appendCmd(k, msg("a", "{}")));
+    assertThatThrownBy(() -> store.append(appendCmd(k, OptionalLong.of(first.version() + 1000), msg("b", "{}"))))
+        .isInstanceOf(VersionMismatchException.class);
+    assertThat(store.clear(new ClearCommand(key("never-there"), OptionalLong.empty()))).isFalse();
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "", 0)).extracting(ChangeEvent::version)
+        .containsExactly(first.version());
+  }
+
+  @Test
+  void changesAreReadAfterAVersionPerThreadAndPerTenantOnly() {
+    ThreadKey a = key("a");
+    ThreadKey b = key("b");
+    ThreadKey other = new ThreadKey("other-tenant", "a");
+    long v1 = store.append(appendCmd(a, msg("1"))).version();
+    long v2 = store.append(appendCmd(b, msg("2"))).version();
+    long v3 = store.append(appendCmd(a, msg("3"))).version();
+    store.append(appendCmd(other, msg("4")));
+
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "", 0)).extracting(ChangeEvent::version)
+        .containsExactly(v1, v2, v3);
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "", v1)).extracting(ChangeEvent::version).containsExactly(v2, v3);
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "a", 0)).extracting(ChangeEvent::version).containsExactly(v1, v3);
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "a", v3)).isEmpty();
+    assertThat(changes("other-tenant", "", 0)).hasSize(1).allMatch(e -> e.key().equals(other));
+    assertThat(store.changeFeed().changes(new ChangeQuery(ThreadKey.DEFAULT_TENANT, "", 0, 2)))
+        .extracting(ChangeEvent::version).containsExactly(v1, v2);
+  }
+
+  @Test
+  void prunedChangesAreReportedNeverSkipped() {
+    ThreadKey k = key("pruned");
+    List<Long> versions = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      versions.add(store.append(appendCmd(k, msg(Integer.toString(i)))).version());
+    }
+    Instant future = Instant.now().plusSeconds(3600);
+    assertThat(store.changeFeed().prune(future, 3)).isEqualTo(3);
+    // The first three are gone: from before the third, the log cannot say what happened; from it on, it can.
+    assertThatThrownBy(() -> changes(ThreadKey.DEFAULT_TENANT, "", 0))
+        .isInstanceOf(ChangeLogPrunedException.class);
+    assertThatThrownBy(() -> changes(ThreadKey.DEFAULT_TENANT, "pruned", versions.get(1)))
+        .isInstanceOf(ChangeLogPrunedException.class)
+        .satisfies(e -> assertThat(((ChangeLogPrunedException) e).prunedThroughVersion()).isEqualTo(versions.get(2)));
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "", versions.get(2))).extracting(ChangeEvent::version)
+        .containsExactly(versions.get(3), versions.get(4));
+    // Nothing newer than the cut-off goes, and another tenant's log is untouched by this one's pruning mark.
+    assertThat(store.changeFeed().prune(Instant.now().minusSeconds(3600), 100)).isZero();
+    assertThat(changes("someone-else", "", 0)).isEmpty();
+    assertThat(store.changeFeed().prune(future, 100)).isEqualTo(2);
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "", versions.get(4))).isEmpty();
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aCommitSignalsTheSubscribersOfItsTenant() throws Exception {
+    List<ThreadKey> signalled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch got = new CountDownLatch(1);
+    List<ThreadKey> others = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (ChangeFeed.Subscription s = store.changeFeed().subscribe(ThreadKey.DEFAULT_TENANT, key -> {
+          signalled.add(key);
+          got.countDown();
+        });
+        ChangeFeed.Subscription o = store.changeFeed().subscribe("quiet-tenant", others::add)) {
+      store.append(appendCmd(key("signalled"), msg("x")));
+      assertThat(got.await(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(signalled).contains(key("signalled"));
+    assertThat(others).isEmpty();
+  }
+
+  @Test
+  void theChangeLogOutlivesARestart() {
+    ThreadKey k = key("kept-log");
+    long v1 = store.append(appendCmd(k, msg("1"))).version();
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).as("backend keeps data across a restart").isPresent();
+    store = track(reopened.get());
+    long v2 = store.append(appendCmd(k, msg("2"))).version();
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "kept-log", 0)).extracting(ChangeEvent::version)
+        .containsExactly(v1, v2);
   }
 }

@@ -35,6 +35,13 @@ import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
+import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeFeed;
+import io.vmpilot.conversation.server.store.ChangeListeners;
+import io.vmpilot.conversation.server.store.ChangeQuery;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
+import io.vmpilot.conversation.server.store.write.LoggedChange;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -45,6 +52,7 @@ import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Keeps conversations in this process's memory: fast, and gone on restart. One lock guards everything and is the
@@ -59,6 +67,14 @@ public final class MemoryConversationStore implements ConversationStore {
       .thenComparing(ThreadKey::threadId, ExportQuery::compareThreadIds));
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
+  /** The change log, oldest first (versions increase along it: one lock orders every write). */
+  private final ArrayDeque<ChangeEvent> changeLog = new ArrayDeque<>();
+  /** Per tenant, the highest version pruned from the change log. */
+  private final Map<String, Long> prunedThrough = new HashMap<>();
+  private final ChangeListeners listeners = new ChangeListeners();
+  private final Feed feed = new Feed();
+  /** The conversation the mutation under way logged a change of, to signal once it is done. */
+  private ThreadKey changed;
   private final byte[] tokenKey = new byte[32];
   private long revision;
   private long committedWrites;
@@ -223,10 +239,88 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public void logChange(LoggedChange c) {
+      List<StoredMessage> messages = new ArrayList<>(c.messages().size());
+      long position = c.firstPosition();
+      for (NewMessage m : c.messages()) {
+        messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), position++, c.commitTime()));
+      }
+      changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
+          messages, c.commitTime()));
+      changed = c.key();
+    }
+
+    @Override
     public void delete(ConversationRow row) {
       threads.remove(row.key());
       keyOrder.remove(row.key());
       conversationsPerTenant.computeIfPresent(row.key().tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
+    }
+  }
+
+  /**
+   * Runs {@code mutation} under the lock, then signals the change it logged, outside the lock (a listener may read
+   * the log from another thread at once).
+   */
+  private <T> T signalled(Supplier<T> mutation) {
+    ThreadKey key;
+    T result;
+    synchronized (this) {
+      changed = null;
+      result = mutation.get();
+      key = changed;
+      changed = null;
+    }
+    if (key != null) {
+      listeners.changed(key);
+    }
+    return result;
+  }
+
+  @Override
+  public ChangeFeed changeFeed() {
+    return feed;
+  }
+
+  /** The change log in memory: gone on restart, like everything else here. */
+  private final class Feed implements ChangeFeed {
+    @Override
+    public List<ChangeEvent> changes(ChangeQuery q) {
+      synchronized (MemoryConversationStore.this) {
+        ensureOpen();
+        long pruned = prunedThrough.getOrDefault(q.tenant(), 0L);
+        if (q.afterVersion() < pruned) {
+          throw new ChangeLogPrunedException(q.afterVersion(), pruned);
+        }
+        List<ChangeEvent> found = new ArrayList<>();
+        for (ChangeEvent e : changeLog) {
+          if (e.version() > q.afterVersion() && q.covers(e.key())) {
+            found.add(e);
+            if (found.size() == q.limit()) {
+              break;
+            }
+          }
+        }
+        return found;
+      }
+    }
+
+    @Override
+    public Subscription subscribe(String tenant, ChangeListener listener) {
+      return listeners.add(tenant, listener);
+    }
+
+    @Override
+    public int prune(Instant olderThan, int maxEntries) {
+      synchronized (MemoryConversationStore.this) {
+        int deleted = 0;
+        while (deleted < maxEntries && !changeLog.isEmpty() && changeLog.peekFirst().commitTime().isBefore(olderThan)) {
+          ChangeEvent e = changeLog.removeFirst();
+          prunedThrough.merge(e.key().tenant(), e.version(), Math::max);
+          deleted++;
+        }
+        return deleted;
+      }
     }
   }
 
@@ -237,27 +331,35 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
-  public synchronized SaveResult save(SaveCommand command) {
-    ensureOpen();
-    return rules.save(storage, command, null);
+  public SaveResult save(SaveCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.save(storage, command, null);
+    });
   }
 
   @Override
-  public synchronized AppendResult append(AppendCommand command) {
-    ensureOpen();
-    return rules.append(storage, command);
+  public AppendResult append(AppendCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.append(storage, command);
+    });
   }
 
   @Override
-  public synchronized long updateCache(UpdateCacheCommand command) {
-    ensureOpen();
-    return rules.updateCache(storage, command);
+  public long updateCache(UpdateCacheCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.updateCache(storage, command);
+    });
   }
 
   @Override
-  public synchronized boolean clear(ClearCommand command) {
-    ensureOpen();
-    return rules.clear(storage, command);
+  public boolean clear(ClearCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.clear(storage, command);
+    });
   }
 
   @Override

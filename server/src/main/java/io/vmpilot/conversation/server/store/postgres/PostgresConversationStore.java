@@ -1,6 +1,9 @@
 package io.vmpilot.conversation.server.store.postgres;
 
 import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeFeed;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
@@ -27,6 +30,7 @@ import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -59,6 +63,8 @@ public final class PostgresConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final ThreadPoolExecutor writeThreads;
   private final byte[] tokenKey;
+  private final PostgresChangePoller poller;
+  private final Feed feed = new Feed();
 
   private PostgresConversationStore(PostgresSettings settings, PostgresDataSource dataSource, byte[] tokenKey) {
     this.settings = settings;
@@ -66,6 +72,7 @@ public final class PostgresConversationStore implements ConversationStore {
     this.dataSource = dataSource;
     this.transactions = new PostgresTransactions(dataSource.writers, dataSource.readers);
     this.reads = new PostgresReads(transactions);
+    this.poller = new PostgresChangePoller(transactions);
     this.rules = new WriteRules(new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()),
         Clock.systemUTC());
     AtomicInteger threads = new AtomicInteger();
@@ -210,6 +217,32 @@ public final class PostgresConversationStore implements ConversationStore {
         "synchronous_commit=" + schema[3], counts[0], counts[1]);
   }
 
+  @Override
+  public ChangeFeed changeFeed() {
+    return feed;
+  }
+
+  /**
+   * The change log in the database, which every server writes. Commits are signalled by the
+   * {@link PostgresChangePoller} alone, this server's as well as the others', so that each is signalled once.
+   */
+  private final class Feed implements ChangeFeed {
+    @Override
+    public List<ChangeEvent> changes(ChangeQuery query) {
+      return transactions.read(c -> PostgresChangeLog.read(c, query));
+    }
+
+    @Override
+    public Subscription subscribe(String tenant, ChangeListener listener) {
+      return poller.subscribe(tenant, listener);
+    }
+
+    @Override
+    public int prune(Instant olderThan, int maxEntries) {
+      return write("prune change log", tx -> tx.pruneChangeLog(olderThan, maxEntries));
+    }
+  }
+
   /** The page-token key kept in the database, the same for every server on it. */
   @Override
   public byte[] tokenKey() {
@@ -270,6 +303,7 @@ public final class PostgresConversationStore implements ConversationStore {
   /** Finishes the writes already accepted, then closes the connections. */
   @Override
   public void close() {
+    poller.close();
     writeThreads.shutdown();
     try {
       writeThreads.awaitTermination(30, TimeUnit.SECONDS);

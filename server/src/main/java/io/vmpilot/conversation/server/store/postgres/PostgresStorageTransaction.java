@@ -5,6 +5,7 @@ import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
+import io.vmpilot.conversation.server.store.write.LoggedChange;
 import io.vmpilot.conversation.server.store.write.StorageTransaction;
 import java.sql.Array;
 import java.sql.Connection;
@@ -33,9 +34,17 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   private final Connection c;
   private long bytesWritten;
   private boolean changedAnything;
+  /** The tenant of the conversation {@link #find} locked: whose advisory lock {@link #nextVersion} takes. */
+  private String tenant;
 
   PostgresStorageTransaction(Connection c) {
     this.c = c;
+  }
+
+  /** Prunes the change log in this transaction (not a primitive of the rules: no conversation changes). */
+  int pruneChangeLog(Instant olderThan, int maxEntries) throws SQLException {
+    changedAnything = true;
+    return PostgresChangeLog.prune(c, olderThan, maxEntries);
   }
 
   /** Whether any primitive changed a row (else there is nothing to commit). */
@@ -50,6 +59,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public ConversationRow find(ThreadKey key) throws SQLException {
+    tenant = key.tenant();
     try (PreparedStatement st = c.prepareStatement(
         "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
             + " WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
@@ -212,6 +222,12 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
+  /**
+   * Takes the version under the tenant's advisory lock, held until the transaction ends: a tenant's versions then
+   * increase in the order its writes commit, on every server, which the change log's readers rely on (having read a
+   * tenant's changes up to a version, none with a lower one can commit later). Locks are taken row, then tenants
+   * row, then this one, in every write, so they cannot deadlock.
+   */
   @Override
   public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys)
       throws SQLException {
@@ -270,11 +286,23 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public long nextVersion() throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')");
-        ResultSet rs = st.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
+    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')"
+        + " FROM (SELECT pg_advisory_xact_lock(" + TENANT_LOCK_CLASS + ", hashtext(?))) AS locked")) {
+      st.setString(1, tenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
     }
+  }
+
+  /** The first key of the tenants' advisory locks (the second is the tenant's hash): "WA" for Watch. */
+  private static final int TENANT_LOCK_CLASS = 0x5741;
+
+  @Override
+  public void logChange(LoggedChange change) throws SQLException {
+    changedAnything = true;
+    PostgresChangeLog.insert(c, change);
   }
 
   /** The counters as a jsonb object built in SQL from two arrays, so that no JSON is written here. */

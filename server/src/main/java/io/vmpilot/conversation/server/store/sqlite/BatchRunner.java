@@ -118,6 +118,7 @@ final class BatchRunner {
   private final class BatchTransaction implements WriteTransaction {
     private final Connection c;
     long bytes;
+    boolean wroteWithoutVersion;
 
     BatchTransaction(Connection c) {
       this.c = c;
@@ -131,6 +132,11 @@ final class BatchRunner {
     @Override
     public long nextVersion() {
       return ++revision;
+    }
+
+    @Override
+    public void wroteWithoutVersion() {
+      wroteWithoutVersion = true;
     }
 
     @Override
@@ -154,8 +160,9 @@ final class BatchRunner {
       for (PendingWrite<?> p : batch) {
         long bytesBefore = tx.bytes;
         long revisionBefore = revision;
+        tx.wroteWithoutVersion = false;
         if (savepoints ? runInSavepoint(sql, tx, p) : runWithoutSavepoint(tx, p)) {
-          if (revision != revisionBefore) {
+          if (revision != revisionBefore || tx.wroteWithoutVersion) {
             succeeded++; // a task that took no version (an append replay, a clear of nothing) wrote nothing
           }
         } else {

@@ -1,6 +1,10 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeFeed;
+import io.vmpilot.conversation.server.store.ChangeListeners;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
@@ -38,10 +42,12 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import javax.sql.DataSource;
+import java.util.concurrent.CompletionException;
 
 /**
  * Conversations in one SQLite file: one row per conversation and one per message, so an append or a read of the
@@ -71,6 +77,8 @@ public final class SqliteConversationStore implements ConversationStore {
   private final SqliteReads reads;
   private final SqliteHealth health;
   private final byte[] tokenKey;
+  private final ChangeListeners listeners = new ChangeListeners();
+  private final Feed feed = new Feed();
 
   private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, ConversationRows rows,
       ClientIds clientIds, GroupCommitWriter writer, byte[] tokenKey) {
@@ -127,13 +135,13 @@ public final class SqliteConversationStore implements ConversationStore {
 
   /** Save with a kept prefix found before ({@code known}, may be null), which the rules use only if current. */
   SaveResult save(SaveCommand cmd, KeptPrefix known) {
-    return writer.submit(tx -> rules.save(storage(tx), cmd, known));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.save(storage(tx), cmd, known))));
   }
 
   @Override
   public CompletableFuture<SaveResult> saveAsync(SaveCommand cmd) {
     KeptPrefix known = keptPrefix(cmd);
-    return writer.submitAsync(tx -> rules.save(storage(tx), cmd, known));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.save(storage(tx), cmd, known)));
   }
 
   /**
@@ -150,32 +158,77 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public AppendResult append(AppendCommand cmd) {
-    return writer.submit(tx -> rules.append(storage(tx), cmd));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.append(storage(tx), cmd))));
   }
 
   @Override
   public CompletableFuture<AppendResult> appendAsync(AppendCommand cmd) {
-    return writer.submitAsync(tx -> rules.append(storage(tx), cmd));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.append(storage(tx), cmd)));
   }
 
   @Override
   public long updateCache(UpdateCacheCommand cmd) {
-    return writer.submit(tx -> rules.updateCache(storage(tx), cmd));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.updateCache(storage(tx), cmd))));
   }
 
   @Override
   public CompletableFuture<Long> updateCacheAsync(UpdateCacheCommand cmd) {
-    return writer.submitAsync(tx -> rules.updateCache(storage(tx), cmd));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.updateCache(storage(tx), cmd)));
   }
 
   @Override
   public boolean clear(ClearCommand cmd) {
-    return writer.submit(tx -> rules.clear(storage(tx), cmd));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd))));
   }
 
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
-    return writer.submitAsync(tx -> rules.clear(storage(tx), cmd));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd)));
+  }
+
+  /** Signals the change once the write is durable (on the acknowledger's thread, which listeners never hold). */
+  private <T> CompletableFuture<T> signalled(ThreadKey key, CompletableFuture<T> write) {
+    return write.thenApply(result -> {
+      listeners.changed(key);
+      return result;
+    });
+  }
+
+  private static <T> T await(CompletableFuture<T> write) {
+    try {
+      return write.join();
+    } catch (CompletionException e) {
+      throw (RuntimeException) e.getCause();
+    }
+  }
+
+  @Override
+  public ChangeFeed changeFeed() {
+    return feed;
+  }
+
+  /** The change log in the file (table change_log): read on the reader pool, pruned by the writer. */
+  private final class Feed implements ChangeFeed {
+    @Override
+    public List<ChangeEvent> changes(ChangeQuery query) {
+      return reads.readDurable(c -> SqliteChangeLog.read(c, query));
+    }
+
+    @Override
+    public Subscription subscribe(String tenant, ChangeListener listener) {
+      return listeners.add(tenant, listener);
+    }
+
+    @Override
+    public int prune(Instant olderThan, int maxEntries) {
+      return await(writer.submitAsync(tx -> {
+        int deleted = SqliteChangeLog.prune(tx.connection(), olderThan, maxEntries);
+        if (deleted > 0) {
+          tx.wroteWithoutVersion();
+        }
+        return deleted;
+      }));
+    }
   }
 
   @Override

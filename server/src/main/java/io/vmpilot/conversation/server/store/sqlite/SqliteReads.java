@@ -90,7 +90,7 @@ final class SqliteReads {
   }
 
   /** A read of conversations: answers once what its snapshot holds is durable (see the class comment). */
-  private <T> T readDurable(Read<T> read) {
+  <T> T readDurable(Read<T> read) {
     if (durability == null) {
       return read(read);
     }

@@ -5,6 +5,7 @@ import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
+import io.vmpilot.conversation.server.store.write.LoggedChange;
 import io.vmpilot.conversation.server.store.write.StorageTransaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -275,6 +276,11 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
       st.executeUpdate();
     }
     rows.put(row);
+  }
+
+  @Override
+  public void logChange(LoggedChange change) throws SQLException {
+    SqliteChangeLog.insert(c, change);
   }
 
   @Override

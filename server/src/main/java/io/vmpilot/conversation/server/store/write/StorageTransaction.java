@@ -73,4 +73,11 @@ public interface StorageTransaction<X extends Exception> {
 
   /** Deletes the conversation with its messages and metadata. */
   void delete(ConversationRow row) throws X;
+
+  /**
+   * Adds {@code change} to the change log, in this transaction, so that it is there exactly when the mutation is.
+   * Called once per mutation that changed something, after its {@link #nextVersion}; a backend that signals
+   * watchers does so only once the transaction has committed.
+   */
+  void logChange(LoggedChange change) throws X;
 }

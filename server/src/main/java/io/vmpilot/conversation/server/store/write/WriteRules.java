@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.store.write;
 
 import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.ChangeKind;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ImportOutcome;
@@ -35,8 +36,9 @@ import java.util.Set;
 
 /**
  * What Save, Append, UpdateCache, Clear, UpdateMetadata, Fork and Import do, once for every backend: version checks,
- * the history and tenant limits, a Save's kept prefix, an Append's de-duplication by id and its replays, and how
- * counters and metadata merge. A backend runs these inside its own transaction over its {@link StorageTransaction}; the rules never
+ * the history and tenant limits, a Save's kept prefix, an Append's de-duplication by id and its replays, how
+ * counters and metadata merge, and the change-log entry each mutation leaves (Watch reads them). A backend runs
+ * these inside its own transaction over its {@link StorageTransaction}; the rules never
  * commit, and when they throw, the backend undoes the transaction.
  *
  * <p>Times are truncated to microseconds, the precision every backend keeps.
@@ -87,8 +89,11 @@ public final class WriteRules {
     List<NewMessage> tail = c.messages().subList(keep, c.messages().size());
     tx.insert(row, keep, tail, now);
     tx.mergeMetadata(row, c.metadata());
+    long storedBefore = created ? 0 : row.messageCount();
     ConversationRow updated = row.next(tx.nextVersion(), c.messages().size(), historyBytes);
     tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
+    tx.logChange(new LoggedChange(c.key(), updated.version(), saveKind(created, keep, storedBefore, tail.size()),
+        keep, updated.messageCount(), tail, now));
     return new SaveResult(updated.version(), updated.messageCount(), created, tail.size());
   }
 
@@ -114,6 +119,8 @@ public final class WriteRules {
     tx.insert(row, row.messageCount(), fresh, now);
     ConversationRow updated = row.next(tx.nextVersion(), row.messageCount() + fresh.size(), historyBytes);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
+    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.APPENDED, row.messageCount(),
+        updated.messageCount(), fresh, now));
     return new AppendResult(updated.version(), updated.messageCount(), fresh.size(), created);
   }
 
@@ -125,7 +132,10 @@ public final class WriteRules {
     }
     checkVersion(c.key(), c.expectedVersion(), row);
     ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
-    tx.update(updated, now(), CountersChange.REPLACE, c.cacheInfo());
+    Instant now = now();
+    tx.update(updated, now, CountersChange.REPLACE, c.cacheInfo());
+    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.CACHE_UPDATED, row.messageCount(),
+        row.messageCount(), List.of(), now));
     return updated.version();
   }
 
@@ -145,7 +155,10 @@ public final class WriteRules {
     }
     tx.mergeMetadata(row, c.set());
     ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
-    tx.update(updated, now(), c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
+    Instant now = now();
+    tx.update(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
+    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.METADATA_UPDATED, row.messageCount(),
+        row.messageCount(), List.of(), now));
     return updated.version();
   }
 
@@ -175,6 +188,7 @@ public final class WriteRules {
         FORKED_FROM_VERSION, Long.toString(source.version())));
     ConversationRow updated = target.next(tx.nextVersion(), end, bytes);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
+    tx.logChange(new LoggedChange(c.target(), updated.version(), ChangeKind.REWRITTEN, 0, end, List.of(), now));
     return new ForkResult(updated.version(), end, source.version());
   }
 
@@ -189,7 +203,8 @@ public final class WriteRules {
       return false;
     }
     tx.delete(row);
-    tx.nextVersion();
+    long version = tx.nextVersion();
+    tx.logChange(new LoggedChange(c.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now()));
     return true;
   }
 
@@ -235,6 +250,9 @@ public final class WriteRules {
     tx.mergeMetadata(row, c.metadata());
     ConversationRow updated = row.next(tx.nextVersion(), messages.size(), historyBytes);
     tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
+    // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
+    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
+        now()));
     return replacing ? ImportOutcome.REPLACED : ImportOutcome.CREATED;
   }
 
@@ -268,6 +286,17 @@ public final class WriteRules {
       total += m.utf8Bytes();
     }
     return total;
+  }
+
+  /**
+   * What a Save did to the history: created or extended it (APPENDED, even with no message), rewrote part of it
+   * (REPLACED), or left every message as it was (METADATA_UPDATED: only counters and metadata may have changed).
+   */
+  private static ChangeKind saveKind(boolean created, int keep, long storedBefore, int written) {
+    if (keep < storedBefore) {
+      return ChangeKind.REPLACED;
+    }
+    return created || written > 0 ? ChangeKind.APPENDED : ChangeKind.METADATA_UPDATED;
   }
 
   private Instant now() {

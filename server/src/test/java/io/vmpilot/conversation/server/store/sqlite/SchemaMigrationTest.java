@@ -1,10 +1,14 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.vmpilot.conversation.server.store.AppendResult;
+import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.Conversation;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
@@ -76,7 +80,7 @@ class SchemaMigrationTest {
     }
     // A conversion that may take a while says so, and says when it is done.
     assertThat(logged).anyMatch(m -> m.contains("applying schema migrations V2 rowid messages"))
-        .anyMatch(m -> m.contains("schema at version 9 after"));
+        .anyMatch(m -> m.contains("schema at version 11 after"));
     try {
       Conversation with = store.get(ThreadKey.of("with-cache"), MessageWindow.ALL).orElseThrow();
       assertThat(with.messages()).extracting(StoredMessage::id, m -> m.json().text(), StoredMessage::position)
@@ -114,6 +118,12 @@ class SchemaMigrationTest {
           .isGreaterThan(fresh.version());
       assertThat(store.get(ThreadKey.of("with-cache"), MessageWindow.NONE).orElseThrow().summary().cacheInfo())
           .containsExactlyEntriesOf(Map.of("output_tokens", 2L));
+      // The change log (V11) starts at each tenant's newest version from before it existed: asked for changes
+      // after an older version, it reports the gap instead of hiding it.
+      assertThatThrownBy(() -> store.changeFeed().changes(new ChangeQuery(ThreadKey.DEFAULT_TENANT, "", 5, 10)))
+          .isInstanceOf(ChangeLogPrunedException.class);
+      assertThat(store.changeFeed().changes(new ChangeQuery(ThreadKey.DEFAULT_TENANT, "", 5 + 2, 10)))
+          .extracting(ChangeEvent::version).hasSize(2).first().isEqualTo(fresh.version());
     } finally {
       store.close();
     }
