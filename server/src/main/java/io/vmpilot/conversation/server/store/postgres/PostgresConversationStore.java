@@ -26,6 +26,7 @@ import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
 import java.sql.SQLException;
@@ -211,10 +212,10 @@ public final class PostgresConversationStore implements ConversationStore {
 
   @Override
   public StoreStatus status(String tenant) {
-    long[] counts = reads.tenantCounts(tenant);
+    SharedSql.TenantCounts counts = reads.tenantCounts(tenant);
     String[] schema = reads.schemaVersionAndSize();
     return new StoreStatus("postgres", schema[0], schema[1], Long.parseLong(schema[2]),
-        "synchronous_commit=" + schema[3], counts[0], counts[1]);
+        "synchronous_commit=" + schema[3], counts.conversations(), counts.messages());
   }
 
   @Override

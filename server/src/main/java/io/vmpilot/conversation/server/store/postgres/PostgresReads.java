@@ -14,6 +14,7 @@ import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -140,30 +141,14 @@ final class PostgresReads {
   }
 
   /** The tenant's conversations and messages. */
-  long[] tenantCounts(String tenant) {
-    return transactions.read(c -> {
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
-        st.setString(1, tenant);
-        try (ResultSet rs = st.executeQuery()) {
-          rs.next();
-          return new long[] {rs.getLong(1), rs.getLong(2)};
-        }
-      }
-    });
+  SharedSql.TenantCounts tenantCounts(String tenant) {
+    return transactions.read(c -> SharedSql.tenantCounts(c, tenant));
   }
 
   /** The last migration applied, the database's name, its size in bytes and synchronous_commit. */
   String[] schemaVersionAndSize() {
     return transactions.read(c -> {
-      String version = "";
-      try (PreparedStatement st = c.prepareStatement("SELECT version FROM flyway_schema_history"
-          + " WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1");
-          ResultSet rs = st.executeQuery()) {
-        if (rs.next()) {
-          version = rs.getString(1);
-        }
-      }
+      String version = SharedSql.schemaVersion(c);
       try (PreparedStatement st = c.prepareStatement("SELECT current_database(),"
           + " pg_database_size(current_database()), current_setting('synchronous_commit')");
           ResultSet rs = st.executeQuery()) {

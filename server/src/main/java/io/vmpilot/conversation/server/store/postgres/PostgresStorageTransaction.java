@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.store.postgres;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
 import io.vmpilot.conversation.server.store.write.LoggedChange;
@@ -210,16 +211,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
       return;
     }
     changedAnything = true;
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO metadata (conversation_id, name, value)"
-        + " VALUES (?, ?, ?) ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value")) {
-      for (Map.Entry<String, String> e : entries.entrySet()) {
-        st.setLong(1, row.id());
-        st.setString(2, e.getKey());
-        st.setString(3, e.getValue());
-        st.addBatch();
-      }
-      st.executeBatch();
-    }
+    SharedSql.mergeMetadata(c, row.id(), entries);
   }
 
   /**

@@ -28,6 +28,7 @@ import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
 import io.vmpilot.conversation.server.store.write.WriteRules;
@@ -259,10 +260,10 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public StoreStatus status(String tenant) {
-    long[] counts = reads.tenantCounts(tenant);
+    SharedSql.TenantCounts counts = reads.tenantCounts(tenant);
     String[] schema = reads.schemaVersionAndSize();
     return new StoreStatus("sqlite", schema[0], settings.path().toAbsolutePath().toString(), Long.parseLong(schema[1]),
-        settings.durability().name().toLowerCase(Locale.ROOT), counts[0], counts[1]);
+        settings.durability().name().toLowerCase(Locale.ROOT), counts.conversations(), counts.messages());
   }
 
   /**

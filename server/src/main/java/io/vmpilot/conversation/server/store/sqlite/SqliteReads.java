@@ -11,6 +11,7 @@ import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -228,30 +229,14 @@ final class SqliteReads {
   }
 
   /** The tenant's conversations and messages. */
-  long[] tenantCounts(String tenant) {
-    return read(c -> {
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
-        st.setString(1, tenant);
-        try (ResultSet rs = st.executeQuery()) {
-          rs.next();
-          return new long[] {rs.getLong(1), rs.getLong(2)};
-        }
-      }
-    });
+  SharedSql.TenantCounts tenantCounts(String tenant) {
+    return read(c -> SharedSql.tenantCounts(c, tenant));
   }
 
   /** The last migration applied, and the database's size in bytes (pages in use and free). */
   String[] schemaVersionAndSize() {
     return read(c -> {
-      String version = "";
-      try (PreparedStatement st = c.prepareStatement("SELECT version FROM flyway_schema_history"
-          + " WHERE success = 1 AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1");
-          ResultSet rs = st.executeQuery()) {
-        if (rs.next()) {
-          version = rs.getString(1);
-        }
-      }
+      String version = SharedSql.schemaVersion(c);
       try (PreparedStatement st = c.prepareStatement(
           "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
           ResultSet rs = st.executeQuery()) {

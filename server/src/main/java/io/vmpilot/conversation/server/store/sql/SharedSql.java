@@ -1,0 +1,51 @@
+package io.vmpilot.conversation.server.store.sql;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+
+/** Statements SQLite and PostgreSQL both take as they are, so that each is written once. */
+public final class SharedSql {
+  private SharedSql() {}
+
+  /** How many conversations a tenant has, and how many messages they hold. */
+  public record TenantCounts(long conversations, long messages) {}
+
+  public static TenantCounts tenantCounts(Connection c, String tenant) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
+      st.setString(1, tenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return new TenantCounts(rs.getLong(1), rs.getLong(2));
+      }
+    }
+  }
+
+  /** The version of the last migration Flyway applied, or "" before any. */
+  public static String schemaVersion(Connection c) throws SQLException {
+    // A bare boolean column as the condition: SQLite keeps Flyway's "success" as 0/1, PostgreSQL as a boolean.
+    try (PreparedStatement st = c.prepareStatement("SELECT version FROM flyway_schema_history"
+        + " WHERE success AND version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1");
+        ResultSet rs = st.executeQuery()) {
+      return rs.next() ? rs.getString(1) : "";
+    }
+  }
+
+  /** Sets each entry as the conversation's metadata value of that name, over any stored one. */
+  public static void mergeMetadata(Connection c, long conversationId, Map<String, String> entries)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO metadata (conversation_id, name, value)"
+        + " VALUES (?, ?, ?) ON CONFLICT (conversation_id, name) DO UPDATE SET value = excluded.value")) {
+      for (Map.Entry<String, String> e : entries.entrySet()) {
+        st.setLong(1, conversationId);
+        st.setString(2, e.getKey());
+        st.setString(3, e.getValue());
+        st.addBatch();
+      }
+      st.executeBatch();
+    }
+  }
+}
