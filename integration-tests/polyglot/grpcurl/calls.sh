@@ -83,14 +83,14 @@ step "List: conversations whose metadata matches, most recent first"
 grpcurl -plaintext -d "{\"metadata_filter\": {\"run\": \"$T\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/List | expect "\"threadId\": \"$T\"" '"cache_read_input_tokens": "90"' '"messageCount": "3"'
 
 step "UpdateMetadata and Fork: metadata changed without the messages, then a branch at a position"
-grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Append <<EOF | expect '"message_count": "2"'
+grpcurl -plaintext -d @ "$ADDR" vmpilot.conversation.v1.ConversationService/Append <<EOF | expect '"messageCount": "2"'
 {"thread_id": "$T-life", "messages": [{"json": "{\"role\":\"user\",\"content\":\"hi\"}"}, {"json": "{\"role\":\"assistant\",\"content\":\"hello\"}"}]}
 EOF
 grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"set\": {\"title\": \"greeting\", \"draft\": \"yes\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateMetadata | expect '"version": "'
 grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"remove\": [\"draft\"]}" "$ADDR" vmpilot.conversation.v1.ConversationService/UpdateMetadata | expect '"version": "'
-grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-retry\", \"end_position\": 1}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork | expect '"message_count": "1"' '"source_version": "'
-grpcurl -plaintext -d "{\"thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect "\"forked_from\": \"$T-life\"" '"title": "greeting"' '"message_count": "1"'
-grpcurl -plaintext -d "{\"query\": \"hello\", \"metadata_filter\": {\"title\": \"greeting\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/Search | expect "\"thread_id\": \"$T-life\"" '"position": "1"' '"snippet": "assistant hello"'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-life\", \"new_thread_id\": \"$T-retry\", \"end_position\": 1}" "$ADDR" vmpilot.conversation.v1.ConversationService/Fork | expect '"messageCount": "1"' '"sourceVersion": "'
+grpcurl -plaintext -d "{\"thread_id\": \"$T-retry\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | expect "\"forked_from\": \"$T-life\"" '"title": "greeting"' '"messageCount": "1"'
+grpcurl -plaintext -d "{\"query\": \"hello\", \"metadata_filter\": {\"title\": \"greeting\"}}" "$ADDR" vmpilot.conversation.v1.ConversationService/Search | expect "\"threadId\": \"$T-life\"" '"position": "1"' '"snippet": "assistant hello"'
 if grpcurl -plaintext -d "{\"thread_id\": \"$T-life\"}" "$ADDR" vmpilot.conversation.v1.ConversationService/Get | grep -qF '"draft"'; then
   echo "FAIL: step $STEPS: the removed metadata key is still there" >&2
   exit 1
