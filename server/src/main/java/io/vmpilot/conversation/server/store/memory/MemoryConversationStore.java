@@ -43,9 +43,10 @@ public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
+  /** Each tenant's last version; an entry stays when the tenant's last conversation goes. */
+  private final Map<String, Long> versionPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
   private final byte[] tokenKey = new byte[32];
-  private long revision;
   private long committedWrites;
   private boolean closed;
 
@@ -154,9 +155,9 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public long nextVersion() {
+    public long nextVersion(String tenant) {
       committedWrites++;
-      return ++revision;
+      return versionPerTenant.merge(tenant, 1L, Long::sum);
     }
 
     @Override

@@ -151,9 +151,25 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     }
   }
 
+  /**
+   * Also numbers the writer's commit ({@link WriteTransaction#nextVersion}, which durable reads wait for); the
+   * version itself is the tenant's own counter (V6). The row exists (the trigger that counts creations makes it);
+   * the upsert only keeps a write working if an operator deleted it.
+   */
+  static final String NEXT_VERSION_SQL = "INSERT INTO tenants (tenant, conversations, revision)"
+      + " SELECT ?, 0, floor + 1 FROM version_floor WHERE true"
+      + " ON CONFLICT (tenant) DO UPDATE SET revision = revision + 1 RETURNING revision";
+
   @Override
-  public long nextVersion() {
-    return tx.nextVersion();
+  public long nextVersion(String tenant) throws SQLException {
+    tx.nextVersion();
+    try (PreparedStatement st = c.prepareStatement(NEXT_VERSION_SQL)) {
+      st.setString(1, tenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   /**

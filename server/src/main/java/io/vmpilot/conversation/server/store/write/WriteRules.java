@@ -73,7 +73,7 @@ public final class WriteRules {
     List<NewMessage> tail = c.messages().subList(keep, c.messages().size());
     tx.insert(row, keep, tail, now);
     tx.mergeMetadata(row, c.metadata());
-    ConversationRow updated = row.next(tx.nextVersion(), c.messages().size(), historyBytes);
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes);
     tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
     return new SaveResult(updated.version(), updated.messageCount(), created, tail.size());
   }
@@ -98,7 +98,8 @@ public final class WriteRules {
       row = create(tx, c.key(), now);
     }
     tx.insert(row, row.messageCount(), fresh, now);
-    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount() + fresh.size(), historyBytes);
+    ConversationRow updated =
+        row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
     return new AppendResult(updated.version(), updated.messageCount(), fresh.size(), created);
   }
@@ -110,14 +111,15 @@ public final class WriteRules {
       throw new ConversationNotFoundException(c.key());
     }
     checkVersion(c.key(), c.expectedVersion(), row);
-    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes());
     tx.update(updated, now(), CountersChange.REPLACE, c.cacheInfo());
     return updated.version();
   }
 
   /**
-   * Deletes the conversation; returns whether there was one. A deletion takes a version too, so that the next
-   * conversation under the same thread id never has a version the deleted one had.
+   * Deletes the conversation; returns whether there was one. A deletion takes a version too (the tenant's counter
+   * never goes back), so that the next conversation under the same thread id never has a version the deleted one
+   * had, and a client still holding an old version of it gets a mismatch, not a wrong success.
    */
   public <X extends Exception> boolean clear(StorageTransaction<X> tx, ClearCommand c) throws X {
     ConversationRow row = tx.find(c.key());
@@ -126,7 +128,7 @@ public final class WriteRules {
       return false;
     }
     tx.delete(row);
-    tx.nextVersion();
+    tx.nextVersion(c.key().tenant());
     return true;
   }
 

@@ -120,21 +120,36 @@ class TenantCountsTest {
   }
 
   @Test
-  void aVersion4DatabaseGetsItsCountsBackFilled() throws SQLException {
+  void aVersion4DatabaseGetsItsCountsBackFilledAndVersionsAboveAllItGaveOut() throws SQLException {
     Path file = dir.resolve("v4.db");
     String url = "jdbc:sqlite:" + file;
     Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration/sqlite").target("4").load()
         .migrate();
     insertConversations(url, "a", 7);
     insertConversations(url, "b", 2);
-    SqliteConversationStore.open(new SqliteSettings(file, Durability.FULL, 5000, 2, 16, 1 << 20)).close();
+    try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+      // 100 writes so far, some by a tenant "gone" whose conversations were all cleared: nothing is left of it.
+      st.executeUpdate("UPDATE store_revision SET revision = 100");
+    }
+    SqliteConversationStore store =
+        SqliteConversationStore.open(new SqliteSettings(file, Durability.FULL, 5000, 2, 16, 1 << 20));
+    try {
+      // Every tenant's counter starts above every version handed out before: a client of "gone" may still hold
+      // version 100 of a thread it had.
+      for (String tenant : List.of("a", "gone")) {
+        assertThat(store.save(new SaveCommand(new ThreadKey(tenant, "after-v6"), List.of(), Map.of(), Map.of(),
+            OptionalLong.empty())).version()).isEqualTo(101);
+      }
+    } finally {
+      store.close();
+    }
     try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT tenant, conversations FROM tenants ORDER BY tenant")) {
       List<String> rows = new ArrayList<>();
       while (rs.next()) {
         rows.add(rs.getString(1) + "=" + rs.getLong(2));
       }
-      assertThat(rows).containsExactly("a=7", "b=2");
+      assertThat(rows).containsExactly("a=8", "b=2", "gone=1");
     }
   }
 }
