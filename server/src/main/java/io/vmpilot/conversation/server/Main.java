@@ -86,7 +86,7 @@ public final class Main {
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
-        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store);
+        metrics = MetricsEndpoint.start(config.metricsBindAddress(), config.metricsPort(), store);
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();
@@ -195,7 +195,7 @@ public final class Main {
         + " auth=" + (config.authEnabled()
             ? "on tenants=" + config.tokens().tenants().size() + " tokens=" + config.tokens().size()
             : "off")
-        + (metrics == null ? "" : " metrics=http://" + config.bindAddress() + ":" + metrics.port() + "/metrics")
+        + (metrics == null ? "" : " metrics=http://" + config.metricsBindAddress() + ":" + metrics.port() + "/metrics")
         + (config.configFile() == null ? "" : " config=" + config.configFile());
   }
 }

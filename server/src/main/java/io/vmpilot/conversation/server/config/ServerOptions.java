@@ -156,9 +156,17 @@ public final class ServerOptions {
   int shutdownGraceSeconds;
 
   @Option(names = "--metrics-enabled", descriptionKey = "metrics.enabled", arity = "1", defaultValue = "false",
-      paramLabel = "BOOL", description = "Serve Prometheus metrics at http://BIND:METRICS_PORT/metrics. "
+      paramLabel = "BOOL", description = "Serve Prometheus metrics at http://METRICS_BIND:METRICS_PORT/metrics. "
           + "Default: ${DEFAULT-VALUE}.")
   boolean metricsEnabled;
+
+  // The endpoint asks for no token and shows store-wide figures (every tenant's conversations and writes), so it
+  // listens on loopback unless the operator says otherwise, whatever --bind is.
+  @Option(names = "--metrics-bind", descriptionKey = "metrics.bind", paramLabel = "ADDRESS",
+      defaultValue = "127.0.0.1", description = "Address of the metrics endpoint. It needs no token and shows "
+          + "store-wide totals of every tenant: keep it on loopback or a network only the operator's scrapers "
+          + "reach. Default: ${DEFAULT-VALUE} (not --bind).")
+  String metricsBind;
 
   @Option(names = "--metrics-port", descriptionKey = "metrics.port", defaultValue = "9464", paramLabel = "PORT",
       description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
@@ -211,7 +219,7 @@ public final class ServerOptions {
         ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant) : null;
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
-        metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
+        metricsPort, metricsBind.strip(), configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
         httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort));
   }
 

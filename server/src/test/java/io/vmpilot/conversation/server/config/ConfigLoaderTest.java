@@ -106,6 +106,19 @@ class ConfigLoaderTest {
     assertThat(noise.port()).isEqualTo(1111);
   }
 
+  /** The metrics endpoint needs no token, so it stays on loopback even when the API listens everywhere. */
+  @Test
+  void theMetricsEndpointListensOnLoopbackUnlessToldOtherwise() throws IOException {
+    Path everywhere = ini("[server]", "bind = 0.0.0.0");
+    assertThat(load(Map.of(), args(everywhere)).metricsBindAddress()).isEqualTo("127.0.0.1");
+    Path file = ini("[metrics]", "bind = 10.0.0.2");
+    assertThat(load(Map.of(), args(file)).metricsBindAddress()).isEqualTo("10.0.0.2");
+    assertThat(load(Map.of("VMPILOT_METRICS_BIND", "10.0.0.3"), args(file)).metricsBindAddress())
+        .isEqualTo("10.0.0.3");
+    assertThat(load(Map.of("VMPILOT_METRICS_BIND", "10.0.0.3"), args(file, "--metrics-bind", "0.0.0.0"))
+        .metricsBindAddress()).isEqualTo("0.0.0.0");
+  }
+
   @Test
   void theConfigFlagTakesBothForms() throws IOException {
     Path file = ini("[server]", "port = 4444");
