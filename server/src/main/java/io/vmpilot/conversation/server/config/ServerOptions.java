@@ -64,6 +64,13 @@ public final class ServerOptions {
           + "Default: ${DEFAULT-VALUE}.")
   String durability;
 
+  @Option(names = "--database-disk-reserve-bytes", descriptionKey = "database.disk_reserve_bytes",
+      defaultValue = "67108864", paramLabel = "BYTES",
+      description = "SQLite: space kept in a file beside the database (<path>.reserve) and given up when a Clear "
+          + "meets a full disk, so that deleting can free space; written again once there is room. While the "
+          + "filesystem has no room for it, health is NOT_SERVING. 0 keeps none. Default: ${DEFAULT-VALUE} (64 MiB).")
+  long diskReserveBytes;
+
   @Option(names = "--database-busy-timeout-ms", descriptionKey = "database.busy_timeout_ms", defaultValue = "5000",
       paramLabel = "MS", description = "How long to wait for a lock held by another process. Default: ${DEFAULT-VALUE}.")
   int busyTimeoutMillis;
@@ -192,6 +199,9 @@ public final class ServerOptions {
     requirePositive("--executor-threads", executorThreads);
     requirePositive("--max-inbound-message-bytes", maxInboundMessageBytes);
     requirePositive("--max-history-bytes", maxHistoryBytes);
+    if (diskReserveBytes < 0) {
+      throw new IllegalArgumentException("--database-disk-reserve-bytes must be 0 or more, not " + diskReserveBytes);
+    }
     requirePositive("--max-message-bytes", maxMessageBytes);
     requirePositive("--max-messages-per-request", maxMessagesPerRequest);
     requirePositive("--max-json-depth", maxJsonDepth);
@@ -204,7 +214,7 @@ public final class ServerOptions {
       requirePort("--http-port", httpPort);
     }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
-        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant);
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes);
     TlsFiles tls = tlsFiles();
     TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
         environment.get(TenantTokens.ENVIRONMENT_VARIABLE));

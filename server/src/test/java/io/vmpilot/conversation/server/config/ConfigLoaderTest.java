@@ -120,6 +120,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theDiskReserveIs64MiBByDefaultAndMayBeOff() throws IOException {
+    Path empty = ini("; nothing");
+    assertThat(load(Map.of(), args(empty)).sqlite().diskReserveBytes()).isEqualTo(64L << 20);
+    assertThat(load(Map.of(), args(ini("[database]", "disk_reserve_bytes = 0"))).sqlite().diskReserveBytes())
+        .isZero();
+    assertThat(load(Map.of("VMPILOT_DATABASE_DISK_RESERVE_BYTES", "1048576"), args(empty)).sqlite()
+        .diskReserveBytes()).isEqualTo(1L << 20);
+    assertThatThrownBy(() -> load(Map.of(), args(empty, "--database-disk-reserve-bytes", "-1")))
+        .hasMessageContaining("--database-disk-reserve-bytes");
+  }
+
+  @Test
   void theConfigFlagTakesBothForms() throws IOException {
     Path file = ini("[server]", "port = 4444");
     ServerConfig c = load(Map.of(), "--config=" + file);

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
@@ -23,6 +24,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Conversations in one SQLite file: one row per conversation and one per message, so an append or a read of the
@@ -51,6 +53,7 @@ public final class SqliteConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final SqliteReads reads;
   private final SqliteHealth health;
+  private final DiskReserve reserve;
   private final byte[] tokenKey;
 
   private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, ConversationRows rows,
@@ -64,7 +67,9 @@ public final class SqliteConversationStore implements ConversationStore {
         new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), Clock.systemUTC());
     this.reads = new SqliteReads(dataSources.readers,
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
-    this.health = new SqliteHealth(writer, reads);
+    this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
+    reserve.ensure(); // on a disk too full for it, health says so (and the server still starts, to serve reads)
+    this.health = new SqliteHealth(writer, reads, reserve);
     this.tokenKey = tokenKey;
   }
 
@@ -149,14 +154,31 @@ public final class SqliteConversationStore implements ConversationStore {
     return writer.submitAsync(tx -> rules.updateCache(storage(tx), cmd));
   }
 
+  /**
+   * On a full disk a Clear fails too (deleting rows writes to the write-ahead log): then the disk reserve is
+   * given up and the Clear runs once more, so that deleting can free space.
+   */
   @Override
   public boolean clear(ClearCommand cmd) {
-    return writer.submit(tx -> rules.clear(storage(tx), cmd));
+    try {
+      return writer.submit(tx -> rules.clear(storage(tx), cmd));
+    } catch (StorageFullException full) {
+      if (!reserve.release()) {
+        throw full;
+      }
+      return writer.submit(tx -> rules.clear(storage(tx), cmd));
+    }
   }
 
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
-    return writer.submitAsync(tx -> rules.clear(storage(tx), cmd));
+    return writer.submitAsync(tx -> rules.clear(storage(tx), cmd)).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof StorageFullException && reserve.release()) {
+        return writer.submitAsync(tx -> rules.clear(storage(tx), cmd));
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
   }
 
   @Override
