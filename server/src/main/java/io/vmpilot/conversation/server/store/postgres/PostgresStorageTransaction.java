@@ -24,9 +24,8 @@ import java.util.Set;
  * remembered between transactions: other servers change the same rows.
  *
  * <p>{@link #find} locks the conversation's row ({@code FOR UPDATE}) for the rest of the transaction, so writes of
- * one conversation, from any server, run one after the other; the version each takes from its tenant's counter is
- * taken under that lock (and the counter's row stays locked until commit), so versions increase in commit order.
- * Locks are always taken conversation first, tenant second, so two writes never wait for each other in a circle. A conversation that does not exist has no row to lock: two
+ * one conversation, from any server, run one after the other; the version each takes from the sequence is taken
+ * under that lock, so versions increase in commit order. A conversation that does not exist has no row to lock: two
  * creations of the same one meet at the unique key, and the one that loses runs again from the start (and then
  * finds the row). Creations in a tenant lock its {@code tenants} row, which keeps the count the limit reads.
  */
@@ -185,20 +184,17 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
-  @Override
   /**
-   * The tenant's counter in its {@code tenants} row (V3), row-locked until the transaction ends: writes of one
-   * tenant, on any server, take their versions in commit order, and other tenants' writes never move it.
+   * Still one store-wide sequence, not yet the tenant's own counter (issue 23 finding 7 is done for SQLite and
+   * memory only): a counter in the tenant's {@code tenants} row, locked until commit, made PostgresRoundRobinIT's
+   * rolling restart fail every client's calls, for a reason not found in time. A sequence holds no lock.
    */
+  @Override
   public long nextVersion(String tenant) throws SQLException {
-    changedAnything = true;
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO tenants (tenant, conversations, revision)"
-        + " VALUES (?, 0, 1) ON CONFLICT (tenant) DO UPDATE SET revision = tenants.revision + 1 RETURNING revision")) {
-      st.setString(1, tenant);
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
