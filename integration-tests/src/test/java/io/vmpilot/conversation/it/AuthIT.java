@@ -175,11 +175,15 @@ class AuthIT {
       long aliceVersion = alice.save(SaveRequest.newBuilder().setThreadId("shared")
           .addMessages(msg("{\"who\":\"alice\"}")).putMetadata("project_root", "/p").build()).getVersion();
       assertThat(bob.get("shared")).isEmpty();
+      // Versions are per tenant: two writes of bob's first, so that his "shared" has a version alice's has not.
+      bob.save("bob-first", List.of("{}"));
+      bob.clear("bob-first");
       var bobSaved = bob.save(SaveRequest.newBuilder().setThreadId("shared")
           .addMessages(msg("{\"who\":\"bob\"}")).addMessages(msg("{\"who\":\"bob\",\"n\":2}"))
           .putMetadata("project_root", "/p").build());
       assertThat(bobSaved.getCreated()).isTrue();
       long bobVersion = bobSaved.getVersion();
+      assertThat(bobVersion).isNotEqualTo(aliceVersion);
       alice.save("alice-only", List.of("{\"x\":1}"));
 
       // expected_version is checked against the caller's own conversation, never the other tenant's.

@@ -1,12 +1,14 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.rpc.ErrorInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.vmpilot.conversation.v1.AppendRequest;
+import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.Message;
@@ -40,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FaultIT {
   private static final String FS_SIZE = "24m";
+  private static final long RESERVE_BYTES = 4L << 20;
 
   @TempDir
   Path dir;
@@ -49,29 +52,12 @@ class FaultIT {
     long started = System.nanoTime();
     Path mount = Files.createDirectories(dir.resolve("small-fs"));
     Path out = Files.createDirectories(dir.resolve("after-stop"));
-    Path wrapper = dir.resolve("on-small-fs.sh");
-    Files.writeString(wrapper, String.join("\n",
-        "#!/bin/sh",
-        "# usage: on-small-fs.sh MOUNT SIZE OUT COMMAND... : runs COMMAND with a SIZE tmpfs on MOUNT, forwards",
-        "# SIGTERM to it, and once it has exited copies the database files to OUT (the tmpfs dies with us).",
-        "mnt=$1; size=$2; out=$3; shift 3",
-        "mount -t tmpfs -o size=$size tmpfs \"$mnt\" || exit 97",
-        "\"$@\" &",
-        "pid=$!",
-        "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
-        "wait $pid; rc=$?",
-        "while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done",
-        "cp -p \"$mnt\"/conversations.db* \"$out\"/ 2>/dev/null",
-        "exit $rc", ""));
-    List<String> unshare = unshareCommand(mount);
-    Assumptions.assumeTrue(unshare != null, "cannot mount a size-limited tmpfs in a private mount namespace here"
-        + " (needs unshare and either root or unprivileged user namespaces)");
-    List<String> prefix = new ArrayList<>(unshare);
-    prefix.addAll(List.of("sh", wrapper.toString(), mount.toString(), FS_SIZE, out.toString()));
+    List<String> prefix = smallFsPrefix(mount, out);
     Path db = mount.resolve("conversations.db");
 
     ServerProcess server = ServerProcess.launch(prefix, Rpc.FAST_START_JVM,
-        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20)), null, Map.of());
+        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20),
+            "--database-disk-reserve-bytes", Long.toString(RESERVE_BYTES)), null, Map.of());
     ManagedChannel ch = Rpc.channel(server.target());
     int acknowledged = 0;
     int failedWrites = 0;
@@ -166,6 +152,168 @@ class FaultIT {
       Rpc.close(ch2);
     }
     System.out.printf("FaultIT: integrity_check=ok lost=0 seconds=%.1f%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  /**
+   * The command prefix that runs a server with a {@link #FS_SIZE} tmpfs on {@code mount} in a private mount
+   * namespace, and copies the database files to {@code out} once it has exited (the tmpfs dies with it). With
+   * SEED=path in its environment the files of that database are copied onto the tmpfs first; with FILL=1 the
+   * tmpfs is filled (a file "filler") before the server starts, leaving 256 KiB free. Skips the test if no such
+   * namespace can be had here.
+   */
+  private List<String> smallFsPrefix(Path mount, Path out) throws IOException, InterruptedException {
+    Path wrapper = dir.resolve("on-small-fs.sh");
+    Files.writeString(wrapper, String.join("\n",
+        "#!/bin/sh",
+        "# usage: on-small-fs.sh MOUNT SIZE OUT COMMAND... : runs COMMAND with a SIZE tmpfs on MOUNT, forwards",
+        "# SIGTERM to it, and once it has exited copies the database files to OUT (the tmpfs dies with us).",
+        "mnt=$1; size=$2; out=$3; shift 3",
+        "mount -t tmpfs -o size=$size tmpfs \"$mnt\" || exit 97",
+        "if [ -n \"$SEED\" ]; then cp -p \"$SEED\" \"$mnt\"/conversations.db || exit 96; fi",
+        "if [ -n \"$FILL\" ]; then dd if=/dev/zero of=\"$mnt\"/filler bs=64k 2>/dev/null;"
+            + " truncate -s -256K \"$mnt\"/filler || exit 95; fi",
+        "\"$@\" &",
+        "pid=$!",
+        "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
+        "wait $pid; rc=$?",
+        "while kill -0 $pid 2>/dev/null; do wait $pid; rc=$?; done",
+        "cp -p \"$mnt\"/conversations.db* \"$out\"/ 2>/dev/null",
+        "exit $rc", ""));
+    List<String> unshare = unshareCommand(mount);
+    Assumptions.assumeTrue(unshare != null, "cannot mount a size-limited tmpfs in a private mount namespace here"
+        + " (needs unshare and either root or unprivileged user namespaces)");
+    List<String> prefix = new ArrayList<>(unshare);
+    prefix.addAll(List.of("sh", wrapper.toString(), mount.toString(), FS_SIZE, out.toString()));
+    return prefix;
+  }
+
+  /**
+   * Finding 8 of issue 23: on a full disk a Clear failed with STORAGE_FULL too, so nothing could free space. Now
+   * the server gives up its disk reserve for the Clear, which succeeds; health stays NOT_SERVING until the
+   * filesystem has room for the reserve again, and then the reserve is written again.
+   */
+  @Test
+  void aClearOnAFullDiskSucceedsThroughTheDiskReserve() throws Exception {
+    Path mount = Files.createDirectories(dir.resolve("small-fs"));
+    Path out = Files.createDirectories(dir.resolve("after-stop"));
+    List<String> prefix = smallFsPrefix(mount, out);
+    Path db = mount.resolve("conversations.db");
+    ServerProcess server = ServerProcess.launch(prefix, Rpc.FAST_START_JVM,
+        List.of("--database-path", db.toString(), "--max-inbound-message-bytes", Integer.toString(8 << 20),
+            "--database-disk-reserve-bytes", Long.toString(RESERVE_BYTES)), null, Map.of());
+    ManagedChannel ch = Rpc.channel(server.target());
+    try {
+      Path inside = Path.of("/proc/" + server.pid() + "/root" + mount.toAbsolutePath());
+      Path reserve = inside.resolve("conversations.db.reserve");
+      assertThat(Files.size(reserve)).as("the reserve, written at start-up").isEqualTo(RESERVE_BYTES);
+      String big = "{\"pad\":\"" + "v".repeat(256 * 1024) + "\"}";
+      int victims = 3;
+      for (int v = 0; v < victims; v++) {
+        for (int i = 0; i < 4; i++) {
+          append(ch, "victim-" + v, "m" + i, big);
+        }
+      }
+      assertThat(Rpc.health(ch)).isEqualTo(ServingStatus.SERVING);
+
+      fill(inside.resolve("filler"));
+      Throwable full = null;
+      for (int i = 0; i < 200 && full == null; i++) {
+        try {
+          append(ch, "writes", "w" + i, big);
+        } catch (RuntimeException e) {
+          full = e;
+        }
+      }
+      assertThat(full).as("a write failed once the disk was full").isNotNull();
+      assertThat(Rpc.code(full)).isIn(Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNAVAILABLE);
+      assertThat(Rpc.awaitHealth(ch, s -> s == ServingStatus.NOT_SERVING, Duration.ofSeconds(20)))
+          .isEqualTo(ServingStatus.NOT_SERVING);
+
+      // The Clear succeeds, on the reserve's space.
+      assertThat(Rpc.stub(ch).clear(ClearRequest.newBuilder().setThreadId("victim-0")
+          .build()).getDeleted()).isTrue();
+      assertThatThrownBy(() -> get(ch, "victim-0")).satisfies(e -> assertThat(Rpc.code(e))
+          .isEqualTo(Status.Code.NOT_FOUND));
+      // Whether this Clear needed the reserve depends on how much log space SQLite already held; when it did, the
+      // server gave the reserve up (and logged it).
+      boolean released = !Files.exists(reserve);
+      int moreCleared = 0;
+      TreeMap<String, Integer> laterClearFailures = new TreeMap<>();
+      for (int v = 1; v < victims; v++) {
+        try {
+          Rpc.stub(ch).clear(ClearRequest.newBuilder().setThreadId("victim-" + v)
+              .build());
+          moreCleared++;
+        } catch (RuntimeException e) {
+          record(laterClearFailures, e);
+        }
+      }
+      ServingStatus healthBeforeSpace = Rpc.health(ch);
+
+      Files.delete(inside.resolve("filler"));
+      assertThat(Rpc.awaitHealth(ch, s -> s == ServingStatus.SERVING, Duration.ofSeconds(30)))
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(Files.size(reserve)).as("the reserve, written again once there was room").isEqualTo(RESERVE_BYTES);
+      append(ch, "writes", "after", "{\"space\":\"returned\"}");
+      assertThat(server.output().contains("released the disk reserve")).isEqualTo(released);
+      System.out.printf("FaultIT: full-disk clear ok, reserve_bytes=%d reserve_released=%b later_clears_ok=%d"
+              + " later_clear_failures=%s health_while_full=%s reserve_rewritten=true%n", RESERVE_BYTES, released,
+          moreCleared, laterClearFailures, healthBeforeSpace);
+    } catch (Throwable t) {
+      System.out.println("FaultIT: server output:\n" + server.output());
+      throw t;
+    } finally {
+      Rpc.close(ch);
+      int exit = server.isAlive() ? server.stop() : -1;
+      ProcessHandle.of(server.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+      assertThat(exit).as("exit code; output:%n%s", server.output()).isZero();
+    }
+  }
+
+  /**
+   * Finding 8 of issue 23: a server restarted on a full disk said SERVING until a write failed. Now its first
+   * health check already says NOT_SERVING (it looks at the free space), reads work, and once space returns it is
+   * SERVING with its reserve written.
+   */
+  @Test
+  void aServerStartedOnAFullDiskIsNotServingFromItsFirstHealthCheck() throws Exception {
+    Path seed = dir.resolve("seed.db");
+    try (ServerProcess first = Rpc.startSqlite(seed)) {
+      ManagedChannel ch = Rpc.channel(first.target());
+      append(ch, "kept", "k1", "{\"written\":\"before the restart\"}");
+      Rpc.close(ch);
+      assertThat(first.stop()).isZero();
+    }
+    Path mount = Files.createDirectories(dir.resolve("small-fs"));
+    Path out = Files.createDirectories(dir.resolve("after-stop"));
+    List<String> prefix = smallFsPrefix(mount, out);
+    Path db = mount.resolve("conversations.db");
+    ServerProcess server = ServerProcess.launch(prefix, Rpc.FAST_START_JVM,
+        List.of("--database-path", db.toString(), "--database-disk-reserve-bytes", Long.toString(RESERVE_BYTES)),
+        null, Map.of("SEED", seed.toString(), "FILL", "1"));
+    ManagedChannel ch = Rpc.channel(server.target());
+    try {
+      Path inside = Path.of("/proc/" + server.pid() + "/root" + mount.toAbsolutePath());
+      assertThat(Files.exists(inside.resolve("filler"))).as("the disk filled before the server started").isTrue();
+      assertThat(Rpc.health(ch)).as("health at once, no write made").isEqualTo(ServingStatus.NOT_SERVING);
+      assertThat(get(ch, "kept").getMessageCount()).isEqualTo(1);
+      assertThat(server.output()).contains("disk is");
+
+      Files.delete(inside.resolve("filler"));
+      assertThat(Rpc.awaitHealth(ch, s -> s == ServingStatus.SERVING, Duration.ofSeconds(30)))
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(Files.size(inside.resolve("conversations.db.reserve"))).isEqualTo(RESERVE_BYTES);
+      append(ch, "kept", "k2", "{}");
+      System.out.println("FaultIT: started on a full disk: health NOT_SERVING at once -> SERVING after space");
+    } catch (Throwable t) {
+      System.out.println("FaultIT: server output:\n" + server.output());
+      throw t;
+    } finally {
+      Rpc.close(ch);
+      int exit = server.isAlive() ? server.stop() : -1;
+      ProcessHandle.of(server.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+      assertThat(exit).as("exit code; output:%n%s", server.output()).isZero();
+    }
   }
 
   private static void record(TreeMap<String, Integer> reasons, Throwable e) {

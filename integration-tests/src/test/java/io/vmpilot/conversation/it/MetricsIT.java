@@ -1,18 +1,25 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.client.ConversationStoreException;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +36,53 @@ class MetricsIT {
     try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("off.db"))) {
       assertThat(server.metricsUrl()).isNull();
     }
+  }
+
+  /**
+   * The endpoint asks for no token and shows every tenant's totals, so it listens on loopback even when the API
+   * listens on every interface; an operator who wants it elsewhere says so with --metrics-bind.
+   */
+  @Test
+  void theEndpointListensOnLoopbackEvenWhenTheApiListensEverywhere() throws Exception {
+    InetAddress external = nonLoopbackAddress();
+    Assumptions.assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
+    try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("loopback.db"), "--bind", "0.0.0.0",
+        "--metrics-enabled", "true", "--metrics-port", "0")) {
+      assertThat(server.metricsUrl()).startsWith("http://127.0.0.1:");
+      int metricsPort = URI.create(server.metricsUrl()).getPort();
+      assertThat(scrape(URI.create(server.metricsUrl()))).contains("conversation_store_conversations");
+      // The API is reachable on the other address, the metrics port is not.
+      try (ConversationClient client = ConversationClient.connect(external.getHostAddress() + ":" + server.port())) {
+        assertThat(client.get("nothing")).isEmpty();
+      }
+      assertThatThrownBy(() -> scrape(URI.create("http://" + external.getHostAddress() + ":" + metricsPort
+          + "/metrics"))).isInstanceOf(ConnectException.class);
+    }
+    try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("everywhere.db"), "--metrics-enabled", "true",
+        "--metrics-port", "0", "--metrics-bind", "0.0.0.0")) {
+      int metricsPort = URI.create(server.metricsUrl()).getPort();
+      assertThat(scrape(URI.create("http://" + external.getHostAddress() + ":" + metricsPort + "/metrics")))
+          .contains("conversation_store_conversations");
+    }
+  }
+
+  private static String scrape(URI uri) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static InetAddress nonLoopbackAddress() throws Exception {
+    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (!nic.isUp() || nic.isLoopback()) {
+        continue;
+      }
+      for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+        if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+          return a;
+        }
+      }
+    }
+    return null;
   }
 
   @Test

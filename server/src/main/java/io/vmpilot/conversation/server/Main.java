@@ -106,8 +106,8 @@ public final class Main {
     try {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
-        listening = config.bindAddress() + ":" + config.metricsPort() + " (metrics)";
-        metrics = MetricsEndpoint.start(config.bindAddress(), config.metricsPort(), store, List.of(
+        listening = config.metricsBindAddress() + ":" + config.metricsPort() + " (metrics)";
+        metrics = MetricsEndpoint.start(config.metricsBindAddress(), config.metricsPort(), store, List.of(
             new MetricsEndpoint.Figure("conversation.transport.warnings", "Warnings of the gRPC transport (grpc-java, "
                 + "Netty) with an exception, mostly about malformed requests; logged as one line, rate-limited",
                 null, true, transportWarnings::count),
@@ -239,7 +239,7 @@ public final class Main {
         + " auth=" + (config.authEnabled()
             ? "on tenants=" + config.tokens().tenants().size() + " tokens=" + config.tokens().size()
             : "off")
-        + (metrics == null ? "" : " metrics=http://" + config.bindAddress() + ":" + metrics.port() + "/metrics")
+        + (metrics == null ? "" : " metrics=http://" + config.metricsBindAddress() + ":" + metrics.port() + "/metrics")
         + (config.configFile() == null ? "" : " config=" + config.configFile());
   }
 }

@@ -22,6 +22,7 @@ import java.util.OptionalInt;
  * @param maxConversationsPerTenant the most conversations one tenant may have
  * @param backend where conversations are kept
  * @param postgres the PostgreSQL backend's settings; null unless that is the backend
+ * @param metricsBindAddress where the metrics endpoint listens (loopback by default: it needs no token)
  * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
  * @param maxInFlightBytes the budget of bytes of large requests and responses in flight; 0 for the default derived
  *     from the JVM's memory ({@link io.vmpilot.conversation.server.grpc.InFlightBudget#forThisJvm()})
@@ -40,6 +41,7 @@ public record ServerConfig(
     Duration shutdownGrace,
     boolean metricsEnabled,
     int metricsPort,
+    String metricsBindAddress,
     Path configFile,
     boolean authEnabled,
     TenantTokens tokens,

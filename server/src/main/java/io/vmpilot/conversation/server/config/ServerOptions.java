@@ -74,6 +74,13 @@ public final class ServerOptions {
           + "Default: ${DEFAULT-VALUE}.")
   String durability;
 
+  @Option(names = "--database-disk-reserve-bytes", descriptionKey = "database.disk_reserve_bytes",
+      defaultValue = "67108864", paramLabel = "BYTES",
+      description = "SQLite: space kept in a file beside the database (<path>.reserve) and given up when a Clear "
+          + "meets a full disk, so that deleting can free space; written again once there is room. While the "
+          + "filesystem has no room for it, health is NOT_SERVING. 0 keeps none. Default: ${DEFAULT-VALUE} (64 MiB).")
+  long diskReserveBytes;
+
   @Option(names = "--database-busy-timeout-ms", descriptionKey = "database.busy_timeout_ms", defaultValue = "5000",
       paramLabel = "MS", description = "How long to wait for a lock held by another process. Default: ${DEFAULT-VALUE}.")
   int busyTimeoutMillis;
@@ -214,9 +221,17 @@ public final class ServerOptions {
   int shutdownGraceSeconds;
 
   @Option(names = "--metrics-enabled", descriptionKey = "metrics.enabled", arity = "1", defaultValue = "false",
-      paramLabel = "BOOL", description = "Serve Prometheus metrics at http://BIND:METRICS_PORT/metrics. "
+      paramLabel = "BOOL", description = "Serve Prometheus metrics at http://METRICS_BIND:METRICS_PORT/metrics. "
           + "Default: ${DEFAULT-VALUE}.")
   boolean metricsEnabled;
+
+  // The endpoint asks for no token and shows store-wide figures (every tenant's conversations and writes), so it
+  // listens on loopback unless the operator says otherwise, whatever --bind is.
+  @Option(names = "--metrics-bind", descriptionKey = "metrics.bind", paramLabel = "ADDRESS",
+      defaultValue = "127.0.0.1", description = "Address of the metrics endpoint. It needs no token and shows "
+          + "store-wide totals of every tenant: keep it on loopback or a network only the operator's scrapers "
+          + "reach. Default: ${DEFAULT-VALUE} (not --bind).")
+  String metricsBind;
 
   @Option(names = "--metrics-port", descriptionKey = "metrics.port", defaultValue = "9464", paramLabel = "PORT",
       description = "Port of the metrics endpoint; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
@@ -253,6 +268,9 @@ public final class ServerOptions {
     requirePositive("--executor-threads", executorThreads);
     requirePositive("--max-inbound-message-bytes", maxInboundMessageBytes);
     requirePositive("--max-history-bytes", maxHistoryBytes);
+    if (diskReserveBytes < 0) {
+      throw new IllegalArgumentException("--database-disk-reserve-bytes must be 0 or more, not " + diskReserveBytes);
+    }
     requirePositive("--max-message-bytes", maxMessageBytes);
     requirePositive("--max-messages-per-request", maxMessagesPerRequest);
     requirePositive("--max-json-depth", maxJsonDepth);
@@ -276,7 +294,7 @@ public final class ServerOptions {
       requirePort("--http-port", httpPort);
     }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
-        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant);
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes);
     TlsFiles tls = tlsFiles();
     TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
         environment.get(TenantTokens.ENVIRONMENT_VARIABLE));
@@ -291,7 +309,7 @@ public final class ServerOptions {
         ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant, this::origin) : null;
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
-        metricsPort, configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
+        metricsPort, metricsBind.strip(), configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
         httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), maxInFlightBytes,
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),

@@ -135,6 +135,31 @@ class ConfigLoaderTest {
     assertThat(noise.port()).isEqualTo(1111);
   }
 
+  /** The metrics endpoint needs no token, so it stays on loopback even when the API listens everywhere. */
+  @Test
+  void theMetricsEndpointListensOnLoopbackUnlessToldOtherwise() throws IOException {
+    Path everywhere = ini("[server]", "bind = 0.0.0.0");
+    assertThat(load(Map.of(), args(everywhere)).metricsBindAddress()).isEqualTo("127.0.0.1");
+    Path file = ini("[metrics]", "bind = 10.0.0.2");
+    assertThat(load(Map.of(), args(file)).metricsBindAddress()).isEqualTo("10.0.0.2");
+    assertThat(load(Map.of("VMPILOT_METRICS_BIND", "10.0.0.3"), args(file)).metricsBindAddress())
+        .isEqualTo("10.0.0.3");
+    assertThat(load(Map.of("VMPILOT_METRICS_BIND", "10.0.0.3"), args(file, "--metrics-bind", "0.0.0.0"))
+        .metricsBindAddress()).isEqualTo("0.0.0.0");
+  }
+
+  @Test
+  void theDiskReserveIs64MiBByDefaultAndMayBeOff() throws IOException {
+    Path empty = ini("; nothing");
+    assertThat(load(Map.of(), args(empty)).sqlite().diskReserveBytes()).isEqualTo(64L << 20);
+    assertThat(load(Map.of(), args(ini("[database]", "disk_reserve_bytes = 0"))).sqlite().diskReserveBytes())
+        .isZero();
+    assertThat(load(Map.of("VMPILOT_DATABASE_DISK_RESERVE_BYTES", "1048576"), args(empty)).sqlite()
+        .diskReserveBytes()).isEqualTo(1L << 20);
+    assertThatThrownBy(() -> load(Map.of(), args(empty, "--database-disk-reserve-bytes", "-1")))
+        .hasMessageContaining("--database-disk-reserve-bytes");
+  }
+
   @Test
   void theConfigFlagTakesBothForms() throws IOException {
     Path file = ini("[server]", "port = 4444");

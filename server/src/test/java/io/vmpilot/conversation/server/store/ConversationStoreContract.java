@@ -67,6 +67,11 @@ public abstract class ConversationStoreContract {
    * Closes {@code store} and opens the same storage again, or returns empty when the backend keeps nothing
    * across a restart (the persistence tests are then skipped).
    */
+  /** Whether the backend counts versions per tenant (not yet PostgreSQL: issue 23, finding 7). */
+  protected boolean versionsPerTenant() {
+    return true;
+  }
+
   protected Optional<ConversationStore> reopen(ConversationStore store) {
     return Optional.empty();
   }
@@ -443,7 +448,7 @@ public abstract class ConversationStoreContract {
     store.clear(new ClearCommand(b, OptionalLong.empty()));
     versions.add(store.append(appendCmd(b, msg("again"))).version());
     versions.add(store.updateCache(new UpdateCacheCommand(a, Map.of(), OptionalLong.empty())));
-    versions.add(store.save(saveCmd(new ThreadKey("other-tenant", "a"), List.of())).version());
+    store.save(saveCmd(new ThreadKey("other-tenant", "a"), List.of()));
     versions.add(store.append(appendCmd(a, msg("3"))).version());
 
     for (int i = 1; i < versions.size(); i++) {
@@ -451,6 +456,23 @@ public abstract class ConversationStoreContract {
     }
     assertThat(new HashSet<>(versions)).hasSize(versions.size());
     assertThat(getAll(a).summary().version()).isEqualTo(versions.get(versions.size() - 1));
+  }
+
+  @Test
+  void anotherTenantsWritesNeverMoveATenantsVersions() {
+    assumeThat(versionsPerTenant()).as("versions per tenant").isTrue();
+    ThreadKey mine = key("mine");
+    ThreadKey theirs = new ThreadKey("other-tenant", "theirs");
+    long first = store.save(saveCmd(mine, List.of(msg("1")))).version();
+    store.save(saveCmd(theirs, List.of(msg("1"))));
+    store.append(appendCmd(theirs, msg("2")));
+    store.updateCache(new UpdateCacheCommand(theirs, Map.of("x", 1L), OptionalLong.empty()));
+    store.clear(new ClearCommand(theirs, OptionalLong.empty()));
+    long second = store.append(appendCmd(mine, msg("2"))).version();
+    // Four writes of the other tenant in between, and nothing of them shows: the next version is the next one.
+    assertThat(second).isEqualTo(first + 1);
+    ThreadKey mineToo = key("mine-too");
+    assertThat(store.save(saveCmd(mineToo, List.of())).version()).isEqualTo(second + 1);
   }
 
   // ---- expected version -----------------------------------------------------------------------------------
@@ -1213,8 +1235,11 @@ public abstract class ConversationStoreContract {
     AppendResult mineAppend = store.append(appendCmd(mine, msg("m2", "{\"who\":\"alice2\"}")));
     assertThat(mineAppend.appendedCount()).isEqualTo(1);
 
-    // Version checks look at the conversation of the right tenant.
+    // Version checks look at the conversation of the right tenant (each tenant counts its own versions: one more
+    // write of bob's makes his version one no conversation of alice's has).
+    store.updateCache(new UpdateCacheCommand(theirs, Map.of("c", 2L), OptionalLong.empty()));
     long bobVersion = getAll(theirs).summary().version();
+    assertThat(bobVersion).isNotEqualTo(getAll(mine).summary().version());
     assertThatThrownBy(() -> store.updateCache(new UpdateCacheCommand(mine, Map.of(), OptionalLong.of(bobVersion))))
         .isInstanceOf(VersionMismatchException.class);
     store.updateCache(new UpdateCacheCommand(theirs, Map.of("c", 20L), OptionalLong.of(bobVersion)));
@@ -1368,10 +1393,11 @@ public abstract class ConversationStoreContract {
       assertThat(utf8(getAll(k).messages().get(i).json()))
           .isEqualTo(TRICKY_JSON.get(i).getBytes(StandardCharsets.UTF_8));
     }
-    // The revision counter survives too: new versions are above every version given out before.
-    assertThat(store.append(appendCmd(k, msg("after", "{}"))).version()).isGreaterThan(highest);
     // Stored ids still de-duplicate.
     assertThat(store.append(appendCmd(t, msg("y", "{\"t\":3}"))).appendedCount()).isZero();
+    // The tenants' version counters survive too: new versions are above every version given out before.
+    assertThat(store.append(appendCmd(t, msg("after", "{}"))).version()).isGreaterThan(highest);
+    assertThat(store.append(appendCmd(k, msg("after", "{}"))).version()).isGreaterThan(before.summary().version());
   }
 
   @Test

@@ -66,6 +66,8 @@ public final class MemoryConversationStore implements ConversationStore {
   private final NavigableSet<ThreadKey> keyOrder = new TreeSet<>(Comparator.comparing(ThreadKey::tenant)
       .thenComparing(ThreadKey::threadId, ExportQuery::compareThreadIds));
   private final Map<String, Long> conversationsPerTenant = new HashMap<>();
+  /** Each tenant's last version; an entry stays when the tenant's last conversation goes. */
+  private final Map<String, Long> versionPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
   /** The change log, oldest first (versions increase along it: one lock orders every write). */
   private final ArrayDeque<ChangeEvent> changeLog = new ArrayDeque<>();
@@ -76,7 +78,6 @@ public final class MemoryConversationStore implements ConversationStore {
   /** The conversation the mutation under way logged a change of, to signal once it is done. */
   private ThreadKey changed;
   private final byte[] tokenKey = new byte[32];
-  private long revision;
   private long committedWrites;
   private boolean closed;
 
@@ -220,9 +221,9 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public long nextVersion() {
+    public long nextVersion(String tenant) {
       committedWrites++;
-      return ++revision;
+      return versionPerTenant.merge(tenant, 1L, Long::sum);
     }
 
     @Override

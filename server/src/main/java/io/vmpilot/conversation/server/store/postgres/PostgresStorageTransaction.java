@@ -35,9 +35,6 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   private final Connection c;
   private long bytesWritten;
   private boolean changedAnything;
-  /** The tenant of the conversation {@link #find} locked: whose advisory lock {@link #nextVersion} takes. */
-  private String tenant;
-
   PostgresStorageTransaction(Connection c) {
     this.c = c;
   }
@@ -60,7 +57,6 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public ConversationRow find(ThreadKey key) throws SQLException {
-    tenant = key.tenant();
     try (PreparedStatement st = c.prepareStatement(
         "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
             + " WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
@@ -248,6 +244,11 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
+  /**
+   * Still one store-wide sequence, not yet the tenant's own counter (issue 23 finding 7 is done for SQLite and
+   * memory only): a counter in the tenant's {@code tenants} row, locked until commit, made PostgresRoundRobinIT's
+   * rolling restart fail every client's calls, for a reason not found in time. A sequence holds no lock.
+   */
   @Override
   public long copy(ConversationRow from, ConversationRow to, long endPosition) throws SQLException {
     changedAnything = true;
@@ -276,8 +277,13 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     return bytes;
   }
 
+  /**
+   * The store-wide sequence (not yet a counter per tenant on this backend), taken under the tenant's advisory lock
+   * held until commit, so that a tenant's versions increase in commit order on every server (Watch resumes by
+   * version).
+   */
   @Override
-  public long nextVersion() throws SQLException {
+  public long nextVersion(String tenant) throws SQLException {
     try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')"
         + " FROM (SELECT pg_advisory_xact_lock(" + TENANT_LOCK_CLASS + ", hashtext(?))) AS locked")) {
       st.setString(1, tenant);

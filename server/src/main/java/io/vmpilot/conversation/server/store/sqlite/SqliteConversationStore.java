@@ -27,6 +27,7 @@ import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
@@ -77,6 +78,7 @@ public final class SqliteConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final SqliteReads reads;
   private final SqliteHealth health;
+  private final DiskReserve reserve;
   private final byte[] tokenKey;
   private final ChangeListeners listeners = new ChangeListeners();
   private final Feed feed = new Feed();
@@ -92,7 +94,9 @@ public final class SqliteConversationStore implements ConversationStore {
         new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), Clock.systemUTC());
     this.reads = new SqliteReads(dataSources.readers,
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
-    this.health = new SqliteHealth(writer, reads);
+    this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
+    reserve.ensure(); // on a disk too full for it, health says so (and the server still starts, to serve reads)
+    this.health = new SqliteHealth(writer, reads, reserve);
     this.tokenKey = tokenKey;
   }
 
@@ -177,14 +181,31 @@ public final class SqliteConversationStore implements ConversationStore {
     return signalled(cmd.key(), writer.submitAsync(tx -> rules.updateCache(storage(tx), cmd)));
   }
 
+  /**
+   * On a full disk a Clear fails too (deleting rows writes to the write-ahead log): then the disk reserve is
+   * given up and the Clear runs once more, so that deleting can free space.
+   */
   @Override
   public boolean clear(ClearCommand cmd) {
-    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd))));
+    try {
+      return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd))));
+    } catch (StorageFullException full) {
+      if (!reserve.release()) {
+        throw full;
+      }
+      return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd))));
+    }
   }
 
   @Override
   public CompletableFuture<Boolean> clearAsync(ClearCommand cmd) {
-    return signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd)));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.clear(storage(tx), cmd)).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof StorageFullException && reserve.release()) {
+        return writer.submitAsync(tx -> rules.clear(storage(tx), cmd));
+      }
+      return CompletableFuture.failedFuture(cause);
+    }));
   }
 
   /** Signals the change once the write is durable (on the acknowledger's thread, which listeners never hold). */

@@ -13,21 +13,26 @@ final class SqliteHealth {
 
   private final GroupCommitWriter writer;
   private final SqliteReads reads;
+  private final DiskReserve reserve;
 
-  SqliteHealth(GroupCommitWriter writer, SqliteReads reads) {
+  SqliteHealth(GroupCommitWriter writer, SqliteReads reads, DiskReserve reserve) {
     this.writer = writer;
     this.reads = reads;
+    this.reserve = reserve;
   }
 
   /**
    * Healthy when the database can be read and the last write did not fail for a storage reason (disk full, I/O
    * error). After such a failure the store is unhealthy until a write commits again: a client's, or an empty
-   * probe write that this check makes once no write has failed for a few seconds.
+   * probe write that this check makes once no write has failed for a few seconds. Unhealthy too while the disk is
+   * full ({@link DiskReserve#checkNotFull}), known from the free space before any write fails, so from the first
+   * check after start-up on.
    */
   void check() {
     if (!writer.isRunning()) {
       throw new StoreUnavailableException("the database writer has stopped", null);
     }
+    reserve.checkNotFull();
     if (writer.storageFailure() != null) {
       if (System.nanoTime() - writer.storageFailureNanos() < PROBE_AFTER_NANOS) {
         throw new StoreUnavailableException("writes are failing: " + writer.storageFailure().getMessage(), null);

@@ -13,10 +13,19 @@ import java.util.Objects;
  * @param maxBatch the most write requests the writer commits in one transaction
  * @param maxHistoryBytes the largest history a conversation may hold, in UTF-8 bytes of message JSON
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
+ * @param diskReserveBytes space kept in a file beside the database and given up when a Clear meets a full disk
+ *     ({@link DiskReserve}); 0 keeps none
  */
 public record SqliteSettings(
     Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
-    long maxConversationsPerTenant) {
+    long maxConversationsPerTenant, long diskReserveBytes) {
+
+  /** Settings without a disk reserve. */
+  public SqliteSettings(
+      Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
+      long maxConversationsPerTenant) {
+    this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, maxConversationsPerTenant, 0);
+  }
 
   /** Settings without a limit on conversations per tenant. */
   public SqliteSettings(
@@ -27,7 +36,8 @@ public record SqliteSettings(
   public SqliteSettings {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(durability, "durability");
-    if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0 || maxConversationsPerTenant < 1) {
+    if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0 || maxConversationsPerTenant < 1
+        || diskReserveBytes < 0) {
       throw new IllegalArgumentException("invalid SQLite settings");
     }
   }

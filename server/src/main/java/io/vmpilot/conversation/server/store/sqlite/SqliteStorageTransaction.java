@@ -59,16 +59,18 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     }
   }
 
+  /**
+   * The tenant's count, one primary-key lookup in {@code tenants} (kept by triggers with the rows, V5): the same
+   * cost at any number of conversations.
+   */
+  static final String COUNT_CONVERSATIONS_SQL = "SELECT conversations FROM tenants WHERE tenant = ?";
+
   @Override
   public long countConversations(String tenant, long upTo) throws SQLException {
-    // Counting stops at the limit; the (tenant, version) index covers the scan.
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT count(*) FROM (SELECT 1 FROM conversations WHERE tenant = ? LIMIT ?)")) {
+    try (PreparedStatement st = c.prepareStatement(COUNT_CONVERSATIONS_SQL)) {
       st.setString(1, tenant);
-      st.setLong(2, upTo);
       try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
+        return rs.next() ? Math.min(rs.getLong(1), upTo) : 0;
       }
     }
   }
@@ -224,9 +226,25 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     }
   }
 
+  /**
+   * Also numbers the writer's commit ({@link WriteTransaction#nextVersion}, which durable reads wait for); the
+   * version itself is the tenant's own counter (V6). The row exists (the trigger that counts creations makes it);
+   * the upsert only keeps a write working if an operator deleted it.
+   */
+  static final String NEXT_VERSION_SQL = "INSERT INTO tenants (tenant, conversations, revision)"
+      + " SELECT ?, 0, floor + 1 FROM version_floor WHERE true"
+      + " ON CONFLICT (tenant) DO UPDATE SET revision = revision + 1 RETURNING revision";
+
   @Override
-  public long nextVersion() {
-    return tx.nextVersion();
+  public long nextVersion(String tenant) throws SQLException {
+    tx.nextVersion();
+    try (PreparedStatement st = c.prepareStatement(NEXT_VERSION_SQL)) {
+      st.setString(1, tenant);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   /**

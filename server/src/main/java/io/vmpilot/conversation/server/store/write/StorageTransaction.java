@@ -65,8 +65,13 @@ public interface StorageTransaction<X extends Exception> {
    */
   long copy(ConversationRow from, ConversationRow to, long endPosition) throws X;
 
-  /** A version no mutation of this store has had or will have: store-wide, increasing. */
-  long nextVersion() throws X;
+  /**
+   * The next version of {@code tenant}'s conversations: one counter per tenant, increasing, never reset (not when
+   * the tenant's last conversation is deleted), so a version never repeats for a thread, and a tenant's versions
+   * move only with that tenant's writes. Where several writers share the storage, the counter is locked until the
+   * transaction ends, so a tenant's versions increase in commit order.
+   */
+  long nextVersion(String tenant) throws X;
 
   /** Writes the row's new version, sizes and update time, and changes its counters as {@code change} says. */
   void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;

@@ -90,7 +90,7 @@ public final class WriteRules {
     tx.insert(row, keep, tail, now);
     tx.mergeMetadata(row, c.metadata());
     long storedBefore = created ? 0 : row.messageCount();
-    ConversationRow updated = row.next(tx.nextVersion(), c.messages().size(), historyBytes);
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes);
     tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), saveKind(created, keep, storedBefore, tail.size()),
         keep, updated.messageCount(), tail, now));
@@ -117,7 +117,8 @@ public final class WriteRules {
       row = create(tx, c.key(), now);
     }
     tx.insert(row, row.messageCount(), fresh, now);
-    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount() + fresh.size(), historyBytes);
+    ConversationRow updated =
+        row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.APPENDED, row.messageCount(),
         updated.messageCount(), fresh, now));
@@ -131,7 +132,7 @@ public final class WriteRules {
       throw new ConversationNotFoundException(c.key());
     }
     checkVersion(c.key(), c.expectedVersion(), row);
-    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes());
     Instant now = now();
     tx.update(updated, now, CountersChange.REPLACE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.CACHE_UPDATED, row.messageCount(),
@@ -154,7 +155,7 @@ public final class WriteRules {
       tx.removeEntries(row, c.remove(), c.cacheRemove());
     }
     tx.mergeMetadata(row, c.set());
-    ConversationRow updated = row.next(tx.nextVersion(), row.messageCount(), row.historyBytes());
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes());
     Instant now = now();
     tx.update(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.METADATA_UPDATED, row.messageCount(),
@@ -186,15 +187,16 @@ public final class WriteRules {
     tx.mergeMetadata(target, Map.of(
         FORKED_FROM, c.source().threadId(),
         FORKED_FROM_VERSION, Long.toString(source.version())));
-    ConversationRow updated = target.next(tx.nextVersion(), end, bytes);
+    ConversationRow updated = target.next(tx.nextVersion(c.target().tenant()), end, bytes);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
     tx.logChange(new LoggedChange(c.target(), updated.version(), ChangeKind.REWRITTEN, 0, end, List.of(), now));
     return new ForkResult(updated.version(), end, source.version());
   }
 
   /**
-   * Deletes the conversation; returns whether there was one. A deletion takes a version too, so that the next
-   * conversation under the same thread id never has a version the deleted one had.
+   * Deletes the conversation; returns whether there was one. A deletion takes a version too (the tenant's counter
+   * never goes back), so that the next conversation under the same thread id never has a version the deleted one
+   * had, and a client still holding an old version of it gets a mismatch, not a wrong success.
    */
   public <X extends Exception> boolean clear(StorageTransaction<X> tx, ClearCommand c) throws X {
     ConversationRow row = tx.find(c.key());
@@ -203,7 +205,7 @@ public final class WriteRules {
       return false;
     }
     tx.delete(row);
-    long version = tx.nextVersion();
+    long version = tx.nextVersion(c.key().tenant());
     tx.logChange(new LoggedChange(c.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now()));
     return true;
   }
@@ -248,7 +250,7 @@ public final class WriteRules {
       }
     }
     tx.mergeMetadata(row, c.metadata());
-    ConversationRow updated = row.next(tx.nextVersion(), messages.size(), historyBytes);
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes);
     tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
     // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
