@@ -5,11 +5,15 @@ import java.util.Locale;
 
 /**
  * Progress of a long operation on stderr: on a terminal a bar redrawn in place (count, total when known, rate),
- * otherwise a plain line every few seconds that a log keeps readably; then a summary line.
+ * otherwise a plain line (no carriage return, no escape sequence) that a log keeps readably, every
+ * {@value #PLAIN_EVERY_COUNT} conversations or every 2 s, whichever comes first: the count gives a fast run lines a
+ * reader can follow, the time gives a slow run a sign of life. Then a summary line. Export, import and
+ * import-vmpilot all report through this class.
  */
 final class Progress {
   private static final long TERMINAL_REDRAW_NANOS = 100_000_000L;
-  private static final long PLAIN_EVERY_NANOS = 5_000_000_000L;
+  private static final long PLAIN_EVERY_NANOS = 2_000_000_000L;
+  static final long PLAIN_EVERY_COUNT = 1000;
   private static final int BAR_WIDTH = 30;
 
   private final PrintStream err;
@@ -60,7 +64,9 @@ final class Progress {
   void step() {
     done++;
     long now = System.nanoTime();
-    if (now - lastShown >= (terminal ? TERMINAL_REDRAW_NANOS : PLAIN_EVERY_NANOS)) {
+    boolean due = terminal ? now - lastShown >= TERMINAL_REDRAW_NANOS
+        : done % PLAIN_EVERY_COUNT == 0 || now - lastShown >= PLAIN_EVERY_NANOS;
+    if (due) {
       lastShown = now;
       show(now);
     }
