@@ -7,8 +7,13 @@ import io.vmpilot.conversation.cli.VmpilotFiles;
 import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ListRequest;
+import io.vmpilot.conversation.v1.ListResponse;
 import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +21,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -287,5 +297,232 @@ class ConvctlIT {
 
     Run piped = convctl(server.target(), "export", "piped.jsonl");
     assertThat(piped.err()).doesNotContain("\r").doesNotContain("[#");
+  }
+
+  /** Conversations in the big store: three plain progress lines' worth, about 36 MB of dump. */
+  private static final int BIG = 3000;
+  /** Records between plain progress lines (Progress.PLAIN_EVERY_COUNT in the cli module). */
+  private static final int EVERY = 1000;
+  private static final Pattern PROGRESS_LINE =
+      Pattern.compile("(exported|imported) \\d+ of \\d+ conversations \\(\\d+\\.\\d/s\\)");
+  private static final Pattern DUMP_THREAD = Pattern.compile("^\\{\"threadId\":\"(conv-\\d+)\"");
+
+  /** Saves BIG conversations of ~12 KB each (four messages of 3 KB); their thread ids, sorted. */
+  private static List<String> fillBig(ManagedChannel channel) {
+    String text = "x".repeat(3000);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < BIG; i++) {
+      String id = String.format("conv-%05d", i);
+      SaveRequest.Builder save = SaveRequest.newBuilder().setThreadId(id).putMetadata("n", Integer.toString(i));
+      for (int m = 0; m < 4; m++) {
+        save.addMessages(Message.newBuilder()
+            .setJson("{\"role\":\"user\",\"content\":\"" + m + text + "\"}"));
+      }
+      Rpc.stub(channel).save(save.build());
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  /** Every thread id a List of the store returns, page after page. */
+  private static List<String> listAll(ManagedChannel channel) {
+    List<String> ids = new ArrayList<>();
+    String token = "";
+    do {
+      ListResponse page = Rpc.stub(channel).list(ListRequest.newBuilder().setPageSize(500).setPageToken(token).build());
+      page.getConversationsList().forEach(c -> ids.add(c.getThreadId()));
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return ids;
+  }
+
+  private static Process startThroughPipes(Path workDir, String target, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
+        convctlJar().toAbsolutePath().toString(), "--address", target));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+    pb.environment().remove("CONVCTL_PROGRESS");
+    return pb.start(); // stdin, stdout and stderr are pipes
+  }
+
+  /** A daemon thread that hands every stderr line of {@code p} to {@code lines}, then "<eof>". */
+  private static Thread collectLines(Process p, BlockingQueue<String> lines) {
+    Thread t = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        lines.add("<read failed: " + e + ">");
+      }
+      lines.add("<eof>");
+    }, "convctl-stderr");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static List<String> drain(BlockingQueue<String> queue) throws InterruptedException {
+    List<String> lines = new ArrayList<>();
+    while (true) {
+      String line = queue.poll(2, TimeUnit.MINUTES);
+      assertThat(line).as("convctl's stderr ended").isNotNull();
+      if (line.equals("<eof>")) {
+        return lines;
+      }
+      lines.add(line);
+    }
+  }
+
+  /**
+   * What is printed through a pipe: at least one plain progress line (counts and rate) before the summary, which is
+   * last, and no carriage return or escape sequence anywhere.
+   */
+  private static void assertPlainProgress(List<String> err, String summary) {
+    String all = String.join("\n", err);
+    assertThat(all).doesNotContain("\r").doesNotContain("\u001b");
+    int firstProgress = -1;
+    for (int i = 0; i < err.size() && firstProgress < 0; i++) {
+      if (PROGRESS_LINE.matcher(err.get(i)).matches()) {
+        firstProgress = i;
+      }
+    }
+    int summaryAt = -1;
+    for (int i = 0; i < err.size(); i++) {
+      if (err.get(i).contains(summary)) {
+        summaryAt = i;
+      }
+    }
+    assertThat(firstProgress).as("a progress line in %s", err).isNotNegative();
+    assertThat(summaryAt).as("the summary in %s", err).isGreaterThan(firstProgress).isEqualTo(err.size() - 1);
+  }
+
+  /**
+   * A dropped export resumes against a real server: convctl exports through pipes from a SQLite server that is
+   * SIGKILLed mid-export and restarted on the same file and port; convctl resumes after the last thread id it wrote
+   * and the dump holds every conversation of the store exactly once, in order.
+   *
+   * <p>The kill lands mid-export without sleeps: the test stops reading convctl's stdout once it has the header and
+   * the first EVERY records and convctl has printed its first progress line, so convctl soon blocks on the full pipe
+   * and cannot take more than the transport's buffers (a few MB: HTTP/2 flow control stops the server) of the 24 MB
+   * still to come; the server is killed while it still has records to send. Reading resumes after the restart.
+   */
+  @Test
+  void aDroppedExportResumesFromTheRestartedServerWithEveryConversationOnce() throws Exception {
+    Path db = dir.resolve("big.db");
+    // normal durability: an acknowledged write survives a server crash, which is all this test does to it.
+    ServerProcess big = Rpc.startSqlite(db, "--database-durability", "normal");
+    try {
+      List<String> stored;
+      ManagedChannel bigChannel = Rpc.channel(big.target());
+      try {
+        fillBig(bigChannel);
+        stored = listAll(bigChannel);
+      } finally {
+        Rpc.close(bigChannel);
+      }
+      assertThat(stored).hasSize(BIG);
+
+      Process convctl = startThroughPipes(dir, big.target(), "export", "-");
+      convctl.getOutputStream().close();
+      BlockingQueue<String> errLines = new LinkedBlockingQueue<>();
+      collectLines(convctl, errLines);
+      Path dump = dir.resolve("piped.jsonl");
+      CountDownLatch paused = new CountDownLatch(1);
+      CountDownLatch resume = new CountDownLatch(1);
+      Thread stdout = new Thread(() -> {
+        try (BufferedReader r = new BufferedReader(
+                new InputStreamReader(convctl.getInputStream(), StandardCharsets.UTF_8));
+            Writer w = Files.newBufferedWriter(dump, StandardCharsets.UTF_8)) {
+          int n = 0;
+          for (String line; (line = r.readLine()) != null; ) {
+            w.write(line);
+            w.write('\n');
+            if (++n == 1 + EVERY) { // the header and EVERY records: convctl has passed its first progress step
+              paused.countDown();
+              resume.await();
+            }
+          }
+        } catch (IOException | InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }, "convctl-stdout");
+      stdout.setDaemon(true);
+      stdout.start();
+
+      assertThat(paused.await(2, TimeUnit.MINUTES)).as("convctl wrote %d records", EVERY).isTrue();
+      List<String> before = new ArrayList<>();
+      while (before.isEmpty() || !PROGRESS_LINE.matcher(before.get(before.size() - 1)).matches()) {
+        String line = errLines.poll(2, TimeUnit.MINUTES);
+        assertThat(line).as("convctl's first progress line (so far: %s)", before).isNotNull().isNotEqualTo("<eof>");
+        before.add(line);
+      }
+      assertThat(before.get(before.size() - 1)).startsWith("exported " + EVERY + " of " + BIG + " conversations");
+
+      int port = big.port();
+      big.kill();
+      big = Rpc.startSqlite(db, "--database-durability", "normal", "--port", Integer.toString(port));
+      resume.countDown();
+
+      assertThat(convctl.waitFor(2, TimeUnit.MINUTES)).as("convctl export finished").isTrue();
+      stdout.join(TimeUnit.MINUTES.toMillis(1));
+      List<String> err = new ArrayList<>(before);
+      err.addAll(drain(errLines));
+      System.out.println("$ convctl export - (server killed mid-export) -> " + convctl.exitValue() + "\n"
+          + String.join("\n", err));
+      assertThat(convctl.exitValue()).isZero();
+      assertThat(err).anyMatch(l -> l.matches("convctl export: the stream dropped after \\d+ conversations .*; resuming"));
+      assertPlainProgress(err, "exported " + BIG + " conversations");
+
+      List<String> lines = Files.readAllLines(dump, StandardCharsets.UTF_8);
+      List<String> exported = new ArrayList<>();
+      for (String line : lines.subList(1, lines.size() - 1)) {
+        Matcher m = DUMP_THREAD.matcher(line);
+        assertThat(m.find()).as("a record line: %.80s", line).isTrue();
+        exported.add(m.group(1));
+      }
+      assertThat(exported).isEqualTo(stored.stream().sorted().toList());
+      assertThat(lines.get(lines.size() - 1)).isEqualTo("{\"end\":{\"conversations\":" + BIG + "}}");
+
+      // The same dump (and a VMPilot database as big) imported through pipes: plain progress lines too.
+      Path vmpilot = dir.resolve("big-vmpilot.db");
+      try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + vmpilot)) {
+        c.setAutoCommit(false);
+        c.createStatement().execute("CREATE TABLE chats (chat_id TEXT PRIMARY KEY, initial_request TEXT,"
+            + " project_root TEXT, messages TEXT NOT NULL, cache_info TEXT NOT NULL, updated_at TIMESTAMP)");
+        try (var ins = c.prepareStatement("INSERT INTO chats VALUES (?, 'hi', '/src', ?, '{}', '2024-06-01 12:00:00')")) {
+          for (int i = 0; i < EVERY + 1; i++) {
+            ins.setString(1, "chat-" + i);
+            ins.setString(2, "[{\"role\": \"user\", \"content\": \"hello " + i + "\"}]");
+            ins.addBatch();
+          }
+          ins.executeBatch();
+        }
+        c.commit();
+      }
+      try (ServerProcess memory = ServerProcess.launch(List.of(), Rpc.FAST_START_JVM,
+          List.of("--database-enabled", "false"), null, Map.of())) {
+        assertPlainProgress(pipedToEnd(memory.target(), "import", dump.toString()),
+            "imported " + BIG + ", replaced 0, skipped 0");
+        assertPlainProgress(pipedToEnd(memory.target(), "import-vmpilot", vmpilot.toString()),
+            "imported " + (EVERY + 1) + ", replaced 0, skipped 0");
+      }
+    } finally {
+      big.close();
+    }
+  }
+
+  /** Runs convctl through pipes to its end; asserts exit 0 and returns its stderr lines. */
+  private List<String> pipedToEnd(String target, String... args) throws Exception {
+    Process p = startThroughPipes(dir, target, args);
+    p.getOutputStream().close();
+    BlockingQueue<String> errLines = new LinkedBlockingQueue<>();
+    collectLines(p, errLines);
+    p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+    List<String> err = drain(errLines);
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    System.out.println("$ convctl " + String.join(" ", args) + " -> " + p.exitValue() + "\n" + String.join("\n", err));
+    assertThat(p.exitValue()).isZero();
+    return err;
   }
 }
