@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real convctl process (cli/target/convctl.jar) against real server processes: every command, the dump's
- * round trip through files, bad dump and VMPilot files refused with nothing stored, both VMPilot layouts, and the
- * progress output through a pipe (plain lines) and a terminal (a bar, under script(1)'s pseudo-terminal).
+ * round trip through files, bad dump and VMPilot files refused with nothing stored, both VMPilot layouts, the
+ * progress output through a pipe (plain lines) and a terminal (a bar, under script(1)'s pseudo-terminal), and an
+ * export that resumes after its server was killed and restarted on the same port.
  */
 class ConvctlIT {
   @TempDir
