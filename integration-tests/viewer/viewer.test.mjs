@@ -302,3 +302,83 @@ test('dark theme, phone width, and an unknown thread', async () => {
   assert.match(await page.textContent('.error-box'), /There is no conversation with thread id/);
   await context.close();
 });
+
+test('search: hits of a word in message text (none for a JSON key), paged, inert snippets, a hit opens at its message', async () => {
+  const word = unique('w').replace('-', '');
+  const keyWord = unique('k').replace('-', '');
+  const many = unique('m').replace('-', '');
+  const id = unique('search');
+  const pagedId = unique('search-paged');
+  const xss = `<img src=x onerror="window.__xss='snippet'"> ${word} <script>window.__xss='script'</script>`;
+  await save(BASE, id, [
+    { role: 'system', content: 'You are a coding agent.' },
+    { role: 'user', content: `Please look at ${word} in main.py`, [keyWord]: 'the key is not text' },
+    { role: 'assistant', content: xss },
+    { role: 'assistant', content: 'done' },
+  ]);
+  await save(BASE, pagedId, Array.from({ length: 23 }, (_, i) => ({ role: 'user', content: `${many} number ${i}` })));
+
+  const { context, page, problems } = await openPage(browser, BASE);
+  await ready(page);
+  await page.focus('body');
+  await page.keyboard.press('s');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search-query', 's focuses the search box');
+  await page.keyboard.type(word);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((w) => location.hash === `#/s/${w}`, word);
+  await ready(page);
+  const hits = await page.$$eval('.hits > li', (lis) => lis.map((li) => [li.dataset.threadId, li.dataset.position]));
+  assert.deepEqual(hits.sort(), [[id, '1'], [id, '2']], 'the two messages holding the word, nothing else');
+  const xssHit = page.locator('.hits > li[data-position="2"]');
+  // Six words before the match: the snippet starts inside the img tag.
+  assert.equal(await xssHit.locator('.snippet').textContent(),
+    `…src=x onerror="window.__xss='snippet'"> ${word} <script>window.__xss='script'</script>`, 'the markup as text');
+  assert.equal(await page.locator('main img, main script, .snippet *').count(), 0, 'no element from the snippet');
+  assert.match(await xssHit.locator('.hit-link').textContent(), /#3$/);
+  assert.match(await page.textContent('.list-status'), /^2 matching messages loaded\.$/);
+  assert.equal(await page.isHidden('button.more'), true);
+  await screenshot(page, 'search-hits');
+
+  await page.fill('#search-query', keyWord);
+  await page.click('form.search button[type="submit"]');
+  await page.waitForFunction((w) => location.hash === `#/s/${w}`, keyWord);
+  await ready(page);
+  assert.equal(await page.locator('.hits > li').count(), 0, 'a JSON key is not text');
+  assert.equal(await page.textContent('.list-status'), `No message matches “${keyWord}”.`);
+
+  await page.fill('#search-query', '!!! ...');
+  await page.press('#search-query', 'Enter');
+  await page.waitForSelector('.error-box');
+  assert.match(await page.textContent('.error-box h2'), /Error 400/);
+
+  await page.fill('#search-query', many);
+  await page.press('#search-query', 'Enter');
+  await page.waitForFunction((w) => location.hash === `#/s/${w}`, many);
+  await ready(page);
+  assert.equal(await page.locator('.hits > li').count(), 20, 'the first page');
+  assert.match(await page.textContent('.list-status'), /20 matching messages loaded; more on the server/);
+  await page.click('button.more');
+  await page.waitForFunction(() => document.querySelectorAll('.hits > li').length === 23);
+  assert.equal(await page.isHidden('button.more'), true);
+  const positions = await page.$$eval('.hits > li', (lis) => lis.map((li) => Number(li.dataset.position)));
+  assert.equal(new Set(positions).size, 23, 'the next page brings the others, no repeats');
+
+  for (const back of [encodeURIComponent('!!! ...'), keyWord, word]) {
+    await page.goBack();
+    await page.waitForFunction((w) => location.hash === `#/s/${w}`, back);
+  }
+  await ready(page);
+  await page.focus('.hits > li[data-position="2"] .hit-link');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.messages > li');
+  assert.equal(await page.textContent('.conv-head h1'), id);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.position), '2', 'opened at the hit');
+  assert.equal(await page.getAttribute('.messages > li.hit', 'data-position'), '2', 'the hit is marked');
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  await page.click('.crumbs a');
+  await ready(page);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  // The refused query is logged by Chromium as a failed resource (twice: once more on going back); nothing else may be.
+  assert.deepEqual(await viewerErrors(page, problems.filter((p) => !/status of 400/.test(p))), []);
+  await context.close();
+});

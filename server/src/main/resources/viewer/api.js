@@ -66,6 +66,16 @@ export function list({ pageSize = 50, pageToken = '', filter = [] } = {}) {
   return call('GET', '/v1/conversations', { query: q });
 }
 
+/** One page of full-text search hits (threadId, position, snippet, score) in the conversations matching `filter`. */
+export function search({ query, pageSize = 20, pageToken = '', filter = [] }) {
+  const q = new URLSearchParams();
+  q.set('query', query);
+  q.set('pageSize', String(pageSize));
+  if (pageToken) q.set('pageToken', pageToken);
+  for (const [k, v] of filter) q.append(`metadataFilter[${k}]`, v);
+  return call('GET', '/v1/conversations:search', { query: q });
+}
+
 /** The conversation with the newest `maxMessages` messages, or those from `startPosition` on (0 = all). */
 export function get(threadId, { maxMessages = 0, startPosition = 0 } = {}) {
   const q = new URLSearchParams();

@@ -1,4 +1,5 @@
-// The viewer's entry point: the route in the URL's fragment (#/ the list, #/c/THREAD a conversation), the token
+// The viewer's entry point: the route in the URL's fragment (#/ the list, #/s/QUERY search hits, #/c/THREAD a
+// conversation, #/c/THREAD?at=POSITION one opened at that message), the token
 // prompt, the theme, dialogs and keyboard shortcuts.
 
 import * as api from './api.js';
@@ -118,21 +119,28 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 async function route() {
   const hash = location.hash || '#/';
   const context = { navigate, onError, confirmDelete };
-  if (hash.startsWith('#/c/')) {
-    let threadId;
-    try {
-      threadId = decodeURIComponent(hash.slice(4));
-    } catch {
-      threadId = hash.slice(4);
-    }
-    await showConversation(main, threadId, context);
+  // The viewer's links encode thread ids and queries, so the first literal '?' starts the route's parameters.
+  const q = hash.indexOf('?');
+  const path = q < 0 ? hash : hash.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : hash.slice(q + 1));
+  if (path.startsWith('#/c/')) {
+    const at = params.get('at');
+    await showConversation(main, decoded(path.slice(4)), context,
+      { at: at !== null && /^\d+$/.test(at) ? Number(at) : undefined });
   } else {
     document.title = 'Conversations · VMPilot conversation store';
-    const q = hash.indexOf('?');
-    await showList(main, new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)), context);
+    await showList(main, params, context, { query: path.startsWith('#/s/') ? decoded(path.slice(4)) : '' });
   }
   main.dataset.ready = 'true';
   showAuth();
@@ -163,7 +171,7 @@ document.getElementById('help-button').addEventListener('click', () => helpDialo
 document.getElementById('help-close').addEventListener('click', () => helpDialog.close());
 
 function items() {
-  return [...main.querySelectorAll('.conversations .row-link, .messages > li')];
+  return [...main.querySelectorAll('.conversations .row-link, .hits .row-link, .messages > li')];
 }
 
 function current() {
@@ -193,6 +201,7 @@ document.addEventListener('keydown', (e) => {
     case 'j': case 'ArrowDown': move(1); break;
     case 'k': case 'ArrowUp': move(-1); break;
     case '/': document.getElementById('thread-filter')?.focus(); break;
+    case 's': document.getElementById('search-query')?.focus(); break;
     case 'u': case 'Escape': if (location.hash.startsWith('#/c/')) navigate('#/'); else return; break;
     case 'o': main.querySelector('button.older:not([hidden])')?.click(); break;
     case 'r': if (message) message.querySelector('.raw-toggle').click(); else return; break;

@@ -9,12 +9,13 @@ import { readMessage, pairToolCalls, resultText } from './messages.js';
 const PAGE = 100;
 const ROLE_LABELS = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool', other: 'Message' };
 
-export async function showConversation(main, threadId, { navigate, onError, confirmDelete }) {
+/** `at`: a position to open at (a search hit): loaded from there on, scrolled to, focused and marked. */
+export async function showConversation(main, threadId, { navigate, onError, confirmDelete }, { at } = {}) {
   clear(main);
   main.append(el('p', { class: 'list-status', role: 'status' }, 'Loading…'));
   let conversation;
   try {
-    ({ data: { conversation } } = await api.get(threadId, { maxMessages: PAGE }));
+    ({ data: { conversation } } = await api.get(threadId, at === undefined ? { maxMessages: PAGE } : { startPosition: at }));
   } catch (e) {
     clear(main);
     main.append(el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Conversations')));
@@ -57,7 +58,13 @@ export async function showConversation(main, threadId, { navigate, onError, conf
   clear(main);
   append(main, [head, el('div', { class: 'older-bar' }, olderButton, olderStatus), list]);
   addMessages(conversation.messages);
-  list.lastElementChild?.scrollIntoView({ block: 'end' });
+  const target = at === undefined ? null : document.getElementById(`m-${at}`);
+  if (target) {
+    target.scrollIntoView({ block: 'center' });
+    target.focus({ preventScroll: true });
+  } else {
+    list.lastElementChild?.scrollIntoView({ block: 'end' });
+  }
 
   function fact(name, value) {
     return el('div', {}, el('dt', {}, name), el('dd', {}, String(value)));
@@ -107,7 +114,7 @@ export async function showConversation(main, threadId, { navigate, onError, conf
   }
 
   function messageItem(position, { message, model }, pairs) {
-    const li = el('li', { class: `msg role-${model.role}`, tabindex: '-1', id: `m-${position}`,
+    const li = el('li', { class: `msg role-${model.role}${position === at ? ' hit' : ''}`, tabindex: '-1', id: `m-${position}`,
       dataset: { position: String(position), role: model.role } });
     const rawButton = el('button', { type: 'button', class: 'small toggle raw-toggle', 'aria-pressed': 'false',
       onclick: () => showRaw(li, rawButton.getAttribute('aria-pressed') !== 'true') }, 'Raw JSON');

@@ -1,11 +1,13 @@
 // The list of conversations: newest first, a page at a time, filtered by metadata (on the server) and by
-// thread id (within what is loaded; Enter opens the exact id typed).
+// thread id (within what is loaded; Enter opens the exact id typed). With a search query (route #/s/QUERY?filter)
+// it shows the messages that match instead, a page at a time, in the conversations the metadata filter keeps.
 
 import * as api from './api.js';
 import { el, append, clear } from './dom.js';
 import * as fmt from './format.js';
 
 const PAGE_SIZE = 50;
+const HITS_PAGE_SIZE = 20;
 // Metadata shown in the list, when a conversation has them (VMPilot's own keys first).
 const SHOWN_METADATA = ['title', 'project_root', 'initial_request', 'current_issue'];
 
@@ -14,9 +16,28 @@ function filterOf(params) {
   return [...params.entries()].filter(([k]) => k !== '');
 }
 
-export async function showList(main, params, { navigate, onError }) {
+/** The route of the list with this metadata filter and, when not empty, this search query. */
+function hashFor(filter, query) {
+  const q = new URLSearchParams();
+  for (const [k, v] of filter) q.append(k, v);
+  return `#/${query ? `s/${encodeURIComponent(query)}` : ''}${q.toString() ? `?${q}` : ''}`;
+}
+
+export async function showList(main, params, { navigate, onError }, { query = '' } = {}) {
   const filter = filterOf(params);
   const state = { pageToken: '', loaded: [] };
+
+  const searchInput = el('input', { id: 'search-query', type: 'search', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'Words in the messages', 'aria-describedby': 'search-hint', value: query });
+  const searchForm = el('form', { class: 'search', role: 'search', onsubmit: (e) => {
+    e.preventDefault();
+    navigate(hashFor(filter, searchInput.value.trim()));
+  } },
+  el('div', { class: 'field' }, el('label', { for: 'search-query' }, 'Search messages'), searchInput,
+    el('small', { id: 'search-hint' }, 'Every word, as text, in the messages of the conversations the metadata filters keep.')),
+  el('div', { class: 'field field-button' }, el('button', { type: 'submit' }, 'Search'),
+    query ? el('button', { type: 'button', class: 'clear-search', onclick: () => navigate(hashFor(filter, '')) },
+      'Clear search') : null));
 
   const threadInput = el('input', { id: 'thread-filter', type: 'search', autocomplete: 'off', spellcheck: 'false',
     placeholder: 'Type to filter, Enter to open this id', 'aria-describedby': 'thread-hint' });
@@ -26,11 +47,7 @@ export async function showList(main, params, { navigate, onError }) {
   const status = el('p', { class: 'list-status', role: 'status' });
   const more = el('button', { type: 'button', class: 'more', hidden: true, onclick: () => loadPage() }, 'Load more');
 
-  const applyFilter = (next) => {
-    const q = new URLSearchParams();
-    for (const [k, v] of next) q.append(k, v);
-    navigate(`#/${q.toString() ? `?${q}` : ''}`);
-  };
+  const applyFilter = (next) => navigate(hashFor(next, query));
 
   const chips = el('ul', { class: 'chips', 'aria-label': 'Active metadata filters' },
     filter.map(([k, v], i) => el('li', { class: 'chip' },
@@ -66,7 +83,12 @@ export async function showList(main, params, { navigate, onError }) {
     rows);
 
   clear(main);
-  append(main, [el('h1', {}, 'Conversations'), form, filter.length ? chips : null,
+  if (query) {
+    append(main, [el('h1', {}, 'Conversations'), searchForm, form, filter.length ? chips : null]);
+    await showHits(main, { query, filter, onError });
+    return;
+  }
+  append(main, [el('h1', {}, 'Conversations'), searchForm, form, filter.length ? chips : null,
     el('div', { class: 'table-wrap' }, table), status, more]);
 
   function renderRows() {
@@ -107,6 +129,47 @@ export async function showList(main, params, { navigate, onError }) {
       renderRows();
     } catch (e) {
       status.textContent = '';
+      onError(e);
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  await loadPage();
+}
+
+/** The search hits, a page at a time; each opens its conversation at the message (#/c/THREAD?at=POSITION). */
+async function showHits(main, { query, filter, onError }) {
+  const state = { pageToken: '', count: 0 };
+  const hits = el('ol', { class: 'hits', 'aria-label': `Messages matching ${query}` });
+  const status = el('p', { class: 'list-status', role: 'status' });
+  const more = el('button', { type: 'button', class: 'more', hidden: true, onclick: () => loadPage() }, 'More hits');
+  append(main, [hits, status, more]);
+
+  function hit(h) {
+    const position = Number(h.position || 0);
+    // The snippet is message text: it goes in as a text node, whatever it holds.
+    return el('li', { class: 'hit', dataset: { threadId: h.threadId, position: String(position) } },
+      el('a', { href: `#/c/${encodeURIComponent(h.threadId)}?at=${position}`, class: 'row-link hit-link' },
+        el('span', { class: 'thread-id' }, h.threadId), ' ', el('span', { class: 'pos' }, `#${position + 1}`)),
+      el('p', { class: 'snippet' }, h.snippet || ''));
+  }
+
+  async function loadPage() {
+    more.disabled = true;
+    status.textContent = 'Searching…';
+    try {
+      const { data } = await api.search({ query, pageSize: HITS_PAGE_SIZE, pageToken: state.pageToken, filter });
+      const results = data.results || [];
+      hits.append(...results.map(hit));
+      state.count += results.length;
+      state.pageToken = data.nextPageToken || '';
+      more.hidden = !state.pageToken;
+      status.textContent = state.count === 0 ? `No message matches “${query}”.`
+        : `${state.count} matching message${state.count === 1 ? '' : 's'} loaded${state.pageToken ? '; more on the server' : ''}.`;
+    } catch (e) {
+      status.textContent = '';
+      more.hidden = true;
       onError(e);
     } finally {
       more.disabled = false;
