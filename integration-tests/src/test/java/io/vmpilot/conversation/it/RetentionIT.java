@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code [retention] max_idle} over the real server process, on SQLite and on PostgreSQL: while writers keep some
- * conversations busy, the sweep deletes the idle ones (they leave the store's own count, not only the readers'
- * view) and never a conversation that was kept updated. Waits are polls of the expected state with a bound.
+ * {@code [retention] max_idle} over the real server process, on SQLite and on PostgreSQL (two servers sweeping
+ * one database): while writers keep some conversations busy, the sweep deletes the idle ones (they leave the
+ * store's own count, not only the readers' view) and never a conversation that was kept updated. Waits are polls
+ * of the expected state with a bound.
  */
 class RetentionIT {
   private static final Duration MAX_IDLE = Duration.ofSeconds(2);
@@ -32,18 +33,19 @@ class RetentionIT {
   @Test
   void sweepsIdleConversationsUnderWriteLoadOnSqlite() throws Exception {
     try (ServerProcess server = Rpc.startSqlite(dir.resolve("retention.db"), "--retention-max-idle", "2s")) {
-      sweepUnderLoad(server);
+      sweepUnderLoad(server, List.of(server));
     }
   }
 
+  /** Two servers sweep the one database at once (SKIP LOCKED): neither fails, nothing is deleted twice or wrongly. */
   @Test
-  void sweepsIdleConversationsUnderWriteLoadOnPostgres() throws Exception {
-    try (PostgresFleet fleet = PostgresFleet.start(1, "--retention-max-idle", "2s")) {
-      sweepUnderLoad(fleet.server(0));
+  void twoServersSweepIdleConversationsUnderWriteLoadOnPostgres() throws Exception {
+    try (PostgresFleet fleet = PostgresFleet.start(2, "--retention-max-idle", "2s")) {
+      sweepUnderLoad(fleet.server(0), List.of(fleet.server(0), fleet.server(1)));
     }
   }
 
-  private static void sweepUnderLoad(ServerProcess server) throws Exception {
+  private static void sweepUnderLoad(ServerProcess server, List<ServerProcess> sweepers) throws Exception {
     try (ConversationClient client = ConversationClient.builder(server.target()).build()) {
       for (int i = 0; i < IDLE; i++) {
         client.save("idle-" + i, List.of("{\"n\":" + i + "}"));
@@ -103,7 +105,8 @@ class RetentionIT {
       }
       assertThat(longestGapMillis.values()).as("some live conversation was kept within max_idle")
           .anyMatch(gap -> gap < MAX_IDLE.toMillis());
-      assertThat(server.output()).contains("retention: deleted");
+      assertThat(sweepers).anyMatch(s -> s.output().contains("retention: deleted"));
+      assertThat(sweepers).noneMatch(s -> s.output().contains("retention: sweep failed"));
     }
   }
 }
