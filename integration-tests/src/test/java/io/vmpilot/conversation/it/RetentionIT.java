@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.v1.GetServerStatusRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,8 +38,15 @@ class RetentionIT {
 
   @Test
   void sweepsIdleConversationsUnderWriteLoadOnSqlite() throws Exception {
-    try (ServerProcess server = Rpc.startSqlite(dir.resolve("retention.db"), "--retention-max-idle", "2s")) {
+    try (ServerProcess server = Rpc.startSqlite(dir.resolve("retention.db"), "--retention-max-idle", "2s",
+        "--metrics-enabled", "true", "--metrics-port", "0")) {
       sweepUnderLoad(server, List.of(server));
+      String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.metricsUrl()))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+      Matcher deleted = Pattern.compile("(?m)^conversation_retention_deleted_total(\\{[^}]*\\})? (\\S+)$")
+          .matcher(scrape);
+      assertThat(deleted.find()).as("the metric in:\n" + scrape).isTrue();
+      assertThat(Double.parseDouble(deleted.group(2))).isEqualTo(IDLE);
     }
   }
 
