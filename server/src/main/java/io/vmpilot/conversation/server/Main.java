@@ -14,6 +14,8 @@ import io.vmpilot.conversation.server.grpc.TransportWarnings;
 import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.ExpiringReads;
+import io.vmpilot.conversation.server.store.RetentionSweeper;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.postgres.PostgresConversationStore;
 import io.vmpilot.conversation.server.store.sqlite.SqliteConversationStore;
@@ -21,9 +23,11 @@ import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -93,6 +97,13 @@ public final class Main {
           + StartupFailure.describe(e), e);
     }
 
+    if (config.retentionMaxIdle().isPresent()) {
+      // Above the backend, so that every reader (gRPC, HTTP, Export) stops seeing an expired conversation at once.
+      store = new ExpiringReads(store, config.retentionMaxIdle().get(), Clock.systemUTC());
+    }
+    // Started once the server is up; the metric reads whichever sweeper there is then.
+    AtomicReference<RetentionSweeper> sweeper = new AtomicReference<>();
+
     MetricsEndpoint metrics = null;
     GrpcServer server;
     String listening = config.bindAddress() + ":" + config.port();
@@ -117,7 +128,10 @@ public final class Main {
                 + "responses in flight ([limits] max_in_flight_bytes)", "bytes", false, inFlight::capacity),
             new MetricsEndpoint.Figure("conversation.in_flight.refusals", "Requests and responses refused with "
                 + "RESOURCE_EXHAUSTED (IN_FLIGHT_LIMIT) for want of in-flight budget", null, true,
-                inFlight::refusals)));
+                inFlight::refusals),
+            new MetricsEndpoint.Figure("conversation.retention.deleted", "Conversations deleted by the retention "
+                + "sweep ([retention] max_idle) since the server started", null, true,
+                () -> sweeper.get() == null ? 0 : sweeper.get().deleted())));
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();
@@ -164,6 +178,11 @@ public final class Main {
     LOG.info(startupLine(config, server.port(), metrics) + " max_in_flight_bytes=" + inFlight.capacity()
         + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
+    if (config.retentionMaxIdle().isPresent()) {
+      sweeper.set(RetentionSweeper.start(store, config.retentionMaxIdle().get()));
+      LOG.info("retention: conversations not updated for " + config.retentionMaxIdle().get() + " are deleted");
+    }
+
     MetricsEndpoint startedMetrics = metrics;
     HttpGateway startedHttp = http;
     Runnable stop = () -> {
@@ -173,6 +192,10 @@ public final class Main {
       if (startedHttp != null) {
         httpStop = new Thread(startedHttp::close, "http-stop");
         httpStop.start();
+      }
+      if (sweeper.get() != null) {
+        // Before the store closes (server.stop closes it): a sweep in progress ends after its batch.
+        sweeper.get().close();
       }
       server.stop();
       if (httpStop != null) {

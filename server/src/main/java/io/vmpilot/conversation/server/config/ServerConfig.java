@@ -10,6 +10,7 @@ import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -28,6 +29,8 @@ import java.util.OptionalInt;
  *     from the JVM's memory ({@link io.vmpilot.conversation.server.grpc.InFlightBudget#forThisJvm()})
  * @param connections what one client connection may hold
  * @param watch the change log's retention and how far a watcher may fall behind ({@code [watch]})
+ * @param retentionMaxIdle how long a conversation may go without an update before it expires ({@code [retention]
+ *     max_idle}); empty when conversations never expire
  */
 public record ServerConfig(
     String bindAddress,
@@ -52,7 +55,8 @@ public record ServerConfig(
     OptionalInt httpPort,
     long maxInFlightBytes,
     ConnectionLimits connections,
-    WatchSettings watch) {
+    WatchSettings watch,
+    Optional<Duration> retentionMaxIdle) {
 
   public String backendName() {
     return backend.configName();

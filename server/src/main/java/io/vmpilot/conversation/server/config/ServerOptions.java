@@ -11,6 +11,7 @@ import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -253,6 +254,12 @@ public final class ServerOptions {
           + " (RESOURCE_EXHAUSTED, WATCHER_TOO_SLOW). Default: ${DEFAULT-VALUE}.")
   int watchMaxLagEvents;
 
+  @Option(names = "--retention-max-idle", descriptionKey = "retention.max_idle", paramLabel = "DURATION",
+      description = "Delete conversations not updated for this long: readers stop seeing one the moment it expires, a"
+          + " background sweep deletes it (in batches, each logged to Watch as CLEARED). A number with s, m, h or d"
+          + " (e.g. 30d, 12h). Default: off.")
+  String retentionMaxIdle;
+
   /** The tenant given to {@code --hash-token}, or null when the server should run. */
   public String hashTokenTenant() {
     return hashTokenTenant;
@@ -314,7 +321,9 @@ public final class ServerOptions {
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
             Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
-            Duration.ofSeconds(maxCallSeconds)), watchSettings());
+            Duration.ofSeconds(maxCallSeconds)), watchSettings(),
+        blank(retentionMaxIdle) ? Optional.empty()
+            : Optional.of(parseDuration("--retention-max-idle", retentionMaxIdle)));
   }
 
   private WatchSettings watchSettings() {

@@ -15,6 +15,7 @@ import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -96,6 +97,13 @@ public interface ConversationStore extends AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
   }
+
+  /**
+   * One batch of the retention sweep, in one short transaction (on SQLite, one task of the writer): deletes up to
+   * {@code limit} conversations last updated before {@code updatedBefore}, each as a Clear (see
+   * {@code WriteRules.sweepIdle}), and returns their keys. Blocking; not for network threads.
+   */
+  List<ThreadKey> sweepIdle(Instant updatedBefore, int limit);
 
   /** The change log that every mutation writes in its own transaction, and the signal of new entries (Watch). */
   ChangeFeed changeFeed();

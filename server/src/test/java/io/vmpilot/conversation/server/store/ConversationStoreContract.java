@@ -24,6 +24,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
+import java.time.Duration;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -1806,5 +1809,120 @@ public abstract class ConversationStoreContract {
     long v2 = store.append(appendCmd(k, msg("2"))).version();
     assertThat(changes(ThreadKey.DEFAULT_TENANT, "kept-log", 0)).extracting(ChangeEvent::version)
         .containsExactly(v1, v2);
+  }
+
+  // ---- retention ([retention] max_idle) --------------------------------------------------------------------
+
+  /** Waits (without sleeping) until the clock, at the stores' microsecond resolution, is past {@code t}. */
+  private static Instant after(Instant t) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    while (!now.isAfter(t)) {
+      Thread.onSpinWait();
+      now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    }
+    return now;
+  }
+
+  /** A reader's view with max_idle one hour at a clock one hour past {@code cutoff}: older updates have expired. */
+  private ConversationStore expiringAt(Instant cutoff) {
+    return new ExpiringReads(store, Duration.ofHours(1), Clock.fixed(cutoff.plus(Duration.ofHours(1)), ZoneOffset.UTC));
+  }
+
+  @Test
+  void sweepDeletesIdleConversationsOfEveryTenantAndKeepsRecentOnes() {
+    ThreadKey idle = key("idle");
+    ThreadKey idleElsewhere = new ThreadKey("tenant-b", "idle");
+    ThreadKey recent = key("recent");
+    store.save(saveCmd(idle, List.of(msg("a"))));
+    store.save(saveCmd(idleElsewhere, List.of(msg("b"))));
+    Instant cutoff = after(getAll(idleElsewhere).summary().updateTime());
+    store.save(saveCmd(recent, List.of(msg("c"))));
+
+    assertThat(store.sweepIdle(cutoff, 100)).containsExactlyInAnyOrder(idle, idleElsewhere);
+    assertThat(store.get(idle, MessageWindow.ALL)).isEmpty();
+    assertThat(store.get(idleElsewhere, MessageWindow.ALL)).isEmpty();
+    assertThat(getAll(recent).messages()).hasSize(1);
+    assertThat(store.sweepIdle(cutoff, 100)).isEmpty();
+    assertThat(store.status(ThreadKey.DEFAULT_TENANT).conversations()).isEqualTo(1);
+  }
+
+  @Test
+  void aSweptConversationTakesAVersionAndLogsCleared() {
+    ThreadKey idle = key("idle-logged");
+    long saved = store.save(saveCmd(idle, List.of(msg("a"), msg("b")))).version();
+    Instant cutoff = after(getAll(idle).summary().updateTime());
+
+    assertThat(store.sweepIdle(cutoff, 100)).containsExactly(idle);
+    List<ChangeEvent> logged = changes(ThreadKey.DEFAULT_TENANT, "idle-logged", saved);
+    assertThat(logged).singleElement().satisfies(e -> {
+      assertThat(e.kind()).isEqualTo(ChangeKind.CLEARED);
+      assertThat(e.version()).isGreaterThan(saved);
+    });
+    // A conversation created again under the thread id gets a version after the sweep's.
+    long again = store.save(saveCmd(idle, List.of(msg("c")))).version();
+    assertThat(again).isGreaterThan(logged.get(0).version());
+  }
+
+  @Test
+  void sweepGoesInBatchesOldestFirst() {
+    List<ThreadKey> keys = new ArrayList<>();
+    Instant last = Instant.EPOCH;
+    for (int i = 0; i < 5; i++) {
+      after(last);
+      ThreadKey k = key("batch-" + i);
+      store.save(saveCmd(k, List.of(msg("m" + i))));
+      last = getAll(k).summary().updateTime();
+      keys.add(k);
+    }
+    Instant cutoff = after(last);
+    store.save(saveCmd(key("batch-recent"), List.of(msg("r"))));
+
+    assertThat(store.sweepIdle(cutoff, 2)).containsExactlyInAnyOrder(keys.get(0), keys.get(1));
+    assertThat(store.sweepIdle(cutoff, 2)).containsExactlyInAnyOrder(keys.get(2), keys.get(3));
+    assertThat(store.sweepIdle(cutoff, 2)).containsExactly(keys.get(4));
+    assertThat(store.sweepIdle(cutoff, 2)).isEmpty();
+    assertThat(store.get(key("batch-recent"), MessageWindow.ALL)).isPresent();
+  }
+
+  @Test
+  void theSweeperRunsBatchAfterBatchUntilNoIdleOneIsLeft() {
+    ThreadKey last = null;
+    for (int i = 0; i < 5; i++) {
+      last = key("swept-" + i);
+      store.save(saveCmd(last, List.of(msg("m" + i))));
+    }
+    Instant cutoff = after(getAll(last).summary().updateTime());
+    store.save(saveCmd(key("kept"), List.of(msg("k"))));
+    RetentionSweeper sweeper = RetentionSweeper.unscheduled(store, Duration.ofHours(1),
+        Clock.fixed(cutoff.plus(Duration.ofHours(1)), ZoneOffset.UTC), 2);
+
+    assertThat(sweeper.sweepNow()).isEqualTo(5);
+    assertThat(sweeper.deleted()).isEqualTo(5);
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .extracting(s -> s.key().threadId()).containsExactly("kept");
+  }
+
+  @Test
+  void anIdleConversationIsGoneForEveryReaderBeforeTheSweepReachesIt() {
+    ThreadKey idle = key("idle-unswept");
+    ThreadKey recent = key("recent-read");
+    store.save(saveCmd(idle, List.of(msg("zebra"))));
+    Instant cutoff = after(getAll(idle).summary().updateTime());
+    store.save(saveCmd(recent, List.of(msg("zebra"))));
+    ConversationStore view = expiringAt(cutoff);
+
+    assertThat(view.get(idle, MessageWindow.ALL)).isEmpty();
+    assertThat(view.get(recent, MessageWindow.ALL)).isPresent();
+    assertThat(view.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .extracting(s -> s.key().threadId()).containsExactly("recent-read");
+    // A page of one still has the recent conversation: the cutoff is in the query, not applied after the limit.
+    assertThat(view.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 1, Long.MAX_VALUE, Map.of())))
+        .extracting(s -> s.key().threadId()).containsExactly("recent-read");
+    assertThat(view.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, List.of(List.of("zebra")), Map.of(), 10, 0)))
+        .extracting(SearchHit::threadId).containsExactly("recent-read");
+    assertThat(view.listByThreadId(new ExportQuery(ThreadKey.DEFAULT_TENANT, "", 10, Map.of(), Optional.empty(),
+        Optional.empty(), Set.of()))).extracting(s -> s.key().threadId()).containsExactly("recent-read");
+    // Not deleted yet: the store itself still holds it until a sweep.
+    assertThat(store.get(idle, MessageWindow.ALL)).isPresent();
   }
 }

@@ -252,6 +252,16 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public List<ConversationRow> idle(Instant updatedBefore, int limit) {
+      return threads.values().stream()
+          .filter(t -> t.updateTime.isBefore(updatedBefore))
+          .sorted(Comparator.comparing((StoredThread t) -> t.updateTime))
+          .limit(limit)
+          .map(StoredThread::row)
+          .toList();
+    }
+
+    @Override
     public void delete(ConversationRow row) {
       threads.remove(row.key());
       keyOrder.remove(row.key());
@@ -356,6 +366,18 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
+    List<ThreadKey> deleted;
+    synchronized (this) {
+      ensureOpen();
+      deleted = rules.sweepIdle(storage, updatedBefore, limit);
+      changed = null;
+    }
+    deleted.forEach(listeners::changed);
+    return deleted;
+  }
+
+  @Override
   public boolean clear(ClearCommand command) {
     return signalled(() -> {
       ensureOpen();
@@ -428,6 +450,7 @@ public final class MemoryConversationStore implements ConversationStore {
     return threads.values().stream()
         .filter(t -> t.key.tenant().equals(q.tenant()))
         .filter(t -> t.version < q.beforeVersion())
+        .filter(t -> q.admits(t.updateTime))
         .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .limit(q.limit())
@@ -445,6 +468,7 @@ public final class MemoryConversationStore implements ConversationStore {
     List<SearchHit> hits = new ArrayList<>();
     List<StoredThread> order = threads.values().stream()
         .filter(t -> t.key.tenant().equals(q.tenant()))
+        .filter(t -> q.admits(t.updateTime))
         .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .toList();

@@ -169,6 +169,12 @@ public final class PostgresConversationStore implements ConversationStore {
     return async(() -> updateCache(cmd));
   }
 
+  /** Watchers learn of the deletions through the change log, as of every write ({@code PostgresChangePoller}). */
+  @Override
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
+    return write("retention sweep", tx -> rules.sweepIdle(tx, updatedBefore, limit));
+  }
+
   @Override
   public boolean clear(ClearCommand cmd) {
     return write("Clear", tx -> rules.clear(tx, cmd));

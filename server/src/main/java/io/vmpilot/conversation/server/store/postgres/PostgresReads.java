@@ -81,6 +81,10 @@ final class PostgresReads {
   List<ConversationSummary> list(ListQuery q) {
     StringBuilder sql = new StringBuilder(SUMMARY + " WHERE c.tenant = ? AND c.version < ?");
     List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    if (q.updatedSince() != null) {
+      sql.append(" AND c.update_time >= ?");
+      params.add(Timestamps.of(q.updatedSince()));
+    }
     q.metadataFilter().forEach((name, value) -> {
       // md5 first, so that the (name, md5(value)) index can serve the filter.
       sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
@@ -165,6 +169,10 @@ final class PostgresReads {
         + " JOIN conversations c ON c.conversation_id = m.conversation_id"
         + " WHERE m.search @@ q.q AND c.tenant = ?");
     List<Object> params = new ArrayList<>(List.of(TsVectors.query(q.phrases()), q.tenant()));
+    if (q.updatedSince() != null) {
+      sql.append(" AND c.update_time >= ?");
+      params.add(Timestamps.of(q.updatedSince()));
+    }
     q.metadataFilter().forEach((name, value) -> {
       sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
           + " AND f.name = ? AND md5(f.value) = md5(?) AND f.value = ?)");

@@ -185,6 +185,14 @@ public final class SqliteConversationStore implements ConversationStore {
    * On a full disk a Clear fails too (deleting rows writes to the write-ahead log): then the disk reserve is
    * given up and the Clear runs once more, so that deleting can free space.
    */
+  /** One writer task per batch, so the sweep holds the writer no longer than a batch of ordinary writes does. */
+  @Override
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
+    List<ThreadKey> deleted = await(writer.submitAsync(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit)));
+    deleted.forEach(listeners::changed);
+    return deleted;
+  }
+
   @Override
   public boolean clear(ClearCommand cmd) {
     try {

@@ -146,6 +146,10 @@ final class SqliteReads {
     StringBuilder sql = new StringBuilder(
         "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND version < ?");
     List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    if (q.updatedSince() != null) {
+      sql.append(" AND update_time >= ?");
+      params.add(Micros.of(q.updatedSince()));
+    }
     q.metadataFilter().forEach((name, value) -> {
       sql.append(" AND EXISTS (SELECT 1 FROM metadata m WHERE m.conversation_id = c.conversation_id"
           + " AND m.name = ? AND m.value = ?)");
@@ -171,6 +175,10 @@ final class SqliteReads {
         + " JOIN messages m ON m.rowid = t.id JOIN conversations c ON c.conversation_id = m.conversation_id"
         + " WHERE c.tenant = ?");
     List<Object> params = new ArrayList<>(List.of(match.toString(), q.tenant()));
+    if (q.updatedSince() != null) {
+      sql.append(" AND c.update_time >= ?");
+      params.add(Micros.of(q.updatedSince()));
+    }
     q.metadataFilter().forEach((name, value) -> {
       sql.append(" AND EXISTS (SELECT 1 FROM metadata f WHERE f.conversation_id = c.conversation_id"
           + " AND f.name = ? AND f.value = ?)");

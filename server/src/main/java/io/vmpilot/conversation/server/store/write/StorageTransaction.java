@@ -76,6 +76,13 @@ public interface StorageTransaction<X extends Exception> {
   /** Writes the row's new version, sizes and update time, and changes its counters as {@code change} says. */
   void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;
 
+  /**
+   * Up to {@code limit} conversations of any tenant last updated before {@code updatedBefore}, oldest first: what
+   * the retention sweep deletes. Where several writers share the storage, the rows are locked for the rest of the
+   * transaction, and rows another transaction holds are skipped (so several sweepers never wait for each other).
+   */
+  List<ConversationRow> idle(Instant updatedBefore, int limit) throws X;
+
   /** Deletes the conversation with its messages and metadata. */
   void delete(ConversationRow row) throws X;
 

@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +209,28 @@ public final class WriteRules {
     long version = tx.nextVersion(c.key().tenant());
     tx.logChange(new LoggedChange(c.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now()));
     return true;
+  }
+
+  /**
+   * The retention sweep's step: deletes up to {@code limit} conversations last updated before {@code updatedBefore},
+   * each as a Clear would (a new version of its tenant, a CLEARED change-log entry, so watchers see it go); returns
+   * their keys. The tenants' counters are taken in tenant order, so that two sweepers sharing a database never wait
+   * for each other's counters in a cycle.
+   */
+  public <X extends Exception> List<ThreadKey> sweepIdle(StorageTransaction<X> tx, Instant updatedBefore, int limit)
+      throws X {
+    List<ConversationRow> rows = new ArrayList<>(tx.idle(updatedBefore, limit));
+    rows.sort(Comparator.comparing((ConversationRow r) -> r.key().tenant())
+        .thenComparing(r -> r.key().threadId()));
+    List<ThreadKey> deleted = new ArrayList<>(rows.size());
+    Instant now = now();
+    for (ConversationRow row : rows) {
+      tx.delete(row);
+      long version = tx.nextVersion(row.key().tenant());
+      tx.logChange(new LoggedChange(row.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now));
+      deleted.add(row.key());
+    }
+    return deleted;
   }
 
   /**
