@@ -69,8 +69,17 @@ public final class MemoryConversationStore implements ConversationStore {
   /** Each tenant's last version; an entry stays when the tenant's last conversation goes. */
   private final Map<String, Long> versionPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
+  /**
+   * The most change-log entries kept in memory; older ones are pruned as the retention window would prune them (a
+   * watcher resuming before them gets CHANGE_LOG_PRUNED). Without a bound the log, which holds the messages each
+   * change wrote, grew by every write for the whole window (24 h by default) and the heap with it: under a steady
+   * load the memory backend spent most of its CPU in the garbage collector (docs/benchmark.md).
+   */
+  public static final int DEFAULT_MAX_LOGGED_CHANGES = 100_000;
+
   /** The change log, oldest first (versions increase along it: one lock orders every write). */
   private final ArrayDeque<ChangeEvent> changeLog = new ArrayDeque<>();
+  private final int maxLoggedChanges;
   /** Per tenant, the highest version pruned from the change log. */
   private final Map<String, Long> prunedThrough = new HashMap<>();
   private final ChangeListeners listeners = new ChangeListeners();
@@ -91,7 +100,15 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock) {
+    this(maxHistoryBytes, maxConversationsPerTenant, clock, DEFAULT_MAX_LOGGED_CHANGES);
+  }
+
+  MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock, int maxLoggedChanges) {
+    if (maxLoggedChanges < 1) {
+      throw new IllegalArgumentException("maxLoggedChanges must be at least 1");
+    }
     this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), clock);
+    this.maxLoggedChanges = maxLoggedChanges;
     new SecureRandom().nextBytes(tokenKey);
   }
 
@@ -248,6 +265,9 @@ public final class MemoryConversationStore implements ConversationStore {
       }
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
           messages, c.commitTime()));
+      while (changeLog.size() > maxLoggedChanges) {
+        pruneOldest();
+      }
       changed = c.key();
     }
 
@@ -326,13 +346,18 @@ public final class MemoryConversationStore implements ConversationStore {
       synchronized (MemoryConversationStore.this) {
         int deleted = 0;
         while (deleted < maxEntries && !changeLog.isEmpty() && changeLog.peekFirst().commitTime().isBefore(olderThan)) {
-          ChangeEvent e = changeLog.removeFirst();
-          prunedThrough.merge(e.key().tenant(), e.version(), Math::max);
+          pruneOldest();
           deleted++;
         }
         return deleted;
       }
     }
+  }
+
+  /** Drops the oldest change-log entry and raises its tenant's pruning mark. Under the store's lock. */
+  private void pruneOldest() {
+    ChangeEvent e = changeLog.removeFirst();
+    prunedThrough.merge(e.key().tenant(), e.version(), Math::max);
   }
 
   private void ensureOpen() {
