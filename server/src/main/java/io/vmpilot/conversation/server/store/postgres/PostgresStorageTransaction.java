@@ -346,20 +346,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
-    List<ConversationRow> found = new ArrayList<>();
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, tenant, thread_id, version, message_count, history_bytes FROM conversations"
-            + " WHERE update_time < ? ORDER BY update_time LIMIT ? FOR UPDATE SKIP LOCKED")) {
-      st.setObject(1, Timestamps.of(updatedBefore));
-      st.setInt(2, limit);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          found.add(new ConversationRow(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
-              rs.getLong(5), rs.getLong(6)));
-        }
-      }
-    }
-    return found;
+    return SharedSql.idleRows(c, Timestamps.of(updatedBefore), limit, " FOR UPDATE SKIP LOCKED");
   }
 
   @Override

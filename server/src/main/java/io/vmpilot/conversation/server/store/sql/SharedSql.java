@@ -1,9 +1,13 @@
 package io.vmpilot.conversation.server.store.sql;
 
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.write.ConversationRow;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** Statements SQLite and PostgreSQL both take as they are, so that each is written once. */
@@ -47,5 +51,28 @@ public final class SharedSql {
       }
       st.executeBatch();
     }
+  }
+
+  /**
+   * The oldest conversations updated before {@code updatedBefore} (a time as the backend stores it), at most
+   * {@code limit}, oldest first by the index on update_time; {@code lockClause} ends the statement (PostgreSQL's
+   * {@code FOR UPDATE SKIP LOCKED}, or "").
+   */
+  public static List<ConversationRow> idleRows(Connection c, Object updatedBefore, int limit, String lockClause)
+      throws SQLException {
+    List<ConversationRow> found = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT conversation_id, tenant, thread_id, version, message_count, history_bytes FROM conversations"
+            + " WHERE update_time < ? ORDER BY update_time LIMIT ?" + lockClause)) {
+      st.setObject(1, updatedBefore);
+      st.setInt(2, limit);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          found.add(new ConversationRow(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
+              rs.getLong(5), rs.getLong(6)));
+        }
+      }
+    }
+    return found;
   }
 }

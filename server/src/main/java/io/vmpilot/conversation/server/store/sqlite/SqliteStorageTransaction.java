@@ -13,7 +13,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -297,20 +296,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   /** Oldest first by the index on update_time (V12), so a batch reads only the rows it deletes. */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
-    List<ConversationRow> found = new ArrayList<>();
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, tenant, thread_id, version, message_count, history_bytes FROM conversations"
-            + " WHERE update_time < ? ORDER BY update_time LIMIT ?")) {
-      st.setLong(1, Micros.of(updatedBefore));
-      st.setInt(2, limit);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          found.add(new ConversationRow(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
-              rs.getLong(5), rs.getLong(6)));
-        }
-      }
-    }
-    return found;
+    return SharedSql.idleRows(c, Micros.of(updatedBefore), limit, "");
   }
 
   @Override
