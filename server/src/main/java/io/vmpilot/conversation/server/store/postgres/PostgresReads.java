@@ -11,7 +11,6 @@ import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
-import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
@@ -183,21 +182,7 @@ final class PostgresReads {
     sql.append(" ORDER BY score DESC, c.version DESC, m.position LIMIT ? OFFSET ?");
     params.add(q.limit());
     params.add(q.offset());
-    return transactions.read(c -> {
-      List<SearchHit> hits = new ArrayList<>();
-      try (PreparedStatement st = c.prepareStatement(sql.toString())) {
-        for (int i = 0; i < params.size(); i++) {
-          st.setObject(i + 1, params.get(i));
-        }
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            hits.add(new SearchHit(rs.getString(1), rs.getLong(2), SearchText.snippet(rs.getString(3), q.phrases()),
-                rs.getDouble(4)));
-          }
-        }
-      }
-      return hits;
-    });
+    return transactions.read(c -> SharedSql.searchHits(c, sql.toString(), params, q.phrases()));
   }
 
   /** Conversations, message count and history bytes of the whole store (every tenant). */

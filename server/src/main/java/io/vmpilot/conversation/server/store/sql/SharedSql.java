@@ -1,5 +1,7 @@
 package io.vmpilot.conversation.server.store.sql;
 
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import java.sql.Connection;
@@ -74,5 +76,26 @@ public final class SharedSql {
       }
     }
     return found;
+  }
+
+  /**
+   * Runs a backend's search query, whose columns are thread id, position, the message's JSON and the score, and
+   * makes each row a hit with its snippet ({@link SearchText#snippet}, the same for every backend).
+   */
+  public static List<SearchHit> searchHits(Connection c, String sql, List<Object> params,
+      List<List<String>> phrases) throws SQLException {
+    List<SearchHit> hits = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.size(); i++) {
+        st.setObject(i + 1, params.get(i));
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          hits.add(new SearchHit(rs.getString(1), rs.getLong(2), SearchText.snippet(rs.getString(3), phrases),
+              rs.getDouble(4)));
+        }
+      }
+    }
+    return hits;
   }
 }

@@ -8,7 +8,6 @@ import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
-import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
@@ -188,21 +187,7 @@ final class SqliteReads {
     sql.append(" ORDER BY t.score DESC, c.version DESC, m.position LIMIT ? OFFSET ?");
     params.add(q.limit());
     params.add(q.offset());
-    return readDurable(c -> {
-      List<SearchHit> hits = new ArrayList<>();
-      try (PreparedStatement st = c.prepareStatement(sql.toString())) {
-        for (int i = 0; i < params.size(); i++) {
-          st.setObject(i + 1, params.get(i));
-        }
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            hits.add(new SearchHit(rs.getString(1), rs.getLong(2), SearchText.snippet(rs.getString(3), q.phrases()),
-                rs.getDouble(4)));
-          }
-        }
-      }
-      return hits;
-    });
+    return readDurable(c -> SharedSql.searchHits(c, sql.toString(), params, q.phrases()));
   }
 
   /**
