@@ -1,13 +1,18 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SearchRequest;
 import io.vmpilot.conversation.v1.SearchResponse;
 import io.vmpilot.conversation.v1.SearchResult;
+import io.grpc.Status;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -38,6 +43,31 @@ class SearchIT {
   void searchesARealisticCorpusOnPostgres() throws Exception {
     try (PostgresFleet fleet = PostgresFleet.start(1)) {
       searchCorpus(fleet.server(0).target());
+    }
+  }
+
+  /**
+   * Without the index ({@code --search-index false}) Search is refused with a reason, and the file keeps no index
+   * (its triggers are gone); started again with the index, the server finds what was stored meanwhile.
+   */
+  @Test
+  void aServerWithoutTheIndexRefusesSearchAndIndexesEverythingWhenTurnedOn() throws Exception {
+    Path db = dir.resolve("noindex.db");
+    try (ServerProcess server = Rpc.startSqlite(db, "--search-index", "false");
+        ConversationClient client = ConversationClient.builder(server.target()).build()) {
+      client.save("kept", List.of("{\"role\":\"user\",\"content\":\"the quokka is happy\"}"));
+      Throwable refused = catchThrowable(() -> client.search("quokka"));
+      assertThat(Status.fromThrowable(refused).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(Rpc.errorInfo(refused).orElseThrow().getReason()).isEqualTo("SEARCH_INDEX_OFF");
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        ResultSet rs = c.createStatement().executeQuery(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'message_text%'")) {
+      assertThat(rs.getInt(1)).isZero();
+    }
+    try (ServerProcess server = Rpc.startSqlite(db);
+        ConversationClient client = ConversationClient.builder(server.target()).build()) {
+      assertThat(found(client, "quokka")).containsExactly("kept@0");
     }
   }
 

@@ -260,6 +260,16 @@ public final class ServerOptions {
           + " (e.g. 30d, 12h). Default: off.")
   String retentionMaxIdle;
 
+  // Indexing is most of what storing a message costs the SQLite writer (docs/benchmark.md), so a server whose
+  // users never search can do without it.
+  @Option(names = "--search-index", descriptionKey = "search.index", arity = "1", defaultValue = "true",
+      paramLabel = "BOOL", description = "Keep a full-text index of message text for Search (SQLite and PostgreSQL;"
+          + " the memory backend has none and scans). false: messages are stored without it and Search is refused"
+          + " (FAILED_PRECONDITION, SEARCH_INDEX_OFF); turning it on again indexes the stored messages when the"
+          + " server starts (progress logged). Set it alike on every server of one PostgreSQL database."
+          + " Default: ${DEFAULT-VALUE}.")
+  boolean searchIndex;
+
   /** The tenant given to {@code --hash-token}, or null when the server should run. */
   public String hashTokenTenant() {
     return hashTokenTenant;
@@ -301,7 +311,8 @@ public final class ServerOptions {
       requirePort("--http-port", httpPort);
     }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
-        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes);
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes,
+        searchIndex);
     TlsFiles tls = tlsFiles();
     TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
         environment.get(TenantTokens.ENVIRONMENT_VARIABLE));
@@ -313,7 +324,8 @@ public final class ServerOptions {
         maxMetadataValueBytes);
     StoreBackend backend = databaseBackend.backend(databaseEnabled, this::origin);
     PostgresSettings postgres = backend == StoreBackend.POSTGRES
-        ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant, this::origin) : null;
+        ? databaseBackend.postgres(environment, maxHistoryBytes, maxConversationsPerTenant, this::origin)
+            .withSearchIndex(searchIndex) : null;
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
         metricsPort, metricsBind.strip(), configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,

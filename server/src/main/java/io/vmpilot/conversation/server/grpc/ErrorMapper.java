@@ -14,6 +14,7 @@ import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.error.ConversationNotFoundException;
 import io.vmpilot.conversation.server.store.error.HistoryTooLargeException;
 import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
+import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
@@ -59,6 +60,9 @@ final class ErrorMapper {
     }
     if (error instanceof BackupNotSupportedException e) {
       return status(Code.FAILED_PRECONDITION, e.getMessage(), "BACKUP_NOT_SUPPORTED", Map.of(), null);
+    }
+    if (error instanceof SearchIndexOffException e) {
+      return status(Code.FAILED_PRECONDITION, e.getMessage(), "SEARCH_INDEX_OFF", Map.of(), null);
     }
     if (error instanceof BackupTargetExistsException e) {
       return status(Code.ALREADY_EXISTS, e.getMessage(), "BACKUP_TARGET_EXISTS", Map.of(), null);

@@ -25,6 +25,7 @@ import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.WriteRules;
@@ -71,7 +72,7 @@ public final class PostgresConversationStore implements ConversationStore {
     this.settings = settings;
     this.tokenKey = tokenKey;
     this.dataSource = dataSource;
-    this.transactions = new PostgresTransactions(dataSource.writers, dataSource.readers);
+    this.transactions = new PostgresTransactions(dataSource.writers, dataSource.readers, settings.searchIndex());
     this.reads = new PostgresReads(transactions);
     this.poller = new PostgresChangePoller(transactions);
     this.rules = new WriteRules(new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()),
@@ -105,7 +106,9 @@ public final class PostgresConversationStore implements ConversationStore {
           + e.getMessage(), e);
     }
     try {
-      SearchBackfill.run(dataSource.writers, settings.displayUrl());
+      if (settings.searchIndex()) {
+        SearchBackfill.run(dataSource.writers, settings.displayUrl());
+      }
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       throw new StoreUnavailableException("cannot fill in the search index of " + settings.displayUrl() + ": "
@@ -203,6 +206,9 @@ public final class PostgresConversationStore implements ConversationStore {
 
   @Override
   public List<SearchHit> search(SearchQuery q) {
+    if (!settings.searchIndex()) {
+      throw new SearchIndexOffException();
+    }
     return reads.search(q);
   }
 

@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param statementTimeout how long one statement may run (or wait for a row lock) before it is cancelled
  * @param maxHistoryBytes the largest history a conversation may hold, in UTF-8 bytes of message JSON
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
+ * @param searchIndex whether messages get the search words that Search reads (the {@code search} column and its
+ *     index, V7); without them Search is refused
  */
 public record PostgresSettings(
     String url,
@@ -24,7 +26,21 @@ public record PostgresSettings(
     Duration connectTimeout,
     Duration statementTimeout,
     long maxHistoryBytes,
-    long maxConversationsPerTenant) {
+    long maxConversationsPerTenant,
+    boolean searchIndex) {
+
+  /** Settings with the search index. */
+  public PostgresSettings(String url, Optional<String> user, Optional<String> password, int poolSize,
+      Duration connectTimeout, Duration statementTimeout, long maxHistoryBytes, long maxConversationsPerTenant) {
+    this(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes, maxConversationsPerTenant,
+        true);
+  }
+
+  /** The same settings, with the search index kept or not. */
+  public PostgresSettings withSearchIndex(boolean kept) {
+    return new PostgresSettings(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes,
+        maxConversationsPerTenant, kept);
+  }
 
   public PostgresSettings {
     Objects.requireNonNull(url, "url");
@@ -54,6 +70,6 @@ public record PostgresSettings(
     return "PostgresSettings[url=" + displayUrl() + ", user=" + user.orElse("(from url)") + ", password="
         + (password.isPresent() ? "***" : "(none)") + ", poolSize=" + poolSize + ", connectTimeout="
         + connectTimeout + ", statementTimeout=" + statementTimeout + ", maxHistoryBytes=" + maxHistoryBytes
-        + ", maxConversationsPerTenant=" + maxConversationsPerTenant + "]";
+        + ", maxConversationsPerTenant=" + maxConversationsPerTenant + ", searchIndex=" + searchIndex + "]";
   }
 }

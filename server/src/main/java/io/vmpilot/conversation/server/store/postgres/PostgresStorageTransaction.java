@@ -33,10 +33,14 @@ import java.util.Set;
  */
 final class PostgresStorageTransaction implements StorageTransaction<SQLException> {
   private final Connection c;
+  private final boolean searchIndex;
   private long bytesWritten;
   private boolean changedAnything;
-  PostgresStorageTransaction(Connection c) {
+
+  /** @param searchIndex whether inserted messages get their search words ({@code [search] index}) */
+  PostgresStorageTransaction(Connection c, boolean searchIndex) {
     this.c = c;
+    this.searchIndex = searchIndex;
   }
 
   /** Prunes the change log in this transaction (not a primitive of the rules: no conversation changes). */
@@ -192,8 +196,9 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
         st.setString(3, m.hasId() ? m.id() : null);
         st.setString(4, m.json());
         st.setObject(5, time);
-        // The search index's words, in the message's own transaction (see V7__message_search.sql).
-        st.setString(6, TsVectors.of(m.json()));
+        // The search index's words, in the message's own transaction (see V7__message_search.sql); without the
+        // index, none (a server that turns it on fills them in when it starts: SearchBackfill).
+        st.setString(6, searchIndex ? TsVectors.of(m.json()) : null);
         st.addBatch();
         bytesWritten += m.utf8Bytes();
       }

@@ -37,9 +37,12 @@ final class PostgresTransactions {
   private volatile long lastStorageFailureNanos;
   private volatile StorageFullException lastStorageFailure;
 
-  PostgresTransactions(HikariDataSource writers, HikariDataSource readers) {
+  private final boolean searchIndex;
+
+  PostgresTransactions(HikariDataSource writers, HikariDataSource readers, boolean searchIndex) {
     this.writers = writers;
     this.readers = readers;
+    this.searchIndex = searchIndex;
   }
 
   /**
@@ -51,7 +54,7 @@ final class PostgresTransactions {
       Connection c = connection(writers, operation);
       boolean committing = false;
       try {
-        PostgresStorageTransaction tx = new PostgresStorageTransaction(c);
+        PostgresStorageTransaction tx = new PostgresStorageTransaction(c, searchIndex);
         T result = mutation.run(tx);
         if (!tx.changedAnything()) {
           c.rollback();

@@ -23,6 +23,7 @@ import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.ImportCommand;
+import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
@@ -110,6 +111,7 @@ public final class SqliteConversationStore implements ConversationStore {
     SqliteDataSources dataSources = SqliteDataSources.open(settings);
     try {
       byte[] tokenKey = TokenKeyRow.loadOrCreate(dataSources.writer);
+      SqliteSearchIndex.apply(dataSources.writer, settings.searchIndex(), settings.path().toString());
       LogSync logSync = givenSync != null ? givenSync : settings.durability() == Durability.FULL
           ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
       ConversationRows rows = new ConversationRows(REMEMBERED_ROWS);
@@ -335,6 +337,9 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public List<SearchHit> search(SearchQuery q) {
+    if (!settings.searchIndex()) {
+      throw new SearchIndexOffException();
+    }
     return reads.search(q);
   }
 

@@ -15,10 +15,26 @@ import java.util.Objects;
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
  * @param diskReserveBytes space kept in a file beside the database and given up when a Clear meets a full disk
  *     ({@link DiskReserve}); 0 keeps none
+ * @param searchIndex whether the full-text index of messages that Search reads is kept ({@link SqliteSearchIndex});
+ *     without it Search is refused
  */
 public record SqliteSettings(
     Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
-    long maxConversationsPerTenant, long diskReserveBytes) {
+    long maxConversationsPerTenant, long diskReserveBytes, boolean searchIndex) {
+
+  /** Settings with the search index. */
+  public SqliteSettings(
+      Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
+      long maxConversationsPerTenant, long diskReserveBytes) {
+    this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, maxConversationsPerTenant,
+        diskReserveBytes, true);
+  }
+
+  /** The same settings, with the search index kept or not. */
+  public SqliteSettings withSearchIndex(boolean kept) {
+    return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
+        maxConversationsPerTenant, diskReserveBytes, kept);
+  }
 
   /** Settings without a disk reserve. */
   public SqliteSettings(

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
+import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
@@ -229,6 +230,23 @@ class PostgresStoreBehaviourTest {
           .isEqualTo("0");
       assertThat(b.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"), Map.of(), 10, 0)))
           .extracting(SearchHit::threadId, SearchHit::position).containsExactly(tuple("old-0", 259L));
+    }
+  }
+
+  @Test
+  void withoutTheSearchIndexMessagesHaveNoWordsAndSearchIsRefusedUntilItIsOnAgain() {
+    PostgresSettings shared = settings();
+    String database = shared.url().substring(shared.url().lastIndexOf('/') + 1);
+    try (PostgresConversationStore off = PostgresConversationStore.open(shared.withSearchIndex(false))) {
+      off.append(new AppendCommand(ThreadKey.of("t"), List.of(new NewMessage("", "{\"content\":\"a needle\"}")),
+          OptionalLong.empty()));
+      assertThatThrownBy(() -> off.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"),
+          Map.of(), 10, 0))).isInstanceOf(SearchIndexOffException.class);
+    }
+    assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip()).isEqualTo("1");
+    try (PostgresConversationStore on = PostgresConversationStore.open(shared)) {
+      assertThat(on.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"), Map.of(), 10, 0)))
+          .extracting(SearchHit::threadId).containsExactly("t");
     }
   }
 

@@ -1,0 +1,111 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * Makes the full-text index of messages (V9's {@code message_text}) match {@code [search] index} when the store
+ * opens, before the writer runs. Indexing is most of what a message insert costs the writer (FTS5 cuts and files
+ * every word), so a server that never searches can do without it.
+ *
+ * <p>The two triggers that keep the index are its state: present, the index is complete. Turning it off drops
+ * them and empties the index in one transaction. Turning it on indexes the stored messages in batches of one
+ * short transaction each (progress logged) and creates the triggers in the last one, so a rebuild cut short leaves
+ * no triggers and starts over at the next start.
+ */
+final class SqliteSearchIndex {
+  private static final Logger LOG = Logger.getLogger(SqliteSearchIndex.class.getName());
+  private static final int BATCH_ROWS = 5_000;
+
+  /** A message's words: the text of its JSON string values, one per line (see V9__message_search.sql). */
+  private static final String WORDS_OF_JSON = "CASE WHEN json_valid(%1$s.json) THEN"
+      + " (SELECT group_concat(value, char(10)) FROM json_tree(%1$s.json) WHERE type = 'text') END";
+
+  /** The triggers as V9 created them: the index is kept in the transaction that changes the messages. */
+  private static final String INSERT_TRIGGER = "CREATE TRIGGER message_text_insert AFTER INSERT ON messages BEGIN"
+      + " INSERT INTO message_text (rowid, body) VALUES (new.rowid, " + WORDS_OF_JSON.formatted("new") + "); END";
+  private static final String DELETE_TRIGGER = "CREATE TRIGGER message_text_delete AFTER DELETE ON messages BEGIN"
+      + " DELETE FROM message_text WHERE rowid = old.rowid; END";
+
+  private SqliteSearchIndex() {}
+
+  /** Turns the index on or off as {@code kept} says; does nothing when it already is. */
+  static void apply(DataSource writer, boolean kept, String database) throws SQLException {
+    try (Connection c = writer.getConnection()) {
+      boolean present = triggersPresent(c);
+      if (present == kept) {
+        return;
+      }
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        if (kept) {
+          rebuild(c, database);
+        } else {
+          drop(c);
+          LOG.info("database " + database + ": search index off ([search] index = false): the index is emptied");
+        }
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    }
+  }
+
+  static boolean triggersPresent(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+        + " AND name IN ('message_text_insert', 'message_text_delete')")) {
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) == 2;
+      }
+    }
+  }
+
+  private static void drop(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("DROP TRIGGER IF EXISTS message_text_insert");
+      st.execute("DROP TRIGGER IF EXISTS message_text_delete");
+      st.execute("INSERT INTO message_text (message_text) VALUES ('delete-all')");
+    }
+    c.commit();
+  }
+
+  private static void rebuild(Connection c, String database) throws SQLException {
+    drop(c);
+    long last;
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT coalesce(max(rowid), 0)"
+        + " FROM messages")) {
+      last = rs.getLong(1);
+    }
+    LOG.info("database " + database + ": search index on ([search] index = true): indexing the stored messages");
+    long indexed = 0;
+    long nextLog = System.nanoTime() + 5_000_000_000L;
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO message_text (rowid, body) SELECT rowid, "
+        + WORDS_OF_JSON.formatted("messages") + " FROM messages WHERE rowid > ? AND rowid <= ?")) {
+      for (long from = 0; from < last; from += BATCH_ROWS) {
+        st.setLong(1, from);
+        st.setLong(2, Math.min(last, from + BATCH_ROWS));
+        indexed += st.executeUpdate();
+        c.commit();
+        if (System.nanoTime() >= nextLog) {
+          LOG.info("database " + database + ": search index: " + indexed + " messages indexed so far");
+          nextLog = System.nanoTime() + 5_000_000_000L;
+        }
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(INSERT_TRIGGER);
+      st.execute(DELETE_TRIGGER);
+    }
+    c.commit();
+    LOG.info("database " + database + ": search index ready: " + indexed + " messages indexed");
+  }
+}

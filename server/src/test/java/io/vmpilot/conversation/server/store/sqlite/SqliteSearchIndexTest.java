@@ -1,0 +1,90 @@
+package io.vmpilot.conversation.server.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.SearchHit;
+import io.vmpilot.conversation.server.store.SearchQuery;
+import io.vmpilot.conversation.server.store.SearchText;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** [search] index: turned off, the index goes and Search is refused; turned on again, every stored message is found. */
+class SqliteSearchIndexTest {
+  @TempDir
+  Path dir;
+
+  private SqliteConversationStore open(boolean searchIndex) {
+    return SqliteConversationStore.open(
+        new SqliteSettings(dir.resolve("s.db"), Durability.NORMAL, 5000, 2, 64, 1 << 20).withSearchIndex(searchIndex));
+  }
+
+  private static void append(SqliteConversationStore s, String thread, String text) {
+    s.append(new AppendCommand(ThreadKey.of(thread), List.of(new NewMessage("", "{\"content\":\"" + text + "\"}")),
+        OptionalLong.empty()));
+  }
+
+  private static List<String> threadsWith(SqliteConversationStore s, String word) {
+    return s.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases(word), Map.of(), 100, 0)).stream()
+        .map(SearchHit::threadId).sorted().toList();
+  }
+
+  private boolean triggersPresent() throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"))) {
+      return SqliteSearchIndex.triggersPresent(c);
+    }
+  }
+
+  @Test
+  void offRefusesSearchAndOnAgainIndexesEveryStoredMessage() throws SQLException {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "a", "zebra crossing");
+      append(s, "b", "zebra stripes");
+      assertThat(threadsWith(s, "zebra")).containsExactly("a", "b");
+    }
+
+    try (SqliteConversationStore s = open(false)) {
+      assertThat(triggersPresent()).isFalse();
+      assertThatThrownBy(() -> threadsWith(s, "zebra")).isInstanceOf(SearchIndexOffException.class);
+      append(s, "c", "yak shaving");
+      s.clear(new ClearCommand(ThreadKey.of("b"), OptionalLong.empty()));
+    }
+
+    try (SqliteConversationStore s = open(true)) {
+      assertThat(triggersPresent()).isTrue();
+      // Written while the index was off, and a conversation deleted meanwhile is not found.
+      assertThat(threadsWith(s, "yak")).containsExactly("c");
+      assertThat(threadsWith(s, "zebra")).containsExactly("a");
+      append(s, "d", "zebra again");
+      assertThat(threadsWith(s, "zebra")).containsExactly("a", "d");
+    }
+  }
+
+  @Test
+  void aStoreOpenedAgainWithTheSameSettingLeavesTheIndexAlone() throws SQLException {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "a", "otter");
+    }
+    try (SqliteConversationStore s = open(true)) {
+      assertThat(threadsWith(s, "otter")).containsExactly("a");
+    }
+    try (SqliteConversationStore s = open(false)) {
+      append(s, "b", "otter");
+    }
+    try (SqliteConversationStore s = open(false)) {
+      assertThat(triggersPresent()).isFalse();
+    }
+  }
+}
