@@ -138,6 +138,13 @@ public final class Benchmark implements Callable<Integer> {
       description = "Extra argument for the server the benchmark starts (repeatable), e.g. --server-arg=--executor-threads=32.")
   List<String> serverArgs = new ArrayList<>();
 
+  @Option(names = "--variant", paramLabel = "LABEL[:ITEM,...]",
+      description = "Measure each server also in this configuration, in every round right after the others"
+          + " (repeatable; base = as configured). An item is a server argument or watchers=N (tenant-wide Watch"
+          + " streams drained while measuring), e.g. --variant base --variant noindex:--search-index=false"
+          + " --variant watched:watchers=4. The results' durability column gets /LABEL.")
+  List<String> variantSpecs = new ArrayList<>();
+
   @Option(names = "--database-dir", paramLabel = "DIR",
       description = "Where the SQLite servers the benchmark starts keep their file (a new directory in DIR for each,"
           + " deleted afterwards). Default: the system's temporary directory. A RAM file system (/dev/shm) measures"
@@ -151,6 +158,7 @@ public final class Benchmark implements Callable<Integer> {
   int rounds = 1;
 
   private final List<Result> results = new ArrayList<>();
+  private List<ServerVariant> variants = List.of(ServerVariant.BASE);
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
   public static void main(String[] args) {
@@ -167,6 +175,12 @@ public final class Benchmark implements Callable<Integer> {
     }
     if (rounds < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
+    }
+    try {
+      variants = variantSpecs.isEmpty() ? List.of(ServerVariant.BASE)
+          : variantSpecs.stream().map(ServerVariant::parse).toList();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--variant: " + e.getMessage());
     }
     if (w1MessagesPerConversation < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
@@ -214,26 +228,30 @@ public final class Benchmark implements Callable<Integer> {
   /** Every backend (or the target) once. */
   private void runRound(int round, List<String> selected) throws Exception {
     if (target != null) {
-      runAll(new ServerUnderTest(target, metricsUrl, serverPid), round, "target", "-", selected);
+      runAll(new ServerUnderTest(target, metricsUrl, serverPid), round, "target", "-", selected, 0);
       return;
     }
     for (String backend : backends) {
       backend = backend.strip().toLowerCase(Locale.ROOT);
       if (backend.equals("postgres")) {
         for (int servers : postgresServers) {
-          runPostgres(round, servers, selected);
+          for (ServerVariant variant : variants) {
+            runPostgres(round, servers, selected, variant);
+          }
         }
         continue;
       }
       List<String> levels = backend.equals("memory") ? List.of("-") : durabilities;
-      for (String durability : levels) {
-        durability = durability.strip().toLowerCase(Locale.ROOT);
-        Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench");
-        try (ServerProcess process = startServer(backend, durability, dir.resolve("bench.db"))) {
-          runAll(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
-              durability, selected);
-        } finally {
-          deleteTree(dir);
+      for (String level : levels) {
+        String durability = level.strip().toLowerCase(Locale.ROOT);
+        for (ServerVariant variant : variants) {
+          Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench");
+          try (ServerProcess process = startServer(backend, durability, dir.resolve("bench.db"), variant)) {
+            runAll(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
+                variant.qualify(durability), selected, variant.watchers());
+          } finally {
+            deleteTree(dir);
+          }
         }
       }
     }
@@ -243,7 +261,7 @@ public final class Benchmark implements Callable<Integer> {
    * The workloads through {@code servers} servers on one new PostgreSQL cluster (fsync and synchronous_commit on),
    * then, with one server, pgbench's run of the same SQL on it.
    */
-  private void runPostgres(int round, int servers, List<String> selected) throws Exception {
+  private void runPostgres(int round, int servers, List<String> selected, ServerVariant variant) throws Exception {
     if (servers < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--postgres-servers must be at least 1");
     }
@@ -256,18 +274,20 @@ public final class Benchmark implements Callable<Integer> {
         List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0",
             "--database-backend", "postgres", "--database-url", postgres.url("bench")));
         args.addAll(serverArgs);
+        args.addAll(variant.serverArgs());
         for (int i = 0; i < servers; i++) {
           processes.add(ServerProcess.launch(List.of(), serverJvm(), args, null, Map.of()));
         }
         runAll(new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
             processes.stream().map(ServerProcess::metricsUrl).toList(),
-            processes.stream().map(ServerProcess::pid).toList()), round, "postgres", label, selected);
+            processes.stream().map(ServerProcess::pid).toList()), round, "postgres", variant.qualify(label), selected,
+            variant.watchers());
       } finally {
         for (ServerProcess p : processes) {
           p.close();
         }
       }
-      if (pgbench && servers == 1 && selected.contains("W1")) {
+      if (pgbench && servers == 1 && selected.contains("W1") && variant == variants.get(0)) {
         System.out.printf("W1-pgbench postgres c=%d: the same SQL per turn (%s), %s warm-up%n", clients,
             PgbenchTurn.SCRIPT, DurationConverter.format(warmup));
         PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(clients, warmup, duration);
@@ -300,7 +320,8 @@ public final class Benchmark implements Callable<Integer> {
     return serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
   }
 
-  private ServerProcess startServer(String backend, String durability, Path database) throws Exception {
+  private ServerProcess startServer(String backend, String durability, Path database, ServerVariant variant)
+      throws Exception {
     List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0"));
     switch (backend) {
       case "memory" -> args.addAll(List.of("--database-enabled", "false"));
@@ -309,15 +330,17 @@ public final class Benchmark implements Callable<Integer> {
       default -> throw new CommandLine.ParameterException(spec.commandLine(), "unknown backend " + backend);
     }
     args.addAll(serverArgs);
+    args.addAll(variant.serverArgs());
     List<String> jvm = serverJvm();
-    System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%n", backend, durability,
-        backend.equals("sqlite") ? ", database " + database : "");
+    System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%s%n", backend, durability,
+        backend.equals("sqlite") ? ", database " + database : "",
+        variant.label().isEmpty() ? "" : ", variant " + variant.label() + " " + variant.serverArgs());
     return ServerProcess.launch(List.of(), jvm, args, null, Map.of());
   }
 
   /** Warms {@code server} up, then measures each selected workload on it. */
-  private void runAll(ServerUnderTest server, int round, String backend, String durability, List<String> selected)
-      throws InterruptedException {
+  private void runAll(ServerUnderTest server, int round, String backend, String durability, List<String> selected,
+      int watchers) throws InterruptedException {
     Workloads catalogue = new Workloads(runId, new SyntheticMessages(messageIds), clients, w1MessagesPerConversation,
         w5MessagesPerConversation);
     int needed = Math.max(clients, Workloads.HOT_THREAD_CLIENTS);
@@ -333,12 +356,19 @@ public final class Benchmark implements Callable<Integer> {
         stubs[c] = pool.get(c % pool.size()).stub().withDeadline(null);
       }
       LoadDriver driver = new LoadDriver(server, stubs, round, backend, durability);
-      if (!serverWarmup.isZero()) {
-        driver.warmUp(catalogue, serverWarmup, serverWarmupMax);
-      }
-      for (String w : selected) {
-        for (Workload workload : catalogue.named(w)) {
-          results.add(driver.measure(workload, duration, warmup, maxOps));
+      // From the start, so that the watchers follow every write as they would in production (never a catch-up).
+      try (TenantWatchers watching = new TenantWatchers(pool.get(0), watchers)) {
+        if (!serverWarmup.isZero()) {
+          driver.warmUp(catalogue, serverWarmup, serverWarmupMax);
+        }
+        for (String w : selected) {
+          for (Workload workload : catalogue.named(w)) {
+            results.add(driver.measure(workload, duration, warmup, maxOps));
+          }
+        }
+        if (watchers > 0) {
+          System.out.printf("bench: %d watcher(s) received %d events (%d resumed after being cut off)%n", watchers,
+              watching.events(), watching.resumes());
         }
       }
     } finally {
@@ -367,6 +397,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("rounds", rounds);
     settings.put("postgresServers", postgresServers);
     settings.put("pgbench", pgbench);
+    settings.put("variants", variantSpecs);
     return settings;
   }
 
