@@ -98,6 +98,25 @@ class BenchmarkSmokeIT {
         + " turns/s = [\\d.]+x");
   }
 
+  /** --variant: a row per configuration, watchers that really received the writes, the server argument applied. */
+  @Test
+  void variantsMeasureTheSameServerInEachConfiguration() throws Exception {
+    JsonObject[] run = new JsonObject[1];
+    String output = printedBy(() -> run[0] = shortW1Run("--backends", "sqlite", "--durability", "normal",
+        "--variant", "base", "--variant", "noindex:--search-index=false", "--variant", "watched:watchers=1"));
+    List<String> rows = new ArrayList<>();
+    run[0].getAsJsonArray("results").forEach(r -> {
+      rows.add(r.getAsJsonObject().get("durability").getAsString());
+      assertThat(r.getAsJsonObject().get("ops").getAsLong()).isPositive();
+      assertThat(r.getAsJsonObject().get("errors").getAsLong()).isZero();
+    });
+    assertThat(rows).containsExactlyInAnyOrder("normal", "normal/noindex", "normal/watched");
+    assertThat(output).contains("variant noindex [--search-index=false]");
+    Matcher events = Pattern.compile("bench: 1 watcher\\(s\\) received (\\d+) events").matcher(output);
+    assertThat(events.find()).as(output).isTrue();
+    assertThat(Long.parseLong(events.group(1))).isPositive();
+  }
+
   @Test
   void turnsWithoutMessageIdsRunAndAreRecordedAsSuch() throws Exception {
     JsonObject doc = shortW1Run("--backends", "sqlite", "--durability", "normal", "--message-ids", "false");
