@@ -34,6 +34,10 @@ async def test_every_call(address, thread_id):
         await store.update_cache(thread_id, {"output_tokens": 4})
         assert (await store.get(thread_id, max_messages=1)).cache_info == {"output_tokens": 4}
 
+        turn = await store.append(thread_id, [Message(USER, id="u2")], cache_info={"input_tokens": 9})
+        assert turn.appended_count == 1
+        assert (await store.get(thread_id, max_messages=1)).cache_info == {"output_tokens": 4, "input_tokens": 9}
+
         listed = [s.thread_id async for s in store.list(metadata_filter={"k": "v"}, page_size=1)]
         assert thread_id in listed
 

@@ -57,6 +57,29 @@ def test_save_replaces_the_history_and_merges_cache_info_and_metadata(client, th
     assert [m.json for m in client.get(thread_id).messages] == [USER]
 
 
+def test_a_turn_is_one_append_carrying_the_cache_counters(client, thread_id):
+    client.save(thread_id, [SYSTEM], cache_info={"cache_read": 7, "input_tokens": 1})
+    turn = [Message(USER, id="t1-user"), Message(ASSISTANT, id="t1-assistant")]
+    done = client.append(thread_id, turn, cache_info={"input_tokens": 1200, "output_tokens": 85})
+    assert done.appended_count == 2 and done.message_count == 3
+    conversation = client.get(thread_id)
+    assert conversation.version == done.version  # messages and counters: one write, one version
+    assert conversation.cache_info == {"cache_read": 7, "input_tokens": 1200, "output_tokens": 85}
+    assert [m.json for m in conversation.messages] == [SYSTEM, USER, ASSISTANT]
+
+    retried = client.append(thread_id, turn, cache_info={"input_tokens": 1200, "output_tokens": 85})
+    assert retried.appended_count == 0 and retried.version == done.version
+    assert client.get(thread_id) == conversation  # the retry changed nothing
+
+    with pytest.raises(InvalidCacheInfoError):
+        client.append(thread_id, [USER], cache_info={"input_tokens": "10"})
+    with pytest.raises(ConversationStoreError) as raised:
+        client.append(thread_id, [USER], cache_info={"": 1})
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in raised.value.field_violations] == ["cache_info"]
+    assert client.get(thread_id) == conversation  # nothing of a refused turn is stored
+
+
 def test_get_of_an_unknown_thread_is_none(client, thread_id):
     assert client.get(thread_id) is None
 

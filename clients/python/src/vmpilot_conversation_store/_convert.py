@@ -73,9 +73,10 @@ def get_request(thread_id: str, start_position: int, max_messages: int) -> pb.Ge
     return pb.GetRequest(thread_id=thread_id, start_position=start_position, max_messages=max_messages)
 
 
-def append_request(thread_id: str, messages: Iterable[MessageLike],
-                   expected_version: Optional[int]) -> pb.AppendRequest:
-    request = pb.AppendRequest(thread_id=thread_id, messages=messages_to_pb(messages))
+def append_request(thread_id: str, messages: Iterable[MessageLike], expected_version: Optional[int],
+                   cache_info: Optional[Mapping[str, Any]] = None) -> pb.AppendRequest:
+    request = pb.AppendRequest(thread_id=thread_id, messages=messages_to_pb(messages),
+                               cache_info=cache_counters(cache_info or {}))
     if expected_version is not None:
         request.expected_version = expected_version
     return request

@@ -63,9 +63,11 @@ class AsyncConversationClient:
         return _convert.conversation(response.conversation)
 
     async def append(self, thread_id: str, messages: Sequence[MessageLike], *,
+                     cache_info: Optional[Mapping[str, Any]] = None,
                      expected_version: Optional[int] = None) -> AppendResult:
+        """As ConversationClient.append: cache_info is set with the messages, in one transaction."""
         return _convert.append_result(await self._call(self.stub.Append, _convert.append_request(
-            thread_id, messages, expected_version)))
+            thread_id, messages, expected_version, cache_info)))
 
     async def update_cache(self, thread_id: str, cache_info: Mapping[str, Any], *,
                            expected_version: Optional[int] = None) -> int:

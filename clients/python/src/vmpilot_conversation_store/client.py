@@ -90,10 +90,16 @@ class ConversationClient:
         return _convert.conversation(response.conversation)
 
     def append(self, thread_id: str, messages: Sequence[MessageLike], *,
+               cache_info: Optional[Mapping[str, Any]] = None,
                expected_version: Optional[int] = None) -> AppendResult:
-        """Adds messages at the end, creating the conversation if needed; a Message whose id is stored is skipped."""
+        """Adds messages at the end, creating the conversation if needed; a Message whose id is stored is skipped.
+
+        cache_info: counters to set with the messages in the same transaction (keys given are set, the others
+        kept, as in save), so that an agent's turn is one call. A retry whose messages all carry ids already
+        stored changes nothing, its counters included (the first attempt set them).
+        """
         return _convert.append_result(self._call(self.stub.Append, _convert.append_request(
-            thread_id, messages, expected_version)))
+            thread_id, messages, expected_version, cache_info)))
 
     def update_cache(self, thread_id: str, cache_info: Mapping[str, Any], *,
                      expected_version: Optional[int] = None) -> int:

@@ -53,6 +53,9 @@ import java.util.function.Supplier;
  * <pre>{@code
  * try (ConversationClient client = ConversationClient.connect("localhost:50051")) {
  *   client.append("thread-1", List.of("{\"role\":\"user\",\"content\":\"hi\"}"));
+ *   // A whole turn, messages and token counters, in one call:
+ *   client.append("thread-1", List.of("{\"role\":\"assistant\",\"content\":\"hello\"}"),
+ *       Map.of("input_tokens", 12L, "output_tokens", 3L));
  *   Optional<Conversation> conversation = client.get("thread-1");
  * }
  * }</pre>
@@ -197,7 +200,22 @@ public final class ConversationClient implements AutoCloseable {
   }
 
   /**
-   * The full Append: messages, expected version. A message without an id is given one (a UUIDv7) before the
+   * An agent's turn in one call: adds {@code messages} (JSON objects) at the end of the conversation, creating it
+   * if needed, and sets the {@code cacheInfo} counters given (others kept), in one transaction. Each message gets a
+   * new id (a UUIDv7), so that a retry stores nothing twice; a retry whose messages were all stored changes
+   * nothing, its counters included (the first attempt set them).
+   *
+   * <pre>{@code
+   * client.append("thread-1", List.of(userJson, assistantJson), Map.of("input_tokens", 1200L, "output_tokens", 85L));
+   * }</pre>
+   */
+  public AppendResponse append(String threadId, List<String> messages, Map<String, Long> cacheInfo) {
+    return append(AppendRequest.newBuilder().setThreadId(threadId).addAllMessages(toMessages(messages))
+        .putAllCacheInfo(cacheInfo).build());
+  }
+
+  /**
+   * The full Append: messages, cache info to set, expected version. A message without an id is given one (a UUIDv7) before the
    * request is sent, so that the retries of UNAVAILABLE, whose first attempt may have been stored, store nothing
    * twice; ids the caller set are kept.
    */

@@ -26,6 +26,7 @@ import io.vmpilot.conversation.v1.SaveResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,6 +131,17 @@ class ConversationClientTest {
     List<String> first = appendsSeen.get(0).getMessagesList().stream().map(Message::getId).toList();
     assertThat(appendsSeen.get(1).getMessagesList()).extracting(Message::getId).isEqualTo(first);
     assertThat(first).doesNotHaveDuplicates().allSatisfy(id -> assertThat(UUID.fromString(id).version()).isEqualTo(7));
+  }
+
+  @Test
+  void aTurnSendsItsCountersWithTheMessagesAndItsRetryTheSameRequest() {
+    client.append("flaky", List.of("{\"u\":1}", "{\"a\":1}"), Map.of("input_tokens", 1200L, "output_tokens", 85L));
+    assertThat(appendCalls).hasValue(2);
+    AppendRequest sent = appendsSeen.get(0);
+    assertThat(sent.getCacheInfoMap()).isEqualTo(Map.of("input_tokens", 1200L, "output_tokens", 85L));
+    assertThat(sent.getMessagesList()).extracting(Message::getJson).containsExactly("{\"u\":1}", "{\"a\":1}");
+    assertThat(sent.getMessagesList()).allSatisfy(m -> assertThat(m.getId()).isNotEmpty());
+    assertThat(appendsSeen.get(1)).isEqualTo(sent);
   }
 
   @Test

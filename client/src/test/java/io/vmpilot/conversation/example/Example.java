@@ -17,12 +17,12 @@ import java.util.Optional;
 public class Example {
   public static void main(String[] args) {
     try (ConversationClient store = ConversationClient.connect("localhost:50051")) {
-      // A turn: append the new messages; ids make a retried append harmless.
+      // A turn in one call: the new messages and the cache counters, stored together; ids make a retry harmless.
       store.append(AppendRequest.newBuilder().setThreadId("thread-42")
           .addMessages(ConversationClient.message("t7-user", "{\"role\":\"user\",\"content\":\"and now?\"}"))
           .addMessages(ConversationClient.message("t7-assistant", "{\"role\":\"assistant\",\"content\":\"done\"}"))
+          .putCacheInfo("input_tokens", 1200L).putCacheInfo("cache_read_input_tokens", 1024L)
           .build());
-      store.updateCache("thread-42", Map.of("input_tokens", 1200L, "cache_read_input_tokens", 1024L));
 
       Optional<Conversation> last20 = store.getNewest("thread-42", 20);   // empty if there is none
       last20.ifPresent(c -> System.out.println(c.getMessageCount() + " messages, version " + c.getVersion()));

@@ -6,9 +6,11 @@ import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlo
 import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * W1 (and W4): an agent turn, Append of 2 messages then UpdateCache, each client on its own conversation. W4's rows
+ * W1 (and W4): an agent turn, Append of 2 messages then UpdateCache, each client on its own conversation; W1-1rpc
+ * sends the same counters in the Append instead (AppendRequest.cache_info), so the turn is one call. W4's rows
  * pre-fill each conversation with {@code prefill} messages first. W1's clients go on in a new conversation of their
  * own once theirs holds {@code maxMessages}, so that a fast server with few clients does not run them into the
  * history limit within the run (W4's do not: the length of their conversations is what W4 measures).
@@ -20,10 +22,18 @@ final class AgentTurn extends Workload {
   private final int prefill;
   private final int maxMessages;
   private final SyntheticMessages messages;
+  /** Whether the counters ride in the Append (one RPC) rather than in an UpdateCache after it (two). */
+  private final boolean oneCall;
 
   /** {@code maxMessages}: move on to a new conversation at this many messages; 0 = never. */
   AgentTurn(String name, int clients, int prefill, int maxMessages, String runId, SyntheticMessages messages) {
+    this(name, clients, prefill, maxMessages, runId, messages, false);
+  }
+
+  AgentTurn(String name, int clients, int prefill, int maxMessages, String runId, SyntheticMessages messages,
+      boolean oneCall) {
     super(name, clients);
+    this.oneCall = oneCall;
     this.prefill = prefill;
     this.maxMessages = maxMessages;
     this.messages = messages;
@@ -69,16 +79,23 @@ final class AgentTurn extends Workload {
   void op(int c, ConversationServiceBlockingStub stub) {
     String thread = nextThread(c);
     long turn = turnsInConversation[c]++;
-    AppendRequest append = AppendRequest.newBuilder().setThreadId(thread)
-        .addAllMessages(messages.turn("t", turn)).build();
-    stub.append(append);
-    UpdateCacheRequest cache = UpdateCacheRequest.newBuilder().setThreadId(thread)
-        .putCacheInfo("input_tokens", 1000 + turn * 700)
-        .putCacheInfo("output_tokens", 200 + turn * 100)
-        .putCacheInfo("cache_read_input_tokens", turn * 650)
-        .build();
+    Map<String, Long> counters = Map.of(
+        "input_tokens", 1000 + turn * 700,
+        "output_tokens", 200 + turn * 100,
+        "cache_read_input_tokens", turn * 650);
+    AppendRequest.Builder append = AppendRequest.newBuilder().setThreadId(thread)
+        .addAllMessages(messages.turn("t", turn));
+    if (oneCall) {
+      AppendRequest turnRequest = append.putAllCacheInfo(counters).build();
+      stub.append(turnRequest);
+      requestBytes.add(turnRequest.getSerializedSize());
+      return;
+    }
+    AppendRequest appendRequest = append.build();
+    stub.append(appendRequest);
+    UpdateCacheRequest cache = UpdateCacheRequest.newBuilder().setThreadId(thread).putAllCacheInfo(counters).build();
     stub.updateCache(cache);
-    requestBytes.add(append.getSerializedSize() + cache.getSerializedSize());
+    requestBytes.add(appendRequest.getSerializedSize() + cache.getSerializedSize());
   }
 
   /** Deletes the conversations the turns wrote, so that the next turn starts a new one. */

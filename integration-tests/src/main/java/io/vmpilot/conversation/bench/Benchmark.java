@@ -91,8 +91,9 @@ public final class Benchmark implements Callable<Integer> {
           + " the server's history limit (32 MiB by default). Default: ${DEFAULT-VALUE}.")
   int w5MessagesPerConversation;
 
-  @Option(names = "--workloads", defaultValue = "W1,W2,W3,W4,W5", split = ",", paramLabel = "W",
-      description = "Workloads to run, e.g. W1,W4. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--workloads", defaultValue = "W1,W1-1rpc,W2,W3,W4,W5", split = ",", paramLabel = "W",
+      description = "Workloads to run, e.g. W1,W4 (W1-1rpc: W1's turn as one Append carrying the counters)."
+          + " Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
 
   @Option(names = "--backends", defaultValue = "memory,sqlite,postgres", split = ",", paramLabel = "B",

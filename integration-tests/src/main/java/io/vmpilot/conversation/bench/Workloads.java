@@ -3,12 +3,12 @@ package io.vmpilot.conversation.bench;
 import java.util.List;
 
 /**
- * The workloads of docs/benchmark.md by name (W1..W5), for one run: {@code runId} keeps its conversations apart from
- * those of other runs against the same server.
+ * The workloads of docs/benchmark.md by name (W1, W1-1rpc, W2..W5), for one run: {@code runId} keeps its
+ * conversations apart from those of other runs against the same server.
  */
 record Workloads(String runId, SyntheticMessages messages, int clients, int w1MessagesPerConversation,
     int w5MessagesPerConversation) {
-  static final List<String> NAMES = List.of("W1", "W2", "W3", "W4", "W5");
+  static final List<String> NAMES = List.of("W1", "W1-1RPC", "W2", "W3", "W4", "W5");
   /** W5's clients, whatever {@code --clients} says: issue 4 defines the hot thread with 16. */
   static final int HOT_THREAD_CLIENTS = 16;
 
@@ -16,6 +16,9 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w1Me
   List<Workload> named(String w) {
     return switch (w) {
       case "W1" -> List.of(new AgentTurn("W1", clients, 0, w1MessagesPerConversation, runId, messages));
+      // W1's turn as one Append carrying the counters (AppendRequest.cache_info), to set against W1's two RPCs.
+      case "W1-1RPC" -> List.of(new AgentTurn("W1-1rpc", clients, 0, w1MessagesPerConversation, runId, messages,
+          true));
       case "W2" -> List.of(new SeedSave(clients, runId, messages));
       case "W3" -> List.of(new HistoryRead("W3-get-all", clients, 0, runId + "-W3", messages),
           new HistoryRead("W3-newest-20", clients, 20, runId + "-W3", messages));

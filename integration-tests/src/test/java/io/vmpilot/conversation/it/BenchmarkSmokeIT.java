@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
 import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonArray;
@@ -42,10 +43,15 @@ class BenchmarkSmokeIT {
     JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results");
     Map<String, JsonObject> byWorkload = new HashMap<>();
     rows.forEach(r -> byWorkload.put(r.getAsJsonObject().get("workload").getAsString(), r.getAsJsonObject()));
-    assertThat(byWorkload).containsKeys("W1", "W2", "W3-get-all", "W3-newest-20", "W4-10", "W4-1000", "W4-10000",
+    assertThat(byWorkload).containsKeys("W1", "W1-1rpc", "W2", "W3-get-all", "W3-newest-20", "W4-10", "W4-1000", "W4-10000",
         "W5");
     byWorkload.forEach((name, row) -> assertThat(row.get("ops").getAsLong()).as(name).isPositive());
     assertThat(byWorkload.get("W1").get("writesPerSync").getAsDouble()).isPositive();
+    // W1-1rpc sends W1's counters in its Append: the same message bytes written, in one request instead of two.
+    assertThat(byWorkload.get("W1-1rpc").get("bytesWrittenPerOp").getAsDouble())
+        .isCloseTo(byWorkload.get("W1").get("bytesWrittenPerOp").getAsDouble(), withPercentage(10));
+    assertThat(byWorkload.get("W1-1rpc").get("requestBytesPerOp").getAsDouble())
+        .isLessThan(byWorkload.get("W1").get("requestBytesPerOp").getAsDouble());
     JsonObject diskSync = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("machine")
         .getAsJsonObject("diskSync");
     assertThat(diskSync.get("directory").getAsString()).isEqualTo(System.getProperty("java.io.tmpdir"));

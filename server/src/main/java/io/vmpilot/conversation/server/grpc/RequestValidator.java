@@ -104,9 +104,10 @@ final class RequestValidator {
       v.add("messages", "must hold at least one message");
     }
     List<NewMessage> messages = messages(v, r.getMessagesList(), false);
+    checkNames(v, "cache_info", r.getCacheInfoMap());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
     v.throwIfAny();
-    return new AppendCommand(new ThreadKey(tenant, r.getThreadId()), messages, expected);
+    return new AppendCommand(new ThreadKey(tenant, r.getThreadId()), messages, r.getCacheInfoMap(), expected);
   }
 
   ThreadKey get(GetRequest r, String tenant) {

@@ -51,6 +51,7 @@ public interface ConversationStore extends AutoCloseable {
   /** Deletes the conversation; returns whether there was one. */
   boolean clear(ClearCommand command);
 
+  /** Adds the messages whose ids are not stored yet and sets the command's counters, in one transaction. */
   AppendResult append(AppendCommand command);
 
   /** Sets and removes metadata keys and cache counters of an existing conversation; returns the new version. */

@@ -322,6 +322,47 @@ class ConversationServiceTest {
     assertThat(store.stats().conversations()).isEqualTo(2);
   }
 
+  @Test
+  void anAppendCarryingCountersIsOneTurn() {
+    stub.save(save("turn", m("u0", "{}")).putCacheInfo("cache_read", 7).putCacheInfo("input_tokens", 1).build());
+    long before = get("turn").getVersion();
+    AppendResponse r = stub.append(append("turn", m("u1", "{\"role\":\"user\"}"), m("a1", "{\"role\":\"assistant\"}"))
+        .putCacheInfo("input_tokens", 1200).putCacheInfo("output_tokens", 85).build());
+    assertThat(r.getAppendedCount()).isEqualTo(2);
+    Conversation c = get("turn");
+    assertThat(c.getVersion()).isEqualTo(r.getVersion()).isGreaterThan(before);
+    assertThat(c.getCacheInfoMap())
+        .isEqualTo(Map.of("cache_read", 7L, "input_tokens", 1200L, "output_tokens", 85L));
+    // The retry changes nothing, counters included.
+    AppendResponse retry = stub.append(append("turn", m("u1", "{\"role\":\"user\"}"),
+        m("a1", "{\"role\":\"assistant\"}")).putCacheInfo("input_tokens", 1200).build());
+    assertThat(retry.getAppendedCount()).isZero();
+    assertThat(retry.getVersion()).isEqualTo(r.getVersion());
+    assertThat(get("turn")).isEqualTo(c);
+  }
+
+  @Test
+  void anAppendsCountersAreCheckedAsUpdateCachesAndABadOneStoresNothing() {
+    stub.save(save("keep", m("k1", "{}")).putCacheInfo("c", 1).build());
+    Conversation before = get("keep");
+    assertInvalid(() -> stub.append(append("keep", m("k2", "{}")).putCacheInfo("", 1).build()), "cache_info");
+    assertInvalid(() -> stub.append(append("keep", m("k2", "{}")).putCacheInfo("k".repeat(257), 1).build()),
+        "cache_info[" + "k".repeat(64) + "...(257 characters)]");
+    assertInvalid(() -> stub.append(append("keep", m("k2", "{}")).putCacheInfo("in\u0007", 1).build()),
+        "cache_info[in\\u0007]");
+    AppendRequest.Builder tooMany = append("keep", m("k2", "{}"));
+    for (int i = 0; i <= 16; i++) {
+      tooMany.putCacheInfo("c" + i, i);
+    }
+    List<FieldViolation> many = assertInvalid(() -> stub.append(tooMany.build()), "cache_info");
+    assertThat(many).extracting(FieldViolation::getDescription).anyMatch(d -> d.contains("at most 16"));
+    // Every violation at once: the messages' and the counters'.
+    List<FieldViolation> all = assertInvalid(
+        () -> stub.append(append("keep", m("k2", "[]")).putCacheInfo("", 1).build()), "cache_info");
+    assertThat(all).extracting(FieldViolation::getField).contains("messages[0].json", "cache_info");
+    assertThat(get("keep")).isEqualTo(before);
+  }
+
   /** {"a":{"a":...{}...}} with {@code depth} objects. */
   private static String nested(int depth) {
     return "{\"a\":".repeat(depth - 1) + "{}" + "}".repeat(depth - 1);

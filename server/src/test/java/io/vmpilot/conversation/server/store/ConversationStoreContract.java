@@ -135,6 +135,11 @@ public abstract class ConversationStoreContract {
     return new AppendCommand(key, List.of(messages), OptionalLong.empty());
   }
 
+  /** An agent's turn: messages and the counters to set, in one Append. */
+  protected static AppendCommand turnCmd(ThreadKey key, Map<String, Long> counters, NewMessage... messages) {
+    return new AppendCommand(key, List.of(messages), counters, OptionalLong.empty());
+  }
+
   protected static AppendCommand appendCmd(ThreadKey key, OptionalLong expected, NewMessage... messages) {
     return new AppendCommand(key, List.of(messages), expected);
   }
@@ -615,6 +620,90 @@ public abstract class ConversationStoreContract {
     assertThat(s.cacheInfo()).containsExactlyInAnyOrderEntriesOf(
         Map.of("input_tokens", Long.MIN_VALUE, "cache_read", 3L));
     assertThat(s.metadata()).isEqualTo(Map.of("project_root", "/p"));
+  }
+
+  @Test
+  void appendWithCountersSetsTheGivenKeysAndKeepsTheOthersInOneVersion() {
+    ThreadKey k = key("one-call-turn");
+    store.save(saveCmd(k, List.of(msg("a")), Map.of("input_tokens", 1L, "cache_read", 7L), Map.of("m", "v")));
+    long before = getAll(k).summary().version();
+    AppendResult r = store.append(turnCmd(k, Map.of("input_tokens", Long.MAX_VALUE, "output_tokens", Long.MIN_VALUE),
+        msg("b"), msg("c")));
+    assertThat(r.appendedCount()).isEqualTo(2);
+    Conversation c = getAll(k);
+    assertThat(c.summary().version()).isEqualTo(r.version()).isGreaterThan(before);
+    assertThat(jsons(c)).containsExactly("{\"n\":\"a\"}", "{\"n\":\"b\"}", "{\"n\":\"c\"}");
+    assertThat(c.summary().cacheInfo()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("input_tokens", Long.MAX_VALUE, "output_tokens", Long.MIN_VALUE, "cache_read", 7L));
+    assertThat(c.summary().metadata()).isEqualTo(Map.of("m", "v"));
+    // One write: the messages and the counters took one version, which the change log shows as one APPENDED.
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, k.threadId(), before)).singleElement()
+        .satisfies(e -> {
+          assertThat(e.kind()).isEqualTo(ChangeKind.APPENDED);
+          assertThat(e.version()).isEqualTo(r.version());
+          assertThat(e.firstPosition()).isEqualTo(1);
+          assertThat(e.messages()).hasSize(2);
+        });
+  }
+
+  @Test
+  void appendWithCountersCreatesTheConversationWithThem() {
+    ThreadKey k = key("first-turn");
+    AppendResult r = store.append(turnCmd(k, Map.of("input_tokens", 12L), msg("a")));
+    assertThat(r.created()).isTrue();
+    assertThat(getAll(k).summary().cacheInfo()).isEqualTo(Map.of("input_tokens", 12L));
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .singleElement().satisfies(s -> assertThat(s.cacheInfo()).isEqualTo(Map.of("input_tokens", 12L)));
+  }
+
+  @Test
+  void aRefusedAppendWithCountersSetsNoCounter() {
+    store = open(20);
+    ThreadKey k = key("refused-turn");
+    long v = store.append(turnCmd(k, Map.of("in", 1L), msg("a", "{}"))).version();
+    assertThatThrownBy(() -> store.append(new AppendCommand(k, List.of(msg("b", "{}")), Map.of("in", 2L),
+        OptionalLong.of(v + 1000)))).isInstanceOf(VersionMismatchException.class);
+    assertThatThrownBy(() -> store.append(turnCmd(k, Map.of("in", 3L), msg("c", "{\"too\":\"long for the limit\"}"))))
+        .isInstanceOf(HistoryTooLargeException.class);
+    Conversation c = getAll(k);
+    assertThat(c.summary().cacheInfo()).isEqualTo(Map.of("in", 1L));
+    assertThat(c.summary().version()).isEqualTo(v);
+    assertThat(ids(c)).containsExactly("a");
+  }
+
+  @Test
+  void aRetriedTurnStoresNothingTwiceAndLeavesTheCountersOfTheFirstAttempt() {
+    ThreadKey k = key("retried-turn");
+    AppendResult first = store.append(turnCmd(k, Map.of("in", 10L), msg("u1", "{\"u\":1}"), msg("a1", "{\"a\":1}")));
+    StoreStats before = store.stats();
+    // The retry of the same request: nothing written, counters as the first attempt set them (as a retried Save
+    // setting the same values would leave them).
+    AppendResult retry = store.append(turnCmd(k, Map.of("in", 10L), msg("u1", "{\"u\":1}"), msg("a1", "{\"a\":1}")));
+    assertThat(retry.appendedCount()).isZero();
+    assertThat(retry.version()).isEqualTo(first.version());
+    assertThat(store.stats().committedWrites()).isEqualTo(before.committedWrites());
+    // A late retry does not undo a write made after the first attempt.
+    long later = store.updateCache(new UpdateCacheCommand(k, Map.of("in", 99L), OptionalLong.empty()));
+    AppendResult late = store.append(turnCmd(k, Map.of("in", 10L), msg("u1", "{\"u\":1}"), msg("a1", "{\"a\":1}")));
+    assertThat(late.version()).isEqualTo(later);
+    Conversation c = getAll(k);
+    assertThat(c.summary().cacheInfo()).isEqualTo(Map.of("in", 99L));
+    assertThat(ids(c)).containsExactly("u1", "a1");
+    // A partly new retry stores the new message once and sets its counters.
+    AppendResult partly = store.append(turnCmd(k, Map.of("in", 11L), msg("a1", "{\"a\":1}"), msg("u2", "{}")));
+    assertThat(partly.appendedCount()).isEqualTo(1);
+    assertThat(getAll(k).summary().cacheInfo()).isEqualTo(Map.of("in", 11L));
+    assertThat(ids(getAll(k))).containsExactly("u1", "a1", "u2");
+  }
+
+  @Test
+  void appendWithCountersSurvivesAReopen() {
+    ThreadKey k = key("durable-turn");
+    store.append(turnCmd(k, Map.of("in", 5L, "out", -6L), msg("a")));
+    Optional<ConversationStore> reopened = reopen(store);
+    assumeThat(reopened).as("backend keeps data across a restart").isPresent();
+    store = track(reopened.get());
+    assertThat(getAll(k).summary().cacheInfo()).isEqualTo(Map.of("in", 5L, "out", -6L));
   }
 
   @Test

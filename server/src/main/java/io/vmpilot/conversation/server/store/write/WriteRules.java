@@ -99,8 +99,11 @@ public final class WriteRules {
   }
 
   /**
-   * Adds the messages whose ids are not stored yet. A replay (every message carries an id already stored)
-   * succeeds without a version check and changes nothing, since the version moved because of the original.
+   * Adds the messages whose ids are not stored yet and sets the command's counters (the others kept, as in Save).
+   * A replay (every message carries an id already stored) succeeds without a version check and changes nothing,
+   * counters included, since the version moved because of the original, which set them: counters are set, never
+   * added, so the original's values stand as a retried Save would leave them, and a write made after the original
+   * is not undone by its late retry.
    */
   public <X extends Exception> AppendResult append(StorageTransaction<X> tx, AppendCommand c) throws X {
     ConversationRow row = tx.find(c.key());
@@ -120,7 +123,7 @@ public final class WriteRules {
     tx.insert(row, row.messageCount(), fresh, now);
     ConversationRow updated =
         row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes);
-    tx.update(updated, now, CountersChange.KEEP, Map.of());
+    tx.update(updated, now, c.cacheInfo().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.APPENDED, row.messageCount(),
         updated.messageCount(), fresh, now));
     return new AppendResult(updated.version(), updated.messageCount(), fresh.size(), created);
