@@ -169,8 +169,9 @@ def test_a_watch_reconnects_from_its_last_version_when_the_server_restarts(start
         assert events.next().version == before
         # A graceful stop ends the stream with UNAVAILABLE (SERVER_SHUTTING_DOWN): the iterator comes back by itself.
         assert server.stop() == 0
-        start_server("--database-path", database, port=port)
-        after = client.append("r", ['{"n":2}']).version
+        restarted = start_server("--database-path", database, port=port)
+        with ConversationClient(restarted.target) as writer:  # a fresh channel, not one in connect backoff
+            after = writer.append("r", ['{"n":2}']).version
         event = events.next()
         assert (event.version, [m.json for m in event.messages]) == (after, ['{"n":2}'])
         assert watch.reconnects >= 1

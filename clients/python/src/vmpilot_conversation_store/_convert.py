@@ -229,9 +229,13 @@ _POLICIES = {"fail": admin_pb.EXISTING_CONVERSATION_POLICY_FAIL, "skip": admin_p
              "replace": admin_pb.EXISTING_CONVERSATION_POLICY_REPLACE}
 
 
-def import_request(r: ConversationRecord, on_existing: str) -> admin_pb.ImportRequest:
+def check_policy(on_existing: str) -> None:
     if on_existing not in _POLICIES:
         raise ValueError(f"on_existing={on_existing!r}: expected one of {', '.join(_POLICIES)}")
+
+
+def import_request(r: ConversationRecord, on_existing: str) -> admin_pb.ImportRequest:
+    check_policy(on_existing)
     messages = []
     for m in r.messages:
         one = pb.Message(id=m.id, json=m.json)

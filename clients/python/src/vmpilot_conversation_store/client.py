@@ -213,6 +213,8 @@ class ConversationClient:
         on_existing: "fail" (report a differing stored conversation in failures), "skip" (keep it) or "replace".
         A record identical to the stored conversation is skipped, so importing an export twice changes nothing.
         """
+        # Checked before the stream opens: what the request generator raises, gRPC reports only as UNKNOWN.
+        _convert.check_policy(on_existing)
         requests = (_convert.import_request(r, on_existing) for r in records)
         return _convert.import_result(self._call(self.admin_stub.Import, requests, timeout=timeout))
 

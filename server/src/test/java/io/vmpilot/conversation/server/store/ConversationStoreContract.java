@@ -1869,6 +1869,27 @@ public abstract class ConversationStoreContract {
   }
 
   @Test
+  void updateMetadataForkAndImportSignalTheSubscribersToo() throws Exception {
+    ThreadKey k = key("signalled-edit");
+    store.append(appendCmd(k, msg("x")));
+    java.util.Set<ThreadKey> signalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    CountDownLatch all = new CountDownLatch(3);
+    try (ChangeFeed.Subscription s = store.changeFeed().subscribe(ThreadKey.DEFAULT_TENANT, key -> {
+      if (signalled.add(key)) {
+        all.countDown();
+      }
+    })) {
+      store.updateMetadata(new UpdateMetadataCommand(k, Map.of("t", "1"), Set.of(), Map.of(), Set.of(),
+          OptionalLong.empty()));
+      store.fork(new ForkCommand(k, key("signalled-fork"), OptionalLong.empty(), OptionalLong.empty()));
+      store.importConversation(importCmd("signalled-import", ExistingPolicy.FAIL, "y"));
+      // Without a signal a live watcher would see these only with the next other write.
+      assertThat(all.await(30, TimeUnit.SECONDS)).as("signalled: %s", signalled).isTrue();
+    }
+    assertThat(signalled).contains(k, key("signalled-fork"), key("signalled-import"));
+  }
+
+  @Test
   void theChangeLogOutlivesARestart() {
     ThreadKey k = key("kept-log");
     long v1 = store.append(appendCmd(k, msg("1"))).version();
