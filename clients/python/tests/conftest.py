@@ -24,13 +24,13 @@ StartServer = Callable[..., StoreServer]
 
 @pytest.fixture(scope="session")
 def start_server(request: pytest.FixtureRequest) -> Iterator[StartServer]:
-    """start_server(*args, env=None): a server with these flags, stopped at the end of the session."""
+    """start_server(*args, env=None, port=0): a server with these flags, stopped at the end of the session."""
     jar: Optional[str] = request.config.getoption("--server-jar")
     java = request.config.getoption("--java") or shutil.which("java") or "java"
     started: List[StoreServer] = []
 
-    def start(*args: str, env: Optional[dict] = None) -> StoreServer:
-        server = StoreServer.start(args, server_jar=jar, java=java, env=env)
+    def start(*args: str, env: Optional[dict] = None, port: int = 0) -> StoreServer:
+        server = StoreServer.start(args, server_jar=jar, java=java, env=env, port=port)
         started.append(server)
         return server
 

@@ -35,15 +35,19 @@ class StoreServer:
 
     @classmethod
     def start(cls, args: Sequence[str], *, server_jar: Optional[str], java: str,
-              env: Optional[Mapping[str, str]] = None) -> "StoreServer":
-        """Starts `conversation-server --port 0 ARGS` and waits until it listens."""
+              env: Optional[Mapping[str, str]] = None, port: int = 0) -> "StoreServer":
+        """Starts `conversation-server --port PORT ARGS` and waits until it listens.
+
+        port is 0 (the server picks a free one) except to start a server again on the port a stopped one had
+        picked, for a client that reconnects to the same address.
+        """
         environment = {**os.environ, **(env or {})}
         if server_jar:
             command = [java, *_JVM_OPTIONS, "-jar", server_jar]
         else:
             environment.setdefault("JAVA_OPTS", " ".join(_JVM_OPTIONS))
             command = [str(REPOSITORY / "scripts" / "run-server")]
-        return cls([*command, "--port", "0", *args], environment)
+        return cls([*command, "--port", str(port), *args], environment)
 
     @property
     def target(self) -> str:

@@ -132,3 +132,20 @@ def test_the_drop_in_takes_tls_and_token_from_the_environment(tls_auth_server, c
         assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         vmpilot.configure(address)
+
+
+def test_the_token_goes_with_streaming_calls_too(plaintext_auth_server):
+    """Watch and Export stream their responses and Import its requests: each carries the token as well."""
+    with ConversationClient(plaintext_auth_server.target, bearer_token=ALICE, **NO_RETRY) as alice:
+        version = alice.append("streamed", ['{"n":1}']).version
+        with alice.watch("streamed", start_version=version - 1) as watch:
+            assert next(watch).version == version
+        records = list(alice.export(thread_ids=["streamed"]))
+        assert [r.thread_id for r in records] == ["streamed"]
+    with ConversationClient(plaintext_auth_server.target, bearer_token=BOB, **NO_RETRY) as bob:
+        assert bob.import_conversations(records).imported == 1
+        assert bob.get("streamed").messages[0].json == '{"n":1}'
+    with ConversationClient(plaintext_auth_server.target, **NO_RETRY) as anonymous:
+        with pytest.raises(ConversationStoreError) as refused:
+            next(anonymous.watch())
+        assert refused.value.reason == "UNAUTHENTICATED"

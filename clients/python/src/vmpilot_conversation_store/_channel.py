@@ -67,7 +67,8 @@ class ConnectionSettings:
 
     def aio_channel(self) -> grpc.aio.Channel:
         """An asyncio channel; it belongs to the event loop running when it is made."""
-        interceptors = [] if self.bearer_token is None else [_AioBearerToken(self.bearer_token)]
+        interceptors = [] if self.bearer_token is None else [_AioBearerToken(self.bearer_token),
+                                                             _AioStreamBearerToken(self.bearer_token)]
         if self.tls:
             return grpc.aio.secure_channel(self.address, self._credentials(), options=self._options(),
                                            interceptors=interceptors)
@@ -116,7 +117,8 @@ class _CallDetails(collections.namedtuple(
     pass
 
 
-class _BearerToken(grpc.UnaryUnaryClientInterceptor):
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor):
     """Sends `authorization: Bearer <token>` with every call, over TLS or plaintext alike.
 
     grpc's own access-token credentials only work over TLS; the server accepts the header on a plaintext
@@ -127,9 +129,19 @@ class _BearerToken(grpc.UnaryUnaryClientInterceptor):
         self._header = ("authorization", f"Bearer {token}")
 
     def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    # Watch and Export (a stream of responses), Import (a stream of requests).
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_stream_unary(self, continuation, details, request_iterator):
+        return continuation(self._with_token(details), request_iterator)
+
+    def _with_token(self, details):
         metadata = [*(details.metadata or ()), self._header]
-        return continuation(_CallDetails(details.method, details.timeout, metadata, details.credentials,
-                                         details.wait_for_ready, getattr(details, "compression", None)), request)
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials, details.wait_for_ready,
+                            getattr(details, "compression", None))
 
     def __repr__(self) -> str:
         return "BearerToken[***]"
@@ -140,9 +152,20 @@ class _AioBearerToken(grpc.aio.UnaryUnaryClientInterceptor):
         self._header = ("authorization", f"Bearer {token}")
 
     async def intercept_unary_unary(self, continuation, details, request):
-        metadata = grpc.aio.Metadata(*(details.metadata or ()), self._header)
-        return await continuation(grpc.aio.ClientCallDetails(details.method, details.timeout, metadata,
-                                                             details.credentials, details.wait_for_ready), request)
+        return await continuation(_aio_with_token(details, self._header), request)
+
+    def __repr__(self) -> str:
+        return "BearerToken[***]"
+
+
+class _AioStreamBearerToken(grpc.aio.UnaryStreamClientInterceptor):
+    """The token on Watch's stream (grpc.aio takes one interceptor class per kind of call)."""
+
+    def __init__(self, token: str) -> None:
+        self._header = ("authorization", f"Bearer {token}")
+
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(_aio_with_token(details, self._header), request)
 
     def __repr__(self) -> str:
         return "BearerToken[***]"
@@ -169,3 +192,9 @@ def settings_from_environment(environ: Optional[Mapping[str, str]] = None) -> Co
     return ConnectionSettings.of(
         env.get(ENV_ADDRESS) or DEFAULT_ADDRESS, tls=tls_text in ("true", "1"),
         ca_certificates=env.get(ENV_CA_CERTIFICATES) or None, bearer_token=env.get(ENV_TOKEN) or None)
+
+
+def _aio_with_token(details, header):
+    metadata = grpc.aio.Metadata(*(details.metadata or ()), header)
+    return grpc.aio.ClientCallDetails(details.method, details.timeout, metadata, details.credentials,
+                                      details.wait_for_ready)

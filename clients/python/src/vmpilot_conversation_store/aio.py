@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Mapping, Optional, Sequence
+from typing import Any, AsyncIterator, Iterable, Mapping, Optional, Sequence
 
 import grpc
 import grpc.aio
@@ -11,8 +11,10 @@ from . import _convert
 from ._channel import DEFAULT_ADDRESS, ConnectionSettings, PathLike
 from ._convert import MessageLike
 from .errors import ConversationNotFoundError, from_rpc_error
+from ._watch import AsyncWatch
 from .stubs import pb_grpc
-from .types import AppendResult, Conversation, ConversationPage, ConversationSummary, SaveResult
+from .types import (AppendResult, Conversation, ConversationPage, ConversationSummary, ForkResult, SaveResult,
+                    SearchPage, SearchResult)
 
 
 class AsyncConversationClient:
@@ -23,6 +25,7 @@ class AsyncConversationClient:
             conversation = await store.get("thread-1")
 
     A grpc.aio channel belongs to the event loop it was made on: make the client inside the loop that uses it.
+    The admin service's calls (export, import, status, backup) are on ConversationClient only.
     """
 
     def __init__(self, address: str = DEFAULT_ADDRESS, *, tls: bool = False,
@@ -92,6 +95,40 @@ class AsyncConversationClient:
                         metadata_filter: Optional[Mapping[str, str]] = None) -> ConversationPage:
         return _convert.page(await self._call(self.stub.List, _convert.list_request(page_size, page_token,
                                                                                     metadata_filter)))
+
+    async def update_metadata(self, thread_id: str, *, set: Optional[Mapping[str, str]] = None,
+                              remove: Iterable[str] = (), cache_set: Optional[Mapping[str, Any]] = None,
+                              cache_remove: Iterable[str] = (), expected_version: Optional[int] = None) -> int:
+        return (await self._call(self.stub.UpdateMetadata, _convert.update_metadata_request(
+            thread_id, set, remove, cache_set, cache_remove, expected_version))).version
+
+    async def fork(self, thread_id: str, new_thread_id: str, *, end_position: Optional[int] = None,
+                   expected_version: Optional[int] = None) -> ForkResult:
+        return _convert.fork_result(await self._call(self.stub.Fork, _convert.fork_request(
+            thread_id, new_thread_id, end_position, expected_version)))
+
+    async def search(self, query: str, *, metadata_filter: Optional[Mapping[str, str]] = None,
+                     page_size: int = 0) -> AsyncIterator[SearchResult]:
+        token = ""
+        while True:
+            page = await self.search_page(query, page_size=page_size, page_token=token,
+                                          metadata_filter=metadata_filter)
+            for result in page.results:
+                yield result
+            token = page.next_page_token
+            if not token:
+                return
+
+    async def search_page(self, query: str, *, page_size: int = 0, page_token: str = "",
+                          metadata_filter: Optional[Mapping[str, str]] = None) -> SearchPage:
+        return _convert.search_page(await self._call(self.stub.Search, _convert.search_request(
+            query, page_size, page_token, metadata_filter)))
+
+    def watch(self, thread_id: str = "", *, start_version: int = 0,
+              metadata_filter: Optional[Mapping[str, str]] = None,
+              max_reconnects: Optional[int] = 10) -> AsyncWatch:
+        """`async for event in store.watch(...)`: see ConversationClient.watch; close() ends it."""
+        return AsyncWatch(self.stub.Watch, thread_id, start_version, metadata_filter, max_reconnects)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -1,8 +1,9 @@
-"""ConversationClient: the conversation store's six RPCs with Python values in and out."""
+"""ConversationClient: the conversation store's RPCs (and its admin service's) with Python values in and out."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Optional, Sequence
+import datetime
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import grpc
 
@@ -10,8 +11,11 @@ from . import _convert
 from ._channel import DEFAULT_ADDRESS, ConnectionSettings, PathLike
 from ._convert import MessageLike
 from .errors import ConversationNotFoundError, from_rpc_error
-from .stubs import pb_grpc
-from .types import AppendResult, Conversation, ConversationPage, ConversationSummary, SaveResult
+from ._watch import Watch
+from .stubs import admin_pb, admin_pb_grpc, pb_grpc
+from .types import (AppendResult, BackupResult, Conversation, ConversationPage, ConversationRecord,
+                    ConversationSummary, ForkResult, ImportResult, SaveResult, SearchPage, SearchResult,
+                    ServerStatus)
 
 
 class ConversationClient:
@@ -69,6 +73,8 @@ class ConversationClient:
         self._owns_channel = owns_channel
         self.stub = pb_grpc.ConversationServiceStub(channel)
         """The generated stub (bearer token included), for anything the methods here do not cover."""
+        self.admin_stub = admin_pb_grpc.ConversationAdminServiceStub(channel)
+        """The generated stub of ConversationAdminService, on the same channel."""
         self.timeout = timeout
 
     def save(self, thread_id: str, messages: Sequence[MessageLike], *,
@@ -131,6 +137,107 @@ class ConversationClient:
         return _convert.page(self._call(self.stub.List, _convert.list_request(page_size, page_token,
                                                                               metadata_filter)))
 
+    def update_metadata(self, thread_id: str, *, set: Optional[Mapping[str, str]] = None,
+                        remove: Iterable[str] = (), cache_set: Optional[Mapping[str, Any]] = None,
+                        cache_remove: Iterable[str] = (), expected_version: Optional[int] = None) -> int:
+        """Sets and removes metadata keys (and cache info keys) without sending the messages; returns the new version.
+
+        The only way to delete a metadata key. ConversationNotFoundError for an unknown thread; a key both set and
+        removed is INVALID_ARGUMENT.
+        """
+        return self._call(self.stub.UpdateMetadata, _convert.update_metadata_request(
+            thread_id, set, remove, cache_set, cache_remove, expected_version)).version
+
+    def fork(self, thread_id: str, new_thread_id: str, *, end_position: Optional[int] = None,
+             expected_version: Optional[int] = None) -> ForkResult:
+        """Copies the messages before end_position (None: all) and the metadata into a new conversation.
+
+        The copy's metadata also gets "forked_from" and "forked_from_version". ConversationNotFoundError for an
+        unknown source; CONVERSATION_EXISTS (ALREADY_EXISTS) when new_thread_id is taken; POSITION_OUT_OF_RANGE
+        (OUT_OF_RANGE) for an end_position beyond the source's message count.
+        """
+        return _convert.fork_result(self._call(self.stub.Fork, _convert.fork_request(
+            thread_id, new_thread_id, end_position, expected_version)))
+
+    def search(self, query: str, *, metadata_filter: Optional[Mapping[str, str]] = None,
+               page_size: int = 0) -> Iterator[SearchResult]:
+        """Every message whose text holds every word of `query` (each part a phrase), best match first.
+
+        Pages are fetched as the iteration proceeds (page_size: their length, 0 for the server's default).
+        """
+        token = ""
+        while True:
+            page = self.search_page(query, page_size=page_size, page_token=token, metadata_filter=metadata_filter)
+            yield from page.results
+            token = page.next_page_token
+            if not token:
+                return
+
+    def search_page(self, query: str, *, page_size: int = 0, page_token: str = "",
+                    metadata_filter: Optional[Mapping[str, str]] = None) -> SearchPage:
+        """One page of Search, for callers that keep the page token themselves."""
+        return _convert.search_page(self._call(self.stub.Search, _convert.search_request(
+            query, page_size, page_token, metadata_filter)))
+
+    def watch(self, thread_id: str = "", *, start_version: int = 0,
+              metadata_filter: Optional[Mapping[str, str]] = None,
+              max_reconnects: Optional[int] = 10) -> Watch:
+        """The changes after start_version of one conversation (thread_id) or of the whole tenant (""), live.
+
+        An iterator of ChangeEvent that never ends by itself: close() it (or use it in a with block). It opens
+        the stream again from its last_version when the server ends it with UNAVAILABLE (a restart), so nothing is
+        missed or repeated; see Watch. No call timeout applies to the stream.
+        """
+        return Watch(self._open_watch, thread_id, start_version, metadata_filter, max_reconnects)
+
+    def _open_watch(self, request):
+        return self.stub.Watch(request)
+
+    # ---- ConversationAdminService ----
+
+    def export(self, *, metadata_filter: Optional[Mapping[str, str]] = None,
+               updated_after: Optional[datetime.datetime] = None,
+               updated_before: Optional[datetime.datetime] = None, thread_ids: Iterable[str] = (),
+               start_after_thread_id: str = "", timeout: Optional[float] = None) -> Iterator[ConversationRecord]:
+        """The tenant's conversations (those passing every filter given) as whole records, by thread id.
+
+        A stream: `timeout` (seconds, default none: the server's max_call_seconds) bounds all of it. To resume
+        an export that broke off, pass the last record's thread_id as start_after_thread_id.
+        """
+        try:
+            for response in self.admin_stub.Export(_convert.export_request(
+                    metadata_filter, updated_after, updated_before, thread_ids, start_after_thread_id),
+                    timeout=timeout):
+                yield _convert.record(response.conversation)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from error
+
+    def import_conversations(self, records: Iterable[ConversationRecord], *, on_existing: str = "fail",
+                             timeout: Optional[float] = None) -> ImportResult:
+        """Stores the records (from export) with their own times; returns what happened to each.
+
+        on_existing: "fail" (report a differing stored conversation in failures), "skip" (keep it) or "replace".
+        A record identical to the stored conversation is skipped, so importing an export twice changes nothing.
+        """
+        # Checked before the stream opens: what the request generator raises, gRPC reports only as UNKNOWN.
+        _convert.check_policy(on_existing)
+        requests = (_convert.import_request(r, on_existing) for r in records)
+        return _convert.import_result(self._call(self.admin_stub.Import, requests, timeout=timeout))
+
+    def server_status(self) -> ServerStatus:
+        """The server's version and backend, the database's size, and what the caller's tenant holds."""
+        return _convert.server_status(self._call(self.admin_stub.GetServerStatus,
+                                                 admin_pb.GetServerStatusRequest()))
+
+    def backup(self, path: str, *, timeout: Optional[float] = None) -> BackupResult:
+        """SQLite only: a consistent copy of the database to `path` (absolute, on the server's machine, new).
+
+        FAILED_PRECONDITION (BACKUP_NOT_SUPPORTED) on other backends, ALREADY_EXISTS (BACKUP_TARGET_EXISTS) when
+        the file exists. `timeout` defaults to none (the server's max_call_seconds): a copy can take a while.
+        """
+        return _convert.backup_result(self._call(self.admin_stub.Backup, admin_pb.BackupRequest(path=path),
+                                                 timeout=timeout))
+
     def close(self) -> None:
         if self._owns_channel:
             self._channel.close()
@@ -141,8 +248,10 @@ class ConversationClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _call(self, rpc, request):
+    _DEFAULT = object()
+
+    def _call(self, rpc, request, timeout: Any = _DEFAULT):
         try:
-            return rpc(request, timeout=self.timeout)
+            return rpc(request, timeout=self.timeout if timeout is ConversationClient._DEFAULT else timeout)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from error

@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,16 +125,8 @@ class MetricsIT {
     }
   }
 
-  /** The value of the first sample of {@code name} whose labels contain every one of {@code labels}. */
   private static double value(String scrape, String name, String... labels) {
-    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE);
-    Matcher m = line.matcher(scrape);
-    while (m.find()) {
-      String found = m.group(1) == null ? "" : m.group(1);
-      if (List.of(labels).stream().allMatch(found::contains)) {
-        return Double.parseDouble(m.group(2));
-      }
-    }
-    throw new AssertionError("no sample " + name + " with " + List.of(labels) + " in:\n" + scrape);
+    return PrometheusScrape.value(scrape, name, labels);
   }
+
 }

@@ -9,8 +9,11 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ChangeKind;
+import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import io.vmpilot.conversation.v1.WatchRequest;
 import io.vmpilot.conversation.v1.WatchResponse;
 import java.nio.file.Path;
@@ -30,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Watch over the real server process: a watcher that resumes from the last version it received, across graceful
  * restarts and SIGKILLs, gets every acknowledged write once and in order; a watcher that stops reading is cut off
- * while the writers go on; on PostgreSQL, a watcher on one server sees the writes made through another.
+ * while the writers go on (and the metrics endpoint counts it); on PostgreSQL, a watcher on one server sees the writes
+ * made through another; a watch filtered by metadata gets the changes of the conversations that match, the one by
+ * which a conversation stops matching, and the same again when resumed after a restart.
  */
 class WatchIT {
   @TempDir
@@ -45,10 +50,14 @@ class WatchIT {
     final List<WatchResponse> received;
 
     Watching(String target, long after, List<WatchResponse> received) {
+      this(target, after, Map.of(), received);
+    }
+
+    Watching(String target, long after, Map<String, String> metadataFilter, List<WatchResponse> received) {
       this.received = received;
       channel = Rpc.channel(target);
       Iterator<WatchResponse> events = ConversationServiceGrpc.newBlockingStub(channel)
-          .watch(WatchRequest.newBuilder().setStartVersion(after).build());
+          .watch(WatchRequest.newBuilder().setStartVersion(after).putAllMetadataFilter(metadataFilter).build());
       thread = new Thread(() -> {
         try {
           while (events.hasNext()) {
@@ -177,7 +186,8 @@ class WatchIT {
 
   @Test
   void aWatcherThatStopsReadingIsCutOffWhileWritersGoOn() throws Exception {
-    try (ServerProcess server = Rpc.startSqlite(dir.resolve("slow.db"), "--watch-max-lag-events", "50")) {
+    try (ServerProcess server = Rpc.startSqlite(dir.resolve("slow.db"), "--watch-max-lag-events", "50",
+        "--metrics-enabled", "true", "--metrics-port", "0")) {
       ManagedChannel watchChannel = Rpc.channel(server.target());
       ManagedChannel writes = Rpc.channel(server.target());
       try {
@@ -230,17 +240,81 @@ class WatchIT {
         System.out.printf("WatchIT: %d appends of 16 KiB beside a stalled watcher in %.2f s (%.0f/s)%n", writesDone,
             seconds, writesDone / seconds);
         assertThat(writesDone).isEqualTo(2000);
+        String stalled = PrometheusScrape.of(server.metricsUrl());
         call.get().request(Integer.MAX_VALUE);
         assertThat(closed.await(60, TimeUnit.SECONDS)).as("the stalled watch ended").isTrue();
         assertThat(ended.get()).isNotNull();
         assertThat(Rpc.code(ended.get())).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(Rpc.errorInfo(ended.get()).orElseThrow().getReason()).isEqualTo("WATCHER_TOO_SLOW");
         assertThat(received.get()).isLessThan(2000);
+        // The metrics endpoint: the stalled watcher was open, then cut off for being too slow.
+        String after = PrometheusScrape.of(server.metricsUrl());
+        assertThat(PrometheusScrape.value(after, "conversation_watch_cutoffs_total", "reason=\"WATCHER_TOO_SLOW\""))
+            .isEqualTo(1);
+        assertThat(PrometheusScrape.value(after, "conversation_watch_cutoffs_total", "reason=\"ERROR\"")).isZero();
+        assertThat(PrometheusScrape.value(after, "conversation_watch_watchers")).isZero();
+        assertThat(PrometheusScrape.value(after, "conversation_watch_events_total"))
+            .isGreaterThanOrEqualTo(received.get()).isLessThan(2000);
+        if (PrometheusScrape.value(stalled, "conversation_watch_cutoffs_total", "reason=\"WATCHER_TOO_SLOW\"")
+            == 0) {
+          // Scraped before the cut-off (which comes only with the next send attempt): it was open then.
+          assertThat(PrometheusScrape.value(stalled, "conversation_watch_watchers")).isEqualTo(1);
+        }
       } finally {
         Rpc.close(watchChannel);
         Rpc.close(writes);
       }
     }
+  }
+
+  @Test
+  void aWatchFilteredByMetadataResumedAfterARestartGetsTheChangesOfMatchingConversationsOnly() throws Exception {
+    Path db = dir.resolve("filtered.db");
+    Map<String, String> p1 = Map.of("project", "p1");
+    List<WatchResponse> received = new ArrayList<>();
+    List<Long> expected = new ArrayList<>();
+    try (ServerProcess server = Rpc.startSqlite(db)) {
+      ManagedChannel writes = Rpc.channel(server.target());
+      try (Watching watching = new Watching(server.target(), 0, p1, received)) {
+        expected.add(Rpc.stub(writes).save(SaveRequest.newBuilder().setThreadId("a").putMetadata("project", "p1")
+            .addMessages(Message.newBuilder().setJson("{\"n\":1}")).build()).getVersion());
+        append(writes, "b", "{\"not\":\"matching\"}");
+        expected.add(append(writes, "a", "{\"n\":2}"));
+        assertThat(watching.awaitVersion(expected.get(1), 60)).isTrue();
+      }
+      // With no watcher: a leaves the filter (sent, it is the last of a), then writes nothing it would get; b joins.
+      expected.add(Rpc.stub(writes).updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId("a")
+          .putSet("project", "p2").build()).getVersion());
+      append(writes, "a", "{\"not\":\"sent\"}");
+      expected.add(Rpc.stub(writes).updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId("b")
+          .putSet("project", "p1").build()).getVersion());
+      Rpc.close(writes);
+      assertThat(server.stop()).isZero();
+    }
+    try (ServerProcess server = Rpc.startSqlite(db)) {
+      ManagedChannel writes = Rpc.channel(server.target());
+      assertThat(Rpc.stub(writes).clear(ClearRequest.newBuilder().setThreadId("b").build()).getDeleted()).isTrue();
+      Rpc.close(writes);
+      try (Watching watching = new Watching(server.target(), lastVersion(received), p1, received)) {
+        // The Clear is the write after b joined: the first version above that one.
+        assertThat(watching.awaitVersion(expected.get(3) + 1, 60)).isTrue();
+      }
+      expected.add(lastVersion(received));
+    }
+    synchronized (received) {
+      assertThat(received).extracting(WatchResponse::getVersion).containsExactlyElementsOf(expected);
+      assertThat(received).extracting(WatchResponse::getThreadId).containsExactly("a", "a", "a", "b", "b");
+      assertThat(received).extracting(WatchResponse::getLeftFilter).containsExactly(false, false, true, false,
+          false);
+      assertThat(received).extracting(WatchResponse::getKind).containsExactly(ChangeKind.CHANGE_KIND_APPENDED,
+          ChangeKind.CHANGE_KIND_APPENDED, ChangeKind.CHANGE_KIND_METADATA_UPDATED,
+          ChangeKind.CHANGE_KIND_METADATA_UPDATED, ChangeKind.CHANGE_KIND_CLEARED);
+    }
+  }
+
+  private static long append(ManagedChannel channel, String threadId, String json) {
+    return Rpc.stub(channel).append(AppendRequest.newBuilder().setThreadId(threadId)
+        .addMessages(Message.newBuilder().setJson(json)).build()).getVersion();
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.grpc.InFlightBudget;
 import io.vmpilot.conversation.server.grpc.TransportWarnings;
 import io.vmpilot.conversation.server.http.HttpGateway;
 import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
+import io.vmpilot.conversation.server.metrics.WatchFigures;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ExpiringReads;
 import io.vmpilot.conversation.server.store.RetentionSweeper;
@@ -103,6 +104,8 @@ public final class Main {
     }
     // Started once the server is up; the metric reads whichever sweeper there is then.
     AtomicReference<RetentionSweeper> sweeper = new AtomicReference<>();
+    // Likewise the Watch figures read the server's, once it is up.
+    AtomicReference<GrpcServer> running = new AtomicReference<>();
 
     MetricsEndpoint metrics = null;
     GrpcServer server;
@@ -118,7 +121,8 @@ public final class Main {
       List<ServerInterceptor> interceptors = new ArrayList<>();
       if (config.metricsEnabled()) {
         listening = config.metricsBindAddress() + ":" + config.metricsPort() + " (metrics)";
-        metrics = MetricsEndpoint.start(config.metricsBindAddress(), config.metricsPort(), store, List.of(
+        metrics = MetricsEndpoint.start(config.metricsBindAddress(), config.metricsPort(), store,
+            WatchFigures.plus(List.of(
             new MetricsEndpoint.Figure("conversation.transport.warnings", "Warnings of the gRPC transport (grpc-java, "
                 + "Netty) with an exception, mostly about malformed requests; logged as one line, rate-limited",
                 null, true, transportWarnings::count),
@@ -131,7 +135,8 @@ public final class Main {
                 inFlight::refusals),
             new MetricsEndpoint.Figure("conversation.retention.deleted", "Conversations deleted by the retention "
                 + "sweep ([retention] max_idle) since the server started", null, true,
-                () -> sweeper.get() == null ? 0 : sweeper.get().deleted())));
+                () -> sweeper.get() == null ? 0 : sweeper.get().deleted())),
+            () -> running.get() == null ? null : running.get().watchStats()));
         interceptors.add(metrics.interceptor());
       }
       List<ServerInterceptor> serverInterceptors = new ArrayList<>();
@@ -146,6 +151,7 @@ public final class Main {
           config.maxInboundMessageBytes(), config.executorThreads(), config.shutdownGrace(), Duration.ofSeconds(2),
           config.requestLimits(), interceptors, credentials, serverInterceptors, inFlight, config.connections()),
           store, config.watch());
+      running.set(server);
     } catch (Exception e) {
       if (metrics != null) {
         metrics.close();

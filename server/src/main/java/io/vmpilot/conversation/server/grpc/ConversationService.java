@@ -79,6 +79,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final WatchSettings watchSettings;
   private final Executor watchExecutor;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+  private final WatchStats watchStats = new WatchStats(watchers::size);
 
   /**
    * @param blockingExecutor runs reads and large writes (see the class comment); the caller owns and shuts it
@@ -229,7 +230,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     try {
       ChangeQuery start = validator.watch(request, Tenants.current(), Watcher.PAGE);
       watcher = new Watcher((ServerCallStreamObserver<WatchResponse>) response, store.changeFeed(), start,
-          watchExecutor, watchSettings.maxLagEvents(), errors, watchers::remove);
+          request.getMetadataFilterMap(), watchExecutor, watchSettings.maxLagEvents(), errors, watchStats,
+          watchers::remove);
     } catch (RuntimeException | Error e) {
       response.onError(errors.toStatus("Watch", request.getThreadId(), e));
       return;
@@ -248,6 +250,11 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   /** Watch streams open now. */
   public int watcherCount() {
     return watchers.size();
+  }
+
+  /** What the metrics endpoint reports of Watch. */
+  public WatchStats watchStats() {
+    return watchStats;
   }
 
   private <T> void read(String rpc, String threadId, StreamObserver<T> response, Supplier<T> body) {

@@ -182,6 +182,11 @@ public final class GrpcServer {
     return version != null ? version : "development";
   }
 
+  /** What the metrics endpoint reports of Watch. */
+  public WatchStats watchStats() {
+    return service.watchStats();
+  }
+
   /** The port the server listens on (the one chosen when 0 was asked for). */
   public int port() {
     return server.getPort();

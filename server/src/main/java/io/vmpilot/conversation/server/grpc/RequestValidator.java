@@ -232,6 +232,7 @@ final class RequestValidator {
     if (r.getStartVersion() < 0) {
       v.add("start_version", "must not be negative");
     }
+    checkMetadata(v, "metadata_filter", r.getMetadataFilterMap());
     v.throwIfAny();
     return new ChangeQuery(tenant, r.getThreadId(), r.getStartVersion(), pageSize);
   }

@@ -5,8 +5,10 @@ import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeFeed;
 import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.v1.WatchResponse;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,6 +22,9 @@ import java.util.function.Consumer;
  * <p>Signals of changes it has not read yet count as its lag; once they pass {@code maxLagEvents} (the watcher is
  * not reading, or reads more slowly than the tenant writes), it is cut off. Writers only ever increment the count.
  *
+ * <p>With a metadata filter, it reads every entry of the tenant and sends those the filter selects
+ * ({@link ChangeEvent#selectedBy}); the entries it skips still move its position and count as lag.
+ *
  * <p>All sending happens in {@link #run}, of which at most one runs at a time, on the executor.
  */
 final class Watcher implements ChangeFeed.ChangeListener {
@@ -28,9 +33,11 @@ final class Watcher implements ChangeFeed.ChangeListener {
   private final ServerCallStreamObserver<WatchResponse> call;
   private final ChangeFeed feed;
   private final ChangeQuery start;
+  private final Map<String, String> filter;
   private final Executor executor;
   private final int maxLagEvents;
   private final ErrorMapper errors;
+  private final WatchStats stats;
   private final Consumer<Watcher> onEnd;
   private final AtomicInteger lag = new AtomicInteger();
   private final AtomicBoolean running = new AtomicBoolean();
@@ -42,14 +49,17 @@ final class Watcher implements ChangeFeed.ChangeListener {
   /** The version of the last event sent; touched only by {@link #run}. */
   private long position;
 
-  Watcher(ServerCallStreamObserver<WatchResponse> call, ChangeFeed feed, ChangeQuery start, Executor executor,
-      int maxLagEvents, ErrorMapper errors, Consumer<Watcher> onEnd) {
+  Watcher(ServerCallStreamObserver<WatchResponse> call, ChangeFeed feed, ChangeQuery start,
+      Map<String, String> filter, Executor executor, int maxLagEvents, ErrorMapper errors, WatchStats stats,
+      Consumer<Watcher> onEnd) {
     this.call = call;
     this.feed = feed;
     this.start = start;
+    this.filter = Map.copyOf(filter);
     this.executor = executor;
     this.maxLagEvents = maxLagEvents;
     this.errors = errors;
+    this.stats = stats;
     this.onEnd = onEnd;
     this.position = start.afterVersion();
   }
@@ -65,9 +75,7 @@ final class Watcher implements ChangeFeed.ChangeListener {
     try {
       executor.execute(this::subscribeAndRead);
     } catch (RuntimeException rejected) {
-      if (end()) {
-        call.onError(errors.toStatus("Watch", start.threadId(), rejected));
-      }
+      failWith(rejected);
     }
   }
 
@@ -78,9 +86,7 @@ final class Watcher implements ChangeFeed.ChangeListener {
         subscription = s;
       }
     } catch (RuntimeException e) {
-      if (end()) {
-        call.onError(errors.toStatus("Watch", start.threadId(), e));
-      }
+      failWith(e);
       return;
     }
     if (ended.get()) {
@@ -140,11 +146,11 @@ final class Watcher implements ChangeFeed.ChangeListener {
     }
     try {
       if (shuttingDown) {
-        fail(errors.watchEndedByShutdown(position));
+        fail(errors.watchEndedByShutdown(position), WatchStats.CutOff.SERVER_SHUTTING_DOWN);
         return;
       }
       if (tooSlow) {
-        fail(errors.watcherTooSlow(maxLagEvents, position));
+        fail(errors.watcherTooSlow(maxLagEvents, position), WatchStats.CutOff.WATCHER_TOO_SLOW);
         return;
       }
       while (!ended.get() && call.isReady()) {
@@ -152,7 +158,11 @@ final class Watcher implements ChangeFeed.ChangeListener {
         List<ChangeEvent> page = feed.changes(
             new ChangeQuery(start.tenant(), start.threadId(), position, PAGE));
         for (ChangeEvent e : page) {
-          call.onNext(ProtoMapper.change(e));
+          if (e.selectedBy(filter)) {
+            WatchResponse event = ProtoMapper.change(e);
+            call.onNext(e.leaves(filter) ? event.toBuilder().setLeftFilter(true).build() : event);
+            stats.sent();
+          }
           position = e.version();
         }
         if (page.size() < PAGE) {
@@ -162,14 +172,18 @@ final class Watcher implements ChangeFeed.ChangeListener {
         }
       }
     } catch (RuntimeException | Error e) {
-      if (end()) {
-        call.onError(errors.toStatus("Watch", start.threadId(), e));
-      }
+      failWith(e);
     }
   }
 
-  private void fail(io.grpc.StatusRuntimeException status) {
+  private void failWith(Throwable e) {
+    fail(errors.toStatus("Watch", start.threadId(), e),
+        e instanceof ChangeLogPrunedException ? WatchStats.CutOff.CHANGE_LOG_PRUNED : WatchStats.CutOff.ERROR);
+  }
+
+  private void fail(io.grpc.StatusRuntimeException status, WatchStats.CutOff reason) {
     if (end()) {
+      stats.cutOffFor(reason);
       call.onError(status);
     }
   }

@@ -7,6 +7,7 @@ import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -27,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 import java.util.logging.Level;
@@ -62,8 +64,14 @@ public final class MetricsEndpoint implements AutoCloseable {
    * A figure of the server's own, read at each scrape.
    *
    * @param counter a count that only grows (exported with {@code _total}), else a gauge
+   * @param tags labels of this figure, telling it from others of the same name (e.g. a reason)
    */
-  public record Figure(String name, String description, String baseUnit, boolean counter, LongSupplier value) {}
+  public record Figure(String name, String description, String baseUnit, boolean counter, LongSupplier value,
+      Map<String, String> tags) {
+    public Figure(String name, String description, String baseUnit, boolean counter, LongSupplier value) {
+      this(name, description, baseUnit, counter, value, Map.of());
+    }
+  }
 
   public static MetricsEndpoint start(String bindAddress, int port, ConversationStore store) throws IOException {
     return start(bindAddress, port, store, List.of());
@@ -94,12 +102,13 @@ public final class MetricsEndpoint implements AutoCloseable {
     bindPools(registry, store.connectionPools());
     for (Figure f : figures) {
       LongSupplier value = f.value();
+      List<Tag> tags = f.tags().entrySet().stream().map(t -> Tag.of(t.getKey(), t.getValue())).toList();
       if (f.counter()) {
         FunctionCounter.builder(f.name(), value, v -> v.getAsLong()).description(f.description())
-            .baseUnit(f.baseUnit()).register(registry);
+            .baseUnit(f.baseUnit()).tags(tags).register(registry);
       } else {
         Gauge.builder(f.name(), value, v -> v.getAsLong()).description(f.description()).baseUnit(f.baseUnit())
-            .register(registry);
+            .tags(tags).register(registry);
       }
     }
 

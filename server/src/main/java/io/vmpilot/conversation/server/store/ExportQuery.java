@@ -27,7 +27,7 @@ public record ExportQuery(String tenant, String afterThreadId, int limit, Map<St
   /** Whether a conversation with this summary passes the filters (not the position after the cursor). */
   public boolean matches(ConversationSummary s) {
     return (threadIds.isEmpty() || threadIds.contains(s.key().threadId()))
-        && s.metadata().entrySet().containsAll(metadataFilter.entrySet())
+        && MetadataFilter.matches(metadataFilter, s.metadata())
         && updatedAfter.map(t -> !s.updateTime().isBefore(t)).orElse(true)
         && updatedBefore.map(t -> s.updateTime().isBefore(t)).orElse(true);
   }

@@ -26,6 +26,8 @@ final class InProcessConversationService implements AutoCloseable {
   private final ManagedChannel channel;
   /** A stub with a 30 s deadline, so that a hang fails the test. */
   final ConversationServiceBlockingStub stub;
+  /** The service itself, for what it tells the metrics endpoint. */
+  final ConversationService service;
 
   InProcessConversationService(ConversationStore store, RequestLimits limits, ServerInterceptor... interceptors)
       throws IOException {
@@ -35,9 +37,10 @@ final class InProcessConversationService implements AutoCloseable {
   InProcessConversationService(ConversationStore store, RequestLimits limits, WatchSettings watch,
       ServerInterceptor... interceptors) throws IOException {
     String name = InProcessServerBuilder.generateName();
+    service = new ConversationService(store, limits, blocking, watch);
     server = InProcessServerBuilder.forName(name)
         .directExecutor()
-        .addService(ServerInterceptors.intercept(new ConversationService(store, limits, blocking, watch), interceptors))
+        .addService(ServerInterceptors.intercept(service, interceptors))
         .build()
         .start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();

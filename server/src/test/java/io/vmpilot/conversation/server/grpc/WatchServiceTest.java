@@ -12,6 +12,8 @@ import io.vmpilot.conversation.v1.AppendRequest;
 import io.vmpilot.conversation.v1.ChangeKind;
 import io.vmpilot.conversation.v1.ClearRequest;
 import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
+import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import io.vmpilot.conversation.v1.WatchRequest;
 import io.vmpilot.conversation.v1.WatchResponse;
 import java.time.Duration;
@@ -144,6 +146,59 @@ class WatchServiceTest {
     assertThat(cutOff.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(errorInfo(cutOff).getReason()).isEqualTo("WATCHER_TOO_SLOW");
     assertThat(received).isLessThan(51);
+    assertThat(service.service.watchStats().cutOff(WatchStats.CutOff.WATCHER_TOO_SLOW)).isEqualTo(1);
+    assertThat(service.service.watchStats().eventsSent()).isGreaterThanOrEqualTo(received);
+    assertThat(service.service.watchStats().open()).isZero();
+  }
+
+  @Test
+  void aMetadataFilterSendsTheChangesOfMatchingConversationsAndTheOneByWhichTheyStopMatching() throws Exception {
+    start(WatchSettings.DEFAULTS);
+    service.stub.save(SaveRequest.newBuilder().setThreadId("a").putMetadata("project", "x")
+        .addMessages(Message.newBuilder().setJson("{}")).build());
+    service.stub.save(SaveRequest.newBuilder().setThreadId("b").putMetadata("project", "y").build());
+    Iterator<WatchResponse> x = service.stub.watch(WatchRequest.newBuilder().putMetadataFilter("project", "x").build());
+    WatchResponse created = x.next();
+    assertThat(created.getThreadId()).isEqualTo("a");
+    assertThat(created.getLeftFilter()).isFalse();
+
+    long moved = service.stub.updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId("a")
+        .putSet("project", "y").build()).getVersion();
+    WatchResponse left = x.next();
+    assertThat(left.getVersion()).isEqualTo(moved);
+    assertThat(left.getKind()).isEqualTo(ChangeKind.CHANGE_KIND_METADATA_UPDATED);
+    assertThat(left.getLeftFilter()).isTrue();
+
+    append("a", "{\"not\":\"sent\"}");
+    append("b", "{\"not\":\"sent\"}");
+    long joined = service.stub.updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId("b")
+        .putSet("project", "x").build()).getVersion();
+    WatchResponse joins = x.next();
+    assertThat(joins.getThreadId()).isEqualTo("b");
+    assertThat(joins.getVersion()).isEqualTo(joined);
+    assertThat(joins.getLeftFilter()).isFalse();
+    service.stub.clear(ClearRequest.newBuilder().setThreadId("b").build());
+    WatchResponse cleared = x.next();
+    assertThat(cleared.getKind()).isEqualTo(ChangeKind.CHANGE_KIND_CLEARED);
+    assertThat(cleared.getThreadId()).isEqualTo("b");
+    assertThat(cleared.getLeftFilter()).isFalse();
+
+    // Resumed from the start, the same filter gets the same events: they were matched as the metadata was then.
+    List<WatchResponse> again = take(service.stub.watch(WatchRequest.newBuilder()
+        .putMetadataFilter("project", "x").build()), 4);
+    assertThat(again).containsExactly(created, left, joins, cleared);
+    assertThat(service.service.watchStats().eventsSent()).isGreaterThanOrEqualTo(8);
+  }
+
+  @Test
+  void aMalformedMetadataFilterIsInvalid() throws Exception {
+    start(WatchSettings.DEFAULTS);
+    assertThatThrownBy(() -> service.stub.watch(WatchRequest.newBuilder().putMetadataFilter("", "x").build())
+        .hasNext())
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("metadata_filter");
+        });
   }
 
   private static ErrorInfo errorInfo(StatusRuntimeException e) {

@@ -22,6 +22,7 @@ import io.vmpilot.conversation.server.store.error.TenantConversationLimitExcepti
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.time.ZoneOffset;
@@ -1810,6 +1811,74 @@ public abstract class ConversationStoreContract {
     assertThat(log.get(3).messages()).isEmpty();
   }
 
+  /** The kinds of the entries of {@code threadId} (after {@code after}) that a watcher with {@code filter} gets. */
+  private List<ChangeKind> selected(String threadId, long after, Map<String, String> filter) {
+    return changes(ThreadKey.DEFAULT_TENANT, threadId, after).stream().filter(e -> e.selectedBy(filter))
+        .map(ChangeEvent::kind).toList();
+  }
+
+  @Test
+  void everyEntryRecordsTheMetadataAsItWasThenSoAFilterSelectsTheSameEntriesLater() {
+    ThreadKey k = key("filtered");
+    long start = store.append(appendCmd(k, msg("a", "{}"))).version() - 1;
+    store.save(saveCmd(k, List.of(msg("a", "{}")), Map.of(), Map.of("project", "p1")));
+    store.append(appendCmd(k, msg("b", "{}")));
+    store.updateCache(new UpdateCacheCommand(k, Map.of("in", 1L), OptionalLong.empty()));
+    store.updateMetadata(new UpdateMetadataCommand(k, Map.of("project", "p2"), Set.of(), Map.of(), Set.of(),
+        OptionalLong.empty()));
+    store.append(appendCmd(k, msg("c", "{}")));
+    store.updateMetadata(new UpdateMetadataCommand(k, Map.of("project", "p1"), Set.of(), Map.of(), Set.of(),
+        OptionalLong.empty()));
+    assertThat(store.clear(new ClearCommand(k, OptionalLong.empty()))).isTrue();
+
+    List<ChangeEvent> log = changes(ThreadKey.DEFAULT_TENANT, "filtered", start);
+    assertThat(log).extracting(ChangeEvent::metadata).containsExactly(Map.of(), Map.of("project", "p1"),
+        Map.of("project", "p1"), Map.of("project", "p1"), Map.of("project", "p2"), Map.of("project", "p2"),
+        Map.of("project", "p1"), Map.of("project", "p1"));
+    // Only the changes that may have changed the metadata carry what it was before.
+    assertThat(log).extracting(ChangeEvent::metadataBefore).containsExactly(null, Map.of(), null, null,
+        Map.of("project", "p1"), null, Map.of("project", "p2"), null);
+    Map<String, String> p1 = Map.of("project", "p1");
+    // Starts matching with the Save that set the key; the move to p2 is sent (and leaves), the append under p2 is
+    // not; the move back is sent; the Clear of a matching conversation is sent.
+    assertThat(selected("filtered", start, p1)).containsExactly(ChangeKind.METADATA_UPDATED, ChangeKind.APPENDED,
+        ChangeKind.CACHE_UPDATED, ChangeKind.METADATA_UPDATED, ChangeKind.METADATA_UPDATED, ChangeKind.CLEARED);
+    assertThat(log).extracting(e -> e.leaves(p1)).containsExactly(false, false, false, false, true, false, false,
+        false);
+    assertThat(selected("filtered", start, Map.of("project", "p2"))).containsExactly(ChangeKind.METADATA_UPDATED,
+        ChangeKind.APPENDED, ChangeKind.METADATA_UPDATED);
+    assertThat(selected("filtered", start, Map.of())).hasSize(log.size());
+    assertThat(selected("filtered", start, Map.of("project", "p3"))).isEmpty();
+  }
+
+  @Test
+  void forkImportAndSweepEntriesRecordTheMetadataTheyWrote() {
+    ThreadKey k = key("filtered-source");
+    store.save(saveCmd(k, List.of(msg("a", "{}")), Map.of(), Map.of("team", "red")));
+    store.fork(new ForkCommand(k, key("filtered-fork"), OptionalLong.empty(), OptionalLong.empty()));
+    List<ChangeEvent> fork = changes(ThreadKey.DEFAULT_TENANT, "filtered-fork", 0);
+    assertThat(fork).singleElement().satisfies(e -> {
+      assertThat(e.metadata()).containsEntry("team", "red").containsEntry(WriteRules.FORKED_FROM, "filtered-source");
+      assertThat(e.selectedBy(Map.of("team", "red"))).isTrue();
+    });
+
+    assertThat(store.importConversation(importCmd("filtered-import", ExistingPolicy.FAIL, "x")))
+        .isEqualTo(ImportOutcome.CREATED);
+    ChangeEvent imported = changes(ThreadKey.DEFAULT_TENANT, "filtered-import", 0).get(0);
+    assertThat(imported.metadata()).isEqualTo(getAll(key("filtered-import")).summary().metadata());
+    assertThat(imported.metadataBefore()).isNull();
+
+    Instant cutoff = after(getAll(key("filtered-fork")).summary().updateTime());
+    assertThat(store.sweepIdle(cutoff, 100)).contains(key("filtered-fork"));
+    assertThat(changes(ThreadKey.DEFAULT_TENANT, "filtered-fork", fork.get(0).version())).singleElement()
+        .satisfies(e -> {
+          assertThat(e.kind()).isEqualTo(ChangeKind.CLEARED);
+          assertThat(e.metadata()).containsEntry("team", "red");
+          assertThat(e.selectedBy(Map.of("team", "red"))).isTrue();
+          assertThat(e.leaves(Map.of("team", "red"))).isFalse();
+        });
+  }
+
   private List<NewMessage> getAllNewMessages(ThreadKey k) {
     return getAll(k).messages().stream().map(m -> new NewMessage(m.id(), m.json().text())).toList();
   }
@@ -1886,6 +1955,27 @@ public abstract class ConversationStoreContract {
     }
     assertThat(signalled).contains(key("signalled"));
     assertThat(others).isEmpty();
+  }
+
+  @Test
+  void updateMetadataForkAndImportSignalTheSubscribersToo() throws Exception {
+    ThreadKey k = key("signalled-edit");
+    store.append(appendCmd(k, msg("x")));
+    java.util.Set<ThreadKey> signalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    CountDownLatch all = new CountDownLatch(3);
+    try (ChangeFeed.Subscription s = store.changeFeed().subscribe(ThreadKey.DEFAULT_TENANT, key -> {
+      if (signalled.add(key)) {
+        all.countDown();
+      }
+    })) {
+      store.updateMetadata(new UpdateMetadataCommand(k, Map.of("t", "1"), Set.of(), Map.of(), Set.of(),
+          OptionalLong.empty()));
+      store.fork(new ForkCommand(k, key("signalled-fork"), OptionalLong.empty(), OptionalLong.empty()));
+      store.importConversation(importCmd("signalled-import", ExistingPolicy.FAIL, "y"));
+      // Without a signal a live watcher would see these only with the next other write.
+      assertThat(all.await(30, TimeUnit.SECONDS)).as("signalled: %s", signalled).isTrue();
+    }
+    assertThat(signalled).contains(k, key("signalled-fork"), key("signalled-import"));
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.MetadataFilter;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
@@ -263,8 +264,9 @@ public final class MemoryConversationStore implements ConversationStore {
       for (NewMessage m : c.messages()) {
         messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), position++, c.commitTime()));
       }
+      StoredThread t = threads.get(c.key());
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
-          messages, c.commitTime()));
+          messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
       while (changeLog.size() > maxLoggedChanges) {
         pruneOldest();
       }
@@ -411,21 +413,27 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
-  public synchronized long updateMetadata(UpdateMetadataCommand command) {
-    ensureOpen();
-    return rules.updateMetadata(storage, command);
+  public long updateMetadata(UpdateMetadataCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.updateMetadata(storage, command);
+    });
   }
 
   @Override
-  public synchronized ForkResult fork(ForkCommand command) {
-    ensureOpen();
-    return rules.fork(storage, command);
+  public ForkResult fork(ForkCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.fork(storage, command);
+    });
   }
 
   @Override
-  public synchronized ImportOutcome importConversation(ImportCommand command) {
-    ensureOpen();
-    return rules.importConversation(storage, command);
+  public ImportOutcome importConversation(ImportCommand command) {
+    return signalled(() -> {
+      ensureOpen();
+      return rules.importConversation(storage, command);
+    });
   }
 
   @Override
@@ -476,7 +484,7 @@ public final class MemoryConversationStore implements ConversationStore {
         .filter(t -> t.key.tenant().equals(q.tenant()))
         .filter(t -> t.version < q.beforeVersion())
         .filter(t -> q.admits(t.updateTime))
-        .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
+        .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .limit(q.limit())
         .map(StoredThread::summary)
@@ -494,7 +502,7 @@ public final class MemoryConversationStore implements ConversationStore {
     List<StoredThread> order = threads.values().stream()
         .filter(t -> t.key.tenant().equals(q.tenant()))
         .filter(t -> q.admits(t.updateTime))
-        .filter(t -> t.metadata.entrySet().containsAll(q.metadataFilter().entrySet()))
+        .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .toList();
     for (StoredThread t : order) {

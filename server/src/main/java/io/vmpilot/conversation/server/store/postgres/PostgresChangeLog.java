@@ -7,6 +7,7 @@ import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.write.LoggedChange;
 import io.vmpilot.conversation.server.store.write.LoggedMessages;
+import io.vmpilot.conversation.server.store.write.LoggedMetadata;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,14 +16,17 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** The change log's SQL (table change_log, see V9): the insert a write makes, the reads, the pruning. */
+/** The change log's SQL (table change_log, see V9 and V13): the insert a write makes, the reads, the pruning. */
 final class PostgresChangeLog {
   private PostgresChangeLog() {}
 
   static void insert(Connection c, LoggedChange change) throws SQLException {
     try (PreparedStatement st = c.prepareStatement("INSERT INTO change_log (tenant, version, thread_id, kind,"
-        + " first_position, message_count, messages, commit_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        + " first_position, message_count, messages, commit_time, metadata_before, metadata)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
+        + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?))")) {
       st.setString(1, change.key().tenant());
       st.setLong(2, change.version());
       st.setString(3, change.key().threadId());
@@ -31,6 +35,9 @@ final class PostgresChangeLog {
       st.setLong(6, change.messageCount());
       st.setBytes(7, LoggedMessages.encode(change.messages()));
       st.setObject(8, Timestamps.of(change.commitTime()));
+      st.setString(9, LoggedMetadata.encode(change.metadataBefore()));
+      st.setString(10, change.key().tenant());
+      st.setString(11, change.key().threadId());
       st.executeUpdate();
     }
   }
@@ -40,7 +47,8 @@ final class PostgresChangeLog {
    * gives each statement its own snapshot) shows in the mark, so a gap is reported, never returned.
    */
   static List<ChangeEvent> read(Connection c, ChangeQuery q) throws SQLException {
-    String sql = "SELECT version, thread_id, kind, first_position, message_count, messages, commit_time"
+    String sql = "SELECT version, thread_id, kind, first_position, message_count, messages, commit_time,"
+        + " metadata, metadata_before"
         + " FROM change_log WHERE tenant = ?" + (q.wholeTenant() ? "" : " AND thread_id = ?")
         + " AND version > ? ORDER BY version LIMIT ?";
     List<ChangeEvent> found = new ArrayList<>();
@@ -58,7 +66,8 @@ final class PostgresChangeLog {
           long first = rs.getLong(4);
           found.add(new ChangeEvent(new ThreadKey(q.tenant(), rs.getString(2)), rs.getLong(1),
               ChangeKind.ofCode(rs.getShort(3)), first, rs.getLong(5),
-              LoggedMessages.decode(rs.getBytes(6), first, time), time));
+              LoggedMessages.decode(rs.getBytes(6), first, time), time,
+              LoggedMetadata.decode(rs.getString(8), Map.of()), LoggedMetadata.decode(rs.getString(9), null)));
         }
       }
     }

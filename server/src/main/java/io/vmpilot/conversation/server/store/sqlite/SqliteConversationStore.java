@@ -265,23 +265,23 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public long updateMetadata(UpdateMetadataCommand cmd) {
-    return writer.submit(tx -> rules.updateMetadata(storage(tx), cmd));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.updateMetadata(storage(tx), cmd))));
   }
 
   @Override
   public CompletableFuture<Long> updateMetadataAsync(UpdateMetadataCommand cmd) {
-    return writer.submitAsync(tx -> rules.updateMetadata(storage(tx), cmd));
+    return signalled(cmd.key(), writer.submitAsync(tx -> rules.updateMetadata(storage(tx), cmd)));
   }
 
   /** One INSERT ... SELECT on the writer: a 10,000-message fork holds it for milliseconds, not a read of each. */
   @Override
   public ForkResult fork(ForkCommand cmd) {
-    return writer.submit(tx -> rules.fork(storage(tx), cmd));
+    return await(signalled(cmd.target(), writer.submitAsync(tx -> rules.fork(storage(tx), cmd))));
   }
 
   @Override
   public ImportOutcome importConversation(ImportCommand cmd) {
-    return writer.submit(tx -> rules.importConversation(storage(tx), cmd));
+    return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.importConversation(storage(tx), cmd))));
   }
 
   @Override

@@ -89,7 +89,9 @@ public interface StorageTransaction<X extends Exception> {
   /**
    * Adds {@code change} to the change log, in this transaction, so that it is there exactly when the mutation is.
    * Called once per mutation that changed something, after its {@link #nextVersion}; a backend that signals
-   * watchers does so only once the transaction has committed.
+   * watchers does so only once the transaction has committed. The backend records with the entry the
+   * conversation's metadata as it is at this point of the transaction (a Clear logs before it deletes, so its entry
+   * holds the metadata the conversation had), which a watcher's metadata filter is matched against.
    */
   void logChange(LoggedChange change) throws X;
 }

@@ -89,12 +89,14 @@ public final class WriteRules {
     }
     List<NewMessage> tail = c.messages().subList(keep, c.messages().size());
     tx.insert(row, keep, tail, now);
+    // Only a Save that sets keys may change the metadata; read before it, for a watcher's filter (LoggedChange).
+    Map<String, String> metadataBefore = created || c.metadata().isEmpty() ? null : tx.metadata(row);
     tx.mergeMetadata(row, c.metadata());
     long storedBefore = created ? 0 : row.messageCount();
     ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes);
     tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), saveKind(created, keep, storedBefore, tail.size()),
-        keep, updated.messageCount(), tail, now));
+        keep, updated.messageCount(), tail, now, metadataBefore));
     return new SaveResult(updated.version(), updated.messageCount(), created, tail.size());
   }
 
@@ -155,6 +157,7 @@ public final class WriteRules {
       throw new ConversationNotFoundException(c.key());
     }
     checkVersion(c.key(), c.expectedVersion(), row);
+    Map<String, String> metadataBefore = tx.metadata(row);
     if (!c.remove().isEmpty() || !c.cacheRemove().isEmpty()) {
       tx.removeEntries(row, c.remove(), c.cacheRemove());
     }
@@ -163,7 +166,7 @@ public final class WriteRules {
     Instant now = now();
     tx.update(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.METADATA_UPDATED, row.messageCount(),
-        row.messageCount(), List.of(), now));
+        row.messageCount(), List.of(), now, metadataBefore));
     return updated.version();
   }
 
@@ -208,9 +211,10 @@ public final class WriteRules {
     if (row == null) {
       return false;
     }
-    tx.delete(row);
     long version = tx.nextVersion(c.key().tenant());
+    // Logged before the delete, so that the entry records the metadata the conversation had (a watcher's filter).
     tx.logChange(new LoggedChange(c.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now()));
+    tx.delete(row);
     return true;
   }
 
@@ -228,9 +232,9 @@ public final class WriteRules {
     List<ThreadKey> deleted = new ArrayList<>(rows.size());
     Instant now = now();
     for (ConversationRow row : rows) {
-      tx.delete(row);
       long version = tx.nextVersion(row.key().tenant());
       tx.logChange(new LoggedChange(row.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now));
+      tx.delete(row);
       deleted.add(row.key());
     }
     return deleted;
@@ -263,6 +267,7 @@ public final class WriteRules {
     }
     long historyBytes = totalBytes(messages);
     checkHistorySize(c.key(), historyBytes);
+    Map<String, String> metadataBefore = replacing ? tx.metadata(row) : null;
     if (replacing) {
       tx.delete(row);
     }
@@ -280,7 +285,7 @@ public final class WriteRules {
     tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
     // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
-        now()));
+        now(), metadataBefore));
     return replacing ? ImportOutcome.REPLACED : ImportOutcome.CREATED;
   }
 
