@@ -70,6 +70,11 @@ public final class ExpiringReads implements ConversationStore {
   }
 
   @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    return store.sweepExpired(limit);
+  }
+
+  @Override
   public SaveResult save(SaveCommand command) {
     return store.save(command);
   }

@@ -75,7 +75,7 @@ public final class PostgresConversationStore implements ConversationStore {
     this.reads = new PostgresReads(transactions);
     this.poller = new PostgresChangePoller(transactions);
     this.rules = new WriteRules(new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()),
-        Clock.systemUTC());
+        settings.retention(), Clock.systemUTC());
     AtomicInteger threads = new AtomicInteger();
     this.writeThreads = new ThreadPoolExecutor(settings.poolSize(), settings.poolSize(), 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(MAX_QUEUED_WRITES), r -> {
@@ -173,6 +173,11 @@ public final class PostgresConversationStore implements ConversationStore {
   @Override
   public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
     return write("retention sweep", tx -> rules.sweepIdle(tx, updatedBefore, limit));
+  }
+
+  @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    return write("retention sweep", tx -> rules.sweepExpired(tx, limit));
   }
 
   @Override

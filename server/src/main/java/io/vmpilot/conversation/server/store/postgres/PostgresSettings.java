@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.postgres;
 
+import io.vmpilot.conversation.server.store.Retention;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,6 +16,7 @@ import java.util.Optional;
  * @param statementTimeout how long one statement may run (or wait for a row lock) before it is cancelled
  * @param maxHistoryBytes the largest history a conversation may hold, in UTF-8 bytes of message JSON
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
+ * @param retention when a conversation has expired, so that a write treats it as absent
  */
 public record PostgresSettings(
     String url,
@@ -24,9 +26,24 @@ public record PostgresSettings(
     Duration connectTimeout,
     Duration statementTimeout,
     long maxHistoryBytes,
-    long maxConversationsPerTenant) {
+    long maxConversationsPerTenant,
+    Retention retention) {
+
+  /** Settings under which no conversation expires by idleness. */
+  public PostgresSettings(String url, Optional<String> user, Optional<String> password, int poolSize,
+      Duration connectTimeout, Duration statementTimeout, long maxHistoryBytes, long maxConversationsPerTenant) {
+    this(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes, maxConversationsPerTenant,
+        Retention.NONE);
+  }
+
+  /** These settings with another retention. */
+  public PostgresSettings withRetention(Retention other) {
+    return new PostgresSettings(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes,
+        maxConversationsPerTenant, other);
+  }
 
   public PostgresSettings {
+    Objects.requireNonNull(retention, "retention");
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(user, "user");
     Objects.requireNonNull(password, "password");

@@ -91,7 +91,8 @@ public final class SqliteConversationStore implements ConversationStore {
     this.clientIds = clientIds;
     this.writer = writer;
     this.rules = new WriteRules(
-        new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), Clock.systemUTC());
+        new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), settings.retention(),
+        Clock.systemUTC());
     this.reads = new SqliteReads(dataSources.readers,
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
     this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
@@ -189,6 +190,13 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
     List<ThreadKey> deleted = await(writer.submitAsync(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit)));
+    deleted.forEach(listeners::changed);
+    return deleted;
+  }
+
+  @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    List<ThreadKey> deleted = await(writer.submitAsync(tx -> rules.sweepExpired(storage(tx), limit)));
     deleted.forEach(listeners::changed);
     return deleted;
   }

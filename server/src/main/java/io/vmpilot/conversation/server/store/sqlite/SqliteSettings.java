@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.store.Retention;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -15,10 +16,25 @@ import java.util.Objects;
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
  * @param diskReserveBytes space kept in a file beside the database and given up when a Clear meets a full disk
  *     ({@link DiskReserve}); 0 keeps none
+ * @param retention when a conversation has expired, so that a write treats it as absent
  */
 public record SqliteSettings(
     Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
-    long maxConversationsPerTenant, long diskReserveBytes) {
+    long maxConversationsPerTenant, long diskReserveBytes, Retention retention) {
+
+  /** Settings under which no conversation expires by idleness. */
+  public SqliteSettings(
+      Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
+      long maxConversationsPerTenant, long diskReserveBytes) {
+    this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, maxConversationsPerTenant,
+        diskReserveBytes, Retention.NONE);
+  }
+
+  /** These settings with another retention. */
+  public SqliteSettings withRetention(Retention other) {
+    return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
+        maxConversationsPerTenant, diskReserveBytes, other);
+  }
 
   /** Settings without a disk reserve. */
   public SqliteSettings(
@@ -36,6 +52,7 @@ public record SqliteSettings(
   public SqliteSettings {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(durability, "durability");
+    Objects.requireNonNull(retention, "retention");
     if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0 || maxConversationsPerTenant < 1
         || diskReserveBytes < 0) {
       throw new IllegalArgumentException("invalid SQLite settings");
