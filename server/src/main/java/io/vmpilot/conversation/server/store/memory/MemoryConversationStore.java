@@ -63,6 +63,7 @@ import java.util.function.Supplier;
 public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
   private final Clock clock;
+  private final Retention retention;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
   // The keys in export order (tenant, then thread id by code point), so that an export pages through them by key.
   private final NavigableSet<ThreadKey> keyOrder = new TreeSet<>(Comparator.comparing(ThreadKey::tenant)
@@ -120,6 +121,7 @@ public final class MemoryConversationStore implements ConversationStore {
       throw new IllegalArgumentException("maxLoggedChanges must be at least 1");
     }
     this.clock = clock;
+    this.retention = retention;
     this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), retention, clock);
     this.maxLoggedChanges = maxLoggedChanges;
     new SecureRandom().nextBytes(tokenKey);
@@ -494,8 +496,10 @@ public final class MemoryConversationStore implements ConversationStore {
     ensureOpen();
     long conversations = 0;
     long messages = 0;
+    Instant now = clock.instant();
     for (StoredThread t : threads.values()) {
-      if (t.key.tenant().equals(tenant)) {
+      // Expired ones the sweep has not deleted yet are not counted, as on the SQL backends.
+      if (t.key.tenant().equals(tenant) && !retention.expired(tenant, t.updateTime, t.expireTime, now)) {
         conversations++;
         messages += t.messages.size();
       }

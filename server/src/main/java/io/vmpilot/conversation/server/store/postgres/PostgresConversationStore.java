@@ -223,7 +223,7 @@ public final class PostgresConversationStore implements ConversationStore {
 
   @Override
   public StoreStatus status(String tenant) {
-    SharedSql.TenantCounts counts = reads.tenantCounts(tenant);
+    SharedSql.TenantCounts counts = reads.tenantCounts(tenant, settings.retention());
     String[] schema = reads.schemaVersionAndSize();
     return new StoreStatus("postgres", schema[0], schema[1], Long.parseLong(schema[2]),
         "synchronous_commit=" + schema[3], counts.conversations(), counts.messages());

@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.vmpilot.conversation.server.store.Retention;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -156,8 +157,10 @@ final class PostgresReads {
   }
 
   /** The tenant's conversations and messages. */
-  SharedSql.TenantCounts tenantCounts(String tenant) {
-    return transactions.read(c -> SharedSql.tenantCounts(c, tenant));
+  SharedSql.TenantCounts tenantCounts(String tenant, Retention retention) {
+    Instant now = Instant.now();
+    OffsetDateTime idleCutoff = retention.idleCutoff(tenant, now).map(Timestamps::of).orElse(null);
+    return transactions.read(c -> SharedSql.tenantCounts(c, tenant, Timestamps.of(now), idleCutoff));
   }
 
   /** The last migration applied, the database's name, its size in bytes and synchronous_commit. */

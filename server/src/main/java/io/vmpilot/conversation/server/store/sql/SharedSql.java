@@ -20,10 +20,21 @@ public final class SharedSql {
   /** How many conversations a tenant has, and how many messages they hold. */
   public record TenantCounts(long conversations, long messages) {}
 
-  public static TenantCounts tenantCounts(Connection c, String tenant) throws SQLException {
+  /**
+   * Leaves out expired conversations the sweep has not deleted yet: past their own expire time at {@code now}, or
+   * (when {@code idleCutoff} is not null) last updated before it. Times as the backend stores them. Costs nothing
+   * beyond the count itself, which reads each of the tenant's rows anyway.
+   */
+  public static TenantCounts tenantCounts(Connection c, String tenant, Object now, Object idleCutoff)
+      throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
+        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?"
+            + " AND (expire_time IS NULL OR expire_time > ?)" + (idleCutoff == null ? "" : " AND update_time >= ?"))) {
       st.setString(1, tenant);
+      st.setObject(2, now);
+      if (idleCutoff != null) {
+        st.setObject(3, idleCutoff);
+      }
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         return new TenantCounts(rs.getLong(1), rs.getLong(2));

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.vmpilot.conversation.server.store.Retention;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -223,8 +224,10 @@ final class SqliteReads {
   }
 
   /** The tenant's conversations and messages. */
-  SharedSql.TenantCounts tenantCounts(String tenant) {
-    return read(c -> SharedSql.tenantCounts(c, tenant));
+  SharedSql.TenantCounts tenantCounts(String tenant, Retention retention) {
+    Instant now = Instant.now();
+    Long idleCutoff = retention.idleCutoff(tenant, now).map(Micros::of).orElse(null);
+    return read(c -> SharedSql.tenantCounts(c, tenant, Micros.of(now), idleCutoff));
   }
 
   /** The last migration applied, and the database's size in bytes (pages in use and free). */
