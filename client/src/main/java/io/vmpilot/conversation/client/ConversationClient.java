@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.client;
 
+import com.google.protobuf.Timestamp;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.Context;
@@ -23,6 +24,7 @@ import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.ConversationAdminServiceGrpc;
 import io.vmpilot.conversation.v1.ListRequest;
 import io.vmpilot.conversation.v1.ListResponse;
+import io.vmpilot.conversation.v1.Expiry;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import io.vmpilot.conversation.v1.SaveResponse;
@@ -37,6 +39,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -136,6 +139,35 @@ public final class ConversationClient implements AutoCloseable {
   /** A message without an id. */
   public static Message message(String json) {
     return Message.newBuilder().setJson(json).build();
+  }
+
+  /**
+   * An expiry for a write's {@code expiry} field (Save, Append, UpdateMetadata): the conversation expires
+   * {@code ttl} after the write, by the server's clock. Positive, at most 100 years (else INVALID_ARGUMENT).
+   */
+  public static Expiry expireAfter(Duration ttl) {
+    return Expiry.newBuilder().setTtl(com.google.protobuf.Duration.newBuilder().setSeconds(ttl.getSeconds())
+        .setNanos(ttl.getNano())).build();
+  }
+
+  /** An expiry at {@code time}: after the server's current time, at most 100 years later (else INVALID_ARGUMENT). */
+  public static Expiry expireAt(Instant time) {
+    return Expiry.newBuilder().setExpireTime(Timestamp.newBuilder().setSeconds(time.getEpochSecond())
+        .setNanos(time.getNano())).build();
+  }
+
+  /** An expiry that removes the conversation's expire time. */
+  public static Expiry neverExpire() {
+    return Expiry.newBuilder().setClear(true).build();
+  }
+
+  /**
+   * Sets the conversation's own expire time to {@code ttl} from now, without sending its messages; throws
+   * {@code NOT_FOUND} for an unknown (or already expired) conversation.
+   */
+  public UpdateMetadataResponse expireAfter(String threadId, Duration ttl) {
+    return updateMetadata(UpdateMetadataRequest.newBuilder().setThreadId(threadId).setExpiry(expireAfter(ttl))
+        .build());
   }
 
   /**

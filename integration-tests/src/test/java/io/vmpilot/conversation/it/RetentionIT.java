@@ -58,6 +58,21 @@ class RetentionIT {
     }
   }
 
+  private static final Pattern LOGGED =
+      Pattern.compile("retention: deleted (\\d+) conversations past their expire time and (\\d+) ");
+
+  /** How many conversations the servers' sweeps say they deleted, in all. */
+  private static long loggedDeletions(List<ServerProcess> sweepers) {
+    long total = 0;
+    for (ServerProcess s : sweepers) {
+      Matcher m = LOGGED.matcher(s.output());
+      while (m.find()) {
+        total += Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
+      }
+    }
+    return total;
+  }
+
   private static void sweepUnderLoad(ServerProcess server, List<ServerProcess> sweepers) throws Exception {
     try (ConversationClient client = ConversationClient.builder(server.target()).build()) {
       for (int i = 0; i < IDLE; i++) {
@@ -91,12 +106,14 @@ class RetentionIT {
         long count = Long.MAX_VALUE;
         while (System.nanoTime() < deadline) {
           count = client.adminStub().getServerStatus(GetServerStatusRequest.getDefaultInstance()).getConversationCount();
-          if (count == LIVE) {
+          // The count leaves expired ones out at once; the sweep's log lines say when they are deleted too.
+          if (count == LIVE && loggedDeletions(sweepers) >= IDLE) {
             break;
           }
           Thread.sleep(50); // a poll interval, not a synchronisation: the loop checks the state itself
         }
         assertThat(count).as("conversations left in the store after the sweep").isEqualTo(LIVE);
+        assertThat(loggedDeletions(sweepers)).as("conversations the sweeps deleted").isEqualTo(IDLE);
       } finally {
         stop.set(true);
         for (Future<?> f : running) {

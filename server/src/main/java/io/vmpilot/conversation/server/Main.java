@@ -16,6 +16,7 @@ import io.vmpilot.conversation.server.metrics.MetricsEndpoint;
 import io.vmpilot.conversation.server.metrics.WatchFigures;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ExpiringReads;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.RetentionSweeper;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.server.store.postgres.PostgresConversationStore;
@@ -28,6 +29,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -85,12 +87,15 @@ public final class Main {
       return configurationFailure(StartupFailure.describe(e), e);
     }
 
+    // Writes treat an expired conversation as absent (in the backend's write rules), readers too (ExpiringReads).
+    Retention retention = new Retention(config.retentionMaxIdle(), Map.of());
     ConversationStore store;
     try {
       store = switch (config.backend()) {
-        case SQLITE -> SqliteConversationStore.open(config.sqlite());
-        case POSTGRES -> PostgresConversationStore.open(config.postgres());
-        case MEMORY -> new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant());
+        case SQLITE -> SqliteConversationStore.open(config.sqlite().withRetention(retention));
+        case POSTGRES -> PostgresConversationStore.open(config.postgres().withRetention(retention));
+        case MEMORY -> new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant(),
+            retention);
       };
     } catch (RuntimeException e) {
       return StartupFailure.STORAGE.report(LOG, "cannot open the " + config.backendName() + " store"
@@ -184,8 +189,9 @@ public final class Main {
     LOG.info(startupLine(config, server.port(), metrics) + " max_in_flight_bytes=" + inFlight.capacity()
         + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
+    // Always: a write may give any conversation an expire time, and the sweep deletes it once passed.
+    sweeper.set(RetentionSweeper.start(store, config.retentionMaxIdle()));
     if (config.retentionMaxIdle().isPresent()) {
-      sweeper.set(RetentionSweeper.start(store, config.retentionMaxIdle().get()));
       LOG.info("retention: conversations not updated for " + config.retentionMaxIdle().get() + " are deleted");
     }
 

@@ -311,8 +311,8 @@ public final class ServerOptions {
       requirePort("--http-port", httpPort);
     }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
-        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes,
-        searchIndex);
+        busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes)
+        .withSearchIndex(searchIndex);
     TlsFiles tls = tlsFiles();
     TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
         environment.get(TenantTokens.ENVIRONMENT_VARIABLE));

@@ -3,6 +3,8 @@ package io.vmpilot.conversation.server.grpc;
 import com.google.common.base.Utf8;
 import com.google.rpc.BadRequest.FieldViolation;
 import com.google.protobuf.Timestamp;
+import io.vmpilot.conversation.server.store.command.ExpiryChange;
+import io.vmpilot.conversation.v1.Expiry;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportedMessage;
 import io.vmpilot.conversation.server.store.ChangeQuery;
@@ -34,6 +36,7 @@ import io.vmpilot.conversation.v1.UpdateCacheRequest;
 import io.vmpilot.conversation.v1.UpdateMetadataRequest;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import io.vmpilot.conversation.v1.WatchRequest;
@@ -92,9 +95,10 @@ final class RequestValidator {
     checkNames(v, "cache_info", r.getCacheInfoMap());
     checkMetadata(v, "metadata", r.getMetadataMap());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    ExpiryChange expiry = expiry(v, r.hasExpiry(), r.getExpiry());
     v.throwIfAny();
     return new SaveCommand(new ThreadKey(tenant, r.getThreadId()), messages, r.getCacheInfoMap(),
-        r.getMetadataMap(), expected);
+        r.getMetadataMap(), expected, expiry);
   }
 
   AppendCommand append(AppendRequest r, String tenant) {
@@ -106,8 +110,10 @@ final class RequestValidator {
     List<NewMessage> messages = messages(v, r.getMessagesList(), false);
     checkNames(v, "cache_info", r.getCacheInfoMap());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    ExpiryChange expiry = expiry(v, r.hasExpiry(), r.getExpiry());
     v.throwIfAny();
-    return new AppendCommand(new ThreadKey(tenant, r.getThreadId()), messages, r.getCacheInfoMap(), expected);
+    return new AppendCommand(new ThreadKey(tenant, r.getThreadId()), messages, r.getCacheInfoMap(), expected,
+        expiry);
   }
 
   ThreadKey get(GetRequest r, String tenant) {
@@ -152,9 +158,10 @@ final class RequestValidator {
     Set<String> remove = removedKeys(v, "remove", r.getRemoveList(), r.getSetMap());
     Set<String> cacheRemove = removedKeys(v, "cache_remove", r.getCacheRemoveList(), r.getCacheSetMap());
     OptionalLong expected = expectedVersion(v, r.hasExpectedVersion(), r.getExpectedVersion());
+    ExpiryChange expiry = expiry(v, r.hasExpiry(), r.getExpiry());
     v.throwIfAny();
     return new UpdateMetadataCommand(new ThreadKey(tenant, r.getThreadId()), r.getSetMap(), remove,
-        r.getCacheSetMap(), cacheRemove, expected);
+        r.getCacheSetMap(), cacheRemove, expected, expiry);
   }
 
   ForkCommand fork(ForkRequest r, String tenant) {
@@ -329,6 +336,54 @@ final class RequestValidator {
     }
     v.throwIfAny();
     return path;
+  }
+
+  /** How far ahead an expire time may be: far enough for "keep", near enough that no time arithmetic overflows. */
+  static final Duration MAX_EXPIRY = Duration.ofDays(36_525);
+
+  /** The expiry change of a write: keep when unset; exactly one of its fields, within the limits, when set. */
+  private static ExpiryChange expiry(Violations v, boolean present, Expiry e) {
+    if (!present) {
+      return ExpiryChange.KEEP;
+    }
+    switch (e.getChangeCase()) {
+      case EXPIRE_TIME -> {
+        Optional<Instant> at = time(v, "expiry.expire_time", e.getExpireTime());
+        if (at.isEmpty()) {
+          return ExpiryChange.KEEP;
+        }
+        Instant now = Instant.now();
+        if (!at.get().isAfter(now) || at.get().isAfter(now.plus(MAX_EXPIRY))) {
+          v.add("expiry.expire_time", "must be after the server's current time (" + now
+              + ") and at most 100 years after it");
+          return ExpiryChange.KEEP;
+        }
+        return ExpiryChange.at(at.get());
+      }
+      case TTL -> {
+        com.google.protobuf.Duration d = e.getTtl();
+        // A negative one has negative seconds or nanos (protobuf keeps their signs alike).
+        boolean wellFormed = d.getSeconds() >= 0 && d.getNanos() >= 0 && d.getNanos() <= 999_999_999
+            && d.getSeconds() <= MAX_EXPIRY.getSeconds();
+        Duration ttl = wellFormed
+            ? Duration.ofSeconds(d.getSeconds(), d.getNanos()).truncatedTo(ChronoUnit.MICROS) : Duration.ZERO;
+        if (ttl.isZero() || ttl.compareTo(MAX_EXPIRY) > 0) {
+          v.add("expiry.ttl", "must be positive and at most 100 years");
+          return ExpiryChange.KEEP;
+        }
+        return ExpiryChange.after(ttl);
+      }
+      case CLEAR -> {
+        if (!e.getClear()) {
+          v.add("expiry.clear", "must be true to clear the expire time (leave expiry unset to keep it)");
+        }
+        return ExpiryChange.CLEAR;
+      }
+      default -> {
+        v.add("expiry", "must set one of expire_time, ttl and clear (leave expiry unset to keep the expire time)");
+        return ExpiryChange.KEEP;
+      }
+    }
   }
 
   /** A timestamp within the range protobuf allows (years 1 to 9999), to the microsecond. */

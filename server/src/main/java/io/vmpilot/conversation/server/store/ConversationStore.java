@@ -106,6 +106,12 @@ public interface ConversationStore extends AutoCloseable {
    */
   List<ThreadKey> sweepIdle(Instant updatedBefore, int limit);
 
+  /**
+   * One batch of the sweep of conversations past their own expire time (set by a write), like {@link #sweepIdle}:
+   * deletes up to {@code limit} of them, soonest expired first, and returns their keys.
+   */
+  List<ThreadKey> sweepExpired(int limit);
+
   /** The change log that every mutation writes in its own transaction, and the signal of new entries (Watch). */
   ChangeFeed changeFeed();
 

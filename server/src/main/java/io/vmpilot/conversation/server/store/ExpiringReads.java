@@ -26,39 +26,44 @@ import javax.sql.DataSource;
  */
 public final class ExpiringReads implements ConversationStore {
   private final ConversationStore store;
-  private final Duration maxIdle;
+  private final Retention retention;
   private final Clock clock;
 
   public ExpiringReads(ConversationStore store, Duration maxIdle, Clock clock) {
+    this(store, Retention.maxIdle(maxIdle), clock);
+  }
+
+  /** Reads that hide what {@code retention} says has expired by idleness, each tenant by its own max_idle. */
+  public ExpiringReads(ConversationStore store, Retention retention, Clock clock) {
     this.store = store;
-    this.maxIdle = maxIdle;
+    this.retention = retention;
     this.clock = clock;
   }
 
-  /** The conversations last updated before this instant have expired. */
-  public Instant cutoff() {
-    return clock.instant().minus(maxIdle);
+  /** The conversations of {@code tenant} last updated before this instant have expired (EPOCH: none). */
+  public Instant cutoff(String tenant) {
+    return retention.idleCutoff(tenant, clock.instant()).orElse(Instant.EPOCH);
   }
 
   @Override
   public Optional<Conversation> get(ThreadKey key, MessageWindow window) {
-    Instant cutoff = cutoff();
+    Instant cutoff = cutoff(key.tenant());
     return store.get(key, window).filter(c -> !c.summary().updateTime().isBefore(cutoff));
   }
 
   @Override
   public List<ConversationSummary> list(ListQuery query) {
-    return store.list(query.updatedSince(cutoff()));
+    return store.list(query.updatedSince(cutoff(query.tenant())));
   }
 
   @Override
   public List<SearchHit> search(SearchQuery query) {
-    return store.search(query.updatedSince(cutoff()));
+    return store.search(query.updatedSince(cutoff(query.tenant())));
   }
 
   @Override
   public List<ConversationSummary> listByThreadId(ExportQuery q) {
-    Instant cutoff = cutoff();
+    Instant cutoff = cutoff(q.tenant());
     Instant after = q.updatedAfter().filter(t -> t.isAfter(cutoff)).orElse(cutoff);
     return store.listByThreadId(new ExportQuery(q.tenant(), q.afterThreadId(), q.limit(), q.metadataFilter(),
         Optional.of(after), q.updatedBefore(), q.threadIds()));
@@ -67,6 +72,11 @@ public final class ExpiringReads implements ConversationStore {
   @Override
   public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
     return store.sweepIdle(updatedBefore, limit);
+  }
+
+  @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    return store.sweepExpired(limit);
   }
 
   @Override

@@ -3,15 +3,18 @@ package io.vmpilot.conversation.server.store;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Deletes conversations not updated for longer than {@code [retention] max_idle}, in batches of {@link #BATCH},
+ * Deletes conversations past their own expire time (set by a write), and those not updated for longer than
+ * {@code [retention] max_idle} when it is set, in batches of {@link #BATCH},
  * each its own short transaction ({@link ConversationStore#sweepIdle}: on SQLite one task of the writer among the
  * others, on PostgreSQL rows locked with {@code SKIP LOCKED} so several servers sweep at once). Runs every
  * {@link #interval}, batch after batch until none is left, and logs one line per sweep that deleted anything.
@@ -22,7 +25,7 @@ public final class RetentionSweeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(RetentionSweeper.class.getName());
 
   private final ConversationStore store;
-  private final Duration maxIdle;
+  private final Optional<Duration> maxIdle;
   private final Clock clock;
   private final int batch;
   private final AtomicLong deleted = new AtomicLong();
@@ -33,15 +36,15 @@ public final class RetentionSweeper implements AutoCloseable {
     return t;
   });
 
-  RetentionSweeper(ConversationStore store, Duration maxIdle, Clock clock, int batch) {
+  RetentionSweeper(ConversationStore store, Optional<Duration> maxIdle, Clock clock, int batch) {
     this.store = store;
     this.maxIdle = maxIdle;
     this.clock = clock;
     this.batch = batch;
   }
 
-  /** Starts sweeping {@code store} of conversations idle for longer than {@code maxIdle}. */
-  public static RetentionSweeper start(ConversationStore store, Duration maxIdle) {
+  /** Starts sweeping {@code store} of expired conversations and of those idle for longer than {@code maxIdle}. */
+  public static RetentionSweeper start(ConversationStore store, Optional<Duration> maxIdle) {
     RetentionSweeper sweeper = new RetentionSweeper(store, maxIdle, Clock.systemUTC(), BATCH);
     long every = interval(maxIdle).toMillis();
     sweeper.timer.scheduleWithFixedDelay(sweeper::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
@@ -50,34 +53,47 @@ public final class RetentionSweeper implements AutoCloseable {
 
   /** A sweeper that sweeps only when {@link #sweepNow} is called (tests). */
   public static RetentionSweeper unscheduled(ConversationStore store, Duration maxIdle, Clock clock, int batch) {
-    return new RetentionSweeper(store, maxIdle, clock, batch);
+    return new RetentionSweeper(store, Optional.of(maxIdle), clock, batch);
   }
 
   /**
    * A tenth of max_idle, between 100 ms and one minute: the sweep deletes a conversation at most ~10% after it
-   * expired (readers stop seeing it at once anyway), and a short max_idle in a test is swept promptly.
+   * expired (readers stop seeing it at once anyway), and a short max_idle in a test is swept promptly. Without
+   * max_idle, once a minute: a conversation past its own expire time is gone for readers and writers already, so
+   * the sweep only gives its space back.
    */
-  static Duration interval(Duration maxIdle) {
-    return Duration.ofMillis(Math.max(100, Math.min(60_000, maxIdle.toMillis() / 10)));
+  static Duration interval(Optional<Duration> maxIdle) {
+    return Duration.ofMillis(Math.max(100, Math.min(60_000, maxIdle.map(Duration::toMillis).orElse(600_000L) / 10)));
   }
 
-  /** Sweeps until no conversation idle beyond max_idle is left; returns how many went. */
+  /** Sweeps until no expired conversation (by its expire time or max_idle) is left; returns how many went. */
   public long sweepNow() {
-    Instant cutoff = clock.instant().minus(maxIdle);
+    long expired = inBatches(() -> store.sweepExpired(batch).size());
+    long idle = 0;
+    Instant cutoff = null;
+    if (maxIdle.isPresent()) {
+      Instant idleCutoff = clock.instant().minus(maxIdle.get());
+      cutoff = idleCutoff;
+      idle = inBatches(() -> store.sweepIdle(idleCutoff, batch).size());
+    }
+    sweeps.incrementAndGet();
+    if (expired + idle > 0) {
+      LOG.info("retention: deleted " + expired + " conversations past their expire time and " + idle
+          + (cutoff == null ? " idle (no max_idle)" : " not updated since " + cutoff + " (max_idle " + maxIdle.get()
+          + ")") + " in batches of at most " + batch);
+    }
+    return expired + idle;
+  }
+
+  /** Runs batches until one deletes fewer than a whole batch; returns how many went. */
+  private long inBatches(IntSupplier oneBatch) {
     long total = 0;
-    int batches = 0;
     int n;
     do {
-      n = store.sweepIdle(cutoff, batch).size();
+      n = oneBatch.getAsInt();
       total += n;
-      batches++;
       deleted.addAndGet(n);
     } while (n == batch && !timer.isShutdown());
-    sweeps.incrementAndGet();
-    if (total > 0) {
-      LOG.info("retention: deleted " + total + " conversations not updated since " + cutoff + " (max_idle "
-          + maxIdle + ") in " + batches + " batches of at most " + batch);
-    }
     return total;
   }
 

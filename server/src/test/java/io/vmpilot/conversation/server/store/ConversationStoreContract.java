@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.command.ExpiryChange;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
@@ -66,6 +67,9 @@ public abstract class ConversationStoreContract {
 
   /** A new, empty store that lets each tenant have at most {@code maxConversationsPerTenant} conversations. */
   protected abstract ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant);
+
+  /** A new, empty store whose writes treat a conversation expired by {@code retention} as absent. */
+  protected abstract ConversationStore newStoreWithRetention(Retention retention);
 
   /**
    * Closes {@code store} and opens the same storage again, or returns empty when the backend keeps nothing
@@ -2103,5 +2107,126 @@ public abstract class ConversationStoreContract {
         Optional.empty(), Set.of()))).extracting(s -> s.key().threadId()).containsExactly("recent-read");
     // Not deleted yet: the store itself still holds it until a sweep.
     assertThat(store.get(idle, MessageWindow.ALL)).isPresent();
+  }
+
+  // ---- expired conversations are absent to writes; a write's own expiry ---------------------------------------
+
+  /** Waits (spinning, no sleep) until {@code d} has passed since {@code t} at the stores' resolution. */
+  private static void past(Instant t, Duration d) {
+    after(t.plus(d));
+  }
+
+  /** A store where every conversation expires a millisecond after its last update. */
+  private ConversationStore idleAfterAMillisecond() {
+    return track(newStoreWithRetention(Retention.maxIdle(Duration.ofMillis(1))));
+  }
+
+  @Test
+  void aSaveExpectingNoConversationReplacesAnIdleOneTheSweepHasNotReached() {
+    ConversationStore s = idleAfterAMillisecond();
+    ThreadKey k = key("stale-save");
+    SaveResult first = s.save(new SaveCommand(k, List.of(msg("old")), Map.of("tokens", 5L), Map.of("m", "1"),
+        OptionalLong.empty()));
+    past(s.get(k, MessageWindow.ALL).orElseThrow().summary().updateTime(), Duration.ofMillis(2));
+
+    SaveResult again = s.save(saveCmd(k, List.of(msg("new")), OptionalLong.of(0)));
+
+    assertThat(again.created()).isTrue();
+    assertThat(again.version()).isGreaterThan(first.version());
+    Conversation now = s.get(k, MessageWindow.ALL).orElseThrow();
+    assertThat(jsons(now)).containsExactly("{\"n\":\"new\"}");
+    assertThat(now.summary().metadata()).isEmpty();
+    assertThat(now.summary().cacheInfo()).isEmpty();
+    // Watchers see the stale one go and the new one come, in that order.
+    assertThat(s.changeFeed().changes(new ChangeQuery(ThreadKey.DEFAULT_TENANT, "stale-save", first.version(), 10)))
+        .extracting(ChangeEvent::kind).containsExactly(ChangeKind.CLEARED, ChangeKind.APPENDED);
+    // One row left (the stale one went in the Save's transaction), which has expired by now as well.
+    assertThat(s.sweepIdle(Instant.now().plus(Duration.ofHours(1)), 100)).containsExactly(k);
+  }
+
+  @Test
+  void anAppendToAnIdleConversationStartsANewOne() {
+    ConversationStore s = idleAfterAMillisecond();
+    ThreadKey k = key("stale-append");
+    s.append(appendCmd(k, msg("m1", "{\"n\":1}"), msg("", "{\"n\":2}")));
+    past(s.get(k, MessageWindow.ALL).orElseThrow().summary().updateTime(), Duration.ofMillis(2));
+
+    // Even a message whose id the stale conversation holds is new: the stale one is gone.
+    AppendResult r = s.append(appendCmd(k, msg("m1", "{\"n\":3}")));
+
+    assertThat(r.created()).isTrue();
+    assertThat(r.messageCount()).isEqualTo(1);
+    assertThat(jsons(s.get(k, MessageWindow.ALL).orElseThrow())).containsExactly("{\"n\":3}");
+  }
+
+  @Test
+  void writesToAnExistingConversationDoNotFindAnIdleOne() {
+    ConversationStore s = idleAfterAMillisecond();
+    ThreadKey k = key("stale-update");
+    long v = s.save(saveCmd(k, List.of(msg("a")))).version();
+    past(s.get(k, MessageWindow.ALL).orElseThrow().summary().updateTime(), Duration.ofMillis(2));
+
+    assertThatThrownBy(() -> s.updateCache(new UpdateCacheCommand(k, Map.of("t", 1L), OptionalLong.of(v))))
+        .isInstanceOf(ConversationNotFoundException.class);
+    assertThatThrownBy(() -> s.updateMetadata(new UpdateMetadataCommand(k, Map.of("a", "b"), Set.of(), Map.of(),
+        Set.of(), OptionalLong.empty()))).isInstanceOf(ConversationNotFoundException.class);
+    assertThatThrownBy(() -> s.fork(new ForkCommand(k, key("stale-fork"), OptionalLong.empty(), OptionalLong.empty())))
+        .isInstanceOf(ConversationNotFoundException.class);
+    // A Clear expecting the stale version is told there is none (version 0), and one expecting none succeeds.
+    assertThatThrownBy(() -> s.clear(new ClearCommand(k, OptionalLong.of(v))))
+        .isInstanceOf(VersionMismatchException.class);
+    assertThat(s.clear(new ClearCommand(k, OptionalLong.of(0)))).isFalse();
+    assertThat(s.get(k, MessageWindow.ALL)).isEmpty();
+  }
+
+  @Test
+  void aRecentConversationIsFoundByWritesUnderRetention() {
+    ConversationStore s = track(newStoreWithRetention(Retention.maxIdle(Duration.ofHours(1))));
+    ThreadKey k = key("fresh");
+    long v = s.save(saveCmd(k, List.of(msg("a")))).version();
+    assertThatThrownBy(() -> s.save(saveCmd(k, List.of(msg("b")), OptionalLong.of(0))))
+        .isInstanceOf(VersionMismatchException.class);
+    assertThat(s.append(appendCmd(k, OptionalLong.of(v), msg("b"))).messageCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aConversationPastItsOwnExpireTimeIsGoneForReadersAndWritersAndSwept() {
+    ThreadKey k = key("ttl");
+    ThreadKey kept = key("ttl-kept");
+    store.save(new SaveCommand(k, List.of(msg("zebra")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.after(Duration.ofMillis(1))));
+    store.save(new SaveCommand(kept, List.of(msg("zebra")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.after(Duration.ofHours(1))));
+    past(getAll(kept).summary().updateTime(), Duration.ofMillis(2));
+
+    assertThat(store.get(k, MessageWindow.ALL)).isEmpty();
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .extracting(c -> c.key().threadId()).containsExactly("ttl-kept");
+    assertThat(store.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, List.of(List.of("zebra")), Map.of(), 10, 0)))
+        .extracting(SearchHit::threadId).containsExactly("ttl-kept");
+    assertThat(store.listByThreadId(new ExportQuery(ThreadKey.DEFAULT_TENANT, "", 10, Map.of(), Optional.empty(),
+        Optional.empty(), Set.of()))).extracting(c -> c.key().threadId()).containsExactly("ttl-kept");
+    assertThatThrownBy(() -> store.updateMetadata(new UpdateMetadataCommand(k, Map.of("a", "b"), Set.of(),
+        Map.of(), Set.of(), OptionalLong.empty()))).isInstanceOf(ConversationNotFoundException.class);
+    // GetServerStatus does not count it either, though it is not deleted yet.
+    assertThat(store.status(ThreadKey.DEFAULT_TENANT).conversations()).isEqualTo(1);
+
+    assertThat(store.sweepExpired(100)).containsExactly(k);
+    assertThat(store.sweepExpired(100)).isEmpty();
+    assertThat(store.status(ThreadKey.DEFAULT_TENANT).conversations()).isEqualTo(1);
+  }
+
+  @Test
+  void anAppendWithoutAnExpiryChangeKeepsTheExpireTime() {
+    ThreadKey k = key("expiry-kept");
+    Instant soon = Instant.now().plus(Duration.ofMillis(1)).truncatedTo(ChronoUnit.MICROS);
+    store.save(new SaveCommand(k, List.of(msg("a")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.at(soon)));
+    // Made before it passed, or else a new conversation (created: true) without an expire time.
+    boolean appendedToIt = !store.append(appendCmd(k, msg("b"))).created();
+    after(soon);
+
+    assertThat(store.get(k, MessageWindow.ALL).isEmpty()).isEqualTo(appendedToIt);
+    assertThat(store.sweepExpired(100)).hasSize(appendedToIt ? 1 : 0);
   }
 }

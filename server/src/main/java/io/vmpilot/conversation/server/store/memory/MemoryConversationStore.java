@@ -13,6 +13,7 @@ import io.vmpilot.conversation.server.store.MetadataFilter;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.SearchText;
@@ -62,6 +63,8 @@ import java.util.function.Supplier;
  */
 public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
+  private final Clock clock;
+  private final Retention retention;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
   // The keys in export order (tenant, then thread id by code point), so that an export pages through them by key.
   private final NavigableSet<ThreadKey> keyOrder = new TreeSet<>(Comparator.comparing(ThreadKey::tenant)
@@ -105,10 +108,22 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Clock clock, int maxLoggedChanges) {
+    this(maxHistoryBytes, maxConversationsPerTenant, Retention.NONE, clock, maxLoggedChanges);
+  }
+
+  /** A store whose writes treat a conversation expired by {@code retention} as absent. */
+  public MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention) {
+    this(maxHistoryBytes, maxConversationsPerTenant, retention, Clock.systemUTC(), DEFAULT_MAX_LOGGED_CHANGES);
+  }
+
+  MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention, Clock clock,
+      int maxLoggedChanges) {
     if (maxLoggedChanges < 1) {
       throw new IllegalArgumentException("maxLoggedChanges must be at least 1");
     }
-    this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), clock);
+    this.clock = clock;
+    this.retention = retention;
+    this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), retention, clock);
     this.maxLoggedChanges = maxLoggedChanges;
     new SecureRandom().nextBytes(tokenKey);
   }
@@ -124,6 +139,8 @@ public final class MemoryConversationStore implements ConversationStore {
     long historyBytes;
     long version;
     Instant updateTime;
+    /** The conversation's own expire time, or null. */
+    Instant expireTime;
 
     StoredThread(ThreadKey key, Instant now) {
       this.key = key;
@@ -132,7 +149,7 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     ConversationRow row() {
-      return new ConversationRow(0, key, version, messages.size(), historyBytes);
+      return new ConversationRow(0, key, version, messages.size(), historyBytes, updateTime, expireTime);
     }
 
     ConversationSummary summary() {
@@ -249,6 +266,7 @@ public final class MemoryConversationStore implements ConversationStore {
       StoredThread t = thread(row);
       t.version = row.version();
       t.updateTime = now;
+      t.expireTime = row.expireTime();
       if (change == CountersChange.REPLACE) {
         t.cacheInfo.clear();
       }
@@ -278,6 +296,17 @@ public final class MemoryConversationStore implements ConversationStore {
       return threads.values().stream()
           .filter(t -> t.updateTime.isBefore(updatedBefore))
           .sorted(Comparator.comparing((StoredThread t) -> t.updateTime))
+          .limit(limit)
+          .map(StoredThread::row)
+          .toList();
+    }
+
+    /** A scan, like {@link #idle}: the memory backend holds few enough conversations for one. */
+    @Override
+    public List<ConversationRow> expired(Instant now, int limit) {
+      return threads.values().stream()
+          .filter(t -> t.expireTime != null && !t.expireTime.isAfter(now))
+          .sorted(Comparator.comparing((StoredThread t) -> t.expireTime))
           .limit(limit)
           .map(StoredThread::row)
           .toList();
@@ -405,6 +434,18 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    List<ThreadKey> deleted;
+    synchronized (this) {
+      ensureOpen();
+      deleted = rules.sweepExpired(storage, limit);
+      changed = null;
+    }
+    deleted.forEach(listeners::changed);
+    return deleted;
+  }
+
+  @Override
   public boolean clear(ClearCommand command) {
     return signalled(() -> {
       ensureOpen();
@@ -444,12 +485,18 @@ public final class MemoryConversationStore implements ConversationStore {
       if (!key.tenant().equals(q.tenant()) || page.size() == q.limit()) {
         break;
       }
-      ConversationSummary s = threads.get(key).summary();
-      if (q.matches(s)) {
+      StoredThread t = threads.get(key);
+      ConversationSummary s = t.summary();
+      if (live(t) && q.matches(s)) {
         page.add(s);
       }
     }
     return page;
+  }
+
+  /** Not past its own expire time: one that is, is gone for every reader before the sweep deletes it. */
+  private boolean live(StoredThread t) {
+    return t.expireTime == null || t.expireTime.isAfter(clock.instant());
   }
 
   @Override
@@ -457,8 +504,10 @@ public final class MemoryConversationStore implements ConversationStore {
     ensureOpen();
     long conversations = 0;
     long messages = 0;
+    Instant now = clock.instant();
     for (StoredThread t : threads.values()) {
-      if (t.key.tenant().equals(tenant)) {
+      // Expired ones the sweep has not deleted yet are not counted, as on the SQL backends.
+      if (t.key.tenant().equals(tenant) && !retention.expired(tenant, t.updateTime, t.expireTime, now)) {
         conversations++;
         messages += t.messages.size();
       }
@@ -470,7 +519,7 @@ public final class MemoryConversationStore implements ConversationStore {
   public synchronized Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     ensureOpen();
     StoredThread t = threads.get(key);
-    if (t == null) {
+    if (t == null || !live(t)) {
       return Optional.empty();
     }
     int first = (int) window.firstPosition(t.messages.size());
@@ -483,7 +532,7 @@ public final class MemoryConversationStore implements ConversationStore {
     return threads.values().stream()
         .filter(t -> t.key.tenant().equals(q.tenant()))
         .filter(t -> t.version < q.beforeVersion())
-        .filter(t -> q.admits(t.updateTime))
+        .filter(t -> q.admits(t.updateTime) && live(t))
         .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .limit(q.limit())
@@ -501,7 +550,7 @@ public final class MemoryConversationStore implements ConversationStore {
     List<SearchHit> hits = new ArrayList<>();
     List<StoredThread> order = threads.values().stream()
         .filter(t -> t.key.tenant().equals(q.tenant()))
-        .filter(t -> q.admits(t.updateTime))
+        .filter(t -> q.admits(t.updateTime) && live(t))
         .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
         .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .toList();

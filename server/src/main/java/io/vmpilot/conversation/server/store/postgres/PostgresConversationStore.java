@@ -76,7 +76,7 @@ public final class PostgresConversationStore implements ConversationStore {
     this.reads = new PostgresReads(transactions);
     this.poller = new PostgresChangePoller(transactions);
     this.rules = new WriteRules(new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()),
-        Clock.systemUTC());
+        settings.retention(), Clock.systemUTC());
     AtomicInteger threads = new AtomicInteger();
     this.writeThreads = new ThreadPoolExecutor(settings.poolSize(), settings.poolSize(), 60, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(MAX_QUEUED_WRITES), r -> {
@@ -179,6 +179,11 @@ public final class PostgresConversationStore implements ConversationStore {
   }
 
   @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    return write("retention sweep", tx -> rules.sweepExpired(tx, limit));
+  }
+
+  @Override
   public boolean clear(ClearCommand cmd) {
     return write("Clear", tx -> rules.clear(tx, cmd));
   }
@@ -224,7 +229,7 @@ public final class PostgresConversationStore implements ConversationStore {
 
   @Override
   public StoreStatus status(String tenant) {
-    SharedSql.TenantCounts counts = reads.tenantCounts(tenant);
+    SharedSql.TenantCounts counts = reads.tenantCounts(tenant, settings.retention());
     String[] schema = reads.schemaVersionAndSize();
     return new StoreStatus("postgres", schema[0], schema[1], Long.parseLong(schema[2]),
         "synchronous_commit=" + schema[3], counts.conversations(), counts.messages());

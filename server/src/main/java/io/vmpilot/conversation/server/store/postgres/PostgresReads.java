@@ -19,6 +19,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.vmpilot.conversation.server.store.Retention;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +39,17 @@ final class PostgresReads {
     this.transactions = transactions;
   }
 
+  /**
+   * Leaves out conversations past their own expire time (V15), which are gone for every reader from that moment,
+   * before the sweep deletes them; its parameter is {@link #liveAt}.
+   */
+  private static final String LIVE = " AND (c.expire_time IS NULL OR c.expire_time > ?)";
+
+  /** The present as {@link #LIVE} compares it. */
+  private static OffsetDateTime liveAt() {
+    return Timestamps.of(Instant.now());
+  }
+
   /** What {@link #summaries} reads: the row, and its metadata as two arrays of the same order. */
   private static final String SUMMARY = "SELECT c.conversation_id, c.tenant, c.thread_id, c.version, c.create_time,"
       + " c.update_time, c.message_count, c.history_bytes, c.cache_info::text, m.names, m.vals"
@@ -45,8 +58,8 @@ final class PostgresReads {
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return transactions.read(c -> {
-      List<Found> found = summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?",
-          List.of(key.tenant(), key.threadId()));
+      List<Found> found = summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE,
+          List.of(key.tenant(), key.threadId(), liveAt()));
       if (found.isEmpty()) {
         return Optional.empty();
       }
@@ -78,8 +91,8 @@ final class PostgresReads {
   }
 
   List<ConversationSummary> list(ListQuery q) {
-    StringBuilder sql = new StringBuilder(SUMMARY + " WHERE c.tenant = ? AND c.version < ?");
-    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+    StringBuilder sql = new StringBuilder(SUMMARY + " WHERE c.tenant = ? AND c.version < ?" + LIVE);
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion(), liveAt()));
     if (q.updatedSince() != null) {
       sql.append(" AND c.update_time >= ?");
       params.add(Timestamps.of(q.updatedSince()));
@@ -103,8 +116,8 @@ final class PostgresReads {
    */
   List<ConversationSummary> listByThreadId(ExportQuery q) {
     StringBuilder sql = new StringBuilder(SUMMARY
-        + " WHERE c.tenant = ? AND c.thread_id COLLATE \"C\" > ?");
-    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId()));
+        + " WHERE c.tenant = ? AND c.thread_id COLLATE \"C\" > ?" + LIVE);
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId(), liveAt()));
     q.updatedAfter().ifPresent(t -> {
       sql.append(" AND c.update_time >= ?");
       params.add(Timestamps.of(t));
@@ -144,8 +157,10 @@ final class PostgresReads {
   }
 
   /** The tenant's conversations and messages. */
-  SharedSql.TenantCounts tenantCounts(String tenant) {
-    return transactions.read(c -> SharedSql.tenantCounts(c, tenant));
+  SharedSql.TenantCounts tenantCounts(String tenant, Retention retention) {
+    Instant now = Instant.now();
+    OffsetDateTime idleCutoff = retention.idleCutoff(tenant, now).map(Timestamps::of).orElse(null);
+    return transactions.read(c -> SharedSql.tenantCounts(c, tenant, Timestamps.of(now), idleCutoff));
   }
 
   /** The last migration applied, the database's name, its size in bytes and synchronous_commit. */
@@ -166,8 +181,8 @@ final class PostgresReads {
     StringBuilder sql = new StringBuilder("SELECT c.thread_id, m.position, m.json, ts_rank(m.search, q.q) AS score"
         + " FROM (SELECT CAST(? AS tsquery) AS q) q, messages m"
         + " JOIN conversations c ON c.conversation_id = m.conversation_id"
-        + " WHERE m.search @@ q.q AND c.tenant = ?");
-    List<Object> params = new ArrayList<>(List.of(TsVectors.query(q.phrases()), q.tenant()));
+        + " WHERE m.search @@ q.q AND c.tenant = ?" + LIVE);
+    List<Object> params = new ArrayList<>(List.of(TsVectors.query(q.phrases()), q.tenant(), liveAt()));
     if (q.updatedSince() != null) {
       sql.append(" AND c.update_time >= ?");
       params.add(Timestamps.of(q.updatedSince()));

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.postgres;
 
+import io.vmpilot.conversation.server.store.Retention;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import java.util.Optional;
  * @param maxConversationsPerTenant the most conversations one tenant may have; creating one more fails
  * @param searchIndex whether messages get the search words that Search reads (the {@code search} column and its
  *     index, V7); without them Search is refused
+ * @param retention when a conversation has expired, so that a write treats it as absent
  */
 public record PostgresSettings(
     String url,
@@ -27,22 +29,30 @@ public record PostgresSettings(
     Duration statementTimeout,
     long maxHistoryBytes,
     long maxConversationsPerTenant,
-    boolean searchIndex) {
+    boolean searchIndex,
+    Retention retention) {
 
-  /** Settings with the search index. */
+  /** Settings with the search index, under which no conversation expires by idleness. */
   public PostgresSettings(String url, Optional<String> user, Optional<String> password, int poolSize,
       Duration connectTimeout, Duration statementTimeout, long maxHistoryBytes, long maxConversationsPerTenant) {
     this(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes, maxConversationsPerTenant,
-        true);
+        true, Retention.NONE);
   }
 
   /** The same settings, with the search index kept or not. */
   public PostgresSettings withSearchIndex(boolean kept) {
     return new PostgresSettings(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes,
-        maxConversationsPerTenant, kept);
+        maxConversationsPerTenant, kept, retention);
+  }
+
+  /** These settings with another retention. */
+  public PostgresSettings withRetention(Retention other) {
+    return new PostgresSettings(url, user, password, poolSize, connectTimeout, statementTimeout, maxHistoryBytes,
+        maxConversationsPerTenant, searchIndex, other);
   }
 
   public PostgresSettings {
+    Objects.requireNonNull(retention, "retention");
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(user, "user");
     Objects.requireNonNull(password, "password");

@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -61,13 +62,12 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public ConversationRow find(ThreadKey key) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
-            + " WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
+    try (PreparedStatement st = c.prepareStatement("SELECT " + SharedSql.ROW_COLUMNS
+        + " FROM conversations WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
       st.setString(1, key.tenant());
       st.setString(2, key.threadId());
       try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? new ConversationRow(rs.getLong(1), key, rs.getLong(2), rs.getLong(3), rs.getLong(4)) : null;
+        return rs.next() ? SharedSql.row(rs, 1, key, Timestamps::column) : null;
       }
     }
   }
@@ -104,7 +104,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
         if (!rs.next()) {
           throw new ConcurrentCreationException(key);
         }
-        return new ConversationRow(rs.getLong(1), key, 0, 0, 0);
+        return new ConversationRow(rs.getLong(1), key, 0, 0, 0, now, null);
       }
     }
   }
@@ -322,12 +322,13 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
       case MERGE -> ", cache_info = cache_info || " + COUNTERS;
     };
     try (PreparedStatement st = c.prepareStatement("UPDATE conversations SET version = ?, update_time = ?,"
-        + " message_count = ?, history_bytes = ?" + assignment + " WHERE conversation_id = ?")) {
+        + " message_count = ?, history_bytes = ?, expire_time = ?" + assignment + " WHERE conversation_id = ?")) {
       int i = 0;
       st.setLong(++i, row.version());
       st.setObject(++i, Timestamps.of(now));
       st.setLong(++i, row.messageCount());
       st.setLong(++i, row.historyBytes());
+      st.setObject(++i, Timestamps.orNull(row.expireTime()), Types.TIMESTAMP_WITH_TIMEZONE);
       List<Array> arrays = new ArrayList<>(2);
       if (change != CountersChange.KEEP) {
         List<String> names = new ArrayList<>(counters.keySet());
@@ -351,7 +352,13 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
-    return SharedSql.idleRows(c, Timestamps.of(updatedBefore), limit, " FOR UPDATE SKIP LOCKED");
+    return SharedSql.idleRows(c, Timestamps.of(updatedBefore), limit, " FOR UPDATE SKIP LOCKED",
+        Timestamps::column);
+  }
+
+  @Override
+  public List<ConversationRow> expired(Instant now, int limit) throws SQLException {
+    return SharedSql.expiredRows(c, Timestamps.of(now), limit, " FOR UPDATE SKIP LOCKED", Timestamps::column);
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +20,21 @@ public final class SharedSql {
   /** How many conversations a tenant has, and how many messages they hold. */
   public record TenantCounts(long conversations, long messages) {}
 
-  public static TenantCounts tenantCounts(Connection c, String tenant) throws SQLException {
+  /**
+   * Leaves out expired conversations the sweep has not deleted yet: past their own expire time at {@code now}, or
+   * (when {@code idleCutoff} is not null) last updated before it. Times as the backend stores them. Costs nothing
+   * beyond the count itself, which reads each of the tenant's rows anyway.
+   */
+  public static TenantCounts tenantCounts(Connection c, String tenant, Object now, Object idleCutoff)
+      throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?")) {
+        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?"
+            + " AND (expire_time IS NULL OR expire_time > ?)" + (idleCutoff == null ? "" : " AND update_time >= ?"))) {
       st.setString(1, tenant);
+      st.setObject(2, now);
+      if (idleCutoff != null) {
+        st.setObject(3, idleCutoff);
+      }
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         return new TenantCounts(rs.getLong(1), rs.getLong(2));
@@ -55,23 +67,51 @@ public final class SharedSql {
     }
   }
 
+  /** Reads a time column as the backend stores it (SQLite microseconds, PostgreSQL timestamptz); null for NULL. */
+  @FunctionalInterface
+  public interface TimeColumn {
+    Instant read(ResultSet rs, int column) throws SQLException;
+  }
+
+  /** The columns of a conversation's row, in the order {@link #row} reads them, after its key columns. */
+  public static final String ROW_COLUMNS =
+      "conversation_id, version, message_count, history_bytes, update_time, expire_time";
+
+  /** The row whose {@link #ROW_COLUMNS} start at column {@code first}. */
+  public static ConversationRow row(ResultSet rs, int first, ThreadKey key, TimeColumn times) throws SQLException {
+    return new ConversationRow(rs.getLong(first), key, rs.getLong(first + 1), rs.getLong(first + 2),
+        rs.getLong(first + 3), times.read(rs, first + 4), times.read(rs, first + 5));
+  }
+
   /**
    * The oldest conversations updated before {@code updatedBefore} (a time as the backend stores it), at most
    * {@code limit}, oldest first by the index on update_time; {@code lockClause} ends the statement (PostgreSQL's
    * {@code FOR UPDATE SKIP LOCKED}, or "").
    */
-  public static List<ConversationRow> idleRows(Connection c, Object updatedBefore, int limit, String lockClause)
-      throws SQLException {
+  public static List<ConversationRow> idleRows(Connection c, Object updatedBefore, int limit, String lockClause,
+      TimeColumn times) throws SQLException {
+    return rowsWhere(c, "update_time < ? ORDER BY update_time", updatedBefore, limit, lockClause, times);
+  }
+
+  /**
+   * The conversations whose own expire time is {@code now} or earlier (a time as the backend stores it), at most
+   * {@code limit}, soonest first by the partial index on expire_time (V15).
+   */
+  public static List<ConversationRow> expiredRows(Connection c, Object now, int limit, String lockClause,
+      TimeColumn times) throws SQLException {
+    return rowsWhere(c, "expire_time <= ? ORDER BY expire_time", now, limit, lockClause, times);
+  }
+
+  private static List<ConversationRow> rowsWhere(Connection c, String condition, Object time, int limit,
+      String lockClause, TimeColumn times) throws SQLException {
     List<ConversationRow> found = new ArrayList<>();
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, tenant, thread_id, version, message_count, history_bytes FROM conversations"
-            + " WHERE update_time < ? ORDER BY update_time LIMIT ?" + lockClause)) {
-      st.setObject(1, updatedBefore);
+    try (PreparedStatement st = c.prepareStatement("SELECT tenant, thread_id, " + ROW_COLUMNS
+        + " FROM conversations WHERE " + condition + " LIMIT ?" + lockClause)) {
+      st.setObject(1, time);
       st.setInt(2, limit);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          found.add(new ConversationRow(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
-              rs.getLong(5), rs.getLong(6)));
+          found.add(row(rs, 3, new ThreadKey(rs.getString(1), rs.getString(2)), times));
         }
       }
     }

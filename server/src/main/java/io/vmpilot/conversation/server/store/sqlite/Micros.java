@@ -1,5 +1,7 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
@@ -13,5 +15,16 @@ final class Micros {
 
   static Instant toInstant(long micros) {
     return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+  }
+
+  /** A nullable time column as an instant (null for NULL); a {@code SharedSql.TimeColumn}. */
+  static Instant column(ResultSet rs, int column) throws SQLException {
+    long micros = rs.getLong(column);
+    return rs.wasNull() ? null : toInstant(micros);
+  }
+
+  /** A nullable instant as the column's value. */
+  static Long orNull(Instant time) {
+    return time == null ? null : of(time);
   }
 }

@@ -92,7 +92,8 @@ public final class SqliteConversationStore implements ConversationStore {
     this.clientIds = clientIds;
     this.writer = writer;
     this.rules = new WriteRules(
-        new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), Clock.systemUTC());
+        new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), settings.retention(),
+        Clock.systemUTC());
     this.reads = new SqliteReads(dataSources.readers,
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
     this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
@@ -190,8 +191,38 @@ public final class SqliteConversationStore implements ConversationStore {
   /** One writer task per batch, so the sweep holds the writer no longer than a batch of ordinary writes does. */
   @Override
   public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
-    List<ThreadKey> deleted = await(writer.submitAsync(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit)));
+    return swept(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit));
+  }
+
+  @Override
+  public List<ThreadKey> sweepExpired(int limit) {
+    return swept(tx -> rules.sweepExpired(storage(tx), limit));
+  }
+
+  /**
+   * Runs one sweep batch as a writer task, then gives the pages it freed back to the file system in steps, each
+   * its own writer task ({@link SpaceReturn}), so that the file stops growing under a steady create/expire load.
+   */
+  /** At most this many steps of {@link SpaceReturn} after one batch (256 MiB at 4 KiB pages). */
+  private static final int MAX_VACUUM_STEPS = 64;
+
+  private List<ThreadKey> swept(GroupCommitWriter.Task<List<ThreadKey>> batch) {
+    List<ThreadKey> deleted = await(writer.submitAsync(batch));
     deleted.forEach(listeners::changed);
+    if (!deleted.isEmpty()) {
+      long left;
+      int steps = 0;
+      do {
+        left = await(writer.submitAsync(tx -> {
+          if (!SpaceReturn.incremental(tx.connection())) {
+            return 0L;
+          }
+          tx.wroteWithoutVersion();
+          return SpaceReturn.step(tx.connection(), SpaceReturn.PAGES_PER_STEP);
+        }));
+        // Bounded, in case other deletions keep the free list from emptying: the next sweep goes on.
+      } while (left > 0 && ++steps < MAX_VACUUM_STEPS);
+    }
     return deleted;
   }
 
@@ -291,7 +322,7 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public StoreStatus status(String tenant) {
-    SharedSql.TenantCounts counts = reads.tenantCounts(tenant);
+    SharedSql.TenantCounts counts = reads.tenantCounts(tenant, settings.retention());
     String[] schema = reads.schemaVersionAndSize();
     return new StoreStatus("sqlite", schema[0], settings.path().toAbsolutePath().toString(), Long.parseLong(schema[1]),
         settings.durability().name().toLowerCase(Locale.ROOT), counts.conversations(), counts.messages());

@@ -12,6 +12,11 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -73,7 +78,30 @@ final class SqliteDataSources implements AutoCloseable {
     }
   }
 
+  /**
+   * A file with no table yet (new) is made {@code auto_vacuum = INCREMENTAL} before the migrations create any, so
+   * that it gives the pages the sweep frees back to the file system ({@link SpaceReturn}); the VACUUM of an empty
+   * file costs nothing (the WAL pragma has written its header already, which only a VACUUM changes). An older file
+   * is left as it is: converting it would rewrite the whole file at start-up.
+   */
+  private static void incrementalVacuumIfNew(SqliteSettings settings) {
+    try (Connection c = DriverManager.getConnection(settings.jdbcUrl());
+        Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM sqlite_master")) {
+        if (!rs.next() || rs.getLong(1) > 0) {
+          return;
+        }
+      }
+      st.execute("PRAGMA auto_vacuum = INCREMENTAL");
+      st.execute("VACUUM");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot prepare the new database file " + settings.path() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   private static void migrate(SqliteSettings settings) {
+    incrementalVacuumIfNew(settings);
     Properties props = pragmas(settings, "IMMEDIATE");
     Flyway flyway = Flyway.configure()
         .dataSource(settings.jdbcUrl(), null, null)

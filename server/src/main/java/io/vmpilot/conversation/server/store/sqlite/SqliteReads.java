@@ -15,6 +15,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import io.vmpilot.conversation.server.store.Retention;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -110,8 +112,8 @@ final class SqliteReads {
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return readDurable(c -> {
       List<Found> found = summaries(c,
-          "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?",
-          List.of(key.tenant(), key.threadId()));
+          "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?" + LIVE,
+          List.of(key.tenant(), key.threadId(), liveAt()));
       if (found.isEmpty()) {
         return Optional.empty();
       }
@@ -143,8 +145,8 @@ final class SqliteReads {
 
   List<ConversationSummary> list(ListQuery q) {
     StringBuilder sql = new StringBuilder(
-        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND version < ?");
-    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion()));
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND version < ?" + LIVE);
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.beforeVersion(), liveAt()));
     if (q.updatedSince() != null) {
       sql.append(" AND update_time >= ?");
       params.add(Micros.of(q.updatedSince()));
@@ -172,8 +174,8 @@ final class SqliteReads {
     StringBuilder sql = new StringBuilder("SELECT c.thread_id, m.position, m.json, t.score"
         + " FROM (SELECT rowid AS id, -bm25(message_text) AS score FROM message_text WHERE message_text MATCH ?) t"
         + " JOIN messages m ON m.rowid = t.id JOIN conversations c ON c.conversation_id = m.conversation_id"
-        + " WHERE c.tenant = ?");
-    List<Object> params = new ArrayList<>(List.of(match.toString(), q.tenant()));
+        + " WHERE c.tenant = ? AND (c.expire_time IS NULL OR c.expire_time > ?)");
+    List<Object> params = new ArrayList<>(List.of(match.toString(), q.tenant(), liveAt()));
     if (q.updatedSince() != null) {
       sql.append(" AND c.update_time >= ?");
       params.add(Micros.of(q.updatedSince()));
@@ -196,8 +198,8 @@ final class SqliteReads {
    */
   List<ConversationSummary> listByThreadId(ExportQuery q) {
     StringBuilder sql = new StringBuilder(
-        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND thread_id > ?");
-    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId()));
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations c WHERE tenant = ? AND thread_id > ?" + LIVE);
+    List<Object> params = new ArrayList<>(List.of(q.tenant(), q.afterThreadId(), liveAt()));
     q.updatedAfter().ifPresent(t -> {
       sql.append(" AND update_time >= ?");
       params.add(Micros.of(t));
@@ -222,8 +224,10 @@ final class SqliteReads {
   }
 
   /** The tenant's conversations and messages. */
-  SharedSql.TenantCounts tenantCounts(String tenant) {
-    return read(c -> SharedSql.tenantCounts(c, tenant));
+  SharedSql.TenantCounts tenantCounts(String tenant, Retention retention) {
+    Instant now = Instant.now();
+    Long idleCutoff = retention.idleCutoff(tenant, now).map(Micros::of).orElse(null);
+    return read(c -> SharedSql.tenantCounts(c, tenant, Micros.of(now), idleCutoff));
   }
 
   /** The last migration applied, and the database's size in bytes (pages in use and free). */
@@ -237,6 +241,17 @@ final class SqliteReads {
         return new String[] {version, Long.toString(rs.getLong(1))};
       }
     });
+  }
+
+  /**
+   * Leaves out conversations past their own expire time (V15), which are gone for every reader from that moment,
+   * before the sweep deletes them; its parameter is {@link #liveAt}.
+   */
+  private static final String LIVE = " AND (expire_time IS NULL OR expire_time > ?)";
+
+  /** The present as {@link #LIVE} compares it. */
+  private static long liveAt() {
+    return Micros.of(Instant.now());
   }
 
   /** A conversation found by a query, with its row id. */

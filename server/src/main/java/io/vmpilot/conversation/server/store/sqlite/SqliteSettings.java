@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.store.Retention;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -17,23 +18,30 @@ import java.util.Objects;
  *     ({@link DiskReserve}); 0 keeps none
  * @param searchIndex whether the full-text index of messages that Search reads is kept ({@link SqliteSearchIndex});
  *     without it Search is refused
+ * @param retention when a conversation has expired, so that a write treats it as absent
  */
 public record SqliteSettings(
     Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
-    long maxConversationsPerTenant, long diskReserveBytes, boolean searchIndex) {
+    long maxConversationsPerTenant, long diskReserveBytes, boolean searchIndex, Retention retention) {
 
-  /** Settings with the search index. */
+  /** Settings with the search index, under which no conversation expires by idleness. */
   public SqliteSettings(
       Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
       long maxConversationsPerTenant, long diskReserveBytes) {
     this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, maxConversationsPerTenant,
-        diskReserveBytes, true);
+        diskReserveBytes, true, Retention.NONE);
   }
 
   /** The same settings, with the search index kept or not. */
   public SqliteSettings withSearchIndex(boolean kept) {
     return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
-        maxConversationsPerTenant, diskReserveBytes, kept);
+        maxConversationsPerTenant, diskReserveBytes, kept, retention);
+  }
+
+  /** These settings with another retention. */
+  public SqliteSettings withRetention(Retention other) {
+    return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
+        maxConversationsPerTenant, diskReserveBytes, searchIndex, other);
   }
 
   /** Settings without a disk reserve. */
@@ -52,6 +60,7 @@ public record SqliteSettings(
   public SqliteSettings {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(durability, "durability");
+    Objects.requireNonNull(retention, "retention");
     if (readPoolSize < 1 || maxBatch < 1 || busyTimeoutMillis < 0 || maxConversationsPerTenant < 1
         || diskReserveBytes < 0) {
       throw new IllegalArgumentException("invalid SQLite settings");

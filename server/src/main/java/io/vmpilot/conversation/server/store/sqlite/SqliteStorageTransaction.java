@@ -44,15 +44,14 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
       return remembered;
     }
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT conversation_id, version, message_count, history_bytes FROM conversations"
-            + " WHERE tenant = ? AND thread_id = ?")) {
+        "SELECT " + SharedSql.ROW_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?")) {
       st.setString(1, key.tenant());
       st.setString(2, key.threadId());
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return null;
         }
-        ConversationRow row = new ConversationRow(rs.getLong(1), key, rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        ConversationRow row = SharedSql.row(rs, 1, key, Micros::column);
         rows.put(row);
         return row;
       }
@@ -88,7 +87,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
         rs.next();
         long id = rs.getLong(1);
         clientIds.created(id);
-        return new ConversationRow(id, key, 0, 0, 0);
+        return new ConversationRow(id, key, 0, 0, 0, now, null);
       }
     }
   }
@@ -258,8 +257,8 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
       case REPLACE -> ", cache_info = ?";
       case MERGE -> ", cache_info = json_patch(cache_info, ?)";
     };
-    return "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?"
-        + counters + " WHERE conversation_id = ?";
+    return "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?,"
+        + " expire_time = ?" + counters + " WHERE conversation_id = ?";
   }
 
   private static final Map<CountersChange, String> UPDATE_SQL = new EnumMap<>(CountersChange.class);
@@ -279,6 +278,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
       st.setLong(++i, Micros.of(now));
       st.setLong(++i, row.messageCount());
       st.setLong(++i, row.historyBytes());
+      st.setObject(++i, Micros.orNull(row.expireTime()));
       if (change != CountersChange.KEEP) {
         st.setString(++i, JsonColumns.counters(counters));
       }
@@ -296,7 +296,12 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   /** Oldest first by the index on update_time (V12), so a batch reads only the rows it deletes. */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
-    return SharedSql.idleRows(c, Micros.of(updatedBefore), limit, "");
+    return SharedSql.idleRows(c, Micros.of(updatedBefore), limit, "", Micros::column);
+  }
+
+  @Override
+  public List<ConversationRow> expired(Instant now, int limit) throws SQLException {
+    return SharedSql.expiredRows(c, Micros.of(now), limit, "", Micros::column);
   }
 
   @Override

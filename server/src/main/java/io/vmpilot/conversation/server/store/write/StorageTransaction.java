@@ -73,7 +73,10 @@ public interface StorageTransaction<X extends Exception> {
    */
   long nextVersion(String tenant) throws X;
 
-  /** Writes the row's new version, sizes and update time, and changes its counters as {@code change} says. */
+  /**
+   * Writes the row's new version, sizes, update time and expire time, and changes its counters as {@code change}
+   * says.
+   */
   void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;
 
   /**
@@ -82,6 +85,12 @@ public interface StorageTransaction<X extends Exception> {
    * transaction, and rows another transaction holds are skipped (so several sweepers never wait for each other).
    */
   List<ConversationRow> idle(Instant updatedBefore, int limit) throws X;
+
+  /**
+   * Up to {@code limit} conversations of any tenant whose own expire time is {@code now} or earlier, soonest first
+   * (by an index on the expire time), locked and skipping rows held elsewhere as {@link #idle} does.
+   */
+  List<ConversationRow> expired(Instant now, int limit) throws X;
 
   /** Deletes the conversation with its messages and metadata. */
   void delete(ConversationRow row) throws X;

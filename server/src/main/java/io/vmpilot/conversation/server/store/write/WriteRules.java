@@ -6,6 +6,7 @@ import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.ImportedMessage;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.StoredMessage;
@@ -51,10 +52,17 @@ public final class WriteRules {
   public static final String FORKED_FROM_VERSION = "forked_from_version";
 
   private final StoreLimits limits;
+  private final Retention retention;
   private final Clock clock;
 
   public WriteRules(StoreLimits limits, Clock clock) {
+    this(limits, Retention.NONE, clock);
+  }
+
+  /** Rules under which a conversation that has expired by {@code retention} is absent to every write. */
+  public WriteRules(StoreLimits limits, Retention retention, Clock clock) {
     this.limits = limits;
+    this.retention = retention;
     this.clock = clock;
   }
 
@@ -70,15 +78,16 @@ public final class WriteRules {
    *     version, else the stored history is compared here
    */
   public <X extends Exception> SaveResult save(StorageTransaction<X> tx, SaveCommand c, KeptPrefix known) throws X {
-    ConversationRow row = tx.find(c.key());
+    Instant now = now();
+    Found found = find(tx, c.key(), now);
+    ConversationRow row = found.live();
     checkVersion(c.key(), c.expectedVersion(), row);
     long historyBytes = totalBytes(c.messages());
     checkHistorySize(c.key(), historyBytes);
-    Instant now = now();
     boolean created = row == null;
     int keep = 0;
     if (created) {
-      row = create(tx, c.key(), now);
+      row = create(tx, c.key(), found, now);
     } else {
       keep = known != null && known.version() == row.version()
           ? known.keep()
@@ -93,7 +102,8 @@ public final class WriteRules {
     Map<String, String> metadataBefore = created || c.metadata().isEmpty() ? null : tx.metadata(row);
     tx.mergeMetadata(row, c.metadata());
     long storedBefore = created ? 0 : row.messageCount();
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes);
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes, now)
+        .withExpireTime(c.expiry().apply(row.expireTime(), now));
     tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), saveKind(created, keep, storedBefore, tail.size()),
         keep, updated.messageCount(), tail, now, metadataBefore));
@@ -108,7 +118,9 @@ public final class WriteRules {
    * is not undone by its late retry.
    */
   public <X extends Exception> AppendResult append(StorageTransaction<X> tx, AppendCommand c) throws X {
-    ConversationRow row = tx.find(c.key());
+    Instant now = now();
+    Found found = find(tx, c.key(), now);
+    ConversationRow row = found.live();
     Set<String> storedIds = row == null || !anyId(c.messages()) ? Set.of() : tx.storedIds(row, c.messages());
     if (row != null && isReplay(c.messages(), storedIds)) {
       return new AppendResult(row.version(), row.messageCount(), 0, false);
@@ -117,14 +129,14 @@ public final class WriteRules {
     List<NewMessage> fresh = newMessagesOfAppend(c.messages(), storedIds);
     long historyBytes = (row == null ? 0 : row.historyBytes()) + totalBytes(fresh);
     checkHistorySize(c.key(), historyBytes);
-    Instant now = now();
     boolean created = row == null;
     if (created) {
-      row = create(tx, c.key(), now);
+      row = create(tx, c.key(), found, now);
     }
     tx.insert(row, row.messageCount(), fresh, now);
     ConversationRow updated =
-        row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes);
+        row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes, now)
+            .withExpireTime(c.expiry().apply(row.expireTime(), now));
     tx.update(updated, now, c.cacheInfo().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.APPENDED, row.messageCount(),
         updated.messageCount(), fresh, now));
@@ -133,13 +145,11 @@ public final class WriteRules {
 
   /** Replaces the counters of an existing conversation; returns its new version. */
   public <X extends Exception> long updateCache(StorageTransaction<X> tx, UpdateCacheCommand c) throws X {
-    ConversationRow row = tx.find(c.key());
-    if (row == null) {
-      throw new ConversationNotFoundException(c.key());
-    }
-    checkVersion(c.key(), c.expectedVersion(), row);
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes());
     Instant now = now();
+    ConversationRow row = existing(tx, c.key(), now);
+    checkVersion(c.key(), c.expectedVersion(), row);
+    ConversationRow updated =
+        row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes(), now);
     tx.update(updated, now, CountersChange.REPLACE, c.cacheInfo());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.CACHE_UPDATED, row.messageCount(),
         row.messageCount(), List.of(), now));
@@ -152,18 +162,16 @@ public final class WriteRules {
    * stays simple: every acknowledged mutation moves the version.
    */
   public <X extends Exception> long updateMetadata(StorageTransaction<X> tx, UpdateMetadataCommand c) throws X {
-    ConversationRow row = tx.find(c.key());
-    if (row == null) {
-      throw new ConversationNotFoundException(c.key());
-    }
+    Instant now = now();
+    ConversationRow row = existing(tx, c.key(), now);
     checkVersion(c.key(), c.expectedVersion(), row);
     Map<String, String> metadataBefore = tx.metadata(row);
     if (!c.remove().isEmpty() || !c.cacheRemove().isEmpty()) {
       tx.removeEntries(row, c.remove(), c.cacheRemove());
     }
     tx.mergeMetadata(row, c.set());
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes());
-    Instant now = now();
+    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes(), now)
+        .withExpireTime(c.expiry().apply(row.expireTime(), now));
     tx.update(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.METADATA_UPDATED, row.messageCount(),
         row.messageCount(), List.of(), now, metadataBefore));
@@ -176,25 +184,23 @@ public final class WriteRules {
    * source's whole history). The new conversation counts against the tenant's limit like any other.
    */
   public <X extends Exception> ForkResult fork(StorageTransaction<X> tx, ForkCommand c) throws X {
-    ConversationRow source = tx.find(c.source());
-    if (source == null) {
-      throw new ConversationNotFoundException(c.source());
-    }
+    Instant now = now();
+    ConversationRow source = existing(tx, c.source(), now);
     checkVersion(c.source(), c.expectedVersion(), source);
     long end = c.endPosition().orElse(source.messageCount());
     if (end > source.messageCount()) {
       throw new PositionOutOfRangeException(c.source(), end, source.messageCount());
     }
-    if (tx.find(c.target()) != null) {
+    Found existingTarget = find(tx, c.target(), now);
+    if (existingTarget.live() != null) {
       throw new ConversationExistsException(c.target(), "a fork never overwrites a conversation");
     }
-    Instant now = now();
-    ConversationRow target = create(tx, c.target(), now);
+    ConversationRow target = create(tx, c.target(), existingTarget, now);
     long bytes = tx.copy(source, target, end);
     tx.mergeMetadata(target, Map.of(
         FORKED_FROM, c.source().threadId(),
         FORKED_FROM_VERSION, Long.toString(source.version())));
-    ConversationRow updated = target.next(tx.nextVersion(c.target().tenant()), end, bytes);
+    ConversationRow updated = target.next(tx.nextVersion(c.target().tenant()), end, bytes, now);
     tx.update(updated, now, CountersChange.KEEP, Map.of());
     tx.logChange(new LoggedChange(c.target(), updated.version(), ChangeKind.REWRITTEN, 0, end, List.of(), now));
     return new ForkResult(updated.version(), end, source.version());
@@ -206,15 +212,16 @@ public final class WriteRules {
    * had, and a client still holding an old version of it gets a mismatch, not a wrong success.
    */
   public <X extends Exception> boolean clear(StorageTransaction<X> tx, ClearCommand c) throws X {
-    ConversationRow row = tx.find(c.key());
+    Instant now = now();
+    Found found = find(tx, c.key(), now);
+    ConversationRow row = found.live();
     checkVersion(c.key(), c.expectedVersion(), row);
     if (row == null) {
+      // An expired one is absent to the caller, but gone now rather than at the next sweep.
+      retire(tx, found.stale(), now);
       return false;
     }
-    long version = tx.nextVersion(c.key().tenant());
-    // Logged before the delete, so that the entry records the metadata the conversation had (a watcher's filter).
-    tx.logChange(new LoggedChange(c.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now()));
-    tx.delete(row);
+    retire(tx, row, now);
     return true;
   }
 
@@ -226,18 +233,70 @@ public final class WriteRules {
    */
   public <X extends Exception> List<ThreadKey> sweepIdle(StorageTransaction<X> tx, Instant updatedBefore, int limit)
       throws X {
-    List<ConversationRow> rows = new ArrayList<>(tx.idle(updatedBefore, limit));
+    List<ConversationRow> rows = tx.idle(updatedBefore, limit);
+    return retireAll(tx, rows);
+  }
+
+  /**
+   * The sweep's step for conversations past their own expire time: deletes up to {@code limit} of them, as
+   * {@link #sweepIdle} does; returns their keys.
+   */
+  public <X extends Exception> List<ThreadKey> sweepExpired(StorageTransaction<X> tx, int limit) throws X {
+    return retireAll(tx, tx.expired(now(), limit));
+  }
+
+  private <X extends Exception> List<ThreadKey> retireAll(StorageTransaction<X> tx, List<ConversationRow> found)
+      throws X {
+    List<ConversationRow> rows = new ArrayList<>(found);
     rows.sort(Comparator.comparing((ConversationRow r) -> r.key().tenant())
         .thenComparing(r -> r.key().threadId()));
     List<ThreadKey> deleted = new ArrayList<>(rows.size());
     Instant now = now();
     for (ConversationRow row : rows) {
-      long version = tx.nextVersion(row.key().tenant());
-      tx.logChange(new LoggedChange(row.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now));
-      tx.delete(row);
+      retire(tx, row, now);
       deleted.add(row.key());
     }
     return deleted;
+  }
+
+  /**
+   * Deletes the row as a Clear does (a new version of its tenant, a CLEARED change-log entry, so watchers see it
+   * go); does nothing for null.
+   */
+  private static <X extends Exception> void retire(StorageTransaction<X> tx, ConversationRow row, Instant now)
+      throws X {
+    if (row == null) {
+      return;
+    }
+    long version = tx.nextVersion(row.key().tenant());
+    // Logged before the delete, so that the entry records the metadata the conversation had (a watcher's filter).
+    tx.logChange(new LoggedChange(row.key(), version, ChangeKind.CLEARED, row.messageCount(), 0, List.of(), now));
+    tx.delete(row);
+  }
+
+  /**
+   * The row of a key as a write sees it: {@code live} when there is one that has not expired, else null, with an
+   * expired row the sweep has not deleted yet in {@code stale} (a write that creates the conversation deletes it
+   * first, in the same transaction).
+   */
+  private record Found(ConversationRow live, ConversationRow stale) {}
+
+  private <X extends Exception> Found find(StorageTransaction<X> tx, ThreadKey key, Instant now) throws X {
+    ConversationRow row = tx.find(key);
+    if (row != null && retention.expired(key.tenant(), row.updateTime(), row.expireTime(), now)) {
+      return new Found(null, row);
+    }
+    return new Found(row, null);
+  }
+
+  /** The row of a conversation that must exist (and not have expired) for the mutation. */
+  private <X extends Exception> ConversationRow existing(StorageTransaction<X> tx, ThreadKey key, Instant now)
+      throws X {
+    ConversationRow row = find(tx, key, now).live();
+    if (row == null) {
+      throw new ConversationNotFoundException(key);
+    }
+    return row;
   }
 
   /**
@@ -247,7 +306,8 @@ public final class WriteRules {
    * command's policy says; a replacement deletes it and creates the record's in the same transaction.
    */
   public <X extends Exception> ImportOutcome importConversation(StorageTransaction<X> tx, ImportCommand c) throws X {
-    ConversationRow row = tx.find(c.key());
+    Found found = find(tx, c.key(), now());
+    ConversationRow row = found.live();
     boolean replacing = false;
     if (row != null) {
       if (identical(tx, row, c)) {
@@ -271,7 +331,7 @@ public final class WriteRules {
     if (replacing) {
       tx.delete(row);
     }
-    row = create(tx, c.key(), c.createTime());
+    row = create(tx, c.key(), found, c.createTime());
     // Messages stored together share a create time: one insert per run of equal times.
     int start = 0;
     for (int i = 1; i <= messages.size(); i++) {
@@ -281,7 +341,8 @@ public final class WriteRules {
       }
     }
     tx.mergeMetadata(row, c.metadata());
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes);
+    ConversationRow updated =
+        row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes, c.updateTime());
     tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
     // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
@@ -334,6 +395,16 @@ public final class WriteRules {
 
   private Instant now() {
     return clock.instant().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  /**
+   * Creates the conversation after deleting the expired row it replaces (if any) and checking its tenant's limit,
+   * in the same transaction.
+   */
+  private <X extends Exception> ConversationRow create(StorageTransaction<X> tx, ThreadKey key, Found found,
+      Instant now) throws X {
+    retire(tx, found.stale(), now());
+    return create(tx, key, now);
   }
 
   /** Creates the conversation after checking its tenant's limit, in the same transaction. */

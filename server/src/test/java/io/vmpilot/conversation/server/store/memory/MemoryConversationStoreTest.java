@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.ConversationStoreContract;
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -23,6 +24,11 @@ class MemoryConversationStoreTest extends ConversationStoreContract {
   @Override
   protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
     return new MemoryConversationStore(DEFAULT_LIMIT, maxConversationsPerTenant);
+  }
+
+  @Override
+  protected ConversationStore newStoreWithRetention(Retention retention) {
+    return new MemoryConversationStore(DEFAULT_LIMIT, Long.MAX_VALUE, retention);
   }
 
   @Test

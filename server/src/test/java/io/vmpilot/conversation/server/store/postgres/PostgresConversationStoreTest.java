@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.store.postgres;
 
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.ConversationStoreContract;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
 import java.time.Duration;
@@ -53,6 +54,12 @@ class PostgresConversationStoreTest extends ConversationStoreContract {
   @Override
   protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
     return PostgresConversationStore.open(newDatabase(postgres, DEFAULT_LIMIT, maxConversationsPerTenant));
+  }
+
+  @Override
+  protected ConversationStore newStoreWithRetention(Retention retention) {
+    return PostgresConversationStore.open(newDatabase(postgres, DEFAULT_LIMIT, Long.MAX_VALUE)
+        .withRetention(retention));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.ConversationStoreContract;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -28,6 +29,12 @@ class SqliteConversationStoreTest extends ConversationStoreContract {
   protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
     return SqliteConversationStore.open(new SqliteSettings(dir.resolve("store-" + files.incrementAndGet() + ".db"),
         Durability.FULL, 5000, 4, 256, DEFAULT_LIMIT, maxConversationsPerTenant));
+  }
+
+  @Override
+  protected ConversationStore newStoreWithRetention(Retention retention) {
+    return SqliteConversationStore.open(settings(dir.resolve("store-" + files.incrementAndGet() + ".db"),
+        DEFAULT_LIMIT).withRetention(retention));
   }
 
   @Override

@@ -455,4 +455,38 @@ class SqliteStoreBehaviourTest {
     assertThat(s.stats().bytesWritten()).isEqualTo(beforeUpdate);
     assertThat(s.stats().historyBytes()).isZero();
   }
+
+  private static long pragma(Connection c, String name) throws SQLException {
+    try (var st = c.createStatement(); var rs = st.executeQuery("PRAGMA " + name)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void aNewFileGivesTheSpaceOfSweptConversationsBack() throws SQLException {
+    SqliteConversationStore s = open("vacuum.db", 1 << 22);
+    String big = "{\"n\":\"" + "x".repeat(4000) + "\"}";
+    for (int i = 0; i < 150; i++) {
+      List<NewMessage> messages = new ArrayList<>();
+      for (int j = 0; j < 20; j++) {
+        messages.add(msg("", big));
+      }
+      s.save(save(ThreadKey.of("big-" + i), messages));
+    }
+    long full;
+    try (Connection c = raw(s)) {
+      assertThat(pragma(c, "auto_vacuum")).as("INCREMENTAL").isEqualTo(2);
+      full = pragma(c, "page_count");
+    }
+
+    assertThat(s.sweepIdle(java.time.Instant.now().plusSeconds(3600), 100)).hasSize(100);
+    assertThat(s.sweepIdle(java.time.Instant.now().plusSeconds(3600), 100)).hasSize(50);
+
+    try (Connection c = raw(s)) {
+      assertThat(pragma(c, "freelist_count")).isZero();
+      // The messages, their search index and metadata are gone; the change log keeps its copies for log_retention.
+      assertThat(pragma(c, "page_count")).isLessThan(full * 3 / 4);
+    }
+  }
 }
