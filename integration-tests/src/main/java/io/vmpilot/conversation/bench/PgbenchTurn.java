@@ -38,8 +38,9 @@ final class PgbenchTurn {
 
   /** Runs the turn script unmeasured for {@code warmup}, then measured for {@code length}, with {@code clients}. */
   Outcome run(int clients, Duration warmup, Duration length) throws IOException, InterruptedException {
-    postgres.psql(database, "INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
-        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, nextval('store_revision'), now(), now(),"
+    postgres.psql(database, "INSERT INTO tenants (tenant, conversations) VALUES ('default', 0)"
+        + " ON CONFLICT DO NOTHING; INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
+        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, 0, now(), now(),"
         + " 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i ON CONFLICT DO NOTHING");
     Path script = Files.createTempFile("pgbench-w1-turn", ".sql");
     try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(SCRIPT)) {

@@ -26,10 +26,11 @@ import java.util.Set;
  * remembered between transactions: other servers change the same rows.
  *
  * <p>{@link #find} locks the conversation's row ({@code FOR UPDATE}) for the rest of the transaction, so writes of
- * one conversation, from any server, run one after the other; the version each takes from the sequence is taken
- * under that lock, so versions increase in commit order. A conversation that does not exist has no row to lock: two
- * creations of the same one meet at the unique key, and the one that loses runs again from the start (and then
- * finds the row). Creations in a tenant lock its {@code tenants} row, which keeps the count the limit reads.
+ * one conversation, from any server, run one after the other. The version a write takes comes from its tenant's
+ * {@code tenants} row, which it then holds until commit, so a tenant's versions increase in commit order. A
+ * conversation that does not exist has no row to lock: two creations of the same one meet at the unique key, and
+ * the one that loses runs again from the start (and then finds the row). Creations in a tenant lock its
+ * {@code tenants} row too, which keeps the count the limit reads.
  */
 final class PostgresStorageTransaction implements StorageTransaction<SQLException> {
   private final Connection c;
@@ -210,12 +211,6 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     SharedSql.mergeMetadata(c, row.id(), entries);
   }
 
-  /**
-   * Takes the version under the tenant's advisory lock, held until the transaction ends: a tenant's versions then
-   * increase in the order its writes commit, on every server, which the change log's readers rely on (having read a
-   * tenant's changes up to a version, none with a lower one can commit later). Locks are taken row, then tenants
-   * row, then this one, in every write, so they cannot deadlock.
-   */
   @Override
   public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys)
       throws SQLException {
@@ -244,11 +239,6 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
-  /**
-   * Still one store-wide sequence, not yet the tenant's own counter (issue 23 finding 7 is done for SQLite and
-   * memory only): a counter in the tenant's {@code tenants} row, locked until commit, made PostgresRoundRobinIT's
-   * rolling restart fail every client's calls, for a reason not found in time. A sequence holds no lock.
-   */
   @Override
   public long copy(ConversationRow from, ConversationRow to, long endPosition) throws SQLException {
     changedAnything = true;
@@ -278,24 +268,25 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   }
 
   /**
-   * The store-wide sequence (not yet a counter per tenant on this backend), taken under the tenant's advisory lock
-   * held until commit, so that a tenant's versions increase in commit order on every server (Watch resumes by
-   * version).
+   * The tenant's next version, from its {@code tenants} row (V14), which this locks until the transaction ends: a
+   * tenant's versions then increase in the order its writes commit, on every server, which the change log's readers
+   * rely on (having read a tenant's changes up to a version, none with a lower one can commit later). Locks are
+   * taken conversation row first, then tenants row, in every write, so they cannot deadlock. The row is there: a
+   * write that takes a version found or created a conversation of the tenant, and creating one makes the row.
    */
   @Override
   public long nextVersion(String tenant) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')"
-        + " FROM (SELECT pg_advisory_xact_lock(" + TENANT_LOCK_CLASS + ", hashtext(?))) AS locked")) {
+    try (PreparedStatement st = c.prepareStatement(
+        "UPDATE tenants SET revision = revision + 1 WHERE tenant = ? RETURNING revision")) {
       st.setString(1, tenant);
       try (ResultSet rs = st.executeQuery()) {
-        rs.next();
+        if (!rs.next()) {
+          throw new IllegalStateException("tenant " + tenant + " has no row in tenants to take a version from");
+        }
         return rs.getLong(1);
       }
     }
   }
-
-  /** The first key of the tenants' advisory locks (the second is the tenant's hash): "WA" for Watch. */
-  private static final int TENANT_LOCK_CLASS = 0x5741;
 
   @Override
   public void logChange(LoggedChange change) throws SQLException {
