@@ -64,11 +64,12 @@ final class PgbenchTurn {
     }
     command.add(postgres.binaries().program("pgbench").toString());
     command.addAll(postgres.connectionArguments());
+    String user = SyntheticMessages.userMessage(0);
+    String assistant = SyntheticMessages.assistantMessage(1);
     command.addAll(List.of("-n", "-M", "prepared", "-c", Integer.toString(clients),
         "-j", Integer.toString(Math.min(clients, Runtime.getRuntime().availableProcessors())),
         "-T", Long.toString(Math.max(1, length.toSeconds())), "-f", script.toString(),
-        "-D", "user_message=" + SyntheticMessages.userMessage(0),
-        "-D", "assistant_message=" + SyntheticMessages.assistantMessage(1), database));
+        "-D", "user_message=" + user, "-D", "assistant_message=" + assistant, database));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(Path.of("/tmp").toFile()).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(length.toSeconds() + 120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -53,6 +53,7 @@ final class PostgresTransactions {
       try {
         PostgresStorageTransaction tx = new PostgresStorageTransaction(c);
         T result = mutation.run(tx);
+        tx.flush();
         if (!tx.changedAnything()) {
           c.rollback();
           return result;
