@@ -38,8 +38,9 @@ final class PgbenchTurn {
 
   /** Runs the turn script unmeasured for {@code warmup}, then measured for {@code length}, with {@code clients}. */
   Outcome run(int clients, Duration warmup, Duration length) throws IOException, InterruptedException {
-    postgres.psql(database, "INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
-        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, nextval('store_revision'), now(), now(),"
+    postgres.psql(database, "INSERT INTO tenants (tenant, conversations) VALUES ('default', 0)"
+        + " ON CONFLICT DO NOTHING; INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
+        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, 0, now(), now(),"
         + " 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i ON CONFLICT DO NOTHING");
     Path script = Files.createTempFile("pgbench-w1-turn", ".sql");
     try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(SCRIPT)) {
@@ -63,11 +64,12 @@ final class PgbenchTurn {
     }
     command.add(postgres.binaries().program("pgbench").toString());
     command.addAll(postgres.connectionArguments());
+    String user = SyntheticMessages.userMessage(0);
+    String assistant = SyntheticMessages.assistantMessage(1);
     command.addAll(List.of("-n", "-M", "prepared", "-c", Integer.toString(clients),
         "-j", Integer.toString(Math.min(clients, Runtime.getRuntime().availableProcessors())),
         "-T", Long.toString(Math.max(1, length.toSeconds())), "-f", script.toString(),
-        "-D", "user_message=" + SyntheticMessages.userMessage(0),
-        "-D", "assistant_message=" + SyntheticMessages.assistantMessage(1), database));
+        "-D", "user_message=" + user, "-D", "assistant_message=" + assistant, database));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(Path.of("/tmp").toFile()).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(length.toSeconds() + 120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -41,7 +41,7 @@ class GrpcurlJsonNamesIT {
   void saveGetAndListPrintTheSameThroughReflectionAndFromTheProtoFiles() throws Exception {
     String viaReflection = call(false, "Save", save("json-names-reflection"));
     String viaProto = call(true, "Save", save("json-names-proto"));
-    // Versions come from one sequence of the whole store, so the two Saves get different ones; all else is equal.
+    // Versions come from the tenant's counter, so the two Saves get different ones; all else is equal.
     assertThat(maskVersion(viaReflection)).isEqualTo(maskVersion(viaProto));
     assertThat(viaReflection).contains("\"messageCount\": \"2\"").doesNotContain("message_count");
 

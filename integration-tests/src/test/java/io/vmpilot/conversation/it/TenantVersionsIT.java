@@ -16,6 +16,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,8 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Versions tell a tenant nothing about other tenants (issue 23, finding 7): each tenant's versions move only with
  * its own writes, and still never repeat for a thread, across Clear, re-creation and restarts. Two tenants with
- * tokens, against the real server on SQLite and memory (not yet PostgreSQL, which still has one store-wide
- * sequence).
+ * tokens, against the real server on SQLite and memory, and on two real servers sharing one PostgreSQL database
+ * (each tenant writing through its own server, so the counter is the database's, not a server's).
  */
 class TenantVersionsIT {
   private static final String ALICE = "alice-versions-9d3kQp2Lm";
@@ -74,6 +79,52 @@ class TenantVersionsIT {
         bob.append("bobs-after-restart", List.of("{}"));
         assertThat(alice.append("thread", List.of("{\"after\":\"restart\"}")).getVersion()).isEqualTo(last + 1);
       }
+    }
+  }
+
+  /**
+   * Two servers on one database: alice writes through the first, bob through the second; then a busy bob (200
+   * writes from 4 clients on both servers) in between alice's writes, which still each move her version by one.
+   * After both servers restart alice's counter goes on where it was.
+   */
+  @Test
+  void onPostgresAnotherTenantsWritesThroughAnotherServerNeverShow() throws Exception {
+    try (PostgresFleet fleet = PostgresFleet.start(2, authArgs().toArray(String[]::new))) {
+      long last = aliceSeesOnlyHerOwnWrites(fleet.server(0).target(), fleet.server(1).target());
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try (ConversationClient alice = client(fleet.server(0).target(), ALICE)) {
+        for (int round = 0; round < 5; round++) {
+          List<Future<?>> bobs = new ArrayList<>();
+          for (int w = 0; w < 4; w++) {
+            String target = fleet.server(w % 2).target();
+            String thread = "bob-" + w;
+            bobs.add(pool.submit(() -> {
+              try (ConversationClient bob = client(target, BOB)) {
+                for (int i = 0; i < 10; i++) {
+                  bob.append(thread, List.of("{}"));
+                }
+              }
+              return null;
+            }));
+          }
+          long next = alice.append("thread", List.of("{\"round\":" + round + "}")).getVersion();
+          assertThat(next).as("alice's version in round %d, bob writing meanwhile", round).isEqualTo(last + 1);
+          last = next;
+          for (Future<?> f : bobs) {
+            f.get(60, TimeUnit.SECONDS);
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      fleet.restartOnSamePort(0);
+      fleet.restartOnSamePort(1);
+      try (ConversationClient alice = client(fleet.server(1).target(), ALICE);
+          ConversationClient bob = client(fleet.server(0).target(), BOB)) {
+        bob.append("bobs-after-restart", List.of("{}"));
+        assertThat(alice.append("thread", List.of("{\"after\":\"restart\"}")).getVersion()).isEqualTo(last + 1);
+      }
+      assertThat(fleet.psql("SELECT revision FROM tenants WHERE tenant = 'alice'")).isEqualTo(Long.toString(last + 1));
     }
   }
 

@@ -26,8 +26,8 @@ import javax.sql.DataSource;
  * Where conversations live. Every mutation is atomic and durable (to the backend's durability level) when
  * the method returns; a method that throws has changed nothing. Implementations are thread-safe.
  *
- * <p>Versions come from one store-wide counter, so a thread's version never repeats, even across clear and
- * re-creation. A conversation that does not exist has version 0.
+ * <p>Versions come from one counter per tenant that never goes back, so a thread's version never repeats, even
+ * across clear and re-creation, and other tenants' writes do not move it. A conversation that does not exist has version 0.
  *
  * <p>Failures: {@link VersionMismatchException}, {@link ConversationNotFoundException},
  * {@link HistoryTooLargeException}, {@link ConversationExistsException}, {@link PositionOutOfRangeException},

@@ -75,6 +75,9 @@ public final class SearchText {
 
   /** Whether a code point is part of a word (unicode61's default token characters). */
   public static boolean isWordChar(int cp) {
+    if (cp < 128) {
+      return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    }
     return switch (Character.getType(cp)) {
       case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
           Character.MODIFIER_LETTER, Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER,
@@ -83,18 +86,40 @@ public final class SearchText {
     };
   }
 
+  /** Receives the words of a text one by one; returns false to stop. */
+  @FunctionalInterface
+  public interface WordSink {
+    boolean word(String word);
+  }
+
   /** The words of {@code text}, lower-cased, in order. */
   public static List<String> words(String text) {
     List<String> words = new ArrayList<>();
-    for (int[] span : spans(text)) {
-      words.add(text.substring(span[0], span[1]).toLowerCase(Locale.ROOT));
-    }
+    eachWord(text, words::add);
     return words;
+  }
+
+  /**
+   * Hands each word of {@code text}, lower-cased, to {@code sink}, in order, until it returns false: what
+   * {@link #words} returns, without the list (the PostgreSQL backend cuts every message it writes).
+   */
+  public static void eachWord(String text, WordSink sink) {
+    eachSpan(text, (start, end) -> sink.word(text.substring(start, end).toLowerCase(Locale.ROOT)));
+  }
+
+  private interface SpanSink {
+    boolean span(int start, int end);
   }
 
   /** Start and end (char indexes) of each word of {@code text}. */
   private static List<int[]> spans(String text) {
     List<int[]> spans = new ArrayList<>();
+    eachSpan(text, (start, end) -> spans.add(new int[] {start, end}));
+    return spans;
+  }
+
+  /** The one place words are cut: each maximal run of word characters, until {@code sink} returns false. */
+  private static void eachSpan(String text, SpanSink sink) {
     int start = -1;
     int i = 0;
     while (i < text.length()) {
@@ -103,15 +128,16 @@ public final class SearchText {
       if (word && start < 0) {
         start = i;
       } else if (!word && start >= 0) {
-        spans.add(new int[] {start, i});
+        if (!sink.span(start, i)) {
+          return;
+        }
         start = -1;
       }
       i += Character.charCount(cp);
     }
     if (start >= 0) {
-      spans.add(new int[] {start, text.length()});
+      sink.span(start, text.length());
     }
-    return spans;
   }
 
   /**

@@ -75,11 +75,6 @@ public abstract class ConversationStoreContract {
    * Closes {@code store} and opens the same storage again, or returns empty when the backend keeps nothing
    * across a restart (the persistence tests are then skipped).
    */
-  /** Whether the backend counts versions per tenant (not yet PostgreSQL: issue 23, finding 7). */
-  protected boolean versionsPerTenant() {
-    return true;
-  }
-
   protected Optional<ConversationStore> reopen(ConversationStore store) {
     return Optional.empty();
   }
@@ -473,7 +468,6 @@ public abstract class ConversationStoreContract {
 
   @Test
   void anotherTenantsWritesNeverMoveATenantsVersions() {
-    assumeThat(versionsPerTenant()).as("versions per tenant").isTrue();
     ThreadKey mine = key("mine");
     ThreadKey theirs = new ThreadKey("other-tenant", "theirs");
     long first = store.save(saveCmd(mine, List.of(msg("1")))).version();

@@ -22,24 +22,32 @@ import java.util.Map;
 final class PostgresChangeLog {
   private PostgresChangeLog() {}
 
+  /** The insert of one entry, whose parameters {@link #bind} sets (a write may send it with another statement). */
+  static final String INSERT = "INSERT INTO change_log (tenant, version, thread_id, kind, first_position,"
+      + " message_count, messages, commit_time, metadata_before, metadata)"
+      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
+      + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?))";
+
   static void insert(Connection c, LoggedChange change) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO change_log (tenant, version, thread_id, kind,"
-        + " first_position, message_count, messages, commit_time, metadata_before, metadata)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
-        + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?))")) {
-      st.setString(1, change.key().tenant());
-      st.setLong(2, change.version());
-      st.setString(3, change.key().threadId());
-      st.setShort(4, (short) change.kind().code());
-      st.setLong(5, change.firstPosition());
-      st.setLong(6, change.messageCount());
-      st.setBytes(7, LoggedMessages.encode(change.messages()));
-      st.setObject(8, Timestamps.of(change.commitTime()));
-      st.setString(9, LoggedMetadata.encode(change.metadataBefore()));
-      st.setString(10, change.key().tenant());
-      st.setString(11, change.key().threadId());
+    try (PreparedStatement st = c.prepareStatement(INSERT)) {
+      bind(st, 0, change);
       st.executeUpdate();
     }
+  }
+
+  /** Binds {@link #INSERT}'s parameters after parameter {@code i}. */
+  static void bind(PreparedStatement st, int i, LoggedChange change) throws SQLException {
+    st.setString(++i, change.key().tenant());
+    st.setLong(++i, change.version());
+    st.setString(++i, change.key().threadId());
+    st.setShort(++i, (short) change.kind().code());
+    st.setLong(++i, change.firstPosition());
+    st.setLong(++i, change.messageCount());
+    st.setBytes(++i, LoggedMessages.encode(change.messages()));
+    st.setObject(++i, Timestamps.of(change.commitTime()));
+    st.setString(++i, LoggedMetadata.encode(change.metadataBefore()));
+    st.setString(++i, change.key().tenant());
+    st.setString(++i, change.key().threadId());
   }
 
   /**

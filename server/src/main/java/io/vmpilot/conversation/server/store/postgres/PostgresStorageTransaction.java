@@ -27,16 +27,32 @@ import java.util.Set;
  * remembered between transactions: other servers change the same rows.
  *
  * <p>{@link #find} locks the conversation's row ({@code FOR UPDATE}) for the rest of the transaction, so writes of
- * one conversation, from any server, run one after the other; the version each takes from the sequence is taken
- * under that lock, so versions increase in commit order. A conversation that does not exist has no row to lock: two
- * creations of the same one meet at the unique key, and the one that loses runs again from the start (and then
- * finds the row). Creations in a tenant lock its {@code tenants} row, which keeps the count the limit reads.
+ * one conversation, from any server, run one after the other. The version a write takes comes from its tenant's
+ * {@code tenants} row, which it then holds until commit, so a tenant's versions increase in commit order. A
+ * conversation that does not exist has no row to lock: two creations of the same one meet at the unique key, and
+ * the one that loses runs again from the start (and then finds the row). Creations in a tenant lock its
+ * {@code tenants} row too, which keeps the count the limit reads.
  */
 final class PostgresStorageTransaction implements StorageTransaction<SQLException> {
+  /**
+   * Messages an insert defers to the statement that takes the version (one round trip instead of two); a larger
+   * insert is sent alone, as a batch, to keep the combined statement's parameters few.
+   */
+  static final int DEFERRED_INSERT_MAX = 16;
+
   private final Connection c;
   private final boolean searchIndex;
   private long bytesWritten;
   private boolean changedAnything;
+  /** An insert not sent yet (see {@link #flush}), or null. */
+  private PendingInsert pendingInsert;
+  /** An update of the conversation's row not sent yet (see {@link #flush}), or null. */
+  private PendingUpdate pendingUpdate;
+
+  private record PendingInsert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {}
+
+  private record PendingUpdate(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) {}
+
 
   /** @param searchIndex whether inserted messages get their search words ({@code [search] index}) */
   PostgresStorageTransaction(Connection c, boolean searchIndex) {
@@ -44,8 +60,33 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     this.searchIndex = searchIndex;
   }
 
+  /**
+   * Sends what the primitives deferred. A write's statements go out in fewer round trips: an Append's insert of its
+   * messages rides on the statement that takes the version, and the row's update on the change log's insert. Every
+   * primitive that runs a statement of its own sends what is pending first, so statements run in the order the
+   * rules called them; the transaction runner calls this before it commits.
+   */
+  void flush() throws SQLException {
+    if (pendingInsert != null) {
+      PendingInsert p = pendingInsert;
+      pendingInsert = null;
+      insertNow(p);
+    }
+    if (pendingUpdate != null) {
+      PendingUpdate p = pendingUpdate;
+      pendingUpdate = null;
+      try (PreparedStatement st = c.prepareStatement(updateSql(p))) {
+        List<Array> arrays = new ArrayList<>(2);
+        bindUpdate(st, 0, p, arrays);
+        st.executeUpdate();
+        freeAll(arrays);
+      }
+    }
+  }
+
   /** Prunes the change log in this transaction (not a primitive of the rules: no conversation changes). */
   int pruneChangeLog(Instant olderThan, int maxEntries) throws SQLException {
+    flush();
     changedAnything = true;
     return PostgresChangeLog.prune(c, olderThan, maxEntries);
   }
@@ -62,6 +103,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public ConversationRow find(ThreadKey key) throws SQLException {
+    flush();
     try (PreparedStatement st = c.prepareStatement("SELECT " + SharedSql.ROW_COLUMNS
         + " FROM conversations WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
       st.setString(1, key.tenant());
@@ -75,6 +117,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   /** Reads the tenant's count under its row's lock, creating the row at 0 if the tenant has none yet. */
   @Override
   public long countConversations(String tenant, long upTo) throws SQLException {
+    flush();
     try (PreparedStatement st = c.prepareStatement(
         "INSERT INTO tenants (tenant, conversations) VALUES (?, 0)"
             + " ON CONFLICT (tenant) DO UPDATE SET conversations = tenants.conversations RETURNING conversations")) {
@@ -88,6 +131,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public ConversationRow create(ThreadKey key, Instant now) throws SQLException {
+    flush();
     changedAnything = true;
     try (PreparedStatement st = c.prepareStatement(
         "WITH created AS (INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
@@ -111,11 +155,13 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public List<StoredMessage> messages(ConversationRow row) throws SQLException {
+    flush();
     return PostgresReads.messages(c, row.id(), 0);
   }
 
   @Override
   public Map<String, Long> counters(ConversationRow row) throws SQLException {
+    flush();
     try (PreparedStatement st = c.prepareStatement(
         "SELECT cache_info::text FROM conversations WHERE conversation_id = ?")) {
       st.setLong(1, row.id());
@@ -127,6 +173,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public Map<String, String> metadata(ConversationRow row) throws SQLException {
+    flush();
     Map<String, String> metadata = new java.util.HashMap<>();
     try (PreparedStatement st = c.prepareStatement("SELECT name, value FROM metadata WHERE conversation_id = ?")) {
       st.setLong(1, row.id());
@@ -141,6 +188,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws SQLException {
+    flush();
     Set<String> ids = new LinkedHashSet<>();
     for (NewMessage m : among) {
       if (m.hasId()) {
@@ -169,6 +217,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
 
   @Override
   public void truncate(ConversationRow row, long keep) throws SQLException {
+    flush();
     changedAnything = true;
     try (PreparedStatement st = c.prepareStatement(
         "DELETE FROM messages WHERE conversation_id = ? AND position >= ?")) {
@@ -178,32 +227,54 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
+  /** Deferred to the statement that takes the version when small (see {@link #flush}). */
   @Override
   public void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now)
       throws SQLException {
     if (messages.isEmpty()) {
       return;
     }
+    flush();
     changedAnything = true;
-    try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)"
-            + " VALUES (?, ?, ?, ?, ?, CAST(? AS tsvector))")) {
-      long position = firstPosition;
-      Object time = Timestamps.of(now);
-      for (NewMessage m : messages) {
-        st.setLong(1, row.id());
-        st.setLong(2, position++);
-        st.setString(3, m.hasId() ? m.id() : null);
-        st.setString(4, m.json());
-        st.setObject(5, time);
-        // The search index's words, in the message's own transaction (see V7__message_search.sql); without the
-        // index, none (a server that turns it on fills them in when it starts: SearchBackfill).
-        st.setString(6, searchIndex ? TsVectors.of(m.json()) : null);
+    for (NewMessage m : messages) {
+      bytesWritten += m.utf8Bytes();
+    }
+    PendingInsert p = new PendingInsert(row, firstPosition, List.copyOf(messages), now);
+    if (messages.size() <= DEFERRED_INSERT_MAX) {
+      pendingInsert = p;
+    } else {
+      insertNow(p);
+    }
+  }
+
+  private static final String INSERT_MESSAGES =
+      "INSERT INTO messages (conversation_id, position, message_id, json, create_time, search) VALUES ";
+  /** One message's values; the search index's words go in the message's own transaction (see V7). */
+  private static final String MESSAGE_VALUES = "(?, ?, ?, ?, ?, CAST(? AS tsvector))";
+
+  private void insertNow(PendingInsert p) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGES + MESSAGE_VALUES)) {
+      long position = p.firstPosition();
+      Object time = Timestamps.of(p.now());
+      for (NewMessage m : p.messages()) {
+        bindMessage(st, 0, p.row(), position++, m, time);
         st.addBatch();
-        bytesWritten += m.utf8Bytes();
       }
       st.executeBatch();
     }
+  }
+
+  /** Binds one message's {@link #MESSAGE_VALUES} after parameter {@code i}; returns the last index bound. */
+  private int bindMessage(PreparedStatement st, int i, ConversationRow row, long position, NewMessage m,
+      Object time) throws SQLException {
+    st.setLong(++i, row.id());
+    st.setLong(++i, position);
+    st.setString(++i, m.hasId() ? m.id() : null);
+    st.setString(++i, m.json());
+    st.setObject(++i, time);
+    // Without the index, no words (a server that turns it on fills them in when it starts: SearchBackfill).
+    st.setString(++i, searchIndex ? TsVectors.of(m.json()) : null);
+    return i;
   }
 
   @Override
@@ -211,19 +282,15 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     if (entries.isEmpty()) {
       return;
     }
+    flush();
     changedAnything = true;
     SharedSql.mergeMetadata(c, row.id(), entries);
   }
 
-  /**
-   * Takes the version under the tenant's advisory lock, held until the transaction ends: a tenant's versions then
-   * increase in the order its writes commit, on every server, which the change log's readers rely on (having read a
-   * tenant's changes up to a version, none with a lower one can commit later). Locks are taken row, then tenants
-   * row, then this one, in every write, so they cannot deadlock.
-   */
   @Override
   public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys)
       throws SQLException {
+    flush();
     changedAnything = true;
     if (!metadataKeys.isEmpty()) {
       Array names = c.createArrayOf("text", metadataKeys.toArray());
@@ -249,13 +316,9 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
-  /**
-   * Still one store-wide sequence, not yet the tenant's own counter (issue 23 finding 7 is done for SQLite and
-   * memory only): a counter in the tenant's {@code tenants} row, locked until commit, made PostgresRoundRobinIT's
-   * rolling restart fail every client's calls, for a reason not found in time. A sequence holds no lock.
-   */
   @Override
   public long copy(ConversationRow from, ConversationRow to, long endPosition) throws SQLException {
+    flush();
     changedAnything = true;
     long bytes;
     try (PreparedStatement st = c.prepareStatement(
@@ -283,66 +346,114 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   }
 
   /**
-   * The store-wide sequence (not yet a counter per tenant on this backend), taken under the tenant's advisory lock
-   * held until commit, so that a tenant's versions increase in commit order on every server (Watch resumes by
-   * version).
+   * The tenant's next version, from its {@code tenants} row (V14), which this locks until the transaction ends: a
+   * tenant's versions then increase in the order its writes commit, on every server, which the change log's readers
+   * rely on (having read a tenant's changes up to a version, none with a lower one can commit later). Locks are
+   * taken conversation row first, then tenants row, in every write, so they cannot deadlock. The row is there: a
+   * write that takes a version found or created a conversation of the tenant, and creating one makes the row.
    */
   @Override
   public long nextVersion(String tenant) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT nextval('store_revision')"
-        + " FROM (SELECT pg_advisory_xact_lock(" + TENANT_LOCK_CLASS + ", hashtext(?))) AS locked")) {
-      st.setString(1, tenant);
+    PendingInsert p = pendingInsert;
+    pendingInsert = null;
+    StringBuilder sql = new StringBuilder();
+    if (p != null) {
+      sql.append("WITH inserted AS (").append(INSERT_MESSAGES);
+      for (int n = 0; n < p.messages().size(); n++) {
+        sql.append(n == 0 ? "" : ", ").append(MESSAGE_VALUES);
+      }
+      sql.append(") ");
+    }
+    sql.append("UPDATE tenants SET revision = revision + 1 WHERE tenant = ? RETURNING revision");
+    flush();
+    try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+      int i = 0;
+      if (p != null) {
+        long position = p.firstPosition();
+        Object time = Timestamps.of(p.now());
+        for (NewMessage m : p.messages()) {
+          i = bindMessage(st, i, p.row(), position++, m, time);
+        }
+      }
+      st.setString(++i, tenant);
       try (ResultSet rs = st.executeQuery()) {
-        rs.next();
+        if (!rs.next()) {
+          throw new IllegalStateException("tenant " + tenant + " has no row in tenants to take a version from");
+        }
         return rs.getLong(1);
       }
     }
   }
 
-  /** The first key of the tenants' advisory locks (the second is the tenant's hash): "WA" for Watch. */
-  private static final int TENANT_LOCK_CLASS = 0x5741;
-
+  /** Sends the row's deferred update with it, in one statement (see {@link #flush}). */
   @Override
   public void logChange(LoggedChange change) throws SQLException {
     changedAnything = true;
-    PostgresChangeLog.insert(c, change);
+    PendingUpdate p = pendingUpdate;
+    pendingUpdate = null;
+    flush();
+    if (p == null) {
+      PostgresChangeLog.insert(c, change);
+      return;
+    }
+    try (PreparedStatement st = c.prepareStatement(
+        "WITH updated AS (" + updateSql(p) + ") " + PostgresChangeLog.INSERT)) {
+      List<Array> arrays = new ArrayList<>(2);
+      int i = bindUpdate(st, 0, p, arrays);
+      PostgresChangeLog.bind(st, i, change);
+      st.executeUpdate();
+      freeAll(arrays);
+    }
   }
 
   /** The counters as a jsonb object built in SQL from two arrays, so that no JSON is written here. */
   private static final String COUNTERS =
       "coalesce((SELECT jsonb_object_agg(n, v) FROM unnest(?::text[], ?::bigint[]) AS t (n, v)), '{}'::jsonb)";
 
+  /** Deferred to the change log's insert, which follows (see {@link #flush}). */
   @Override
   public void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters)
       throws SQLException {
+    flush();
     changedAnything = true;
-    String assignment = switch (change) {
+    pendingUpdate = new PendingUpdate(row, now, change, Map.copyOf(counters));
+  }
+
+  private static String updateSql(PendingUpdate p) {
+    String assignment = switch (p.change()) {
       case KEEP -> "";
       case REPLACE -> ", cache_info = " + COUNTERS;
       case MERGE -> ", cache_info = cache_info || " + COUNTERS;
     };
-    try (PreparedStatement st = c.prepareStatement("UPDATE conversations SET version = ?, update_time = ?,"
-        + " message_count = ?, history_bytes = ?, expire_time = ?" + assignment + " WHERE conversation_id = ?")) {
-      int i = 0;
-      st.setLong(++i, row.version());
-      st.setObject(++i, Timestamps.of(now));
-      st.setLong(++i, row.messageCount());
-      st.setLong(++i, row.historyBytes());
-      st.setObject(++i, Timestamps.orNull(row.expireTime()), Types.TIMESTAMP_WITH_TIMEZONE);
-      List<Array> arrays = new ArrayList<>(2);
-      if (change != CountersChange.KEEP) {
-        List<String> names = new ArrayList<>(counters.keySet());
-        Long[] values = names.stream().map(counters::get).toArray(Long[]::new);
-        arrays.add(c.createArrayOf("text", names.toArray()));
-        arrays.add(c.createArrayOf("bigint", values));
-        st.setArray(++i, arrays.get(0));
-        st.setArray(++i, arrays.get(1));
-      }
-      st.setLong(++i, row.id());
-      st.executeUpdate();
-      for (Array a : arrays) {
-        a.free();
-      }
+    return "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?,"
+        + " expire_time = ?" + assignment + " WHERE conversation_id = ?";
+  }
+
+  /** Binds {@link #updateSql}'s parameters after {@code i}, adding the arrays made to {@code arrays}. */
+  private int bindUpdate(PreparedStatement st, int i, PendingUpdate p, List<Array> arrays) throws SQLException {
+    ConversationRow row = p.row();
+    st.setLong(++i, row.version());
+    st.setObject(++i, Timestamps.of(p.now()));
+    st.setLong(++i, row.messageCount());
+    st.setLong(++i, row.historyBytes());
+    st.setObject(++i, Timestamps.orNull(row.expireTime()), Types.TIMESTAMP_WITH_TIMEZONE);
+    if (p.change() != CountersChange.KEEP) {
+      List<String> names = new ArrayList<>(p.counters().keySet());
+      Long[] values = names.stream().map(p.counters()::get).toArray(Long[]::new);
+      Array n = c.createArrayOf("text", names.toArray());
+      arrays.add(n);
+      Array v = c.createArrayOf("bigint", values);
+      arrays.add(v);
+      st.setArray(++i, n);
+      st.setArray(++i, v);
+    }
+    st.setLong(++i, row.id());
+    return i;
+  }
+
+  private static void freeAll(List<Array> arrays) throws SQLException {
+    for (Array a : arrays) {
+      a.free();
     }
   }
 
@@ -352,17 +463,20 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
+    flush();
     return SharedSql.idleRows(c, Timestamps.of(updatedBefore), limit, " FOR UPDATE SKIP LOCKED",
         Timestamps::column);
   }
 
   @Override
   public List<ConversationRow> expired(Instant now, int limit) throws SQLException {
+    flush();
     return SharedSql.expiredRows(c, Timestamps.of(now), limit, " FOR UPDATE SKIP LOCKED", Timestamps::column);
   }
 
   @Override
   public void delete(ConversationRow row) throws SQLException {
+    flush();
     changedAnything = true;
     try (PreparedStatement st = c.prepareStatement(
         "WITH gone AS (DELETE FROM conversations WHERE conversation_id = ? RETURNING tenant)"

@@ -56,6 +56,7 @@ final class PostgresTransactions {
       try {
         PostgresStorageTransaction tx = new PostgresStorageTransaction(c, searchIndex);
         T result = mutation.run(tx);
+        tx.flush();
         if (!tx.changedAnything()) {
           c.rollback();
           return result;

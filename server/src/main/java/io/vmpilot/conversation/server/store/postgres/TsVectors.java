@@ -1,7 +1,6 @@
 package io.vmpilot.conversation.server.store.postgres;
 
 import io.vmpilot.conversation.server.store.SearchText;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,39 +22,78 @@ final class TsVectors {
 
   private TsVectors() {}
 
-  /** The tsvector of a message: its words with their positions (1-based). */
+  /** One word of a message: where it occurs, and whether it is left out (too long). */
+  private static final class Lexeme {
+    final boolean tooLong;
+    final StringBuilder positions = new StringBuilder();
+    int count;
+
+    Lexeme(boolean tooLong) {
+      this.tooLong = tooLong;
+    }
+  }
+
+  /**
+   * The tsvector of a message: its words with their positions (1-based). Runs for every message written, so it
+   * makes one pass over the words and measures each distinct word once.
+   */
   static String of(String json) {
-    List<String> words = SearchText.words(SearchText.of(json));
-    Map<String, StringBuilder> positions = new LinkedHashMap<>();
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    long bytes = 0;
-    int limit = Math.min(words.size(), SearchText.MAX_INDEXED_WORDS);
-    for (int i = 0; i < limit; i++) {
-      String w = words.get(i);
-      int wordBytes = w.getBytes(StandardCharsets.UTF_8).length;
-      if (wordBytes > MAX_WORD_BYTES) {
-        continue;
+    Map<String, Lexeme> lexemes = new LinkedHashMap<>();
+    long[] bytes = {0};
+    int[] index = {0};
+    SearchText.eachWord(SearchText.of(json), w -> {
+      int position = ++index[0];
+      if (position > SearchText.MAX_INDEXED_WORDS) {
+        return false;
       }
-      StringBuilder p = positions.get(w);
-      if (p == null) {
-        bytes += wordBytes + 8L;
-        if (bytes > MAX_VECTOR_BYTES) {
-          break;
+      Lexeme lexeme = lexemes.get(w);
+      if (lexeme == null) {
+        int wordBytes = utf8Length(w);
+        if (wordBytes > MAX_WORD_BYTES) {
+          lexemes.put(w, new Lexeme(true));
+          return true;
         }
-        p = new StringBuilder();
-        positions.put(w, p);
-        counts.put(w, 0);
+        bytes[0] += wordBytes + 8L;
+        if (bytes[0] > MAX_VECTOR_BYTES) {
+          return false;
+        }
+        lexeme = new Lexeme(false);
+        lexemes.put(w, lexeme);
+      } else if (lexeme.tooLong) {
+        return true;
       }
-      int n = counts.get(w);
-      if (n < MAX_POSITIONS_PER_WORD) {
-        p.append(n == 0 ? "" : ",").append(Math.min(i + 1, MAX_POSITION));
-        counts.put(w, n + 1);
-        bytes += 2;
+      if (lexeme.count < MAX_POSITIONS_PER_WORD) {
+        lexeme.positions.append(lexeme.count == 0 ? "" : ",").append(Math.min(position, MAX_POSITION));
+        lexeme.count++;
+        bytes[0] += 2;
+      }
+      return true;
+    });
+    StringBuilder vector = new StringBuilder();
+    lexemes.forEach((w, l) -> {
+      if (!l.tooLong) {
+        vector.append(vector.isEmpty() ? "" : " ").append(quoted(w)).append(':').append(l.positions);
+      }
+    });
+    return vector.toString();
+  }
+
+  private static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch < 0x80) {
+        n++;
+      } else if (ch < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
       }
     }
-    StringBuilder vector = new StringBuilder();
-    positions.forEach((w, p) -> vector.append(vector.isEmpty() ? "" : " ").append(quoted(w)).append(':').append(p));
-    return vector.toString();
+    return n;
   }
 
   /** The tsquery of a search: each phrase's words joined by "followed by", the phrases by "and". */

@@ -40,12 +40,6 @@ class PostgresConversationStoreTest extends ConversationStoreContract {
         Duration.ofSeconds(30), maxHistoryBytes, maxConversationsPerTenant);
   }
 
-  /** PostgreSQL still takes versions from one store-wide sequence. */
-  @Override
-  protected boolean versionsPerTenant() {
-    return false;
-  }
-
   @Override
   protected ConversationStore newStore(long maxHistoryBytes) {
     return PostgresConversationStore.open(newDatabase(postgres, maxHistoryBytes, Long.MAX_VALUE));
