@@ -158,6 +158,41 @@ public final class Benchmark implements Callable<Integer> {
           + " off; alternating rounds expose the backends to the same noise.")
   int rounds = 1;
 
+  @Option(names = "--peers", split = ",", paramLabel = "P",
+      description = "Peers to run after the backends in each round (docs/benchmark.md, \"Peers\"): etcd (a put of"
+          + " the turn's bytes, same clients), langgraph, langchain (the Python stores, one conversation grown to"
+          + " --peer-sizes; first round only). A peer that cannot be installed or started is skipped with a line"
+          + " saying why. Default: none.")
+  List<String> peers = new ArrayList<>();
+
+  @Option(names = "--peer-sizes", defaultValue = "10,1000,2000", split = ",", paramLabel = "N",
+      description = "Conversation sizes (messages) at which the Python peers' turns are measured."
+          + " Default: ${DEFAULT-VALUE}.")
+  List<Integer> peerSizes;
+
+  @Option(names = "--peer-turns", defaultValue = "50", paramLabel = "N",
+      description = "Turns the Python peers measure at each size. Default: ${DEFAULT-VALUE}.")
+  int peerTurns;
+
+  @Option(names = "--pin-cores", arity = "0..1", defaultValue = "false", fallbackValue = "true", paramLabel = "BOOLEAN",
+      description = "Pin the server side (server, PostgreSQL, etcd) to core 0 and the load generator (this JVM,"
+          + " pgbench, etcd-load) to core 1 with taskset, and print the server's CPU per W1 turn per backend."
+          + " Default: ${DEFAULT-VALUE}.")
+  boolean pinCores;
+
+  @Option(names = "--pauses", split = ",", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "The pause workload on every server: --pause-clients clients run --pause-turns turns back to"
+          + " back (W1-b2b), then pausing each of these before every turn (W1-pause-...). Default: none.")
+  List<Duration> pauses = new ArrayList<>();
+
+  @Option(names = "--pause-clients", defaultValue = "1", paramLabel = "C",
+      description = "Clients of the pause workload. Default: ${DEFAULT-VALUE}.")
+  int pauseClients;
+
+  @Option(names = "--pause-turns", defaultValue = "10", paramLabel = "N",
+      description = "Turns each pause workload client measures per row. Default: ${DEFAULT-VALUE}.")
+  int pauseTurns;
+
   private final List<Result> results = new ArrayList<>();
   private List<ServerVariant> variants = List.of(ServerVariant.BASE);
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
@@ -190,6 +225,17 @@ public final class Benchmark implements Callable<Integer> {
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
         String.join(",", selected), clients, channels, DurationConverter.format(duration),
         DurationConverter.format(warmup), target != null ? "target " + target : "server JVM options: " + serverJvmOpts);
+    if (pinCores) {
+      String why = CorePinning.unavailable();
+      if (why != null) {
+        System.out.println("bench: --pin-cores ignored: " + why);
+        pinCores = false;
+      } else {
+        CorePinning.pinSelf();
+        System.out.printf("bench: cores pinned: server side on core %d, load generator on core %d%n",
+            CorePinning.SERVER_CORE, CorePinning.LOAD_CORE);
+      }
+    }
     DiskSyncProbe.Latency diskSync = probeDisk();
     for (int round = 1; round <= rounds; round++) {
       if (rounds > 1) {
@@ -201,6 +247,11 @@ public final class Benchmark implements Callable<Integer> {
     Report.printTable(medians);
     Report.printTargets(results, medians, rounds);
     printPgbenchRatio(medians);
+    PeerReport.printPeers(medians);
+    if (pinCores) {
+      PeerReport.printPinned(medians);
+    }
+    PeerReport.printPauses(medians);
     Report.writeJson(json, diskSync, settings(), medians, results);
     return 0;
   }
@@ -226,12 +277,46 @@ public final class Benchmark implements Callable<Integer> {
     return databaseDir == null ? Path.of(System.getProperty("java.io.tmpdir")) : Files.createDirectories(databaseDir);
   }
 
-  /** Every backend (or the target) once. */
+  /** Every backend (or the target) once, then the peers. */
   private void runRound(int round, List<String> selected) throws Exception {
     if (target != null) {
       runAll(new ServerUnderTest(target, metricsUrl, serverPid), round, "target", "-", selected, 0);
       return;
     }
+    runBackends(round, selected);
+    runPeers(round);
+  }
+
+  /** The peers of {@code --peers}; each one that cannot run here is skipped with a printed line. */
+  private void runPeers(int round) throws Exception {
+    for (String peer : peers) {
+      peer = peer.strip().toLowerCase(Locale.ROOT);
+      if (peer.equals("etcd")) {
+        String why = PeerEtcd.unavailable();
+        if (why != null) {
+          System.out.println("bench: peer etcd skipped: " + why);
+          continue;
+        }
+        System.out.println();
+        results.add(PeerEtcd.run(round, clients, warmup, duration, pinCores));
+      } else if (PeerPython.STORES.contains(peer)) {
+        String why = PeerPython.unavailable();
+        if (why != null) {
+          System.out.println("bench: peer " + peer + " skipped: " + why);
+        } else if (round > 1) {
+          System.out.println("bench: peer " + peer + " runs in the first round only (its growth is slow)");
+        } else {
+          System.out.println();
+          results.addAll(PeerPython.run(round, peer, peerSizes, peerTurns));
+        }
+      } else {
+        throw new CommandLine.ParameterException(spec.commandLine(), "unknown peer " + peer
+            + " (etcd, langgraph, langchain; pgbench runs with the postgres backend)");
+      }
+    }
+  }
+
+  private void runBackends(int round, List<String> selected) throws Exception {
     for (String backend : backends) {
       backend = backend.strip().toLowerCase(Locale.ROOT);
       if (backend.equals("postgres")) {
@@ -277,12 +362,17 @@ public final class Benchmark implements Callable<Integer> {
         args.addAll(serverArgs);
         args.addAll(variant.serverArgs());
         for (int i = 0; i < servers; i++) {
-          processes.add(ServerProcess.launch(List.of(), serverJvm(), args, null, Map.of()));
+          processes.add(ServerProcess.launch(serverPrefix(), serverJvm(), args, null, Map.of()));
         }
-        runAll(new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
+        Long postmaster = new PgbenchTurn(postgres, "bench").postmasterPid();
+        if (pinCores && postmaster != null) {
+          CorePinning.pinTreeToServerCore(postmaster);
+        }
+        ServerUnderTest server = new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
             processes.stream().map(ServerProcess::metricsUrl).toList(),
-            processes.stream().map(ServerProcess::pid).toList()), round, "postgres", variant.qualify(label), selected,
-            variant.watchers());
+            processes.stream().map(ServerProcess::pid).toList());
+        server.databasePid(postmaster);
+        runAll(server, round, "postgres", variant.qualify(label), selected, variant.watchers());
       } finally {
         for (ServerProcess p : processes) {
           p.close();
@@ -317,6 +407,11 @@ public final class Benchmark implements Callable<Integer> {
     }
   }
 
+  /** What the server's command starts with: taskset onto the server's core with --pin-cores, else nothing. */
+  private List<String> serverPrefix() {
+    return pinCores ? CorePinning.serverPrefix() : List.of();
+  }
+
   private List<String> serverJvm() {
     return serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
   }
@@ -336,7 +431,7 @@ public final class Benchmark implements Callable<Integer> {
     System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%s%n", backend, durability,
         backend.equals("sqlite") ? ", database " + database : "",
         variant.label().isEmpty() ? "" : ", variant " + variant.label() + " " + variant.serverArgs());
-    return ServerProcess.launch(List.of(), jvm, args, null, Map.of());
+    return ServerProcess.launch(serverPrefix(), jvm, args, null, Map.of());
   }
 
   /** Warms {@code server} up, then measures each selected workload on it. */
@@ -344,7 +439,7 @@ public final class Benchmark implements Callable<Integer> {
       int watchers) throws InterruptedException {
     Workloads catalogue = new Workloads(runId, new SyntheticMessages(messageIds), clients, w1MessagesPerConversation,
         w5MessagesPerConversation);
-    int needed = Math.max(clients, Workloads.HOT_THREAD_CLIENTS);
+    int needed = Math.max(Math.max(clients, Workloads.HOT_THREAD_CLIENTS), pauseClients);
     List<ConversationClient> pool = new ArrayList<>();
     for (int i = 0; i < Math.max(Math.max(1, channels), server.targets.size()); i++) {
       // No client deadline: every op gets its own (ClosedLoop.OP_DEADLINE), every setup a longer one. With several
@@ -370,6 +465,13 @@ public final class Benchmark implements Callable<Integer> {
         if (watchers > 0) {
           System.out.printf("bench: %d watcher(s) received %d events (%d resumed after being cut off)%n", watchers,
               watching.events(), watching.resumes());
+        }
+      }
+      if (!pauses.isEmpty()) {
+        for (Workload workload : catalogue.paused(pauseClients, pauses)) {
+          // A fixed number of turns: with a 5 s pause, a duration would give only a handful.
+          Duration bound = workload.pause.plusSeconds(60).multipliedBy(pauseTurns);
+          results.add(driver.measure(workload, bound, Duration.ZERO, (long) pauseTurns * pauseClients));
         }
       }
     } finally {
@@ -399,10 +501,17 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("postgresServers", postgresServers);
     settings.put("pgbench", pgbench);
     settings.put("variants", variantSpecs);
+    settings.put("peers", peers);
+    settings.put("peerSizes", peerSizes);
+    settings.put("peerTurns", peerTurns);
+    settings.put("pinCores", pinCores);
+    settings.put("pauses", pauses.stream().map(DurationConverter::format).toList());
+    settings.put("pauseClients", pauseClients);
+    settings.put("pauseTurns", pauseTurns);
     return settings;
   }
 
-  private static void deleteTree(Path dir) {
+  static void deleteTree(Path dir) {
     try (var paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> {
         try {

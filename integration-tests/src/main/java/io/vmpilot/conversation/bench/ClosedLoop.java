@@ -56,7 +56,12 @@ final class ClosedLoop {
       Thread t = new Thread(() -> {
         try {
           ConversationServiceBlockingStub stub = stubs[client];
+          long pauseNanos = w.pause.toNanos();
           for (long n = 0; n < perClient && System.nanoTime() < end; n++) {
+            if (pauseNanos > 0) {
+              // The think time of the pause workload (not a synchronisation): untimed, before each op.
+              Thread.sleep(pauseNanos / 1_000_000, (int) (pauseNanos % 1_000_000));
+            }
             long t0 = System.nanoTime();
             try {
               w.op(client, stub.withDeadlineAfter(OP_DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
@@ -74,6 +79,8 @@ final class ClosedLoop {
             }
             done.increment();
           }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         } finally {
           finished.countDown();
         }

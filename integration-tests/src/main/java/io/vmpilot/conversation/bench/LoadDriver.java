@@ -101,11 +101,15 @@ final class LoadDriver {
     Thread.sleep(COUNTER_REFRESH_MILLIS);
     StoreCounters before = server.storeCounters();
     Long cpuBefore = server.cpuMillis();
+    ProcessTree.Sample sideBefore = server.serverSide();
+    ProcessTree.Sample databaseBefore = server.database();
     MachineCpu.Sample machineBefore = MachineCpu.sample();
     Histogram histogram = ClosedLoop.latencyHistogram();
     ClosedLoop.Outcome outcome = ClosedLoop.run(label, w, stubs, length, maxOps, histogram);
     MachineCpu.Sample machineAfter = MachineCpu.sample();
     Long cpuAfter = server.cpuMillis();
+    ProcessTree.Sample sideAfter = server.serverSide();
+    ProcessTree.Sample databaseAfter = server.database();
     Thread.sleep(COUNTER_REFRESH_MILLIS);
     StoreCounters after = server.storeCounters();
     w.finish();
@@ -124,10 +128,13 @@ final class LoadDriver {
     }
     Double requestBytesPerOp = ops > 0 && w.requestBytes.sum() > 0 ? (double) w.requestBytes.sum() / ops : null;
     Double cpuPerOp = cpuBefore == null || cpuAfter == null || ops == 0 ? null : (double) (cpuAfter - cpuBefore) / ops;
+    Double diskBytes = sideAfter == null || ops == 0 ? null : sideAfter.writeBytesSince(sideBefore);
+    Double databaseCpu = databaseAfter == null || ops == 0 ? null : databaseAfter.cpuMillisSince(databaseBefore);
     Result r = new Result(round, w.name, backend, durability, w.clients, ops, seconds, ops / seconds,
         histogram.getValueAtPercentile(50) / 1e6, histogram.getValueAtPercentile(99) / 1e6,
         histogram.getMaxValue() / 1e6, rss, cpuPerOp, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
-        outcome.errors(), outcome.firstError(), w.note, MachineCpu.between(machineBefore, machineAfter, ops));
+        outcome.errors(), outcome.firstError(), w.note, MachineCpu.between(machineBefore, machineAfter, ops),
+        diskBytes == null ? null : diskBytes / ops, databaseCpu == null ? null : databaseCpu / ops);
     System.out.printf(Locale.ROOT, "%s: %d ops in %.1f s = %.0f ops/s, p50 %.2f ms, p99 %.2f ms%s%s%n", label, ops,
         seconds, r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
         writesPerSync == null ? "" : String.format(Locale.ROOT, ", %.1f writes/sync", writesPerSync),

@@ -25,8 +25,12 @@ final class PgbenchTurn {
   private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
   private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
 
-  /** pgbench's figures: turns per second and their mean latency. */
-  record Outcome(long turns, double seconds, double turnsPerSecond, double latencyAverageMs) {}
+  /**
+   * pgbench's figures: turns per second and their mean latency; and, null where unknown, PostgreSQL's CPU and the
+   * bytes it caused to be written, and pgbench's own CPU, over the measured run.
+   */
+  record Outcome(long turns, double seconds, double turnsPerSecond, double latencyAverageMs, Double databaseCpuMs,
+      Double diskBytes, Double clientCpuMs) {}
 
   private final ThrowawayPostgres postgres;
   private final String database;
@@ -50,10 +54,51 @@ final class PgbenchTurn {
       if (warmup.toSeconds() > 0) {
         pgbench(script, clients, warmup);
       }
+      Long postmaster = postmasterPid();
+      ProcessTree.Sample before = ProcessTree.sample(postmaster);
+      long clientBefore = reapedChildrenCpuMillis();
       String output = pgbench(script, clients, length);
-      return new Outcome(count(output), length.toMillis() / 1000.0, figure(TPS, output), figure(LATENCY, output));
+      long clientCpu = reapedChildrenCpuMillis() - clientBefore;
+      awaitBackendsGone();
+      ProcessTree.Sample after = ProcessTree.sample(postmaster);
+      return new Outcome(count(output), length.toMillis() / 1000.0, figure(TPS, output), figure(LATENCY, output),
+          after == null ? null : after.cpuMillisSince(before), after == null ? null : after.writeBytesSince(before),
+          clientCpu < 0 ? null : (double) clientCpu);
     } finally {
       Files.deleteIfExists(script);
+    }
+  }
+
+  /** The postmaster's process id (the parent of the checkpointer), or null when it cannot be read. */
+  Long postmasterPid() {
+    try {
+      String checkpointer = postgres.psql(database, "SELECT pid FROM pg_stat_activity WHERE backend_type ="
+          + " 'checkpointer'");
+      return ProcStat.parentPid(Files.readString(Path.of("/proc", checkpointer.strip(), "stat")));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Waits (at most 10 s) until pgbench's backends have ended, so that the postmaster has reaped them and their CPU
+   * and writes are in its figures.
+   */
+  private void awaitBackendsGone() throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < end && !postgres.psql(database, "SELECT count(*) FROM pg_stat_activity WHERE"
+        + " backend_type = 'client backend' AND pid <> pg_backend_pid()").strip().equals("0")) {
+      Thread.sleep(20);
+    }
+  }
+
+  /** CPU of the programs this JVM has run and waited for (pgbench, through runuser), in ms; -1 when unknown. */
+  private static long reapedChildrenCpuMillis() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      return ProcStat.cpuMillisWithChildren(stat) - ProcStat.cpuMillis(stat);
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 
@@ -79,6 +124,10 @@ final class PgbenchTurn {
     return output;
   }
 
+  private static Double times(Double a, Double b) {
+    return a == null || b == null ? null : a * b;
+  }
+
   private static long count(String output) {
     Matcher m = Pattern.compile("number of transactions actually processed: (\\d+)").matcher(output);
     return m.find() ? Long.parseLong(m.group(1)) : 0;
@@ -94,9 +143,10 @@ final class PgbenchTurn {
 
   /** The table row for pgbench's run (its latency is a mean: pgbench gives no percentiles). */
   static Result row(int round, int clients, Outcome o) {
+    Double perTurn = o.turns() == 0 ? null : 1.0 / o.turns();
     return new Result(round, "W1-pgbench", "postgres", "sql", clients, o.turns(), o.seconds(), o.turnsPerSecond(),
-        Double.NaN, Double.NaN, Double.NaN, null, null, null, null, null, 0, 0, null,
+        Double.NaN, Double.NaN, Double.NaN, null, times(o.databaseCpuMs(), perTurn), null, null, null, 0, 0, null,
         String.format(Locale.ROOT, "pgbench, the same SQL per turn; mean latency %.2f ms", o.latencyAverageMs()),
-        null);
+        new MachineCpu.Use(null, null, times(o.clientCpuMs(), perTurn)), times(o.diskBytes(), perTurn), null);
   }
 }

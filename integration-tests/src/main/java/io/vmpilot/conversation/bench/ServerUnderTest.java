@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -26,6 +27,8 @@ final class ServerUnderTest {
   final List<String> targets;
   private final List<String> metricsUrls;
   private final List<Long> pids;
+  /** The database's root process (PostgreSQL's postmaster), when there is one apart from the servers. */
+  private Long databasePid;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   ServerUnderTest(String target, String metricsUrl, Long pid) {
@@ -38,6 +41,41 @@ final class ServerUnderTest {
     this.targets = List.copyOf(targets);
     this.metricsUrls = metricsUrls.size() == targets.size() ? List.copyOf(metricsUrls) : List.of();
     this.pids = pids.size() == targets.size() ? List.copyOf(pids) : List.of();
+  }
+
+  /** Names the database's root process, whose tree's CPU and writes are then read as well. */
+  void databasePid(Long pid) {
+    this.databasePid = pid;
+  }
+
+  /** CPU and bytes written so far by the database's processes, or null without one (or when unreadable). */
+  ProcessTree.Sample database() {
+    return ProcessTree.sample(databasePid);
+  }
+
+  /**
+   * CPU and bytes written so far by the whole server side: the servers' processes and the database's, or null when
+   * any is unknown.
+   */
+  ProcessTree.Sample serverSide() {
+    if (pids.isEmpty()) {
+      return null;
+    }
+    long cpu = 0;
+    Long bytes = 0L;
+    List<Long> roots = new ArrayList<>(pids);
+    if (databasePid != null) {
+      roots.add(databasePid);
+    }
+    for (Long pid : roots) {
+      ProcessTree.Sample one = ProcessTree.sample(pid);
+      if (one == null) {
+        return null;
+      }
+      cpu += one.cpuMillis();
+      bytes = bytes == null || one.writeBytes() == null ? null : bytes + one.writeBytes();
+    }
+    return new ProcessTree.Sample(cpu, bytes);
   }
 
   /** The stores' counters summed over the servers, or null without metrics endpoints. */

@@ -1,6 +1,7 @@
 package io.vmpilot.conversation.bench;
 
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
+import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -15,6 +16,11 @@ abstract class Workload {
   final LongAdder retries = new LongAdder();
   /** Serialized request bytes sent, counted over the measured phase. */
   final LongAdder requestBytes = new LongAdder();
+  /**
+   * How long each client waits before each op, untimed: an agent's wait for its model between turns (the pause
+   * workload); zero for a closed loop.
+   */
+  Duration pause = Duration.ZERO;
   /** What the row's notes say about what was measured; set by {@link #finish()}. */
   String note = "";
 

@@ -1,5 +1,7 @@
 package io.vmpilot.conversation.bench;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,6 +28,22 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w1Me
       case "W5" -> List.of(new HotThread(HOT_THREAD_CLIENTS, runId, messages, w5MessagesPerConversation));
       default -> throw new IllegalArgumentException("unknown workload " + w);
     };
+  }
+
+  /**
+   * The pause workload: W1's turns by {@code pauseClients} clients, back to back (row W1-b2b) and then pausing
+   * {@code pause} before each turn (rows W1-pause-100ms, ...), each on conversations of its own.
+   */
+  List<Workload> paused(int pauseClients, List<Duration> pauses) {
+    List<Workload> rows = new ArrayList<>();
+    rows.add(new AgentTurn("W1-b2b", pauseClients, 0, w1MessagesPerConversation, runId, messages));
+    for (Duration pause : pauses) {
+      AgentTurn w = new AgentTurn("W1-pause-" + DurationConverter.format(pause), pauseClients, 0,
+          w1MessagesPerConversation, runId, messages);
+      w.pause = pause;
+      rows.add(w);
+    }
+    return rows;
   }
 
   /** W1's turns, for the server warm-up. */

@@ -15,12 +15,12 @@ class MediansTest {
   private static Result turn(int round, String workload, String backend, String durability, double opsPerSecond,
       double p50Ms) {
     return new Result(round, workload, backend, durability, 64, 1000, 1.0, opsPerSecond, p50Ms, 2.0, 3.0, null,
-        null, null, null, null, 0, 0, null, "", null);
+        null, null, null, null, 0, 0, null, "", null, null, null);
   }
 
   private static Result costing(String backend, String durability, Double serverMs, Double clientMs) {
     return new Result(1, "W1", backend, durability, 64, 1000, 1.0, 1000, 1.0, 2.0, 3.0, null, serverMs, null, null,
-        null, 0, 0, null, "", new MachineCpu.Use(10.0, 0.0, clientMs));
+        null, 0, 0, null, "", new MachineCpu.Use(10.0, 0.0, clientMs), null, null);
   }
 
   @Test

@@ -77,6 +77,33 @@ class BenchmarkSmokeIT {
     assertThat(Double.parseDouble(ratio.group(3))).isCloseTo((double) sqlite / memory, within(0.006));
   }
 
+  /**
+   * scripts/bench-peers, short (as documented for CI): the peer table with this server's W1 rows and each peer's
+   * (or a line saying why a peer was skipped), the pause lines, and the pinned-core table; the Python stores'
+   * growth past 10 messages is skipped with a printed line.
+   */
+  @Test
+  void benchPeersPrintsThePeerTableThePausesAndThePinnedCoreTable() throws Exception {
+    ExternalCommand r = ExternalCommand.run(5, Map.of("BENCH_PEERS_SHORT", "1", "SKIP_BUILD", "1",
+        "BENCH_PEERS_JSON_DIR", dir.toString()), "scripts/bench-peers");
+    String out = r.output();
+    assertThat(r.exitCode()).as(out).isZero();
+    assertThat(out).contains("the Python stores' growth to 1,000 and 2,000 messages is skipped")
+        .containsPattern("server sqlite/full +4 +\\d+ ")
+        .containsPattern("server postgres/1srv +4 +\\d+ ")
+        .containsPattern("Pause sqlite/full c=1: back to back p50 [\\d.]+ ms, p99 [\\d.]+ ms; after 100ms: p50"
+            + " [\\d.]+ ms \\([\\d.]+x\\), p99 [\\d.]+ ms; after 1s: p50")
+        .contains("Pinned cores (server side on core 0, load generator on core 1): server CPU per W1 turn")
+        .containsPattern("  sqlite/normal +\\d+ turns/s  server [\\d.]+ ms  [\\d.]+ x memory")
+        .containsPattern("  postgres/1srv +\\d+ turns/s  server [\\d.]+ ms \\+ PostgreSQL [\\d.]+ ms");
+    for (String peer : List.of("etcd", "langgraph", "langchain")) {
+      String row = peer.equals("etcd") ? "etcd +4 +\\d+ " : peer + " @10 msgs +1 +\\d+ ";
+      assertThat(Pattern.compile(row).matcher(out).find() || out.contains("bench: peer " + peer + " skipped: "))
+          .as("%s: a row or a skip line in%n%s", peer, out).isTrue();
+    }
+    assertThat(out).containsPattern("pgbench +4 +\\d+ ");
+  }
+
   private static long firstNumber(String output, String regex) {
     Matcher m = Pattern.compile(regex).matcher(output);
     assertThat(m.find()).as("%s in:%n%s", regex, output).isTrue();

@@ -1,0 +1,105 @@
+package io.vmpilot.conversation.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The tables of issue 25: this server's W1 against its peers (etcd, pgbench, the Python stores), the server's own
+ * CPU per W1 turn with the cores pinned, and a turn after a pause against one back to back.
+ */
+final class PeerReport {
+  private PeerReport() {}
+
+  /** The rows of the peer table among {@code medians}: this server's W1 rows, then the peers' rows. */
+  static List<Result> peerRows(List<Result> medians) {
+    List<Result> rows = new ArrayList<>();
+    for (Result r : medians) {
+      boolean server = r.workload().equals("W1");
+      boolean peer = r.workload().equals("W1-pgbench") || r.workload().equals("W1-etcd")
+          || r.workload().startsWith("grow-");
+      if (server || peer) {
+        rows.add(r);
+      }
+    }
+    return rows;
+  }
+
+  /** One line of the peer table. */
+  static String peerLine(Result r) {
+    Double client = r.machine() == null ? null : r.machine().clientCpuMsPerOp();
+    Double server = r.serverCpuMsPerOp();
+    if (r.databaseCpuMsPerOp() != null && server != null) {
+      server += r.databaseCpuMsPerOp();
+    }
+    String system = r.workload().startsWith("grow-") ? r.backend() + " @" + r.workload().substring(5) + " msgs"
+        : r.workload().equals("W1") ? "server " + Result.backendLabel(r.backend(), r.durability())
+        : r.workload().substring(3);
+    return String.format(Locale.ROOT, "%-24s %4d %9.0f %8s %8s %10s %10s %11s", system, r.clients(),
+        r.opsPerSecond(), dash(r.p50Ms(), "%.2f"), dash(r.p99Ms(), "%.2f"), dash(server, "%.3f"),
+        dash(client, "%.3f"), dash(r.diskBytesPerOp() == null ? null : r.diskBytesPerOp() / 1024, "%.1f"));
+  }
+
+  static void printPeers(List<Result> medians) {
+    List<Result> rows = peerRows(medians);
+    if (rows.stream().noneMatch(r -> !r.workload().equals("W1"))) {
+      return;
+    }
+    String header = String.format("%-24s %4s %9s %8s %8s %10s %10s %11s", "system", "cl.", "turns/s", "p50 ms",
+        "p99 ms", "srv CPU ms", "cli CPU ms", "KB wr./turn");
+    System.out.println("Peers (server side's CPU per turn: the server plus its database; Python stores in-process):");
+    System.out.println(header);
+    System.out.println("-".repeat(header.length()));
+    rows.forEach(r -> System.out.println(peerLine(r)));
+    System.out.println();
+  }
+
+  /** The server's CPU per W1 turn for each backend, and its ratio to the memory backend's. */
+  static void printPinned(List<Result> medians) {
+    Double memory = null;
+    for (Result r : medians) {
+      if (r.workload().equals("W1") && r.backend().equals("memory")) {
+        memory = r.serverCpuMsPerOp();
+      }
+    }
+    System.out.println("Pinned cores (server side on core 0, load generator on core 1): server CPU per W1 turn");
+    for (Result r : medians) {
+      if (!r.workload().equals("W1")) {
+        continue;
+      }
+      Double cpu = r.serverCpuMsPerOp();
+      Double idle = r.machine() == null ? null : r.machine().idlePercent();
+      System.out.println(String.format(Locale.ROOT, "  %-16s %9.0f turns/s  server %s ms%s  %s x memory  idle %s%%",
+          Result.backendLabel(r.backend(), r.durability()), r.opsPerSecond(), dash(cpu, "%.3f"),
+          r.databaseCpuMsPerOp() == null ? "" : String.format(Locale.ROOT, " + PostgreSQL %.3f ms",
+              r.databaseCpuMsPerOp()),
+          cpu == null || memory == null || memory == 0 ? "-" : String.format(Locale.ROOT, "%.2f", cpu / memory),
+          dash(idle, "%.0f")));
+    }
+    System.out.println();
+  }
+
+  /** A turn after each pause against the back-to-back turns, per backend (p50 and p99, and the p50 ratio). */
+  static void printPauses(List<Result> medians) {
+    for (Result b2b : medians) {
+      if (!b2b.workload().equals("W1-b2b")) {
+        continue;
+      }
+      String label = Result.backendLabel(b2b.backend(), b2b.durability());
+      System.out.printf(Locale.ROOT, "Pause %s c=%d: back to back p50 %.2f ms, p99 %.2f ms", label, b2b.clients(),
+          b2b.p50Ms(), b2b.p99Ms());
+      for (Result p : medians) {
+        if (p.workload().startsWith("W1-pause-") && p.backend().equals(b2b.backend())
+            && p.durability().equals(b2b.durability())) {
+          System.out.printf(Locale.ROOT, "; after %s: p50 %.2f ms (%.2fx), p99 %.2f ms",
+              p.workload().substring("W1-pause-".length()), p.p50Ms(), p.p50Ms() / b2b.p50Ms(), p.p99Ms());
+        }
+      }
+      System.out.println();
+    }
+  }
+
+  private static String dash(Double value, String format) {
+    return value == null || value.isNaN() ? "-" : String.format(Locale.ROOT, format, value);
+  }
+}

@@ -1,0 +1,87 @@
+package io.vmpilot.conversation.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parsing of what the peers' programs and Linux's /proc print, and the peer table's lines. */
+class PeersTest {
+  private static final String STAT = "4242 (post gres: x) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 7 3 20 0 1 0"
+      + " 100 1000 10 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0";
+
+  @Test
+  void statLinesGiveCpuWithAndWithoutReapedChildrenAndTheParent() {
+    assertThat(ProcStat.cpuMillis(STAT)).isEqualTo(2800);
+    assertThat(ProcStat.cpuMillisWithChildren(STAT)).isEqualTo(2900);
+    assertThat(ProcStat.parentPid(STAT)).isEqualTo(17);
+  }
+
+  @Test
+  void ioTextGivesWriteBytesOrNullWithoutTheLine() {
+    String io = "rchar: 100\nwchar: 200\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 250187776\n"
+        + "cancelled_write_bytes: 0\n";
+    assertThat(ProcStat.writeBytes(io)).isEqualTo(250187776L);
+    assertThat(ProcStat.writeBytes("rchar: 1\n")).isNull();
+  }
+
+  @Test
+  void processTreeSamplesOfThisJvmGrowAndDifferencesAreNullWhereUnknown() {
+    ProcessTree.Sample self = ProcessTree.sample(ProcessHandle.current().pid());
+    assertThat(self).isNotNull();
+    assertThat(self.cpuMillis()).isPositive();
+    assertThat(ProcessTree.sample(null)).isNull();
+    assertThat(new ProcessTree.Sample(50, 900L).writeBytesSince(new ProcessTree.Sample(20, 100L))).isEqualTo(800.0);
+    assertThat(new ProcessTree.Sample(50, 900L).cpuMillisSince(new ProcessTree.Sample(20, 100L))).isEqualTo(30.0);
+    assertThat(new ProcessTree.Sample(50, null).writeBytesSince(new ProcessTree.Sample(20, 100L))).isNull();
+    assertThat(new ProcessTree.Sample(50, 1L).cpuMillisSince(null)).isNull();
+  }
+
+  @Test
+  void etcdLoadsLastLineIsItsOutcome() {
+    PeerEtcd.Outcome o = PeerEtcd.parse("some warning\n{\"puts\":23998,\"seconds\":3.0,\"putsPerSecond\":7999.3,"
+        + "\"p50Ms\":6.324,\"p99Ms\":30.097,\"errors\":0,\"firstError\":\"\",\"clientCpuMs\":1260.4}\n");
+    assertThat(o.puts()).isEqualTo(23998);
+    assertThat(o.putsPerSecond()).isEqualTo(7999.3);
+    assertThat(o.p99Ms()).isEqualTo(30.097);
+    assertThat(o.clientCpuMs()).isEqualTo(1260.4);
+    assertThatThrownBy(() -> PeerEtcd.parse("etcd-load: cannot connect")).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void pythonDriverLinesBecomeGrowRowsAndInformationLinesAreLeftOut() {
+    List<Result> rows = PeerPython.parse(1, "# {\"store\": \"langgraph\", \"pragmas\": {}}\n"
+        + "{\"store\": \"langgraph\", \"messages\": 10, \"turns\": 20, \"seconds\": 0.5, \"turnsPerSecond\": 40.0,"
+        + " \"p50Ms\": 17.2, \"p99Ms\": 72.0, \"cpuMsPerTurn\": 5.7, \"bytesWrittenPerTurn\": 446873.6}\n"
+        + "{\"store\": \"langgraph\", \"messages\": 2000, \"turns\": 20, \"seconds\": 1.0, \"turnsPerSecond\": 20.0,"
+        + " \"p50Ms\": 37.0, \"p99Ms\": 90.0, \"cpuMsPerTurn\": 30.0, \"bytesWrittenPerTurn\": null}\n");
+    assertThat(rows).extracting(Result::workload).containsExactly("grow-10", "grow-2000");
+    Result first = rows.get(0);
+    assertThat(first.backend()).isEqualTo("langgraph");
+    assertThat(first.durability()).isEqualTo("sync");
+    assertThat(first.clients()).isEqualTo(1);
+    assertThat(first.ops()).isEqualTo(20);
+    assertThat(first.serverCpuMsPerOp()).isEqualTo(5.7);
+    assertThat(first.diskBytesPerOp()).isCloseTo(446873.6, within(0.01));
+    assertThat(rows.get(1).diskBytesPerOp()).isNull();
+  }
+
+  @Test
+  void peerLinesNameTheSystemAndAddTheDatabasesCpuToTheServers() {
+    Result postgres = new Result(1, "W1", "postgres", "1srv", 64, 1000, 1.0, 3000, 20.0, 40.0, 50.0, null, 0.2,
+        null, null, null, 0, 0, null, "", new MachineCpu.Use(5.0, 0.0, 0.1), 8192.0, 0.3);
+    assertThat(PeerReport.peerLine(postgres)).startsWith("server postgres/1srv").contains(" 3000 ")
+        .contains(" 0.500 ").contains(" 0.100 ").endsWith(" 8.0");
+    Result etcd = new Result(1, "W1-etcd", "etcd", "fsync", 64, 1000, 1.0, 9000, 6.0, 30.0, Double.NaN, null, 0.1,
+        null, null, 4096.0, 0, 0, null, "", new MachineCpu.Use(5.0, 0.0, 0.05), null, null);
+    assertThat(PeerReport.peerLine(etcd)).startsWith("etcd ").endsWith(" -");
+    Result grow = new Result(1, "grow-2000", "langgraph", "sync", 1, 20, 1.0, 20, 37.0, 90.0, Double.NaN, null,
+        30.0, null, null, null, 0, 0, null, "", null, 8.65e6, null);
+    assertThat(PeerReport.peerLine(grow)).startsWith("langgraph @2000 msgs");
+    assertThat(PeerReport.peerRows(List.of(postgres, etcd, grow,
+        new Result(1, "W3-get-all", "memory", "-", 64, 1, 1, 1, 1, 1, 1, null, null, null, null, null, 0, 0, null, "",
+            null, null, null)))).containsExactly(postgres, etcd, grow);
+  }
+}
