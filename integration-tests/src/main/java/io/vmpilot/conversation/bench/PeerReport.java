@@ -15,7 +15,7 @@ final class PeerReport {
   static List<Result> peerRows(List<Result> medians) {
     List<Result> rows = new ArrayList<>();
     for (Result r : medians) {
-      boolean server = r.workload().equals("W1");
+      boolean server = r.workload().equals("W1") || r.workload().equals("W1-1rpc");
       boolean peer = r.workload().equals("W1-pgbench") || r.workload().equals("W1-etcd")
           || r.workload().startsWith("grow-");
       if (server || peer) {
@@ -34,6 +34,7 @@ final class PeerReport {
     }
     String system = r.workload().startsWith("grow-") ? r.backend() + " @" + r.workload().substring(5) + " msgs"
         : r.workload().equals("W1") ? "server " + Result.backendLabel(r.backend(), r.durability())
+        : r.workload().equals("W1-1rpc") ? "server 1rpc " + Result.backendLabel(r.backend(), r.durability())
         : r.workload().substring(3);
     return String.format(Locale.ROOT, "%-24s %4d %9.0f %8s %8s %10s %10s %11s", system, r.clients(),
         r.opsPerSecond(), dash(r.p50Ms(), "%.2f"), dash(r.p99Ms(), "%.2f"), dash(server, "%.3f"),
@@ -42,7 +43,8 @@ final class PeerReport {
 
   static void printPeers(List<Result> medians) {
     List<Result> rows = peerRows(medians);
-    if (rows.stream().noneMatch(r -> !r.workload().equals("W1"))) {
+    if (rows.stream().allMatch(r -> r.workload().startsWith("W1") && !r.workload().equals("W1-pgbench")
+        && !r.workload().equals("W1-etcd"))) {
       return;
     }
     String header = String.format("%-24s %4s %9s %8s %8s %10s %10s %11s", "system", "cl.", "turns/s", "p50 ms",
@@ -51,7 +53,52 @@ final class PeerReport {
     System.out.println(header);
     System.out.println("-".repeat(header.length()));
     rows.forEach(r -> System.out.println(peerLine(r)));
+    targetLines(medians).forEach(System.out::println);
     System.out.println();
+  }
+
+  /**
+   * Issue 25's targets that this table judges: SQLite {@code full} turns in one call per second over etcd's puts
+   * (at least 1.5x), and LangGraph's cost per turn at its largest size over the server's (at least 100x, CPU and
+   * bytes written).
+   */
+  static List<String> targetLines(List<Result> medians) {
+    Result turn = find(medians, "W1-1rpc", "sqlite", "full");
+    Result etcd = find(medians, "W1-etcd", null, null);
+    List<String> lines = new ArrayList<>();
+    if (turn != null && etcd != null && etcd.opsPerSecond() > 0) {
+      lines.add(String.format(Locale.ROOT, "Target: SQLite full turns in one call / etcd puts: %.0f / %.0f = %.2fx"
+          + " (at least 1.5x)", turn.opsPerSecond(), etcd.opsPerSecond(), turn.opsPerSecond() / etcd.opsPerSecond()));
+    }
+    Result graph = null;
+    for (Result r : medians) {
+      if (r.workload().startsWith("grow-") && r.backend().equals("langgraph")
+          && (graph == null || sizeOf(r) > sizeOf(graph))) {
+        graph = r;
+      }
+    }
+    if (turn != null && graph != null && turn.serverCpuMsPerOp() != null && graph.serverCpuMsPerOp() != null
+        && turn.diskBytesPerOp() != null && graph.diskBytesPerOp() != null && turn.serverCpuMsPerOp() > 0
+        && turn.diskBytesPerOp() > 0) {
+      lines.add(String.format(Locale.ROOT, "Target: LangGraph at %d messages / SQLite full turn in one call: CPU"
+          + " %.0fx, bytes written %.0fx (at least 100x)", sizeOf(graph),
+          graph.serverCpuMsPerOp() / turn.serverCpuMsPerOp(), graph.diskBytesPerOp() / turn.diskBytesPerOp()));
+    }
+    return lines;
+  }
+
+  private static int sizeOf(Result grow) {
+    return Integer.parseInt(grow.workload().substring("grow-".length()));
+  }
+
+  private static Result find(List<Result> rows, String workload, String backend, String durability) {
+    for (Result r : rows) {
+      if (r.workload().equals(workload) && (backend == null || r.backend().equals(backend))
+          && (durability == null || r.durability().equals(durability))) {
+        return r;
+      }
+    }
+    return null;
   }
 
   /** The server's CPU per W1 turn for each backend, and its ratio to the memory backend's. */

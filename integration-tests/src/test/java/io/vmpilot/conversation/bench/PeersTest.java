@@ -84,4 +84,22 @@ class PeersTest {
         new Result(1, "W3-get-all", "memory", "-", 64, 1, 1, 1, 1, 1, 1, null, null, null, null, null, 0, 0, null, "",
             null, null, null)))).containsExactly(postgres, etcd, grow);
   }
+
+  @Test
+  void theTargetsCompareTheOneCallTurnWithEtcdAndLangGraph() {
+    Result turn = new Result(1, "W1-1rpc", "sqlite", "full", 64, 1000, 1.0, 15000, 3.0, 20.0, 30.0, null, 0.2,
+        null, null, null, 0, 0, null, "", null, 10240.0, null);
+    Result etcd = new Result(1, "W1-etcd", "etcd", "fsync", 64, 1000, 1.0, 10000, 6.0, 30.0, Double.NaN, null, 0.1,
+        null, null, 4096.0, 0, 0, null, "", null, null, null);
+    Result small = new Result(1, "grow-10", "langgraph", "sync", 1, 20, 1.0, 500, 2.0, 3.0, Double.NaN, null,
+        1.0, null, null, null, 0, 0, null, "", null, 20480.0, null);
+    Result large = new Result(1, "grow-2000", "langgraph", "sync", 1, 20, 1.0, 20, 37.0, 90.0, Double.NaN, null,
+        30.0, null, null, null, 0, 0, null, "", null, 8.65e6, null);
+    assertThat(PeerReport.targetLines(List.of(turn, etcd, small, large))).containsExactly(
+        "Target: SQLite full turns in one call / etcd puts: 15000 / 10000 = 1.50x (at least 1.5x)",
+        "Target: LangGraph at 2000 messages / SQLite full turn in one call: CPU 150x, bytes written 845x"
+            + " (at least 100x)");
+    assertThat(PeerReport.peerLine(turn)).startsWith("server 1rpc sqlite/full");
+    assertThat(PeerReport.targetLines(List.of(etcd, large))).isEmpty();
+  }
 }
