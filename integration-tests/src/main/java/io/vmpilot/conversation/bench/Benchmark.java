@@ -198,7 +198,9 @@ public final class Benchmark implements Callable<Integer> {
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Benchmark()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    // Later options win, so that a script's defaults can be overridden by the arguments passed to it (scripts/bench-peers).
+    System.exit(new CommandLine(new Benchmark()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setOverwrittenOptionsAllowed(true).execute(args));
   }
 
   @Override
