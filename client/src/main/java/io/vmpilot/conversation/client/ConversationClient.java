@@ -361,7 +361,22 @@ public final class ConversationClient implements AutoCloseable {
    * }</pre>
    */
   public ConversationWatch watch(String threadId, long startVersion) {
-    WatchRequest request = WatchRequest.newBuilder().setThreadId(threadId).setStartVersion(startVersion).build();
+    return watch(WatchRequest.newBuilder().setThreadId(threadId).setStartVersion(startVersion).build());
+  }
+
+  /**
+   * Follows the changes of every conversation of the tenant whose metadata holds every entry of
+   * {@code metadataFilter} (List's rule), committed after {@code startVersion}. A conversation that starts
+   * matching arrives with the change that made it match (read its earlier history with {@link #get(String)}); the change by
+   * which one stops matching arrives with {@code getLeftFilter()} true.
+   */
+  public ConversationWatch watchTenant(Map<String, String> metadataFilter, long startVersion) {
+    return watch(WatchRequest.newBuilder().putAllMetadataFilter(metadataFilter).setStartVersion(startVersion).build());
+  }
+
+  /** Watch with a request built by the caller (all of WatchRequest's fields). */
+  public ConversationWatch watch(WatchRequest request) {
+    long startVersion = request.getStartVersion();
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {

@@ -13,6 +13,7 @@ import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import io.vmpilot.conversation.v1.WatchRequest;
 import io.vmpilot.conversation.v1.WatchResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -85,5 +86,16 @@ class ConversationWatchTest {
       assertThatThrownBy(watch::hasNext).isInstanceOf(ConversationStoreException.class);
       assertThat(watch.lastVersion()).isEqualTo(5);
     }
+  }
+
+  @Test
+  void aTenantWatchSendsItsMetadataFilterAndNoThread() throws Exception {
+    start();
+    try (ConversationWatch watch = client.watchTenant(Map.of("run", "r1", "team", "a"), 3)) {
+      assertThat(watch.next().getVersion()).isEqualTo(4);
+    }
+    assertThat(asked.get().getThreadId()).isEmpty();
+    assertThat(asked.get().getStartVersion()).isEqualTo(3);
+    assertThat(asked.get().getMetadataFilterMap()).containsExactlyInAnyOrderEntriesOf(Map.of("run", "r1", "team", "a"));
   }
 }

@@ -143,7 +143,8 @@ public final class Benchmark implements Callable<Integer> {
       description = "Measure each server also in this configuration, in every round right after the others"
           + " (repeatable; base = as configured). An item is a server argument or watchers=N (tenant-wide Watch"
           + " streams drained while measuring), e.g. --variant base --variant noindex:--search-index=false"
-          + " --variant watched:watchers=4. The results' durability column gets /LABEL.")
+          + " --variant watched:watchers=4, or another build: --variant old:jar=/tmp/old/conversation-server.jar."
+          + " The results' durability column gets /LABEL.")
   List<String> variantSpecs = new ArrayList<>();
 
   @Option(names = "--database-dir", paramLabel = "DIR",
@@ -364,7 +365,7 @@ public final class Benchmark implements Callable<Integer> {
         args.addAll(serverArgs);
         args.addAll(variant.serverArgs());
         for (int i = 0; i < servers; i++) {
-          processes.add(ServerProcess.launch(serverPrefix(), serverJvm(), args, null, Map.of()));
+          processes.add(ServerProcess.launch(jarOf(variant), serverPrefix(), serverJvm(), args, null, Map.of()));
         }
         Long postmaster = new PgbenchTurn(postgres, "bench").postmasterPid();
         if (pinCores && postmaster != null) {
@@ -432,8 +433,13 @@ public final class Benchmark implements Callable<Integer> {
     List<String> jvm = serverJvm();
     System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%s%n", backend, durability,
         backend.equals("sqlite") ? ", database " + database : "",
-        variant.label().isEmpty() ? "" : ", variant " + variant.label() + " " + variant.serverArgs());
-    return ServerProcess.launch(serverPrefix(), jvm, args, null, Map.of());
+        variant.label().isEmpty() ? "" : ", variant " + variant.label() + " " + variant.serverArgs()
+            + (variant.jar() == null ? "" : " " + variant.jar()));
+    return ServerProcess.launch(jarOf(variant), serverPrefix(), jvm, args, null, Map.of());
+  }
+
+  private static Path jarOf(ServerVariant variant) {
+    return variant.jar() != null ? variant.jar() : ServerProcess.serverJar();
   }
 
   /** Warms {@code server} up, then measures each selected workload on it. */

@@ -1,18 +1,22 @@
 package io.vmpilot.conversation.bench;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One configuration of the server to measure beside others in the same run ({@code --variant}), so that the cost
- * of a feature (the search index, retention's sweep, watchers) shows in alternating rounds on the same noise.
+ * of a feature (the search index, retention's sweep, watchers) or of a change (another build's jar) shows in
+ * alternating rounds on the same noise.
  *
  * @param label how the results name it (after the durability, e.g. {@code full/noindex})
  * @param serverArgs extra arguments for the server
  * @param watchers tenant-wide Watch streams the benchmark keeps open and drains while it measures
+ * @param jar another build of the server to run instead of the default jar, or null for the default
  */
-record ServerVariant(String label, List<String> serverArgs, int watchers) {
-  static final ServerVariant BASE = new ServerVariant("", List.of(), 0);
+record ServerVariant(String label, List<String> serverArgs, int watchers, Path jar) {
+  static final ServerVariant BASE = new ServerVariant("", List.of(), 0, null);
 
   ServerVariant {
     serverArgs = List.copyOf(serverArgs);
@@ -20,7 +24,8 @@ record ServerVariant(String label, List<String> serverArgs, int watchers) {
 
   /**
    * {@code LABEL} or {@code LABEL:ITEM,ITEM,...}, each item a server argument ({@code --search-index=false}) or
-   * {@code watchers=N}. {@code base} alone is the server as configured otherwise.
+   * {@code watchers=N} or {@code jar=PATH} (another build, e.g. the previous commit's, to compare a change
+   * with). {@code base} alone is the server as configured otherwise.
    */
   static ServerVariant parse(String text) {
     String t = text.strip();
@@ -31,6 +36,7 @@ record ServerVariant(String label, List<String> serverArgs, int watchers) {
     }
     List<String> args = new ArrayList<>();
     int watchers = 0;
+    Path jar = null;
     if (colon >= 0) {
       for (String item : t.substring(colon + 1).split(",")) {
         String i = item.strip();
@@ -42,15 +48,20 @@ record ServerVariant(String label, List<String> serverArgs, int watchers) {
           if (watchers < 0) {
             throw new IllegalArgumentException("watchers must be 0 or more, not " + watchers);
           }
+        } else if (i.startsWith("jar=")) {
+          jar = Path.of(i.substring("jar=".length()));
+          if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("no server jar at " + jar);
+          }
         } else if (i.startsWith("--")) {
           args.add(i);
         } else {
-          throw new IllegalArgumentException("a variant's item is a server argument (--name=value) or watchers=N,"
-              + " not '" + i + "'");
+          throw new IllegalArgumentException("a variant's item is a server argument (--name=value), watchers=N or"
+              + " jar=PATH, not '" + i + "'");
         }
       }
     }
-    return new ServerVariant(label, args, watchers);
+    return new ServerVariant(label, args, watchers, jar);
   }
 
   /** The durability column's text for this variant's results. */

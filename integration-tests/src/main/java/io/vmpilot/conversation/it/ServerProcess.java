@@ -74,10 +74,16 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess launch(List<String> commandPrefix, List<String> jvmArgs, List<String> args,
       Path workingDirectory, Map<String, String> environment) throws IOException {
+    return launch(serverJar(), commandPrefix, jvmArgs, args, workingDirectory, environment);
+  }
+
+  /** As {@link #launch(List, List, List, Path, Map)}, running {@code jar} (another build) instead. */
+  public static ServerProcess launch(Path jar, List<String> commandPrefix, List<String> jvmArgs, List<String> args,
+      Path workingDirectory, Map<String, String> environment) throws IOException {
     List<String> command = new ArrayList<>(commandPrefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
-    command.addAll(List.of("-jar", serverJar().toAbsolutePath().toString()));
+    command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     if (!args.contains("--port")) {
       command.addAll(List.of("--port", "0"));
     }

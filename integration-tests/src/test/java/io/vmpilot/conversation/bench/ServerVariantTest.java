@@ -3,8 +3,11 @@ package io.vmpilot.conversation.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ServerVariantTest {
   @Test
@@ -28,5 +31,14 @@ class ServerVariantTest {
     assertThatThrownBy(() -> ServerVariant.parse("x:search-index=false")).hasMessageContaining("server argument");
     assertThatThrownBy(() -> ServerVariant.parse("bad label:--a=b")).hasMessageContaining("label");
     assertThatThrownBy(() -> ServerVariant.parse("w:watchers=-1")).hasMessageContaining("0 or more");
+  }
+
+  @Test
+  void runsAnotherBuildsJarWhenOneIsNamed(@TempDir Path dir) throws Exception {
+    Path jar = Files.writeString(dir.resolve("old.jar"), "");
+    assertThat(ServerVariant.parse("old:jar=" + jar).jar()).isEqualTo(jar);
+    assertThat(ServerVariant.parse("base").jar()).isNull();
+    assertThatThrownBy(() -> ServerVariant.parse("old:jar=" + dir.resolve("missing.jar")))
+        .hasMessageContaining("no server jar");
   }
 }
