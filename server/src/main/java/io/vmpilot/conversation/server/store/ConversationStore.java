@@ -45,6 +45,16 @@ public interface ConversationStore extends AutoCloseable {
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window);
 
+  /**
+   * What {@link #get} would find of a live conversation without its messages (one row read), or empty: the service
+   * tells a read of a large history from a small one by it before reading (its {@code historyBytes}). By default
+   * through {@link #listByThreadId}; each backend reads the row by its key instead.
+   */
+  default Optional<ConversationSummary> summary(ThreadKey key) {
+    return listByThreadId(new ExportQuery(key.tenant(), "", 1, java.util.Map.of(), Optional.empty(),
+        Optional.empty(), java.util.Set.of(key.threadId()))).stream().findFirst();
+  }
+
   /** Replaces the cache info; returns the new version. */
   long updateCache(UpdateCacheCommand command);
 

@@ -52,6 +52,12 @@ public final class ExpiringReads implements ConversationStore {
   }
 
   @Override
+  public Optional<ConversationSummary> summary(ThreadKey key) {
+    Instant cutoff = cutoff(key.tenant());
+    return store.summary(key).filter(s -> !s.updateTime().isBefore(cutoff));
+  }
+
+  @Override
   public List<ConversationSummary> list(ListQuery query) {
     return store.list(query.updatedSince(cutoff(query.tenant())));
   }

@@ -205,6 +205,29 @@ public abstract class ConversationStoreContract {
     assertThat(c.summary().version()).isEqualTo(second.version());
   }
 
+  /** The row alone, which the service reads first to tell a large Get from a small one. */
+  @Test
+  void summaryIsWhatGetFindsWithoutTheMessages() {
+    ThreadKey k = key("sized");
+    store.save(saveCmd(k, List.of(msg("a"), msg("b"))));
+    ConversationSummary got = getAll(k).summary();
+    assertThat(store.summary(k)).contains(got);
+    assertThat(got.historyBytes()).isPositive();
+    assertThat(store.summary(key("absent"))).isEmpty();
+    assertThat(store.summary(new ThreadKey("someone-else", "sized"))).isEmpty();
+
+    ThreadKey ttl = key("sized-ttl");
+    store.save(new SaveCommand(ttl, List.of(msg("zebra")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.after(Duration.ofMillis(1))));
+    ThreadKey later = key("sized-later");
+    store.save(saveCmd(later, List.of(msg("a"))));
+    past(getAll(later).summary().updateTime(), Duration.ofMillis(2));
+    assertThat(store.summary(ttl)).isEmpty();
+    // Idle past [retention] max_idle: gone for the summary as for Get.
+    assertThat(expiringAt(after(got.updateTime())).summary(k)).isEmpty();
+    assertThat(expiringAt(got.updateTime()).summary(k)).contains(got);
+  }
+
   @Test
   void saveOfAnEmptyHistoryCreatesAnEmptyConversationAndEmptiesAnExistingOne() {
     ThreadKey k = key("empty");

@@ -527,6 +527,13 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
+  public synchronized Optional<ConversationSummary> summary(ThreadKey key) {
+    ensureOpen();
+    StoredThread t = threads.get(key);
+    return t == null || !live(t) ? Optional.empty() : Optional.of(t.summary());
+  }
+
+  @Override
   public synchronized List<ConversationSummary> list(ListQuery q) {
     ensureOpen();
     return threads.values().stream()

@@ -273,6 +273,11 @@ public final class PostgresConversationStore implements ConversationStore {
   }
 
   @Override
+  public Optional<ConversationSummary> summary(ThreadKey key) {
+    return reads.summary(key);
+  }
+
+  @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
   }

@@ -56,6 +56,11 @@ final class PostgresReads {
       + " FROM conversations c LEFT JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(value) AS vals"
       + " FROM metadata WHERE metadata.conversation_id = c.conversation_id) m ON true";
 
+  Optional<ConversationSummary> summary(ThreadKey key) {
+    return transactions.read(c -> summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE,
+        List.of(key.tenant(), key.threadId(), liveAt()))).stream().findFirst().map(Found::summary);
+  }
+
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return transactions.read(c -> {
       List<Found> found = summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE,

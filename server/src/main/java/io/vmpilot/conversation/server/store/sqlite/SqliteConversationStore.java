@@ -362,6 +362,11 @@ public final class SqliteConversationStore implements ConversationStore {
   }
 
   @Override
+  public Optional<ConversationSummary> summary(ThreadKey key) {
+    return reads.summary(key);
+  }
+
+  @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
   }

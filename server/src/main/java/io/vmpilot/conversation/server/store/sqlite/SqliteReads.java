@@ -109,6 +109,12 @@ final class SqliteReads {
     return result;
   }
 
+  Optional<ConversationSummary> summary(ThreadKey key) {
+    return readDurable(c -> summaries(c,
+        "SELECT " + SUMMARY_COLUMNS + " FROM conversations WHERE tenant = ? AND thread_id = ?" + LIVE,
+        List.of(key.tenant(), key.threadId(), liveAt()))).stream().findFirst().map(Found::summary);
+  }
+
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return readDurable(c -> {
       List<Found> found = summaries(c,
