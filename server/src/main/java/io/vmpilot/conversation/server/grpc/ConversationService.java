@@ -145,9 +145,23 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
         return CompletableFuture.completedFuture(read.get());
       }
       // Absent: the read finds that out (NOT_FOUND) at once.
-      long historyBytes = store.summary(key).map(ConversationSummary::historyBytes).orElse(0L);
-      return large.read("Get", historyBytes, read);
+      long expected = store.summary(key).map(s -> expectedBytes(s, window)).orElse(0L);
+      return large.read("Get", expected, read);
     }, blocking).thenCompose(f -> f));
+  }
+
+  /**
+   * About how many bytes of history a Get with {@code window} returns: the history's average message size times
+   * the messages in the window (so the newest 20 messages of a large conversation are a small read). Only where
+   * the read runs depends on it; the response itself is counted in the budget at its true size.
+   */
+  static long expectedBytes(ConversationSummary summary, MessageWindow window) {
+    long count = summary.messageCount();
+    if (count == 0) {
+      return 0;
+    }
+    long returned = count - window.firstPosition(count);
+    return returned == count ? summary.historyBytes() : (long) ((double) summary.historyBytes() * returned / count);
   }
 
   @Override

@@ -116,6 +116,24 @@ class LargeReadsTest {
   }
 
   @Test
+  void theNewestMessagesOfALargeConversationAreASmallRead() throws Exception {
+    SaveRequest.Builder many = SaveRequest.newBuilder().setThreadId("many");
+    for (int i = 0; i < 100; i++) {
+      many.addMessages(Message.newBuilder().setJson("{\"s\":\"" + "x".repeat(2_000) + "\"}"));
+    }
+    Future<?> bigSave = clients.submit(() -> withDeadline().save(many.build()));
+    runLargeTasks(1);
+    bigSave.get(30, TimeUnit.SECONDS);
+    // 200 KB of history, but the newest 10 messages are 20 KB: read on the other pool, the large one not needed.
+    GetResponse newest = withDeadline().get(GetRequest.newBuilder().setThreadId("many").setMaxMessages(10).build());
+    assertThat(newest.getConversation().getMessagesCount()).isEqualTo(10);
+    assertThat(largeTasks).isEmpty();
+    assertThat(ConversationService.expectedBytes(store.summary(
+        new io.vmpilot.conversation.server.store.ThreadKey("alice", "many")).orElseThrow(),
+        new io.vmpilot.conversation.server.store.MessageWindow(0, 10))).isBetween(20_000L, 21_000L);
+  }
+
+  @Test
   void aLargeReadThatDoesNotFitIsRefusedBeforeItIsRead() throws Exception {
     withDeadline().save(save("small", 100));
     Future<?> bigSave = clients.submit(() -> withDeadline().save(save("big", 200_000)));
