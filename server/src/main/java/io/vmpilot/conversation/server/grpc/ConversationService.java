@@ -7,6 +7,7 @@ import io.vmpilot.conversation.server.auth.Tenants;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SearchHit;
@@ -145,7 +146,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
         return CompletableFuture.completedFuture(read.get());
       }
       // Absent: the read finds that out (NOT_FOUND) at once.
-      long expected = store.summary(key).map(s -> expectedBytes(s, window)).orElse(0L);
+      long expected = store.historySize(key).map(h -> expectedBytes(h, window)).orElse(0L);
       return large.read("Get", expected, read);
     }, blocking).thenCompose(f -> f));
   }
@@ -155,13 +156,13 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
    * the messages in the window (so the newest 20 messages of a large conversation are a small read). Only where
    * the read runs depends on it; the response itself is counted in the budget at its true size.
    */
-  static long expectedBytes(ConversationSummary summary, MessageWindow window) {
-    long count = summary.messageCount();
+  static long expectedBytes(HistorySize size, MessageWindow window) {
+    long count = size.messageCount();
     if (count == 0) {
       return 0;
     }
     long returned = count - window.firstPosition(count);
-    return returned == count ? summary.historyBytes() : (long) ((double) summary.historyBytes() * returned / count);
+    return returned == count ? size.historyBytes() : (long) ((double) size.historyBytes() * returned / count);
   }
 
   @Override

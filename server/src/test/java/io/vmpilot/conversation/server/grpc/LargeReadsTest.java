@@ -99,7 +99,7 @@ class LargeReadsTest {
     Future<?> bigSave = clients.submit(() -> withDeadline().save(save("big", 200_000)));
     runLargeTasks(1); // the large Save runs on the large pool, not on the other one
     bigSave.get(30, TimeUnit.SECONDS);
-    assertThat(store.summary(new io.vmpilot.conversation.server.store.ThreadKey("alice", "big"))).isPresent();
+    assertThat(store.historySize(new io.vmpilot.conversation.server.store.ThreadKey("alice", "big"))).isPresent();
 
     Future<GetResponse> bigGet = clients.submit(() -> withDeadline().get(
         GetRequest.newBuilder().setThreadId("big").build()));
@@ -128,7 +128,7 @@ class LargeReadsTest {
     GetResponse newest = withDeadline().get(GetRequest.newBuilder().setThreadId("many").setMaxMessages(10).build());
     assertThat(newest.getConversation().getMessagesCount()).isEqualTo(10);
     assertThat(largeTasks).isEmpty();
-    assertThat(ConversationService.expectedBytes(store.summary(
+    assertThat(ConversationService.expectedBytes(store.historySize(
         new io.vmpilot.conversation.server.store.ThreadKey("alice", "many")).orElseThrow(),
         new io.vmpilot.conversation.server.store.MessageWindow(0, 10))).isBetween(20_000L, 21_000L);
   }

@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
@@ -527,10 +528,14 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
-  public synchronized Optional<ConversationSummary> summary(ThreadKey key) {
+  public synchronized Optional<HistorySize> historySize(ThreadKey key) {
     ensureOpen();
     StoredThread t = threads.get(key);
-    return t == null || !live(t) ? Optional.empty() : Optional.of(t.summary());
+    if (t == null || !live(t)) {
+      return Optional.empty();
+    }
+    ConversationSummary s = t.summary();
+    return Optional.of(new HistorySize(s.messageCount(), s.historyBytes()));
   }
 
   @Override

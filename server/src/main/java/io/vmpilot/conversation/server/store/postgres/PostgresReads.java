@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
@@ -56,9 +57,19 @@ final class PostgresReads {
       + " FROM conversations c LEFT JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(value) AS vals"
       + " FROM metadata WHERE metadata.conversation_id = c.conversation_id) m ON true";
 
-  Optional<ConversationSummary> summary(ThreadKey key) {
-    return transactions.read(c -> summaries(c, SUMMARY + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE,
-        List.of(key.tenant(), key.threadId(), liveAt()))).stream().findFirst().map(Found::summary);
+  /** One query: a hint (see ConversationStore#historySize). */
+  Optional<HistorySize> historySize(ThreadKey key) {
+    return transactions.read(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT c.message_count, c.history_bytes FROM conversations c"
+          + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE)) {
+        st.setString(1, key.tenant());
+        st.setString(2, key.threadId());
+        st.setObject(3, liveAt());
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next() ? Optional.of(new HistorySize(rs.getLong(1), rs.getLong(2))) : Optional.empty();
+        }
+      }
+    });
   }
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {

@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
@@ -362,8 +363,8 @@ public final class SqliteConversationStore implements ConversationStore {
   }
 
   @Override
-  public Optional<ConversationSummary> summary(ThreadKey key) {
-    return reads.summary(key);
+  public Optional<HistorySize> historySize(ThreadKey key) {
+    return reads.historySize(key);
   }
 
   @Override
