@@ -213,8 +213,10 @@ public final class ServerOptions {
   // commit without holding a thread, so the pool only runs reads and larger writes. On 2 cores, W1 with SQLite ran
   // ~25% faster with 16 threads than with 64 when every call went through the pool (docs/benchmark.md).
   @Option(names = "--executor-threads", descriptionKey = "server.executor_threads", defaultValue = "16",
-      paramLabel = "N", description = "Threads running reads and writes over 64 KiB (smaller writes are handled on"
-          + " the network threads, and none waits for the disk on a thread). Default: ${DEFAULT-VALUE}.")
+      paramLabel = "N", description = "Threads running reads (writes of up to 64 KiB are handled on the network"
+          + " threads, and none waits for the disk on a thread). Gets of a history over 64 KiB and larger writes run"
+          + " on a second pool of a quarter as many (at least 2), so that small reads never queue behind them."
+          + " Default: ${DEFAULT-VALUE}.")
   int executorThreads;
 
   @Option(names = "--shutdown-grace-seconds", descriptionKey = "server.shutdown_grace_seconds", defaultValue = "30",

@@ -7,7 +7,9 @@ import io.vmpilot.conversation.server.auth.Tenants;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ForkResult;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ListQuery;
+import io.vmpilot.conversation.server.store.MessageWindow;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -56,7 +58,8 @@ import java.util.function.Supplier;
  * validated and queued right there, since it never waits (the store answers it later from its own thread), which
  * saves a hand-over to another thread per call. What may wait on storage (reads) or take long (a large request to
  * validate) goes to the {@code blockingExecutor}, so that no transport thread, and no connection it serves, is
- * held up by it.
+ * held up by it; Gets of a large history and large writes go on from there to a pool of their own
+ * ({@link LargeReads}), so that small reads never queue behind a flood of large ones.
  */
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   static final int DEFAULT_PAGE_SIZE = 50;
@@ -75,6 +78,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final RequestValidator validator;
   private final ErrorMapper errors = new ErrorMapper();
   private final Executor blocking;
+  private final LargeReads large;
+  private final Executor largeWrites;
   private final PageTokens pageTokens;
   private final WatchSettings watchSettings;
   private final Executor watchExecutor;
@@ -91,6 +96,17 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   public ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor,
       WatchSettings watch) {
+    this(store, limits, blockingExecutor, watch, null);
+  }
+
+  /**
+   * @param large where Gets of a large history and large writes run ({@link LargeReads}); null to run them on the
+   *     {@code blockingExecutor} like the other reads
+   */
+  ConversationService(ConversationStore store, RequestLimits limits, Executor blockingExecutor, WatchSettings watch,
+      LargeReads large) {
+    this.large = large;
+    this.largeWrites = large != null ? large.executor() : Context.currentContextExecutor(blockingExecutor);
     this.store = store;
     this.watchSettings = watch;
     this.watchExecutor = blockingExecutor;
@@ -113,14 +129,40 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     });
   }
 
+  /**
+   * Looks up the conversation's row first (its size) on the executor: a Get of a large history is read on the
+   * {@link LargeReads} pool, once its answer is likely to fit the in-flight budget, so that small Gets never queue
+   * behind large ones.
+   */
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> response) {
-    read("Get", request.getThreadId(), response, () -> {
+    callAsync("Get", request.getThreadId(), response, () -> CompletableFuture.supplyAsync(() -> {
       ThreadKey key = validator.get(request, Tenants.current());
-      return store.get(key, RequestValidator.window(request))
+      MessageWindow window = RequestValidator.window(request);
+      Supplier<GetResponse> read = () -> store.get(key, window)
           .map(c -> GetResponse.newBuilder().setConversation(ProtoMapper.conversation(c)).build())
           .orElseThrow(() -> new ConversationNotFoundException(key));
-    });
+      if (large == null) {
+        return CompletableFuture.completedFuture(read.get());
+      }
+      // Absent: the read finds that out (NOT_FOUND) at once.
+      long expected = store.historySize(key).map(h -> expectedBytes(h, window)).orElse(0L);
+      return large.read("Get", expected, read);
+    }, blocking).thenCompose(f -> f));
+  }
+
+  /**
+   * About how many bytes of history a Get with {@code window} returns: the history's average message size times
+   * the messages in the window (so the newest 20 messages of a large conversation are a small read). Only where
+   * the read runs depends on it; the response itself is counted in the budget at its true size.
+   */
+  static long expectedBytes(HistorySize size, MessageWindow window) {
+    long count = size.messageCount();
+    if (count == 0) {
+      return 0;
+    }
+    long returned = count - window.firstPosition(count);
+    return returned == count ? size.historyBytes() : (long) ((double) size.historyBytes() * returned / count);
   }
 
   @Override
@@ -266,7 +308,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     if (request.getSerializedSize() <= NETWORK_THREAD_WRITE_BYTES) {
       callAsync(rpc, threadId, response, body);
     } else {
-      callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, blocking).thenCompose(f -> f));
+      callAsync(rpc, threadId, response, () -> CompletableFuture.supplyAsync(body, largeWrites).thenCompose(f -> f));
     }
   }
 

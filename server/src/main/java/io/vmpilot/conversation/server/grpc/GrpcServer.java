@@ -37,7 +37,8 @@ import java.util.logging.Logger;
  * {@code json_name} filled in ({@link JsonNamedDescriptors}) so that clients print the proto3 JSON names.
  *
  * <p>Calls start on Netty's event-loop threads (a direct executor): none of the services waits there, and the
- * conversation service hands reads and large writes to a bounded pool of its own ({@code grpc-call} threads).
+ * conversation service hands reads to a bounded pool of its own ({@code grpc-call} threads), and Gets of a large
+ * history and large writes to a second one, a quarter its size ({@code grpc-large} threads, {@link LargeReads}).
  * Measured with the benchmark's agent turn (docs/benchmark.md): handing every call to the pool cost 20-30% of the
  * throughput on two cores (the pool's threads took 42-75 µs of CPU per turn, most of it handing calls over).
  */
@@ -66,6 +67,7 @@ public final class GrpcServer {
   private final Server inProcess;
   private final String inProcessName;
   private final ExecutorService executor;
+  private final ExecutorService largeExecutor;
   private final ScheduledExecutorService healthChecker;
   private final HealthStatusManager health;
   private final ConversationStore store;
@@ -74,6 +76,7 @@ public final class GrpcServer {
   private final ChangeLogPruner pruner;
 
   private GrpcServer(Server server, Server inProcess, String inProcessName, ExecutorService executor,
+      ExecutorService largeExecutor,
       ScheduledExecutorService healthChecker, HealthStatusManager health, ConversationStore store,
       Duration shutdownGrace, ConversationService service, ChangeLogPruner pruner) {
     this.service = service;
@@ -82,6 +85,7 @@ public final class GrpcServer {
     this.inProcess = inProcess;
     this.inProcessName = inProcessName;
     this.executor = executor;
+    this.largeExecutor = largeExecutor;
     this.healthChecker = healthChecker;
     this.health = health;
     this.store = store;
@@ -117,7 +121,11 @@ public final class GrpcServer {
     // The limiter nearest the service, so that the other interceptors (metrics) see the status of a call it
     // refuses; only the conversation service has large messages (and health and reflection answer on the network
     // threads, where no response may wait for the budget).
-    ConversationService service = new ConversationService(store, settings.limits(), executor, watch);
+    // Large reads and writes get a pool of their own, a quarter the size of the other (LargeReads says why).
+    int largeThreads = Math.max(2, settings.executorThreads() / 4);
+    ExecutorService largeExecutor = Executors.newFixedThreadPool(largeThreads, named("grpc-large"));
+    ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
+        new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads()));
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
         ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService()),
             limiter.interceptor()), settings.interceptors()));
@@ -165,11 +173,12 @@ public final class GrpcServer {
     } catch (IOException e) {
       server.shutdownNow();
       executor.shutdownNow();
+      largeExecutor.shutdownNow();
       throw e;
     }
     ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
-    GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, checker, health, store,
-        settings.shutdownGrace(), service, ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
+    GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, largeExecutor, checker, health,
+        store, settings.shutdownGrace(), service, ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
     running.checkHealth();
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
@@ -251,8 +260,10 @@ public final class GrpcServer {
       inProcess.shutdownNow();
     }
     executor.shutdown();
+    largeExecutor.shutdown();
     try {
       executor.awaitTermination(5, TimeUnit.SECONDS);
+      largeExecutor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

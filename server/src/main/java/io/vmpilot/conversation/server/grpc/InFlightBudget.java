@@ -116,6 +116,29 @@ public final class InFlightBudget {
     return true;
   }
 
+  /**
+   * Waits up to {@code waitNanos} until {@code bytes} would fit (as {@link #tryAcquire} judges for a holder with
+   * nothing yet), without taking them: a large read looks before it reads, so that it does not build a response
+   * that would only be refused. Counts a refusal when they do not fit in time.
+   */
+  synchronized boolean awaitRoom(long bytes, long waitNanos) throws InterruptedException {
+    long end = System.nanoTime() + waitNanos;
+    while (!fits(bytes, 0)) {
+      long left = end - System.nanoTime();
+      if (left <= 0) {
+        refusals.incrementAndGet();
+        return false;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+
+  /** Counts a refusal decided without asking for bytes (a large read refused before it was read). */
+  void countRefusal() {
+    refusals.incrementAndGet();
+  }
+
   synchronized void release(long bytes) {
     if (bytes > 0) {
       used -= bytes;

@@ -208,6 +208,25 @@ public final class InFlightLimiter {
     }
   }
 
+  /**
+   * The refusal of a large read before it was read ({@link LargeReads}): logged like the others, with the size its
+   * history has; the caller has counted it (in {@link InFlightBudget#refusals()}).
+   */
+  StatusRuntimeException refusedBeforeReading(String rpc, long historyBytes) {
+    long used = budget.used();
+    String message = "the server has " + used + " bytes of large requests and responses in flight (limit "
+        + budget.capacity() + "), and more large reads waiting: this response of about " + historyBytes
+        + " bytes does not fit now; retry later";
+    logRefusal(rpc, REASON, message);
+    return ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message, REASON, java.util.Map.of(
+        "limit_bytes", Long.toString(budget.capacity()), "in_flight_bytes", Long.toString(used),
+        "response_bytes", Long.toString(historyBytes)), null);
+  }
+
+  InFlightBudget budget() {
+    return budget;
+  }
+
   private void logRefusal(String rpc, String reason, String message) {
     long held;
     synchronized (this) {

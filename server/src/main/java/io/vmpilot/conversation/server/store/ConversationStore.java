@@ -45,6 +45,18 @@ public interface ConversationStore extends AutoCloseable {
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window);
 
+  /**
+   * The size of a conversation's history from its row alone (one row read), or empty when there is none: a hint
+   * by which the service tells a read of a large history from a small one before reading it. Not made durable
+   * first, and it may still count a conversation that {@code [retention] max_idle} has just hidden: only where the
+   * read runs depends on it. By default through {@link #listByThreadId}; each backend reads the row by its key.
+   */
+  default Optional<HistorySize> historySize(ThreadKey key) {
+    return listByThreadId(new ExportQuery(key.tenant(), "", 1, java.util.Map.of(), Optional.empty(),
+        Optional.empty(), java.util.Set.of(key.threadId()))).stream().findFirst()
+        .map(s -> new HistorySize(s.messageCount(), s.historyBytes()));
+  }
+
   /** Replaces the cache info; returns the new version. */
   long updateCache(UpdateCacheCommand command);
 

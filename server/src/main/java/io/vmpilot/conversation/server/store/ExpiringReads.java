@@ -51,6 +51,12 @@ public final class ExpiringReads implements ConversationStore {
     return store.get(key, window).filter(c -> !c.summary().updateTime().isBefore(cutoff));
   }
 
+  /** Passed through: a hint, which may count a conversation just hidden by max_idle (the read then finds none). */
+  @Override
+  public Optional<HistorySize> historySize(ThreadKey key) {
+    return store.historySize(key);
+  }
+
   @Override
   public List<ConversationSummary> list(ListQuery query) {
     return store.list(query.updatedSince(cutoff(query.tenant())));

@@ -1,7 +1,7 @@
 /**
  * Where conversations live: the {@code ConversationStore} interface and the model that crosses it (immutable
  * records: {@code ThreadKey}, {@code NewMessage}, {@code StoredMessage}, {@code Conversation},
- * {@code ConversationSummary}, {@code MessageWindow}, {@code ListQuery}, results and stats). Commands are in
+ * {@code ConversationSummary}, {@code HistorySize}, {@code MessageWindow}, {@code ListQuery}, results and stats). Commands are in
  * {@code store.command}, failures in {@code store.error}, the rules every backend applies in
  * {@code store.write}, and each backend in a package of its own.
  *

@@ -51,6 +51,27 @@ class InFlightBudgetTest {
   }
 
   @Test
+  void awaitRoomLooksWithoutTaking() throws Exception {
+    InFlightBudget budget = new InFlightBudget(100);
+    assertThat(budget.awaitRoom(150, 0)).as("alone, anything fits").isTrue();
+    assertThat(budget.used()).isZero();
+    assertThat(budget.tryAcquire(80, 0)).isTrue();
+    assertThat(budget.awaitRoom(20, 0)).isTrue();
+    assertThat(budget.awaitRoom(30, TimeUnit.MILLISECONDS.toNanos(10))).isFalse();
+    assertThat(budget.refusals()).isEqualTo(1);
+    CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> {
+      try {
+        return budget.awaitRoom(30, TimeUnit.SECONDS.toNanos(30));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    budget.release(50);
+    assertThat(waiter.get(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(budget.used()).isEqualTo(30);
+  }
+
+  @Test
   void theDefaultIsAQuarterOfTheSmallerMemory() {
     assertThat(InFlightBudget.defaultCapacity(1L << 30, 256L << 20)).isEqualTo(64L << 20);
     assertThat(InFlightBudget.defaultCapacity(256L << 20, 1L << 30)).isEqualTo(64L << 20);

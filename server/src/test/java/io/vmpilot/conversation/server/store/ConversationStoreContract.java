@@ -205,6 +205,30 @@ public abstract class ConversationStoreContract {
     assertThat(c.summary().version()).isEqualTo(second.version());
   }
 
+  /** The row alone, which the service reads first to tell a large Get from a small one. */
+  @Test
+  void historySizeIsWhatGetWouldCount() {
+    ThreadKey k = key("sized");
+    store.save(saveCmd(k, List.of(msg("a"), msg("b"))));
+    ConversationSummary got = getAll(k).summary();
+    assertThat(got.historyBytes()).isPositive();
+    assertThat(store.historySize(k)).contains(new HistorySize(2, got.historyBytes()));
+    store.append(appendCmd(k, msg("", "{\"more\":\"" + "x".repeat(1000) + "\"}")));
+    assertThat(store.historySize(k)).contains(new HistorySize(3, getAll(k).summary().historyBytes()));
+    assertThat(store.historySize(key("absent"))).isEmpty();
+    assertThat(store.historySize(new ThreadKey("someone-else", "sized"))).isEmpty();
+
+    ThreadKey ttl = key("sized-ttl");
+    store.save(new SaveCommand(ttl, List.of(msg("zebra")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.after(Duration.ofMillis(1))));
+    ThreadKey later = key("sized-later");
+    store.save(saveCmd(later, List.of(msg("a"))));
+    past(getAll(later).summary().updateTime(), Duration.ofMillis(2));
+    assertThat(store.historySize(ttl)).isEmpty();
+    // A hint through max_idle: the reader's view passes it through (its Get then finds nothing).
+    assertThat(expiringAt(after(got.updateTime())).historySize(k)).isPresent();
+  }
+
   @Test
   void saveOfAnEmptyHistoryCreatesAnEmptyConversationAndEmptiesAnExistingOne() {
     ThreadKey k = key("empty");

@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
@@ -524,6 +525,17 @@ public final class MemoryConversationStore implements ConversationStore {
     }
     int first = (int) window.firstPosition(t.messages.size());
     return Optional.of(new Conversation(t.summary(), t.messages.subList(first, t.messages.size())));
+  }
+
+  @Override
+  public synchronized Optional<HistorySize> historySize(ThreadKey key) {
+    ensureOpen();
+    StoredThread t = threads.get(key);
+    if (t == null || !live(t)) {
+      return Optional.empty();
+    }
+    ConversationSummary s = t.summary();
+    return Optional.of(new HistorySize(s.messageCount(), s.historyBytes()));
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ForkResult;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
@@ -359,6 +360,11 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     return reads.get(key, window);
+  }
+
+  @Override
+  public Optional<HistorySize> historySize(ThreadKey key) {
+    return reads.historySize(key);
   }
 
   @Override

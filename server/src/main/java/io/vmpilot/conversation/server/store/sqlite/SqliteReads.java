@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationSummary;
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.JsonText;
 import io.vmpilot.conversation.server.store.ListQuery;
@@ -107,6 +108,21 @@ final class SqliteReads {
     });
     durability.awaitDurable(seen[0], DURABLE_WAIT_MILLIS);
     return result;
+  }
+
+  /** One query, not made durable first: a hint (see ConversationStore#historySize). */
+  Optional<HistorySize> historySize(ThreadKey key) {
+    return read(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT message_count, history_bytes FROM conversations"
+          + " WHERE tenant = ? AND thread_id = ?" + LIVE)) {
+        st.setString(1, key.tenant());
+        st.setString(2, key.threadId());
+        st.setObject(3, liveAt());
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next() ? Optional.of(new HistorySize(rs.getLong(1), rs.getLong(2))) : Optional.empty();
+        }
+      }
+    });
   }
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
