@@ -119,8 +119,8 @@ class BenchmarkSmokeIT {
 
   /**
    * scripts/bench-peers, short (as documented for CI): the peer table with this server's W1 rows and each peer's
-   * (or a line saying why a peer was skipped), the pause lines, and the pinned-core table; the Python stores'
-   * growth past 10 messages is skipped with a printed line.
+   * (or a line saying why a peer was skipped), the pause lines, the pinned-core table and W4's target line; the
+   * Python stores' growth past 10 messages is skipped with a printed line.
    */
   @Test
   void benchPeersPrintsThePeerTableThePausesAndThePinnedCoreTable() throws Exception {
@@ -135,7 +135,11 @@ class BenchmarkSmokeIT {
             + " [\\d.]+ ms \\([\\d.]+x\\), p99 [\\d.]+ ms; after 1s: p50")
         .contains("Pinned cores (server side on core 0, load generator on core 1): server CPU per W1 turn")
         .containsPattern("  sqlite/normal +\\d+ turns/s  server [\\d.]+ ms  [\\d.]+ x memory")
-        .containsPattern("  postgres/1srv +\\d+ turns/s  server [\\d.]+ ms \\+ PostgreSQL [\\d.]+ ms");
+        .containsPattern("  postgres/1srv +\\d+ turns/s  server [\\d.]+ ms \\+ PostgreSQL [\\d.]+ ms")
+        .containsPattern("Target: W4 SQLite full, a turn at 10,000 messages / at 10: p50 [\\d.]+ / [\\d.]+ ms ="
+            + " [\\d.]+x, turns/s \\d+ / \\d+ = [\\d.]+x dearer, server CPU per turn [\\d.]+ / [\\d.]+ ms = [\\d.]+x"
+            + " \\(at most 1.1x\\)");
+    assertThat(dir.resolve("bench-w4.json")).exists();
     for (String peer : List.of("etcd", "langgraph", "langchain")) {
       String row = peer.equals("etcd") ? "etcd +4 +\\d+ " : peer + " @10 msgs +1 +\\d+ ";
       assertThat(Pattern.compile(row).matcher(out).find() || out.contains("bench: peer " + peer + " skipped: "))
