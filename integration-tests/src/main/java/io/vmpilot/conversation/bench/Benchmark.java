@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * Load generator for the conversation store (issue 4): runs the workloads W1..W5 ({@link Workloads}) with C
- * concurrent clients over real sockets, each for a fixed time after a warm-up, and prints a table (also written as
- * JSON).
+ * concurrent clients over real sockets (and W6, {@link CreationAtScale}, on a seeded server per size), each for a
+ * fixed time after a warm-up, and prints a table (also written as JSON).
  *
  * <p>Without {@code --target} it starts the server jar itself, once per backend/durability combination and round,
  * with a temporary SQLite file and the metrics endpoint on, so that it can read the store's write/sync/byte

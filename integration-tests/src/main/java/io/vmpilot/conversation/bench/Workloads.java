@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The workloads of docs/benchmark.md by name (W1, W1-1rpc, W2..W5; W6 is CreationAtScale's), for one run: {@code runId} keeps its
- * conversations apart from those of other runs against the same server.
+ * The workloads of docs/benchmark.md by name (W1, W1-1rpc, W2..W5; W6 is CreationAtScale's), for one run:
+ * {@code runId} keeps its conversations apart from those of other runs against the same server.
  */
 record Workloads(String runId, SyntheticMessages messages, int clients, int w1MessagesPerConversation,
     int w5MessagesPerConversation) {
