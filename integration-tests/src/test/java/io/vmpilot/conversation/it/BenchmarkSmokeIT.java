@@ -69,7 +69,8 @@ class BenchmarkSmokeIT {
     int[] exit = new int[1];
     String output = printedBy(() -> exit[0] = new CommandLine(new Benchmark()).execute("--workloads", "W6",
         "--scale-sizes", "1000,20000", "--backends", "memory,sqlite,postgres", "--durability", "full",
-        "--postgres-servers", "1", "--duration", "1s", "--warmup", "0s", "--json", json.toString()));
+        "--postgres-servers", "1", "--duration", "1s", "--warmup", "0s", "--server-warmup", "0s", "--json",
+        json.toString()));
     assertThat(exit[0]).isZero();
 
     Map<String, JsonObject> rows = new HashMap<>();
