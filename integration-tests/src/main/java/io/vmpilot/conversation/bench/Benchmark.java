@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,8 +26,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * Load generator for the conversation store (issue 4): runs the workloads W1..W5 ({@link Workloads}) with C
- * concurrent clients over real sockets, each for a fixed time after a warm-up, and prints a table (also written as
- * JSON).
+ * concurrent clients over real sockets (and W6, {@link CreationAtScale}, on a seeded server per size), each for a
+ * fixed time after a warm-up, and prints a table (also written as JSON).
  *
  * <p>Without {@code --target} it starts the server jar itself, once per backend/durability combination and round,
  * with a temporary SQLite file and the metrics endpoint on, so that it can read the store's write/sync/byte
@@ -92,9 +93,14 @@ public final class Benchmark implements Callable<Integer> {
   int w5MessagesPerConversation;
 
   @Option(names = "--workloads", defaultValue = "W1,W1-1rpc,W2,W3,W4,W5", split = ",", paramLabel = "W",
-      description = "Workloads to run, e.g. W1,W4 (W1-1rpc: W1's turn as one Append carrying the counters)."
-          + " Default: ${DEFAULT-VALUE}.")
+      description = "Workloads to run, e.g. W1,W4 (W1-1rpc: W1's turn as one Append carrying the counters; W6:"
+          + " creations at --scale-sizes, on servers of their own). Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
+
+  @Option(names = "--scale-sizes", defaultValue = "10000,1000000", split = ",", paramLabel = "N",
+      description = "W6: conversations the tenant already has, one row and one new server (and database) per size"
+          + " (W6-10k, W6-1M). Default: ${DEFAULT-VALUE}.")
+  List<Integer> scaleSizes;
 
   @Option(names = "--backends", defaultValue = "memory,sqlite,postgres", split = ",", paramLabel = "B",
       description = "Backends to start (ignored with --target); postgres starts a throwaway PostgreSQL cluster of its"
@@ -194,6 +200,9 @@ public final class Benchmark implements Callable<Integer> {
       description = "Turns each pause workload client measures per row. Default: ${DEFAULT-VALUE}.")
   int pauseTurns;
 
+  /** The workload that runs on servers of its own, one per size ({@link #runScale}). */
+  private static final String SCALE = "W6";
+
   private final List<Result> results = new ArrayList<>();
   private List<ServerVariant> variants = List.of(ServerVariant.BASE);
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
@@ -220,6 +229,9 @@ public final class Benchmark implements Callable<Integer> {
           : variantSpecs.stream().map(ServerVariant::parse).toList();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--variant: " + e.getMessage());
+    }
+    if (scaleSizes.stream().anyMatch(n -> n < 0)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--scale-sizes must be 0 or more");
     }
     if (w1MessagesPerConversation < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(),
@@ -283,7 +295,10 @@ public final class Benchmark implements Callable<Integer> {
   /** Every backend (or the target) once, then the peers. */
   private void runRound(int round, List<String> selected) throws Exception {
     if (target != null) {
-      runAll(new ServerUnderTest(target, metricsUrl, serverPid), round, "target", "-", selected, 0);
+      if (selected.contains(SCALE)) {
+        System.out.println("bench: W6 skipped with --target: it seeds a new database of its own for each size");
+      }
+      runAll(new ServerUnderTest(target, metricsUrl, serverPid), round, "target", "-", ordinary(selected), 0);
       return;
     }
     runBackends(round, selected);
@@ -334,16 +349,76 @@ public final class Benchmark implements Callable<Integer> {
       for (String level : levels) {
         String durability = level.strip().toLowerCase(Locale.ROOT);
         for (ServerVariant variant : variants) {
-          Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench");
-          try (ServerProcess process = startServer(backend, durability, dir.resolve("bench.db"), variant)) {
-            runAll(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
-                variant.qualify(durability), selected, variant.watchers());
-          } finally {
-            deleteTree(dir);
+          if (!ordinary(selected).isEmpty()) {
+            Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench");
+            try (ServerProcess process = startServer(backend, durability, dir.resolve("bench.db"), variant,
+                List.of())) {
+              runAll(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
+                  variant.qualify(durability), ordinary(selected), variant.watchers());
+            } finally {
+              deleteTree(dir);
+            }
+          }
+          if (selected.contains(SCALE)) {
+            for (int existing : scaleSizes) {
+              runScale(round, backend, durability, variant, existing);
+            }
           }
         }
       }
     }
+  }
+
+  /** The selected workloads that run on the backend's shared server: all but W6. */
+  private static List<String> ordinary(List<String> selected) {
+    return selected.stream().filter(w -> !w.equals(SCALE)).toList();
+  }
+
+  /**
+   * W6 at one size on a server of its own: a new SQLite file with {@code existing} conversations put in before the
+   * server starts (memory: saved through the server by the workload's setup), the per-tenant limit raised above
+   * them.
+   */
+  private void runScale(int round, String backend, String durability, ServerVariant variant, int existing)
+      throws Exception {
+    Path dir = Files.createTempDirectory(databaseParent(), "conversation-bench-scale");
+    try {
+      Path db = dir.resolve("bench.db");
+      String seeded = null;
+      if (backend.equals("sqlite")) {
+        System.out.printf("%nbench: W6: %,d conversations into a new SQLite file (the schema from a server started"
+            + " and stopped first)%n", existing);
+        try (ServerProcess schema = ServerProcess.startSqlite(db)) {
+          schema.stop();
+        }
+        seeded = ScaleSeeding.sqlite(db, existing);
+      }
+      try (ServerProcess process = startServer(backend, durability, db, variant, scaleLimit(existing))) {
+        runScaleRow(new ServerUnderTest(process.target(), process.metricsUrl(), process.pid()), round, backend,
+            variant.qualify(durability), new CreationAtScale(runId, existing, seeded), variant.watchers());
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  /** The per-tenant limit W6's servers run with: well above what they hold and create. */
+  private static List<String> scaleLimit(int existing) {
+    return List.of("--max-conversations-per-tenant", Long.toString(Math.max(1_000_000L, existing + 2_000_000L)));
+  }
+
+  /**
+   * Measures one W6 row on {@code server} after the server warm-up (W1 turns and W3 reads, as for the other
+   * workloads): without it the first size ran on a JIT still compiling and looked dearer than the next.
+   */
+  private void runScaleRow(ServerUnderTest server, int round, String backend, String durability,
+      CreationAtScale row, int watchers) throws InterruptedException {
+    withDriver(server, round, backend, durability, watchers, (driver, catalogue) -> {
+      if (!serverWarmup.isZero()) {
+        driver.warmUp(catalogue, serverWarmup, serverWarmupMax);
+      }
+      results.add(driver.measure(row, duration, warmup, maxOps));
+    });
   }
 
   /**
@@ -357,28 +432,35 @@ public final class Benchmark implements Callable<Integer> {
     String label = servers + "srv";
     System.out.printf("%nbench: starting a PostgreSQL cluster and %d server(s) on it%n", servers);
     try (ThrowawayPostgres postgres = ThrowawayPostgres.launch(Map.of("max_connections", "300"))) {
-      postgres.createDatabase("bench");
-      List<ServerProcess> processes = new ArrayList<>();
-      try {
-        List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0",
-            "--database-backend", "postgres", "--database-url", postgres.url("bench")));
-        args.addAll(serverArgs);
-        args.addAll(variant.serverArgs());
-        for (int i = 0; i < servers; i++) {
-          processes.add(ServerProcess.launch(jarOf(variant), serverPrefix(), serverJvm(), args, null, Map.of()));
+      if (!ordinary(selected).isEmpty()) {
+        postgres.createDatabase("bench");
+        List<ServerProcess> processes = startPostgresServers(postgres, "bench", servers, variant, List.of());
+        try {
+          runAll(postgresUnderTest(postgres, "bench", processes), round, "postgres", variant.qualify(label),
+              ordinary(selected), variant.watchers());
+        } finally {
+          for (ServerProcess p : processes) {
+            p.close();
+          }
         }
-        Long postmaster = new PgbenchTurn(postgres, "bench").postmasterPid();
-        if (pinCores && postmaster != null) {
-          CorePinning.pinTreeToServerCore(postmaster);
-        }
-        ServerUnderTest server = new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
-            processes.stream().map(ServerProcess::metricsUrl).toList(),
-            processes.stream().map(ServerProcess::pid).toList());
-        server.databasePid(postmaster);
-        runAll(server, round, "postgres", variant.qualify(label), selected, variant.watchers());
-      } finally {
-        for (ServerProcess p : processes) {
-          p.close();
+      }
+      if (selected.contains(SCALE)) {
+        for (int existing : scaleSizes) {
+          // A database of its own per size; its servers keep no state, so the rows go in while they run.
+          String database = "scale" + existing;
+          postgres.createDatabase(database);
+          List<ServerProcess> processes = startPostgresServers(postgres, database, servers, variant,
+              scaleLimit(existing));
+          try {
+            System.out.printf("%nbench: W6: %,d conversations into PostgreSQL's tables%n", existing);
+            String seeded = ScaleSeeding.postgres(postgres, database, existing);
+            runScaleRow(postgresUnderTest(postgres, database, processes), round, "postgres", variant.qualify(label),
+                new CreationAtScale(runId, existing, seeded), variant.watchers());
+          } finally {
+            for (ServerProcess p : processes) {
+              p.close();
+            }
+          }
         }
       }
       if (pgbench && servers == 1 && selected.contains("W1") && variant == variants.get(0)) {
@@ -390,6 +472,42 @@ public final class Benchmark implements Callable<Integer> {
         results.add(PgbenchTurn.row(round, clients, o));
       }
     }
+  }
+
+  /** {@code servers} servers on {@code database}, started one after the other (the first migrates the schema). */
+  private List<ServerProcess> startPostgresServers(ThrowawayPostgres postgres, String database, int servers,
+      ServerVariant variant, List<String> extraArgs) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0",
+        "--database-backend", "postgres", "--database-url", postgres.url(database)));
+    args.addAll(serverArgs);
+    args.addAll(variant.serverArgs());
+    args.addAll(extraArgs);
+    List<ServerProcess> processes = new ArrayList<>();
+    try {
+      for (int i = 0; i < servers; i++) {
+        processes.add(ServerProcess.launch(jarOf(variant), serverPrefix(), serverJvm(), args, null, Map.of()));
+      }
+    } catch (Exception | Error e) {
+      for (ServerProcess p : processes) {
+        p.close();
+      }
+      throw e;
+    }
+    return processes;
+  }
+
+  /** The servers on PostgreSQL, with the cluster's processes as their database (pinned with --pin-cores). */
+  private ServerUnderTest postgresUnderTest(ThrowawayPostgres postgres, String database,
+      List<ServerProcess> processes) throws IOException, InterruptedException {
+    Long postmaster = new PgbenchTurn(postgres, database).postmasterPid();
+    if (pinCores && postmaster != null) {
+      CorePinning.pinTreeToServerCore(postmaster);
+    }
+    ServerUnderTest server = new ServerUnderTest(processes.stream().map(ServerProcess::target).toList(),
+        processes.stream().map(ServerProcess::metricsUrl).toList(),
+        processes.stream().map(ServerProcess::pid).toList());
+    server.databasePid(postmaster);
+    return server;
   }
 
   /** W1 through one server on PostgreSQL over pgbench's turns on the same cluster (issue 19's target: 0.8). */
@@ -419,8 +537,8 @@ public final class Benchmark implements Callable<Integer> {
     return serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
   }
 
-  private ServerProcess startServer(String backend, String durability, Path database, ServerVariant variant)
-      throws Exception {
+  private ServerProcess startServer(String backend, String durability, Path database, ServerVariant variant,
+      List<String> extraArgs) throws Exception {
     List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0"));
     switch (backend) {
       case "memory" -> args.addAll(List.of("--database-enabled", "false"));
@@ -430,6 +548,7 @@ public final class Benchmark implements Callable<Integer> {
     }
     args.addAll(serverArgs);
     args.addAll(variant.serverArgs());
+    args.addAll(extraArgs);
     List<String> jvm = serverJvm();
     System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%s%n", backend, durability,
         backend.equals("sqlite") ? ", database " + database : "",
@@ -445,6 +564,35 @@ public final class Benchmark implements Callable<Integer> {
   /** Warms {@code server} up, then measures each selected workload on it. */
   private void runAll(ServerUnderTest server, int round, String backend, String durability, List<String> selected,
       int watchers) throws InterruptedException {
+    withDriver(server, round, backend, durability, watchers, (driver, catalogue) -> {
+      if (!serverWarmup.isZero()) {
+        driver.warmUp(catalogue, serverWarmup, serverWarmupMax);
+      }
+      for (String w : selected) {
+        for (Workload workload : catalogue.named(w)) {
+          results.add(driver.measure(workload, duration, warmup, maxOps));
+        }
+      }
+    }, catalogue -> pauses.isEmpty() ? List.of() : catalogue.paused(pauseClients, pauses));
+  }
+
+  /** What runs on a {@link LoadDriver} of one server. */
+  private interface DriverTask {
+    void run(LoadDriver driver, Workloads catalogue) throws InterruptedException;
+  }
+
+  private void withDriver(ServerUnderTest server, int round, String backend, String durability, int watchers,
+      DriverTask task) throws InterruptedException {
+    withDriver(server, round, backend, durability, watchers, task, catalogue -> List.of());
+  }
+
+  /**
+   * Connects the clients to {@code server} (with {@code watchers} tenant-wide Watch streams following every write
+   * from the start), runs {@code task}, then measures {@code pausedRows} (the pause workload) with no watchers.
+   */
+  private void withDriver(ServerUnderTest server, int round, String backend, String durability, int watchers,
+      DriverTask task, Function<Workloads, List<Workload>> pausedRows)
+      throws InterruptedException {
     Workloads catalogue = new Workloads(runId, new SyntheticMessages(messageIds), clients, w1MessagesPerConversation,
         w5MessagesPerConversation);
     int needed = Math.max(Math.max(clients, Workloads.HOT_THREAD_CLIENTS), pauseClients);
@@ -462,25 +610,16 @@ public final class Benchmark implements Callable<Integer> {
       LoadDriver driver = new LoadDriver(server, stubs, round, backend, durability);
       // From the start, so that the watchers follow every write as they would in production (never a catch-up).
       try (TenantWatchers watching = new TenantWatchers(pool.get(0), watchers)) {
-        if (!serverWarmup.isZero()) {
-          driver.warmUp(catalogue, serverWarmup, serverWarmupMax);
-        }
-        for (String w : selected) {
-          for (Workload workload : catalogue.named(w)) {
-            results.add(driver.measure(workload, duration, warmup, maxOps));
-          }
-        }
+        task.run(driver, catalogue);
         if (watchers > 0) {
           System.out.printf("bench: %d watcher(s) received %d events (%d resumed after being cut off)%n", watchers,
               watching.events(), watching.resumes());
         }
       }
-      if (!pauses.isEmpty()) {
-        for (Workload workload : catalogue.paused(pauseClients, pauses)) {
-          // A fixed number of turns: with a 5 s pause, a duration would give only a handful.
-          Duration bound = workload.pause.plusSeconds(60).multipliedBy(pauseTurns);
-          results.add(driver.measure(workload, bound, Duration.ZERO, (long) pauseTurns * pauseClients));
-        }
+      for (Workload workload : pausedRows.apply(catalogue)) {
+        // A fixed number of turns: with a 5 s pause, a duration would give only a handful.
+        Duration bound = workload.pause.plusSeconds(60).multipliedBy(pauseTurns);
+        results.add(driver.measure(workload, bound, Duration.ZERO, (long) pauseTurns * pauseClients));
       }
     } finally {
       for (ConversationClient client : pool) {
@@ -516,6 +655,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("pauses", pauses.stream().map(DurationConverter::format).toList());
     settings.put("pauseClients", pauseClients);
     settings.put("pauseTurns", pauseTurns);
+    settings.put("scaleSizes", scaleSizes);
     return settings;
   }
 

@@ -51,7 +51,7 @@ final class ClosedLoop {
     List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < w.clients; c++) {
       int client = c;
-      Histogram h = histogram == null ? null : latencyHistogram();
+      Histogram h = histogram == null || !w.timed(c) ? null : latencyHistogram();
       histograms[c] = h;
       Thread t = new Thread(() -> {
         try {
@@ -77,7 +77,9 @@ final class ClosedLoop {
             if (h != null) {
               h.recordValue(Math.min(took, h.getHighestTrackableValue()));
             }
-            done.increment();
+            if (w.timed(client)) {
+              done.increment();
+            }
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -102,7 +104,9 @@ final class ClosedLoop {
     long nanos = System.nanoTime() - start;
     if (histogram != null) {
       for (Histogram h : histograms) {
-        histogram.add(h);
+        if (h != null) {
+          histogram.add(h);
+        }
       }
     }
     return new Outcome(nanos, errors.sum(), firstError.get());

@@ -96,8 +96,7 @@ final class LoadDriver {
       System.out.printf("%s: warming up for %d ms%n", label, warm.toMillis());
       ClosedLoop.run(label + " warm-up", w, stubs, warm, Long.MAX_VALUE, null);
     }
-    w.retries.reset();
-    w.requestBytes.reset();
+    w.startMeasuring();
     Thread.sleep(COUNTER_REFRESH_MILLIS);
     StoreCounters before = server.storeCounters();
     Long cpuBefore = server.cpuMillis();
@@ -135,6 +134,7 @@ final class LoadDriver {
         histogram.getMaxValue() / 1e6, rss, cpuPerOp, writesPerSync, bytesPerOp, requestBytesPerOp, w.retries.sum(),
         outcome.errors(), outcome.firstError(), w.note, MachineCpu.between(machineBefore, machineAfter, ops),
         diskBytes == null ? null : diskBytes / ops, databaseCpu == null ? null : databaseCpu / ops);
+    r = w.complete(r);
     System.out.printf(Locale.ROOT, "%s: %d ops in %.1f s = %.0f ops/s, p50 %.2f ms, p99 %.2f ms%s%s%n", label, ops,
         seconds, r.opsPerSecond(), r.p50Ms(), r.p99Ms(),
         writesPerSync == null ? "" : String.format(Locale.ROOT, ", %.1f writes/sync", writesPerSync),

@@ -45,6 +45,12 @@ final class PeerReport {
     List<Result> rows = peerRows(medians);
     if (rows.stream().allMatch(r -> r.workload().startsWith("W1") && !r.workload().equals("W1-pgbench")
         && !r.workload().equals("W1-etcd"))) {
+      // No peer ran: the targets this run can judge still get their lines (scripts/bench-peers' W4 run).
+      List<String> targets = targetLines(medians);
+      if (!targets.isEmpty()) {
+        targets.forEach(System.out::println);
+        System.out.println();
+      }
       return;
     }
     String header = String.format("%-24s %4s %9s %8s %8s %10s %10s %11s", "system", "cl.", "turns/s", "p50 ms",
@@ -59,8 +65,9 @@ final class PeerReport {
 
   /**
    * Issue 25's targets that this table judges: SQLite {@code full} turns in one call per second over etcd's puts
-   * (at least 1.5x), and LangGraph's cost per turn at its largest size over the server's (at least 100x, CPU and
-   * bytes written).
+   * (at least 1.5x), LangGraph's cost per turn at its largest size over the server's (at least 100x, CPU and
+   * bytes written), and what a W4 turn on SQLite {@code full} costs on a 10,000-message conversation against one
+   * on a 10-message conversation (at most 1.1x; by p50, by turns/s and by the server's CPU per turn).
    */
   static List<String> targetLines(List<Result> medians) {
     Result turn = find(medians, "W1-1rpc", "sqlite", "full");
@@ -84,7 +91,25 @@ final class PeerReport {
           + " %.0fx, bytes written %.0fx (at least 100x)", sizeOf(graph),
           graph.serverCpuMsPerOp() / turn.serverCpuMsPerOp(), graph.diskBytesPerOp() / turn.diskBytesPerOp()));
     }
+    String growth = w4Line(find(medians, "W4-10", "sqlite", "full"), find(medians, "W4-10000", "sqlite", "full"));
+    if (growth != null) {
+      lines.add(growth);
+    }
     return lines;
+  }
+
+  /** The W4 target's line, or null without both rows (or with a zero figure to divide by). */
+  private static String w4Line(Result small, Result large) {
+    if (small == null || large == null || small.p50Ms() <= 0 || large.opsPerSecond() <= 0) {
+      return null;
+    }
+    String cpu = small.serverCpuMsPerOp() == null || large.serverCpuMsPerOp() == null || small.serverCpuMsPerOp() <= 0
+        ? "" : String.format(Locale.ROOT, ", server CPU per turn %.3f / %.3f ms = %.2fx", large.serverCpuMsPerOp(),
+            small.serverCpuMsPerOp(), large.serverCpuMsPerOp() / small.serverCpuMsPerOp());
+    return String.format(Locale.ROOT, "Target: W4 SQLite full, a turn at 10,000 messages / at 10: p50 %.2f / %.2f ms"
+        + " = %.2fx, turns/s %.0f / %.0f = %.2fx dearer%s (at most 1.1x)", large.p50Ms(), small.p50Ms(),
+        large.p50Ms() / small.p50Ms(), large.opsPerSecond(), small.opsPerSecond(),
+        small.opsPerSecond() / large.opsPerSecond(), cpu);
   }
 
   private static int sizeOf(Result grow) {

@@ -76,6 +76,37 @@ final class Report {
           + " 10%s%n", Result.backendLabel(g.backend(), g.durability()), g.p50Ratio(), g.opsRatio(),
           rounds == 1 ? "" : " (medians)");
     }
+    scaleLines(medians).forEach(System.out::println);
+  }
+
+  /**
+   * W6's question (issue 23): does creating a conversation cost more when the tenant has many? For each backend, its
+   * last W6 row (the largest size, by --scale-sizes' order) against its first: creations/s, creation p50, the
+   * bystander's Append p50 and the server's CPU per creation.
+   */
+  static List<String> scaleLines(List<Result> medians) {
+    Map<String, List<Result>> byBackend = new LinkedHashMap<>();
+    for (Result r : medians) {
+      if (r.workload().startsWith("W6-")) {
+        byBackend.computeIfAbsent(Result.backendLabel(r.backend(), r.durability()), k -> new ArrayList<>()).add(r);
+      }
+    }
+    List<String> lines = new ArrayList<>();
+    byBackend.forEach((label, rows) -> {
+      if (rows.size() < 2) {
+        return;
+      }
+      Result small = rows.get(0);
+      Result large = rows.get(rows.size() - 1);
+      lines.add(String.format(Locale.ROOT, "W6 %s: %s vs %s: creations/s %.0f vs %.0f (%.2fx), creation p50 %.2f vs"
+          + " %.2f ms (%.2fx), bystander Append p50 %s vs %s ms, server CPU per creation %s vs %s ms", label,
+          large.workload(), small.workload(), large.opsPerSecond(), small.opsPerSecond(),
+          small.opsPerSecond() == 0 ? Double.NaN : large.opsPerSecond() / small.opsPerSecond(), large.p50Ms(),
+          small.p50Ms(), small.p50Ms() == 0 ? Double.NaN : large.p50Ms() / small.p50Ms(),
+          orDash(large.bystanderP50Ms(), "%.2f"), orDash(small.bystanderP50Ms(), "%.2f"),
+          orDash(large.serverCpuMsPerOp(), "%.3f"), orDash(small.serverCpuMsPerOp(), "%.3f")));
+    });
+    return lines;
   }
 
   /**

@@ -34,6 +34,25 @@ abstract class Workload {
   /** One operation of client {@code c}. */
   abstract void op(int c, ConversationServiceBlockingStub stub);
 
+  /**
+   * Whether client {@code c}'s ops are the ones timed and counted (all by default). W6's bystander is not: its
+   * Appends are what the creations cost others, reported apart ({@link #complete}).
+   */
+  boolean timed(int c) {
+    return true;
+  }
+
+  /** Called once the warm-up is over, right before the measured phase: forgets what the warm-up counted. */
+  void startMeasuring() {
+    retries.reset();
+    requestBytes.reset();
+  }
+
   /** Called after the measured phase, e.g. to describe what was measured. */
   void finish() {}
+
+  /** The measured phase's row, with whatever figures of its own this workload adds (none by default). */
+  Result complete(Result row) {
+    return row;
+  }
 }

@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The workloads of docs/benchmark.md by name (W1, W1-1rpc, W2..W5), for one run: {@code runId} keeps its
- * conversations apart from those of other runs against the same server.
+ * The workloads of docs/benchmark.md by name (W1, W1-1rpc, W2..W5; W6 is CreationAtScale's), for one run:
+ * {@code runId} keeps its conversations apart from those of other runs against the same server.
  */
 record Workloads(String runId, SyntheticMessages messages, int clients, int w1MessagesPerConversation,
     int w5MessagesPerConversation) {
-  static final List<String> NAMES = List.of("W1", "W1-1RPC", "W2", "W3", "W4", "W5");
+  static final List<String> NAMES = List.of("W1", "W1-1RPC", "W2", "W3", "W4", "W5", "W6");
   /** W5's clients, whatever {@code --clients} says: issue 4 defines the hot thread with 16. */
   static final int HOT_THREAD_CLIENTS = 16;
 
@@ -26,6 +26,8 @@ record Workloads(String runId, SyntheticMessages messages, int clients, int w1Me
           new HistoryRead("W3-newest-20", clients, 20, runId + "-W3", messages));
       case "W4" -> List.of(growth("W4-10", 10), growth("W4-1000", 1000), growth("W4-10000", 10_000));
       case "W5" -> List.of(new HotThread(HOT_THREAD_CLIENTS, runId, messages, w5MessagesPerConversation));
+      // W6 seeds a database per size and runs on servers of its own (Benchmark.runScale, CreationAtScale).
+      case "W6" -> throw new IllegalArgumentException("W6 runs on servers of its own, not on a shared one");
       default -> throw new IllegalArgumentException("unknown workload " + w);
     };
   }

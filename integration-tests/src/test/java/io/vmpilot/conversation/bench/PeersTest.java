@@ -102,4 +102,27 @@ class PeersTest {
     assertThat(PeerReport.peerLine(turn)).startsWith("server 1rpc sqlite/full");
     assertThat(PeerReport.targetLines(List.of(etcd, large))).isEmpty();
   }
+
+  @Test
+  void theW4TargetComparesSqliteFullTurnsAtTenThousandMessagesWithTurnsAtTen() {
+    Result shortOne = w4("W4-10", "sqlite", "full", 5000, 10.0, 0.20);
+    Result longOne = w4("W4-10000", "sqlite", "full", 4000, 12.0, 0.25);
+    // Another backend's and another durability's rows are not the target's.
+    Result memory = w4("W4-10000", "memory", "-", 100, 500.0, 9.0);
+    Result normal = w4("W4-10", "sqlite", "normal", 100, 500.0, 9.0);
+    assertThat(PeerReport.targetLines(List.of(memory, normal, shortOne, longOne))).containsExactly(
+        "Target: W4 SQLite full, a turn at 10,000 messages / at 10: p50 12.00 / 10.00 ms = 1.20x, turns/s 4000 / 5000"
+            + " = 1.25x dearer, server CPU per turn 0.250 / 0.200 ms = 1.25x (at most 1.1x)");
+    // Without the server's CPU (a --target without a process id), the rest of the line stays.
+    assertThat(PeerReport.targetLines(List.of(shortOne, w4("W4-10000", "sqlite", "full", 4000, 12.0, null))))
+        .containsExactly("Target: W4 SQLite full, a turn at 10,000 messages / at 10: p50 12.00 / 10.00 ms = 1.20x,"
+            + " turns/s 4000 / 5000 = 1.25x dearer (at most 1.1x)");
+    assertThat(PeerReport.targetLines(List.of(shortOne, memory))).isEmpty();
+  }
+
+  private static Result w4(String workload, String backend, String durability, double turnsPerSecond, double p50,
+      Double cpu) {
+    return new Result(1, workload, backend, durability, 64, 1000, 1.0, turnsPerSecond, p50, 3 * p50, 4 * p50, null,
+        cpu, null, null, null, 0, 0, null, "", null, null, null);
+  }
 }

@@ -58,6 +58,47 @@ class BenchmarkSmokeIT {
     assertThat(diskSync.get("p50Ms").getAsDouble()).isPositive();
   }
 
+  /**
+   * W6 (issue 23): at 1,000 and 20,000 existing conversations, a row per size and backend on a server of its own,
+   * seeded the backend's way (SQLite's file before the server starts, PostgreSQL's tables, the memory backend
+   * through the server), with the creations timed, the bystander's Appends apart, and the line comparing sizes.
+   */
+  @Test
+  void creationsAtScaleSeedEachBackendAndReportTheBystander() throws Exception {
+    Path json = dir.resolve("w6.json");
+    int[] exit = new int[1];
+    String output = printedBy(() -> exit[0] = new CommandLine(new Benchmark()).execute("--workloads", "W6",
+        "--scale-sizes", "1000,20000", "--backends", "memory,sqlite,postgres", "--durability", "full",
+        "--postgres-servers", "1", "--duration", "1s", "--warmup", "0s", "--server-warmup", "0s", "--json",
+        json.toString()));
+    assertThat(exit[0]).isZero();
+
+    Map<String, JsonObject> rows = new HashMap<>();
+    JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results").forEach(r -> rows.put(
+        r.getAsJsonObject().get("workload").getAsString() + " " + r.getAsJsonObject().get("backend").getAsString(),
+        r.getAsJsonObject()));
+    assertThat(rows).containsOnlyKeys("W6-1k memory", "W6-20k memory", "W6-1k sqlite", "W6-20k sqlite",
+        "W6-1k postgres", "W6-20k postgres");
+    Map<String, String> seeding = Map.of("memory", "Saves through the server", "sqlite", "JDBC into the file",
+        "postgres", "generate_series into the tables");
+    rows.forEach((name, row) -> {
+      assertThat(row.get("errors").getAsLong()).as("%s: %s", name, row.get("firstError")).isZero();
+      assertThat(row.get("ops").getAsLong()).as(name).isPositive();
+      assertThat(row.get("clients").getAsInt()).as("8 creators and the bystander").isEqualTo(9);
+      assertThat(row.get("serverCpuMsPerOp").getAsDouble()).as(name).isPositive();
+      assertThat(row.get("bystanderAppendsPerSecond").getAsDouble()).as(name).isPositive();
+      assertThat(row.get("bystanderP99Ms").getAsDouble()).as(name)
+          .isGreaterThanOrEqualTo(row.get("bystanderP50Ms").getAsDouble()).isPositive();
+      String size = name.startsWith("W6-1k") ? "1,000" : "20,000";
+      assertThat(row.get("note").getAsString()).as(name).startsWith(size + " existing (seeded by "
+          + seeding.get(row.get("backend").getAsString()) + " in ");
+    });
+    assertThat(output).containsPattern("W6 sqlite/full: W6-20k vs W6-1k: creations/s \\d+ vs \\d+ \\([\\d.]+x\\),"
+        + " creation p50 [\\d.]+ vs [\\d.]+ ms \\([\\d.]+x\\), bystander Append p50 [\\d.]+ vs [\\d.]+ ms, server CPU"
+        + " per creation [\\d.]+ vs [\\d.]+ ms")
+        .contains("W6 memory: W6-20k vs W6-1k").contains("W6 postgres/1srv: W6-20k vs W6-1k");
+  }
+
   /** scripts/bench-ghz: a short round against each backend, a row each, and the ratio of their Appends/s. */
   @Test
   void benchGhzRunsTheReadmesGhzCommandAgainstBothBackends() throws Exception {
@@ -79,8 +120,8 @@ class BenchmarkSmokeIT {
 
   /**
    * scripts/bench-peers, short (as documented for CI): the peer table with this server's W1 rows and each peer's
-   * (or a line saying why a peer was skipped), the pause lines, and the pinned-core table; the Python stores'
-   * growth past 10 messages is skipped with a printed line.
+   * (or a line saying why a peer was skipped), the pause lines, the pinned-core table and W4's target line; the
+   * Python stores' growth past 10 messages is skipped with a printed line.
    */
   @Test
   void benchPeersPrintsThePeerTableThePausesAndThePinnedCoreTable() throws Exception {
@@ -95,7 +136,11 @@ class BenchmarkSmokeIT {
             + " [\\d.]+ ms \\([\\d.]+x\\), p99 [\\d.]+ ms; after 1s: p50")
         .contains("Pinned cores (server side on core 0, load generator on core 1): server CPU per W1 turn")
         .containsPattern("  sqlite/normal +\\d+ turns/s  server [\\d.]+ ms  [\\d.]+ x memory")
-        .containsPattern("  postgres/1srv +\\d+ turns/s  server [\\d.]+ ms \\+ PostgreSQL [\\d.]+ ms");
+        .containsPattern("  postgres/1srv +\\d+ turns/s  server [\\d.]+ ms \\+ PostgreSQL [\\d.]+ ms")
+        .containsPattern("Target: W4 SQLite full, a turn at 10,000 messages / at 10: p50 [\\d.]+ / [\\d.]+ ms ="
+            + " [\\d.]+x, turns/s \\d+ / \\d+ = [\\d.]+x dearer, server CPU per turn [\\d.]+ / [\\d.]+ ms = [\\d.]+x"
+            + " \\(at most 1.1x\\)");
+    assertThat(dir.resolve("bench-w4.json")).exists();
     for (String peer : List.of("etcd", "langgraph", "langchain")) {
       String row = peer.equals("etcd") ? "etcd +4 +\\d+ " : peer + " @10 msgs +1 +\\d+ ";
       assertThat(Pattern.compile(row).matcher(out).find() || out.contains("bench: peer " + peer + " skipped: "))
