@@ -55,7 +55,8 @@ final class SqliteDataSources implements AutoCloseable {
       // Readers run each read in a deferred transaction: one consistent snapshot, no write lock.
       readers = pool(settings, "sqlite-readers", settings.readPoolSize(), "DEFERRED", false);
       // Checkpoints run beside the writer, not inside its commits (see WalCheckpointer).
-      WalCheckpointer checkpointer = WalCheckpointer.start(settings.jdbcUrl(), pragmas(settings, "DEFERRED"));
+      WalCheckpointer checkpointer = WalCheckpointer.start(settings.jdbcUrl(), pragmas(settings, "DEFERRED"),
+          settings.path());
       return new SqliteDataSources(writer, readers, checkpointer, lock);
     } catch (RuntimeException | java.sql.SQLException e) {
       if (readers != null) {

@@ -1,10 +1,13 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -21,7 +24,14 @@ import java.util.logging.Logger;
  * log holds {@link #HURRY_PAGES} or more and grows, passes follow each other {@link #HURRY_PAUSE_MILLIS} apart, so
  * that the pages left for the writer are a few milliseconds' worth, not up to an interval's: at 100 ms that was
  * ~2,000 pages to copy and sync inside one commit, a 10-15 ms stall for the whole batch twice a second under W1,
- * and most of its p99 (docs/benchmark.md). Durability is unchanged: a commit is durable once it is in the log (synced
+ * and most of its p99 (docs/benchmark.md).
+ *
+ * <p>A pass is skipped while fewer than {@link #MIN_FRAMES_TO_COPY} frames wait to be copied ({@link WalBacklog}).
+ * A log copied to its end is started over by the next write, and starting over costs that write a sync of the
+ * log's new header inside its COMMIT (SQLite syncs it even with {@code synchronous=NORMAL}): copying a small log
+ * every 100 ms made every write after a pause pay two syncs instead of one (an agent pausing between turns; seen
+ * with strace, docs/benchmark.md), and each pass synced the database file besides. Left alone, a small log just
+ * waits for more writes. Durability is unchanged: a commit is durable once it is in the log (synced
  * before any acknowledgement with durability=full, see {@link LogSync}).
  */
 final class WalCheckpointer implements AutoCloseable {
@@ -30,19 +40,30 @@ final class WalCheckpointer implements AutoCloseable {
   static final long INTERVAL_MILLIS = 100;
   static final int HURRY_PAGES = WRITER_BACKSTOP_PAGES / 2;
   static final long HURRY_PAUSE_MILLIS = 2;
+  /** SQLite's own default checkpoint threshold (1,000 pages). */
+  static final long MIN_FRAMES_TO_COPY = 1_000;
 
   private final Connection connection;
+  private final WalBacklog backlog;
   private final Thread thread;
   private volatile boolean running = true;
+  private volatile long passesConsidered;
 
-  private WalCheckpointer(Connection connection) {
+  private WalCheckpointer(Connection connection, WalBacklog backlog) {
     this.connection = connection;
+    this.backlog = backlog;
     this.thread = new Thread(this::run, "sqlite-checkpointer");
     this.thread.setDaemon(true);
   }
 
-  static WalCheckpointer start(String jdbcUrl, Properties pragmas) throws SQLException {
-    WalCheckpointer checkpointer = new WalCheckpointer(DriverManager.getConnection(jdbcUrl, pragmas));
+  static WalCheckpointer start(String jdbcUrl, Properties pragmas, Path database) throws SQLException {
+    WalBacklog backlog;
+    try {
+      backlog = WalBacklog.of(database);
+    } catch (IOException e) {
+      throw new SQLException("cannot find the database file " + database + ": " + e.getMessage(), e);
+    }
+    WalCheckpointer checkpointer = new WalCheckpointer(DriverManager.getConnection(jdbcUrl, pragmas), backlog);
     checkpointer.thread.start();
     return checkpointer;
   }
@@ -57,6 +78,12 @@ final class WalCheckpointer implements AutoCloseable {
         long pause = INTERVAL_MILLIS;
         try {
           long before = logPages;
+          boolean worthIt = worthAPass(backlog.framesNotCopied());
+          passesConsidered++;
+          if (!worthIt) {
+            Thread.sleep(INTERVAL_MILLIS);
+            continue;
+          }
           logPages = checkpoint(st);
           pause = pauseAfter(before, logPages);
           warned = false;
@@ -73,6 +100,16 @@ final class WalCheckpointer implements AutoCloseable {
     } catch (SQLException e) {
       LOG.log(Level.WARNING, "WAL checkpointer stopped: " + e);
     }
+  }
+
+  /** Whether a pass would copy enough to be worth starting the log over for; unknown backlogs are copied. */
+  static boolean worthAPass(OptionalLong framesNotCopied) {
+    return framesNotCopied.isEmpty() || framesNotCopied.getAsLong() >= MIN_FRAMES_TO_COPY;
+  }
+
+  /** How many times this thread has looked at the log (passes run or skipped), for tests to wait on. */
+  long passesConsidered() {
+    return passesConsidered;
   }
 
   /** Runs one passive checkpoint and returns the number of pages in the log. */
@@ -100,6 +137,7 @@ final class WalCheckpointer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    backlog.close();
     try {
       connection.close();
     } catch (SQLException e) {

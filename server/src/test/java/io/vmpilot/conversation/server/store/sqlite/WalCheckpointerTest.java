@@ -60,4 +60,70 @@ class WalCheckpointerTest {
     assertThat(WalCheckpointer.HURRY_PAGES).isLessThan(WalCheckpointer.WRITER_BACKSTOP_PAGES);
     assertThat(WalCheckpointer.HURRY_PAUSE_MILLIS).isLessThan(WalCheckpointer.INTERVAL_MILLIS);
   }
+
+  @Test
+  void theBacklogIsWhatTheLogHoldsBeyondWhatWasCopied() throws Exception {
+    Path db = dir.resolve("b.db");
+    String url = "jdbc:sqlite:" + db;
+    try (Connection writer = DriverManager.getConnection(url);
+        Statement w = writer.createStatement();
+        WalBacklog backlog = WalBacklog.of(createWal(w, db))) {
+      insertPages(writer, 40);
+      assertThat(backlog.framesNotCopied().orElseThrow()).isGreaterThanOrEqualTo(40);
+      try (var rs = w.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+        rs.next();
+      }
+      assertThat(backlog.framesNotCopied()).hasValue(0L);
+    }
+    assertThat(new WalBacklog(dir.resolve("missing-shm")).framesNotCopied()).isEmpty();
+  }
+
+  @Test
+  void aSmallLogIsLeftForMoreWritesSoThatTheNextWriteNeedNotStartItOver() throws Exception {
+    Path db = dir.resolve("s.db");
+    String url = "jdbc:sqlite:" + db;
+    try (Connection writer = DriverManager.getConnection(url);
+        Statement w = writer.createStatement()) {
+      createWal(w, db);
+      insertPages(writer, 20);
+      try (WalCheckpointer checkpointer = WalCheckpointer.start(url, new java.util.Properties(), db);
+          WalBacklog backlog = WalBacklog.of(db)) {
+        awaitPasses(checkpointer, 3);
+        assertThat(backlog.framesNotCopied().orElseThrow()).as("a small log is not copied")
+            .isGreaterThanOrEqualTo(20);
+        insertPages(writer, (int) WalCheckpointer.MIN_FRAMES_TO_COPY);
+        long seen = checkpointer.passesConsidered();
+        awaitPasses(checkpointer, seen + 3);
+        // Over a thousand frames were written (a commit writes a page or two): copied once past the threshold, the
+        // log started over and holds only what came after.
+        assertThat(backlog.framesNotCopied().orElseThrow()).as("a log of a thousand frames is copied")
+            .isLessThan(WalCheckpointer.MIN_FRAMES_TO_COPY);
+      }
+    }
+    assertThat(WalCheckpointer.worthAPass(java.util.OptionalLong.empty())).as("an unreadable index: copy").isTrue();
+  }
+
+  private static Path createWal(Statement w, Path db) throws SQLException {
+    w.execute("PRAGMA journal_mode=WAL");
+    w.execute("PRAGMA wal_autocheckpoint=0");
+    w.execute("CREATE TABLE t (x TEXT)");
+    return db;
+  }
+
+  private static void insertPages(Connection writer, int n) throws SQLException {
+    try (PreparedStatement insert = writer.prepareStatement("INSERT INTO t VALUES (?)")) {
+      for (int i = 0; i < n; i++) {
+        insert.setString(1, "x".repeat(3_000)); // about a page each, one commit each
+        insert.executeUpdate();
+      }
+    }
+  }
+
+  private static void awaitPasses(WalCheckpointer checkpointer, long passes) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (checkpointer.passesConsidered() < passes) {
+      assertThat(System.nanoTime()).as("the checkpointer looked %d times", passes).isLessThan(deadline);
+      Thread.sleep(10); // polling an observable count, with a deadline
+    }
+  }
 }
