@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeFeed;
@@ -190,8 +191,8 @@ public final class SqliteConversationStore implements ConversationStore {
    */
   /** One writer task per batch, so the sweep holds the writer no longer than a batch of ordinary writes does. */
   @Override
-  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
-    return swept(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit));
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit) {
+    return swept(tx -> rules.sweepIdle(storage(tx), updatedBefore, scope, limit));
   }
 
   @Override
