@@ -223,6 +223,10 @@ public final class SqliteConversationStore implements ConversationStore {
         }));
         // Bounded, in case other deletions keep the free list from emptying: the next sweep goes on.
       } while (left > 0 && ++steps < MAX_VACUUM_STEPS);
+      // The vacuum's pages went through the log: without this it is the log file that keeps growing.
+      if (dataSources.logPages() > LogTruncation.ABOVE_PAGES) {
+        writer.truncateLogAfterNextBatch();
+      }
     }
     return deleted;
   }

@@ -34,6 +34,7 @@ final class WalCheckpointer implements AutoCloseable {
   private final Connection connection;
   private final Thread thread;
   private volatile boolean running = true;
+  private volatile long lastLogPages;
 
   private WalCheckpointer(Connection connection) {
     this.connection = connection;
@@ -58,6 +59,7 @@ final class WalCheckpointer implements AutoCloseable {
         try {
           long before = logPages;
           logPages = checkpoint(st);
+          lastLogPages = logPages;
           pause = pauseAfter(before, logPages);
           warned = false;
         } catch (SQLException e) {
@@ -73,6 +75,11 @@ final class WalCheckpointer implements AutoCloseable {
     } catch (SQLException e) {
       LOG.log(Level.WARNING, "WAL checkpointer stopped: " + e);
     }
+  }
+
+  /** The pages in the log at the last pass (what {@link LogTruncation} decides by). */
+  long logPages() {
+    return lastLogPages;
   }
 
   /** Runs one passive checkpoint and returns the number of pages in the log. */
