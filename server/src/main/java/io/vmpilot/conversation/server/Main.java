@@ -88,7 +88,7 @@ public final class Main {
     }
 
     // Writes treat an expired conversation as absent (in the backend's write rules), readers too (ExpiringReads).
-    Retention retention = new Retention(config.retentionMaxIdle(), Map.of());
+    Retention retention = config.retention();
     ConversationStore store;
     try {
       store = switch (config.backend()) {
@@ -103,9 +103,9 @@ public final class Main {
           + StartupFailure.describe(e), e);
     }
 
-    if (config.retentionMaxIdle().isPresent()) {
+    if (retention.expiresIdle()) {
       // Above the backend, so that every reader (gRPC, HTTP, Export) stops seeing an expired conversation at once.
-      store = new ExpiringReads(store, config.retentionMaxIdle().get(), Clock.systemUTC());
+      store = new ExpiringReads(store, retention, Clock.systemUTC());
     }
     // Started once the server is up; the metric reads whichever sweeper there is then.
     AtomicReference<RetentionSweeper> sweeper = new AtomicReference<>();
@@ -190,10 +190,14 @@ public final class Main {
         + (http == null ? "" : " http=" + http.url(config.bindAddress())));
 
     // Always: a write may give any conversation an expire time, and the sweep deletes it once passed.
-    sweeper.set(RetentionSweeper.start(store, config.retentionMaxIdle()));
+    sweeper.set(RetentionSweeper.start(store, retention));
     if (config.retentionMaxIdle().isPresent()) {
-      LOG.info("retention: conversations not updated for " + config.retentionMaxIdle().get() + " are deleted");
+      LOG.info("retention: conversations not updated for " + config.retentionMaxIdle().get() + " are deleted"
+          + (retention.maxIdlePerTenant().isEmpty() ? "" : " (but those of tenants with their own max_idle)"));
     }
+    retention.maxIdlePerTenant().forEach((tenant, maxIdle) -> LOG.info("retention: conversations of tenant "
+        + tenant + (maxIdle.isPresent() ? " not updated for " + maxIdle.get() + " are deleted"
+            : " are kept however long they stay idle")));
 
     MetricsEndpoint startedMetrics = metrics;
     HttpGateway startedHttp = http;

@@ -129,6 +129,11 @@ public final class TenantTokens {
     }
   }
 
+  /** Whether {@code name} is a well-formed tenant name (what the tokens file accepts). */
+  public static boolean isTenantName(String name) {
+    return TENANT.matcher(name).matches();
+  }
+
   private static void checkTenant(String tenant, String where) {
     if (!TENANT.matcher(tenant).matches()) {
       throw new IllegalArgumentException(where + ": a tenant name is 1 to 64 letters, digits, '.', '_' or '-', "

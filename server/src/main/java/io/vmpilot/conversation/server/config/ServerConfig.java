@@ -4,12 +4,14 @@ import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.grpc.WatchSettings;
+import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -31,6 +33,8 @@ import java.util.OptionalInt;
  * @param watch the change log's retention and how far a watcher may fall behind ({@code [watch]})
  * @param retentionMaxIdle how long a conversation may go without an update before it expires ({@code [retention]
  *     max_idle}); empty when conversations never expire
+ * @param retentionTenantMaxIdle tenants with their own max_idle ({@code [retention] tenant_max_idle}), winning over
+ *     {@code retentionMaxIdle}; empty for a tenant whose conversations never expire by idleness
  */
 public record ServerConfig(
     String bindAddress,
@@ -56,7 +60,17 @@ public record ServerConfig(
     long maxInFlightBytes,
     ConnectionLimits connections,
     WatchSettings watch,
-    Optional<Duration> retentionMaxIdle) {
+    Optional<Duration> retentionMaxIdle,
+    Map<String, Optional<Duration>> retentionTenantMaxIdle) {
+
+  public ServerConfig {
+    retentionTenantMaxIdle = Map.copyOf(retentionTenantMaxIdle);
+  }
+
+  /** When conversations expire by idleness, each tenant by its own max_idle or else the server-wide one. */
+  public Retention retention() {
+    return new Retention(retentionMaxIdle, retentionTenantMaxIdle);
+  }
 
   public String backendName() {
     return backend.configName();

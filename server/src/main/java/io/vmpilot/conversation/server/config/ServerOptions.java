@@ -4,6 +4,7 @@ import io.vmpilot.conversation.server.auth.TenantTokens;
 import io.vmpilot.conversation.server.grpc.ConnectionLimits;
 import io.vmpilot.conversation.server.grpc.RequestLimits;
 import io.vmpilot.conversation.server.grpc.WatchSettings;
+import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.postgres.PostgresSettings;
 import io.vmpilot.conversation.server.store.sqlite.Durability;
 import io.vmpilot.conversation.server.store.sqlite.SqliteSettings;
@@ -262,6 +263,15 @@ public final class ServerOptions {
           + " (e.g. 30d, 12h). Default: off.")
   String retentionMaxIdle;
 
+  // The tenants are named where their tokens are ([auth] tokens_file, VMPILOT_AUTH_TOKENS), so their own retention
+  // is a list of tenant=duration pairs, like VMPILOT_AUTH_TOKENS, rather than one section per tenant.
+  @Option(names = "--retention-tenant-max-idle", descriptionKey = "retention.tenant_max_idle",
+      paramLabel = "TENANT=DURATION,...", description = "Tenants with their own max_idle, which wins over"
+          + " --retention-max-idle for their conversations: 'alice=7d,bob=12h'; 'off' keeps a tenant's"
+          + " conversations however long they stay idle ('bob=off'). Each tenant must have a token when"
+          + " authentication is on, and be 'default' when it is off. Default: none.")
+  String retentionTenantMaxIdle;
+
   // Indexing is most of what storing a message costs the SQLite writer (docs/benchmark.md), so a server whose
   // users never search can do without it.
   @Option(names = "--search-index", descriptionKey = "search.index", arity = "1", defaultValue = "true",
@@ -337,7 +347,41 @@ public final class ServerOptions {
             Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
             Duration.ofSeconds(maxCallSeconds)), watchSettings(),
         blank(retentionMaxIdle) ? Optional.empty()
-            : Optional.of(parseDuration("--retention-max-idle", retentionMaxIdle)));
+            : Optional.of(parseDuration("--retention-max-idle", retentionMaxIdle)),
+        tenantMaxIdle(authEnabled ? tokens.tenants() : java.util.Set.of(ThreadKey.DEFAULT_TENANT)));
+  }
+
+  /**
+   * The tenants' own max_idle ({@code --retention-tenant-max-idle}): {@code tenant=duration} pairs separated by
+   * commas, {@code off} for none. A tenant no call can act for ({@code known} are those that can) is refused: a
+   * misspelt name would otherwise leave the tenant under the server-wide max_idle without a word.
+   */
+  private Map<String, Optional<Duration>> tenantMaxIdle(java.util.Set<String> known) {
+    String option = "--retention-tenant-max-idle";
+    Map<String, Optional<Duration>> perTenant = new java.util.TreeMap<>();
+    if (blank(retentionTenantMaxIdle)) {
+      return perTenant;
+    }
+    for (String pair : retentionTenantMaxIdle.split(",", -1)) {
+      int eq = pair.indexOf('=');
+      String tenant = eq < 0 ? pair.strip() : pair.substring(0, eq).strip();
+      if (eq < 0 || !TenantTokens.isTenantName(tenant)) {
+        throw new IllegalArgumentException(origin(option).describe(" must be tenant=duration pairs separated by"
+            + " commas (e.g. alice=7d,bob=off), not '" + retentionTenantMaxIdle + "'"));
+      }
+      if (!known.contains(tenant)) {
+        throw new IllegalArgumentException(origin(option).describe(" names the tenant '" + tenant + "', which no"
+            + " call acts for (" + (authEnabled ? "tenants with a token: " + String.join(", ", known)
+                : "authentication is off, so every call acts for 'default'") + ")"));
+      }
+      String value = pair.substring(eq + 1).strip();
+      Optional<Duration> maxIdle = value.equalsIgnoreCase("off") ? Optional.empty()
+          : Optional.of(parseDuration(option + " (tenant " + tenant + ")", value));
+      if (perTenant.put(tenant, maxIdle) != null) {
+        throw new IllegalArgumentException(origin(option).describe(" names the tenant '" + tenant + "' twice"));
+      }
+    }
+    return perTenant;
   }
 
   private WatchSettings watchSettings() {

@@ -235,7 +235,7 @@ public final class ConversationAdminService extends ConversationAdminServiceGrpc
         switch (outcome) {
           case CREATED -> summary.setImported(summary.getImported() + 1);
           case REPLACED -> summary.setReplaced(summary.getReplaced() + 1);
-          case UNCHANGED, KEPT_EXISTING -> summary.setSkipped(summary.getSkipped() + 1);
+          case UNCHANGED, KEPT_EXISTING, EXPIRED -> summary.setSkipped(summary.getSkipped() + 1);
           default -> throw new IllegalStateException("unknown outcome " + outcome);
         }
       } catch (InvalidRequestException | ConversationExistsException | HistoryTooLargeException

@@ -20,14 +20,17 @@ final class ProtoMapper {
   /** A whole conversation as Export sends it: what belongs to it, not the store's version or sizes. */
   static ConversationRecord record(io.vmpilot.conversation.server.store.Conversation c) {
     Conversation full = conversation(c);
-    return ConversationRecord.newBuilder()
+    ConversationRecord.Builder b = ConversationRecord.newBuilder()
         .setThreadId(full.getThreadId())
         .addAllMessages(full.getMessagesList())
         .putAllCacheInfo(full.getCacheInfoMap())
         .putAllMetadata(full.getMetadataMap())
         .setCreateTime(full.getCreateTime())
-        .setUpdateTime(full.getUpdateTime())
-        .build();
+        .setUpdateTime(full.getUpdateTime());
+    if (full.hasExpireTime()) {
+      b.setExpireTime(full.getExpireTime());
+    }
+    return b.build();
   }
 
   static GetServerStatusResponse status(StoreStatus s, String serverVersion, java.time.Duration uptime) {
@@ -56,6 +59,9 @@ final class ProtoMapper {
         .setUpdateTime(timestamp(s.updateTime()))
         .setMessageCount(s.messageCount())
         .setHistoryBytes(s.historyBytes());
+    if (s.expireTime() != null) {
+      b.setExpireTime(timestamp(s.expireTime()));
+    }
     for (StoredMessage m : c.messages()) {
       b.addMessages(message(s.key().threadId(), m));
     }
@@ -98,7 +104,7 @@ final class ProtoMapper {
   }
 
   static io.vmpilot.conversation.v1.ConversationSummary summary(ConversationSummary s) {
-    return io.vmpilot.conversation.v1.ConversationSummary.newBuilder()
+    io.vmpilot.conversation.v1.ConversationSummary.Builder b = io.vmpilot.conversation.v1.ConversationSummary.newBuilder()
         .setThreadId(s.key().threadId())
         .setMessageCount(s.messageCount())
         .putAllMetadata(s.metadata())
@@ -106,8 +112,11 @@ final class ProtoMapper {
         .setVersion(s.version())
         .setCreateTime(timestamp(s.createTime()))
         .setUpdateTime(timestamp(s.updateTime()))
-        .setHistoryBytes(s.historyBytes())
-        .build();
+        .setHistoryBytes(s.historyBytes());
+    if (s.expireTime() != null) {
+      b.setExpireTime(timestamp(s.expireTime()));
+    }
+    return b.build();
   }
 
   static Timestamp timestamp(Instant instant) {

@@ -297,6 +297,7 @@ final class RequestValidator {
     Instant created = c.hasCreateTime()
         ? time(v, "conversation.create_time", c.getCreateTime()).orElse(now) : now.truncatedTo(ChronoUnit.MICROS);
     Instant updated = c.hasUpdateTime() ? time(v, "conversation.update_time", c.getUpdateTime()).orElse(now) : created;
+    Instant expires = c.hasExpireTime() ? time(v, "conversation.expire_time", c.getExpireTime()).orElse(null) : null;
     List<ImportedMessage> timed = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i++) {
       Message m = c.getMessages(i);
@@ -315,7 +316,7 @@ final class RequestValidator {
     };
     v.throwIfAny();
     return new ImportCommand(new ThreadKey(tenant, c.getThreadId()), timed, c.getCacheInfoMap(), c.getMetadataMap(),
-        created, updated, policy);
+        created, updated, expires, policy);
   }
 
   /** A Backup's target: an absolute path. */

@@ -113,10 +113,15 @@ public interface ConversationStore extends AutoCloseable {
 
   /**
    * One batch of the retention sweep, in one short transaction (on SQLite, one task of the writer): deletes up to
-   * {@code limit} conversations last updated before {@code updatedBefore}, each as a Clear (see
-   * {@code WriteRules.sweepIdle}), and returns their keys. Blocking; not for network threads.
+   * {@code limit} conversations of the tenants in {@code scope} last updated before {@code updatedBefore}, each as a
+   * Clear (see {@code WriteRules.sweepIdle}), and returns their keys. Blocking; not for network threads.
    */
-  List<ThreadKey> sweepIdle(Instant updatedBefore, int limit);
+  List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit);
+
+  /** {@link #sweepIdle(Instant, TenantScope, int)} over every tenant. */
+  default List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
+    return sweepIdle(updatedBefore, TenantScope.ALL, limit);
+  }
 
   /**
    * One batch of the sweep of conversations past their own expire time (set by a write), like {@link #sweepIdle}:

@@ -76,8 +76,8 @@ public final class ExpiringReads implements ConversationStore {
   }
 
   @Override
-  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
-    return store.sweepIdle(updatedBefore, limit);
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit) {
+    return store.sweepIdle(updatedBefore, scope, limit);
   }
 
   @Override

@@ -9,5 +9,7 @@ public enum ImportOutcome {
   /** The stored one is identical: nothing changed. */
   UNCHANGED,
   /** A different one was stored and the policy said skip: nothing changed. */
-  KEPT_EXISTING
+  KEPT_EXISTING,
+  /** The record's own expire time had passed: it was not stored, and a stored one was left as it was. */
+  EXPIRED
 }

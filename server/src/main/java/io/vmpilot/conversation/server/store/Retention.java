@@ -13,9 +13,10 @@ import java.util.Optional;
  * that they never disagree about which conversations exist.
  *
  * @param maxIdle how long a conversation may go without an update, for tenants without their own; empty: forever
- * @param maxIdlePerTenant tenants with their own max_idle (which wins over {@code maxIdle})
+ * @param maxIdlePerTenant tenants with their own max_idle ({@code [retention] tenant_max_idle}), which wins over
+ *     {@code maxIdle}; an empty one turns it off for that tenant
  */
-public record Retention(Optional<Duration> maxIdle, Map<String, Duration> maxIdlePerTenant) {
+public record Retention(Optional<Duration> maxIdle, Map<String, Optional<Duration>> maxIdlePerTenant) {
   /** No conversation expires by idleness (an expire time set by a write still applies). */
   public static final Retention NONE = new Retention(Optional.empty(), Map.of());
 
@@ -31,8 +32,8 @@ public record Retention(Optional<Duration> maxIdle, Map<String, Duration> maxIdl
 
   /** The max_idle that applies to {@code tenant}, if any. */
   public Optional<Duration> maxIdleOf(String tenant) {
-    Duration own = maxIdlePerTenant.get(tenant);
-    return own != null ? Optional.of(own) : maxIdle;
+    Optional<Duration> own = maxIdlePerTenant.get(tenant);
+    return own != null ? own : maxIdle;
   }
 
   /** Conversations of {@code tenant} last updated before this instant have expired; empty when none do by idleness. */
@@ -42,7 +43,7 @@ public record Retention(Optional<Duration> maxIdle, Map<String, Duration> maxIdl
 
   /** Whether any tenant's conversations expire by idleness. */
   public boolean expiresIdle() {
-    return maxIdle.isPresent() || !maxIdlePerTenant.isEmpty();
+    return maxIdle.isPresent() || maxIdlePerTenant.values().stream().anyMatch(Optional::isPresent);
   }
 
   /**

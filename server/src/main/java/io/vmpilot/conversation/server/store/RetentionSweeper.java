@@ -3,7 +3,10 @@ package io.vmpilot.conversation.server.store;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -11,10 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
- * Deletes conversations past their own expire time (set by a write), and those not updated for longer than
- * {@code [retention] max_idle} when it is set, in batches of {@link #BATCH},
+ * Deletes conversations past their own expire time (set by a write), and those not updated for longer than their
+ * tenant's max_idle ({@code [retention] tenant_max_idle}, else {@code [retention] max_idle}) when one is set, in
+ * batches of {@link #BATCH},
  * each its own short transaction ({@link ConversationStore#sweepIdle}: on SQLite one task of the writer among the
  * others, on PostgreSQL rows locked with {@code SKIP LOCKED} so several servers sweep at once). Runs every
  * {@link #interval}, batch after batch until none is left, and logs one line per sweep that deleted anything.
@@ -25,7 +30,7 @@ public final class RetentionSweeper implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(RetentionSweeper.class.getName());
 
   private final ConversationStore store;
-  private final Optional<Duration> maxIdle;
+  private final Retention retention;
   private final Clock clock;
   private final int batch;
   private final AtomicLong deleted = new AtomicLong();
@@ -36,24 +41,35 @@ public final class RetentionSweeper implements AutoCloseable {
     return t;
   });
 
-  RetentionSweeper(ConversationStore store, Optional<Duration> maxIdle, Clock clock, int batch) {
+  RetentionSweeper(ConversationStore store, Retention retention, Clock clock, int batch) {
     this.store = store;
-    this.maxIdle = maxIdle;
+    this.retention = retention;
     this.clock = clock;
     this.batch = batch;
   }
 
-  /** Starts sweeping {@code store} of expired conversations and of those idle for longer than {@code maxIdle}. */
-  public static RetentionSweeper start(ConversationStore store, Optional<Duration> maxIdle) {
-    RetentionSweeper sweeper = new RetentionSweeper(store, maxIdle, Clock.systemUTC(), BATCH);
-    long every = interval(maxIdle).toMillis();
+  /** Starts sweeping {@code store} of expired conversations and of those idle for longer than their max_idle. */
+  public static RetentionSweeper start(ConversationStore store, Retention retention) {
+    RetentionSweeper sweeper = new RetentionSweeper(store, retention, Clock.systemUTC(), BATCH);
+    long every = interval(shortestMaxIdle(retention)).toMillis();
     sweeper.timer.scheduleWithFixedDelay(sweeper::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
     return sweeper;
   }
 
   /** A sweeper that sweeps only when {@link #sweepNow} is called (tests). */
   public static RetentionSweeper unscheduled(ConversationStore store, Duration maxIdle, Clock clock, int batch) {
-    return new RetentionSweeper(store, Optional.of(maxIdle), clock, batch);
+    return unscheduled(store, Retention.maxIdle(maxIdle), clock, batch);
+  }
+
+  /** A sweeper of {@code retention} that sweeps only when {@link #sweepNow} is called (tests). */
+  public static RetentionSweeper unscheduled(ConversationStore store, Retention retention, Clock clock, int batch) {
+    return new RetentionSweeper(store, retention, clock, batch);
+  }
+
+  /** The shortest max_idle of any tenant (the server-wide one or a tenant's own), if any: what paces the sweep. */
+  static Optional<Duration> shortestMaxIdle(Retention retention) {
+    return Stream.concat(Stream.of(retention.maxIdle()), retention.maxIdlePerTenant().values().stream())
+        .flatMap(Optional::stream).min(Comparator.naturalOrder());
   }
 
   /**
@@ -66,23 +82,48 @@ public final class RetentionSweeper implements AutoCloseable {
     return Duration.ofMillis(Math.max(100, Math.min(60_000, maxIdle.map(Duration::toMillis).orElse(600_000L) / 10)));
   }
 
-  /** Sweeps until no expired conversation (by its expire time or max_idle) is left; returns how many went. */
+  /**
+   * Sweeps until no expired conversation (by its expire time or its tenant's max_idle) is left; returns how many
+   * went. Each tenant with its own max_idle is swept with its own cutoff, then every other tenant with the
+   * server-wide one.
+   */
   public long sweepNow() {
+    Instant now = clock.instant();
     long expired = inBatches(() -> store.sweepExpired(batch).size());
     long idle = 0;
-    Instant cutoff = null;
-    if (maxIdle.isPresent()) {
-      Instant idleCutoff = clock.instant().minus(maxIdle.get());
-      cutoff = idleCutoff;
-      idle = inBatches(() -> store.sweepIdle(idleCutoff, batch).size());
+    StringBuilder cutoffs = new StringBuilder();
+    for (Map.Entry<String, Optional<Duration>> own : new TreeMap<>(retention.maxIdlePerTenant()).entrySet()) {
+      if (own.getValue().isPresent()) {
+        Instant cutoff = now.minus(own.getValue().get());
+        long n = inBatches(() -> store.sweepIdle(cutoff, TenantScope.only(own.getKey()), batch).size());
+        idle += n;
+        describe(cutoffs, n, "tenant " + own.getKey(), own.getValue().get(), cutoff);
+      }
+    }
+    if (retention.maxIdle().isPresent()) {
+      Instant cutoff = now.minus(retention.maxIdle().get());
+      TenantScope others = TenantScope.allExcept(retention.maxIdlePerTenant().keySet());
+      long n = inBatches(() -> store.sweepIdle(cutoff, others, batch).size());
+      idle += n;
+      describe(cutoffs, n, retention.maxIdlePerTenant().isEmpty() ? "every tenant" : "the other tenants",
+          retention.maxIdle().get(), cutoff);
     }
     sweeps.incrementAndGet();
     if (expired + idle > 0) {
       LOG.info("retention: deleted " + expired + " conversations past their expire time and " + idle
-          + (cutoff == null ? " idle (no max_idle)" : " not updated since " + cutoff + " (max_idle " + maxIdle.get()
-          + ")") + " in batches of at most " + batch);
+          + (cutoffs.length() == 0 ? " idle" : " idle (" + cutoffs + ")") + " in batches of at most "
+          + batch);
     }
     return expired + idle;
+  }
+
+  /** Adds "N of WHOSE not updated since ..." to the sweep's log line, when N is not 0. */
+  private static void describe(StringBuilder out, long n, String whose, Duration maxIdle, Instant cutoff) {
+    if (n == 0) {
+      return;
+    }
+    out.append(out.length() == 0 ? "" : "; ").append(n).append(" of ").append(whose).append(" not updated since ")
+        .append(cutoff).append(" (max_idle ").append(maxIdle).append(')');
   }
 
   /** Runs batches until one deletes fewer than a whole batch; returns how many went. */

@@ -19,6 +19,10 @@ class RetentionOptionsTest {
   Path dir;
 
   private Optional<Duration> load(Map<String, String> env, String iniText, String... args) throws IOException {
+    return config(env, iniText, args).retentionMaxIdle();
+  }
+
+  private ServerConfig config(Map<String, String> env, String iniText, String... args) throws IOException {
     Path ini = dir.resolve("config.ini");
     Files.writeString(ini, iniText);
     String[] all = new String[args.length + 2];
@@ -28,7 +32,7 @@ class RetentionOptionsTest {
     ServerOptions options = new ServerOptions();
     CommandLine cl = ConfigLoader.commandLine(options, all, env);
     cl.parseArgs(all);
-    return options.toConfig(ConfigLoader.configFile(all), env).retentionMaxIdle();
+    return options.toConfig(ConfigLoader.configFile(all), env);
   }
 
   @Test
@@ -51,5 +55,38 @@ class RetentionOptionsTest {
       assertThatThrownBy(() -> load(Map.of(), "", "--retention-max-idle", bad)).as(bad)
           .hasMessageContaining("--retention-max-idle");
     }
+  }
+
+  private static final Map<String, String> TOKENS = Map.of("VMPILOT_AUTH_TOKENS", "alice=token-a,bob=token-b");
+
+  @Test
+  void tenantsHaveTheirOwnMaxIdleOrNone() throws IOException {
+    ServerConfig c = config(TOKENS, "[retention]\nmax_idle = 30d\ntenant_max_idle = alice=7d, bob=off\n",
+        "--auth-enabled", "true");
+    assertThat(c.retentionTenantMaxIdle()).isEqualTo(Map.of("alice", Optional.of(Duration.ofDays(7)),
+        "bob", Optional.empty()));
+    assertThat(c.retention().maxIdleOf("alice")).contains(Duration.ofDays(7));
+    assertThat(c.retention().maxIdleOf("bob")).isEmpty();
+    assertThat(c.retention().maxIdleOf("carol")).contains(Duration.ofDays(30));
+    assertThat(config(TOKENS, "", "--auth-enabled", "true").retentionTenantMaxIdle()).isEmpty();
+    // The environment wins over the file, as for every setting.
+    Map<String, String> env = new java.util.HashMap<>(TOKENS);
+    env.put("VMPILOT_RETENTION_TENANT_MAX_IDLE", "bob=1h");
+    assertThat(config(env, "[retention]\ntenant_max_idle = alice=7d\n", "--auth-enabled", "true")
+        .retentionTenantMaxIdle()).isEqualTo(Map.of("bob", Optional.of(Duration.ofHours(1))));
+    // Without authentication the one tenant is "default".
+    assertThat(config(Map.of(), "", "--retention-tenant-max-idle", "default=off").retention().expiresIdle())
+        .isFalse();
+  }
+
+  @Test
+  void badTenantMaxIdleIsRefusedByName() {
+    for (String bad : new String[] {"alice", "alice=0s", "alice=7", "=7d", "alice=7d,alice=1h", "carol=7d",
+        "alice=7d,,bob=1h"}) {
+      assertThatThrownBy(() -> config(TOKENS, "", "--auth-enabled", "true", "--retention-tenant-max-idle", bad))
+          .as(bad).hasMessageContaining("--retention-tenant-max-idle");
+    }
+    assertThatThrownBy(() -> config(Map.of(), "", "--retention-tenant-max-idle", "alice=7d"))
+        .hasMessageContaining("'default'");
   }
 }

@@ -1635,11 +1635,16 @@ public abstract class ConversationStoreContract {
 
   private static ImportCommand importCmd(ThreadKey key, List<NewMessage> messages, Map<String, Long> cache,
       Map<String, String> metadata, ExistingPolicy policy) {
+    return importCmd(key, messages, cache, metadata, null, policy);
+  }
+
+  private static ImportCommand importCmd(ThreadKey key, List<NewMessage> messages, Map<String, Long> cache,
+      Map<String, String> metadata, Instant expireTime, ExistingPolicy policy) {
     List<ImportedMessage> timed = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       timed.add(new ImportedMessage(messages.get(i), i < 2 ? T0 : T1));
     }
-    return new ImportCommand(key, timed, cache, metadata, T0, T2, policy);
+    return new ImportCommand(key, timed, cache, metadata, T0, T2, expireTime, policy);
   }
 
   private static ImportCommand importCmd(String threadId, ExistingPolicy policy, String... texts) {
@@ -2246,5 +2251,161 @@ public abstract class ConversationStoreContract {
 
     assertThat(store.get(k, MessageWindow.ALL).isEmpty()).isEqualTo(appendedToIt);
     assertThat(store.sweepExpired(100)).hasSize(appendedToIt ? 1 : 0);
+  }
+
+  // ---- the expire time as readers see it, cleared, exported and imported ---------------------------------------
+
+  @Test
+  void readersSeeTheExpireTimeAWriteSet() {
+    ThreadKey k = key("expire-shown");
+    Instant at = Instant.now().plus(Duration.ofDays(3)).truncatedTo(ChronoUnit.MICROS);
+    store.save(new SaveCommand(k, List.of(msg("a")), Map.of(), Map.of(), OptionalLong.empty(), ExpiryChange.at(at)));
+    store.save(saveCmd(key("no-expiry"), List.of(msg("b"))));
+
+    assertThat(getAll(k).summary().expireTime()).isEqualTo(at);
+    assertThat(getAll(key("no-expiry")).summary().expireTime()).isNull();
+    assertThat(store.list(new ListQuery(ThreadKey.DEFAULT_TENANT, 10, Long.MAX_VALUE, Map.of())))
+        .filteredOn(c -> c.key().equals(k)).singleElement().extracting(ConversationSummary::expireTime)
+        .isEqualTo(at);
+    assertThat(store.listByThreadId(new ExportQuery(ThreadKey.DEFAULT_TENANT, "", 10, Map.of(), Optional.empty(),
+        Optional.empty(), Set.of()))).extracting(ConversationSummary::expireTime).containsExactly(at, null);
+  }
+
+  @Test
+  void aClearedExpiryKeepsTheConversationPastItsFormerExpireTime() {
+    ThreadKey k = key("expiry-cleared");
+    ThreadKey other = key("expiry-not-cleared");
+    Instant soon = Instant.now().plus(Duration.ofMillis(200)).truncatedTo(ChronoUnit.MICROS);
+    store.save(new SaveCommand(k, List.of(msg("a")), Map.of(), Map.of(), OptionalLong.empty(), ExpiryChange.at(soon)));
+    store.save(new SaveCommand(other, List.of(msg("a")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.at(soon)));
+    // Made before it passed, or else a new conversation (created: true), which has no expire time either.
+    AppendResult cleared = store.append(new AppendCommand(k, List.of(msg("b")), OptionalLong.empty(),
+        ExpiryChange.CLEAR));
+    assertThat(getAll(k).summary().expireTime()).isNull();
+    long otherVersion = store.updateMetadata(new UpdateMetadataCommand(other, Map.of("k", "v"), Set.of(), Map.of(),
+        Set.of(), OptionalLong.empty(), ExpiryChange.CLEAR));
+    assertThat(otherVersion).isPositive();
+    assertThat(getAll(other).summary().expireTime()).isNull();
+    after(soon);
+
+    assertThat(getAll(k).messages()).hasSize(cleared.created() ? 1 : 2);
+    assertThat(getAll(other).summary().metadata()).containsEntry("k", "v");
+    assertThat(store.sweepExpired(100)).isEmpty();
+    // A Save clears it too, and a Save without an expiry change keeps none.
+    store.save(new SaveCommand(k, List.of(msg("c")), Map.of(), Map.of(), OptionalLong.empty(),
+        ExpiryChange.after(Duration.ofHours(1))));
+    assertThat(getAll(k).summary().expireTime()).isNotNull();
+    store.save(new SaveCommand(k, List.of(msg("d")), Map.of(), Map.of(), OptionalLong.empty(), ExpiryChange.CLEAR));
+    assertThat(getAll(k).summary().expireTime()).isNull();
+  }
+
+  @Test
+  void importRestoresTheExpireTimeAndComparesIt() {
+    Instant at = Instant.now().plus(Duration.ofDays(1)).truncatedTo(ChronoUnit.MICROS);
+    NewMessage m = msg("1", "{}");
+    assertThat(store.importConversation(importCmd(key("imp-expiry"), List.of(m), Map.of(), Map.of(), at,
+        ExistingPolicy.FAIL))).isEqualTo(ImportOutcome.CREATED);
+    assertThat(getAll(key("imp-expiry")).summary().expireTime()).isEqualTo(at);
+    assertThat(store.importConversation(importCmd(key("imp-expiry"), List.of(m), Map.of(), Map.of(), at,
+        ExistingPolicy.FAIL))).isEqualTo(ImportOutcome.UNCHANGED);
+    // Another expire time (or none) is another conversation: the policy decides.
+    assertThatThrownBy(() -> store.importConversation(importCmd(key("imp-expiry"), List.of(m), Map.of(), Map.of(),
+        null, ExistingPolicy.FAIL))).isInstanceOf(ConversationExistsException.class);
+    assertThat(store.importConversation(importCmd(key("imp-expiry"), List.of(m), Map.of(), Map.of(),
+        at.plus(Duration.ofDays(1)), ExistingPolicy.REPLACE))).isEqualTo(ImportOutcome.REPLACED);
+    assertThat(getAll(key("imp-expiry")).summary().expireTime()).isEqualTo(at.plus(Duration.ofDays(1)));
+  }
+
+  @Test
+  void anImportOfAnExpiredRecordStoresNothingAndLeavesAStoredOneAlone() {
+    Instant past = Instant.now().minus(Duration.ofMinutes(1)).truncatedTo(ChronoUnit.MICROS);
+    NewMessage m = msg("1", "{}");
+    assertThat(store.importConversation(importCmd(key("imp-expired"), List.of(m), Map.of(), Map.of(), past,
+        ExistingPolicy.REPLACE))).isEqualTo(ImportOutcome.EXPIRED);
+    assertThat(store.get(key("imp-expired"), MessageWindow.ALL)).isEmpty();
+    assertThat(store.sweepExpired(100)).isEmpty();
+
+    long v = store.save(saveCmd(key("imp-live"), List.of(msg("live")))).version();
+    assertThat(store.importConversation(importCmd(key("imp-live"), List.of(m), Map.of(), Map.of(), past,
+        ExistingPolicy.REPLACE))).isEqualTo(ImportOutcome.EXPIRED);
+    assertThat(getAll(key("imp-live")).summary().version()).isEqualTo(v);
+  }
+
+  // ---- per-tenant max_idle ---------------------------------------------------------------------------------
+
+  @Test
+  void eachTenantExpiresByItsOwnMaxIdleOrTheServerWideOne() {
+    ThreadKey oldDefault = key("old");
+    ThreadKey oldLonger = new ThreadKey("tenant-longer", "old");
+    ThreadKey oldOff = new ThreadKey("tenant-off", "old");
+    store.save(saveCmd(oldDefault, List.of(msg("zebra"))));
+    store.save(saveCmd(oldLonger, List.of(msg("zebra"))));
+    store.save(saveCmd(oldOff, List.of(msg("zebra"))));
+    Instant cutoff = after(getAll(oldOff).summary().updateTime());
+    ThreadKey recentDefault = key("recent");
+    ThreadKey recentShorter = new ThreadKey("tenant-shorter", "recent");
+    store.save(saveCmd(recentDefault, List.of(msg("zebra"))));
+    store.save(saveCmd(recentShorter, List.of(msg("zebra"))));
+    // At cutoff + 1 h: the server-wide max_idle (1 h) expires what was updated before the cutoff; tenant-longer's
+    // (2 h) nothing; tenant-off's never; tenant-shorter's (30 min) everything it has.
+    Retention retention = new Retention(Optional.of(Duration.ofHours(1)), Map.of(
+        "tenant-longer", Optional.of(Duration.ofHours(2)), "tenant-off", Optional.empty(),
+        "tenant-shorter", Optional.of(Duration.ofMinutes(30))));
+    Clock clock = Clock.fixed(cutoff.plus(Duration.ofHours(1)), ZoneOffset.UTC);
+    ConversationStore view = new ExpiringReads(store, retention, clock);
+
+    assertThat(view.get(oldDefault, MessageWindow.ALL)).isEmpty();
+    assertThat(view.get(oldLonger, MessageWindow.ALL)).isPresent();
+    assertThat(view.get(oldOff, MessageWindow.ALL)).isPresent();
+    assertThat(view.get(recentDefault, MessageWindow.ALL)).isPresent();
+    assertThat(view.get(recentShorter, MessageWindow.ALL)).isEmpty();
+    assertThat(view.list(new ListQuery("tenant-shorter", 10, Long.MAX_VALUE, Map.of()))).isEmpty();
+    assertThat(view.list(new ListQuery("tenant-off", 10, Long.MAX_VALUE, Map.of()))).hasSize(1);
+    assertThat(view.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, List.of(List.of("zebra")), Map.of(), 10, 0)))
+        .extracting(SearchHit::threadId).containsExactly("recent");
+
+    RetentionSweeper sweeper = RetentionSweeper.unscheduled(store, retention, clock, 1);
+    assertThat(sweeper.sweepNow()).isEqualTo(2);
+    assertThat(store.get(oldDefault, MessageWindow.ALL)).isEmpty();
+    assertThat(store.get(recentShorter, MessageWindow.ALL)).isEmpty();
+    assertThat(store.get(oldLonger, MessageWindow.ALL)).isPresent();
+    assertThat(store.get(oldOff, MessageWindow.ALL)).isPresent();
+    assertThat(store.get(recentDefault, MessageWindow.ALL)).isPresent();
+    assertThat(sweeper.sweepNow()).isZero();
+  }
+
+  @Test
+  void theIdleSweepOfOneScopeLeavesTheOtherTenantsAlone() {
+    ThreadKey a = new ThreadKey("tenant-a", "idle");
+    ThreadKey b = new ThreadKey("tenant-b", "idle");
+    ThreadKey c = new ThreadKey("tenant-c", "idle");
+    store.save(saveCmd(a, List.of(msg("a"))));
+    store.save(saveCmd(b, List.of(msg("b"))));
+    store.save(saveCmd(c, List.of(msg("c"))));
+    Instant cutoff = after(getAll(c).summary().updateTime());
+
+    assertThat(store.sweepIdle(cutoff, TenantScope.only("tenant-b"), 100)).containsExactly(b);
+    assertThat(store.sweepIdle(cutoff, TenantScope.allExcept(Set.of("tenant-a")), 100)).containsExactly(c);
+    assertThat(store.get(a, MessageWindow.ALL)).isPresent();
+    assertThat(store.sweepIdle(cutoff, TenantScope.allExcept(Set.of("tenant-a", "tenant-x")), 100)).isEmpty();
+    assertThat(store.sweepIdle(cutoff, TenantScope.ALL, 100)).containsExactly(a);
+  }
+
+  @Test
+  void writesSeeATenantsOwnMaxIdle() {
+    ConversationStore s = track(newStoreWithRetention(new Retention(Optional.of(Duration.ofMillis(1)),
+        Map.of("tenant-off", Optional.empty(), "tenant-hour", Optional.of(Duration.ofHours(1))))));
+    ThreadKey expiring = key("w-expiring");
+    ThreadKey off = new ThreadKey("tenant-off", "w-kept");
+    ThreadKey hour = new ThreadKey("tenant-hour", "w-kept");
+    s.append(appendCmd(expiring, msg("1")));
+    s.append(appendCmd(off, msg("1")));
+    s.append(appendCmd(hour, msg("1")));
+    past(s.get(hour, MessageWindow.ALL).orElseThrow().summary().updateTime(), Duration.ofMillis(2));
+
+    assertThat(s.append(appendCmd(expiring, msg("2"))).created()).isTrue();
+    assertThat(s.append(appendCmd(off, msg("2"))).messageCount()).isEqualTo(2);
+    assertThat(s.append(appendCmd(hour, msg("2"))).messageCount()).isEqualTo(2);
   }
 }

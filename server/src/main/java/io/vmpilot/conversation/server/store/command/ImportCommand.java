@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Store a conversation exactly as a dump holds it: messages with their create times, counters, metadata and the
- * conversation's own times (the version is the importing store's). Message ids that are set are unique (the service
+ * conversation's own times, its expire time among them (null: none; the version is the importing store's). Message ids that are set are unique (the service
  * layer checks).
  */
 public record ImportCommand(
@@ -18,6 +18,7 @@ public record ImportCommand(
     Map<String, String> metadata,
     Instant createTime,
     Instant updateTime,
+    Instant expireTime,
     ExistingPolicy onExisting) {
 
   public ImportCommand {

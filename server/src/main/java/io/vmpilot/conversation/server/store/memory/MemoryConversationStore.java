@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.memory;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.Conversation;
 import io.vmpilot.conversation.server.store.ConversationStore;
@@ -155,7 +156,7 @@ public final class MemoryConversationStore implements ConversationStore {
 
     ConversationSummary summary() {
       return new ConversationSummary(
-          key, messages.size(), historyBytes, cacheInfo, metadata, version, createTime, updateTime);
+          key, messages.size(), historyBytes, cacheInfo, metadata, version, createTime, updateTime, expireTime);
     }
   }
 
@@ -293,9 +294,9 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public List<ConversationRow> idle(Instant updatedBefore, int limit) {
+    public List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) {
       return threads.values().stream()
-          .filter(t -> t.updateTime.isBefore(updatedBefore))
+          .filter(t -> t.updateTime.isBefore(updatedBefore) && scope.includes(t.key.tenant()))
           .sorted(Comparator.comparing((StoredThread t) -> t.updateTime))
           .limit(limit)
           .map(StoredThread::row)
@@ -423,11 +424,11 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   @Override
-  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit) {
     List<ThreadKey> deleted;
     synchronized (this) {
       ensureOpen();
-      deleted = rules.sweepIdle(storage, updatedBefore, limit);
+      deleted = rules.sweepIdle(storage, updatedBefore, scope, limit);
       changed = null;
     }
     deleted.forEach(listeners::changed);

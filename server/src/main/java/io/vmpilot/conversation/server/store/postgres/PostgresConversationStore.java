@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.postgres;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeFeed;
@@ -175,8 +176,8 @@ public final class PostgresConversationStore implements ConversationStore {
 
   /** Watchers learn of the deletions through the change log, as of every write ({@code PostgresChangePoller}). */
   @Override
-  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
-    return write("retention sweep", tx -> rules.sweepIdle(tx, updatedBefore, limit));
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit) {
+    return write("retention sweep", tx -> rules.sweepIdle(tx, updatedBefore, scope, limit));
   }
 
   @Override

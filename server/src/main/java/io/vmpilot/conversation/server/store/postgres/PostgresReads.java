@@ -53,7 +53,7 @@ final class PostgresReads {
 
   /** What {@link #summaries} reads: the row, and its metadata as two arrays of the same order. */
   private static final String SUMMARY = "SELECT c.conversation_id, c.tenant, c.thread_id, c.version, c.create_time,"
-      + " c.update_time, c.message_count, c.history_bytes, c.cache_info::text, m.names, m.vals"
+      + " c.update_time, c.message_count, c.history_bytes, c.cache_info::text, m.names, m.vals, c.expire_time"
       + " FROM conversations c LEFT JOIN LATERAL (SELECT array_agg(name) AS names, array_agg(value) AS vals"
       + " FROM metadata WHERE metadata.conversation_id = c.conversation_id) m ON true";
 
@@ -241,12 +241,16 @@ final class PostgresReads {
           ConversationSummary summary = new ConversationSummary(new ThreadKey(rs.getString(2), rs.getString(3)),
               rs.getLong(7), rs.getLong(8), counters(rs.getString(9)), metadata(rs.getArray(10), rs.getArray(11)),
               rs.getLong(4), rs.getObject(5, OffsetDateTime.class).toInstant(),
-              rs.getObject(6, OffsetDateTime.class).toInstant());
+              rs.getObject(6, OffsetDateTime.class).toInstant(), instantOrNull(rs.getObject(12, OffsetDateTime.class)));
           found.add(new Found(rs.getLong(1), summary));
         }
       }
     }
     return found;
+  }
+
+  private static Instant instantOrNull(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
   }
 
   private static Map<String, String> metadata(Array names, Array values) throws SQLException {

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.postgres;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -462,9 +463,9 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    * sweep one database at once, each its own rows, and a sweep never waits for a writer.
    */
   @Override
-  public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
+  public List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) throws SQLException {
     flush();
-    return SharedSql.idleRows(c, Timestamps.of(updatedBefore), limit, " FOR UPDATE SKIP LOCKED",
+    return SharedSql.idleRows(c, Timestamps.of(updatedBefore), scope, limit, " FOR UPDATE SKIP LOCKED",
         Timestamps::column);
   }
 

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sql;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -10,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -88,9 +90,20 @@ public final class SharedSql {
    * {@code limit}, oldest first by the index on update_time; {@code lockClause} ends the statement (PostgreSQL's
    * {@code FOR UPDATE SKIP LOCKED}, or "").
    */
-  public static List<ConversationRow> idleRows(Connection c, Object updatedBefore, int limit, String lockClause,
-      TimeColumn times) throws SQLException {
-    return rowsWhere(c, "update_time < ? ORDER BY update_time", updatedBefore, limit, lockClause, times);
+  public static List<ConversationRow> idleRows(Connection c, Object updatedBefore, TenantScope scope, int limit,
+      String lockClause, TimeColumn times) throws SQLException {
+    List<Object> params = new ArrayList<>();
+    StringBuilder condition = new StringBuilder("update_time < ?");
+    params.add(updatedBefore);
+    if (scope.only() != null) {
+      condition.append(" AND tenant = ?");
+      params.add(scope.only());
+    } else if (!scope.except().isEmpty()) {
+      condition.append(" AND tenant NOT IN (").append(String.join(", ", Collections.nCopies(scope.except().size(),
+          "?"))).append(")");
+      params.addAll(scope.except());
+    }
+    return rowsWhere(c, condition + " ORDER BY update_time", params, limit, lockClause, times);
   }
 
   /**
@@ -99,16 +112,18 @@ public final class SharedSql {
    */
   public static List<ConversationRow> expiredRows(Connection c, Object now, int limit, String lockClause,
       TimeColumn times) throws SQLException {
-    return rowsWhere(c, "expire_time <= ? ORDER BY expire_time", now, limit, lockClause, times);
+    return rowsWhere(c, "expire_time <= ? ORDER BY expire_time", List.of(now), limit, lockClause, times);
   }
 
-  private static List<ConversationRow> rowsWhere(Connection c, String condition, Object time, int limit,
+  private static List<ConversationRow> rowsWhere(Connection c, String condition, List<Object> params, int limit,
       String lockClause, TimeColumn times) throws SQLException {
     List<ConversationRow> found = new ArrayList<>();
     try (PreparedStatement st = c.prepareStatement("SELECT tenant, thread_id, " + ROW_COLUMNS
         + " FROM conversations WHERE " + condition + " LIMIT ?" + lockClause)) {
-      st.setObject(1, time);
-      st.setInt(2, limit);
+      for (int i = 0; i < params.size(); i++) {
+        st.setObject(i + 1, params.get(i));
+      }
+      st.setInt(params.size() + 1, limit);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           found.add(row(rs, 3, new ThreadKey(rs.getString(1), rs.getString(2)), times));

@@ -47,6 +47,9 @@ final class GroupCommitWriter implements AutoCloseable {
   private final Acknowledger acknowledger;
   private final Thread thread;
   private volatile boolean accepting = true;
+  private volatile boolean truncateLog;
+  private final java.util.concurrent.atomic.AtomicLong logTruncations = new java.util.concurrent.atomic.AtomicLong();
+  private boolean truncationFailureLogged;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync) throws SQLException {
     this(dataSource, maxBatch, logSync, () -> {});
@@ -97,6 +100,34 @@ final class GroupCommitWriter implements AutoCloseable {
       return CompletableFuture.failedFuture(new StoreUnavailableException("interrupted while queueing a write", e));
     }
     return pending.future;
+  }
+
+  /**
+   * Asks the writer to empty the write-ahead log file after its next batch, between two transactions
+   * ({@link LogTruncation}); the retention sweep does after giving space back.
+   */
+  void truncateLogAfterNextBatch() {
+    truncateLog = true;
+  }
+
+  /** Times the log file was emptied ({@link #truncateLogAfterNextBatch}). */
+  long logTruncations() {
+    return logTruncations.get();
+  }
+
+  private void truncateLog() {
+    try {
+      if (LogTruncation.run(connection.forBatch())) {
+        logTruncations.incrementAndGet();
+      }
+    } catch (SQLException e) {
+      // Not a write's failure: the log stays as it was, and the next sweep asks again.
+      if (!truncationFailureLogged) {
+        java.util.logging.Logger.getLogger(GroupCommitWriter.class.getName()).warning(
+            "emptying the write-ahead log failed (it keeps its size until the next try): " + e);
+        truncationFailureLogged = true;
+      }
+    }
   }
 
   /** Transactions committed. */
@@ -161,6 +192,10 @@ final class GroupCommitWriter implements AutoCloseable {
       } else {
         acknowledger.add(runner.run(batch));
         batch = new ArrayList<>(maxBatch);
+        if (truncateLog) {
+          truncateLog = false;
+          truncateLog();
+        }
       }
     }
     connection.discard();

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ChangeFeed;
@@ -191,8 +192,8 @@ public final class SqliteConversationStore implements ConversationStore {
    */
   /** One writer task per batch, so the sweep holds the writer no longer than a batch of ordinary writes does. */
   @Override
-  public List<ThreadKey> sweepIdle(Instant updatedBefore, int limit) {
-    return swept(tx -> rules.sweepIdle(storage(tx), updatedBefore, limit));
+  public List<ThreadKey> sweepIdle(Instant updatedBefore, TenantScope scope, int limit) {
+    return swept(tx -> rules.sweepIdle(storage(tx), updatedBefore, scope, limit));
   }
 
   @Override
@@ -223,6 +224,10 @@ public final class SqliteConversationStore implements ConversationStore {
         }));
         // Bounded, in case other deletions keep the free list from emptying: the next sweep goes on.
       } while (left > 0 && ++steps < MAX_VACUUM_STEPS);
+      // The vacuum's pages went through the log: without this it is the log file that keeps growing.
+      if (dataSources.logPages() > LogTruncation.ABOVE_PAGES) {
+        writer.truncateLogAfterNextBatch();
+      }
     }
     return deleted;
   }

@@ -160,6 +160,11 @@ final class SqliteDataSources implements AutoCloseable {
     return new HikariDataSource(config);
   }
 
+  /** The pages in the write-ahead log, as the checkpointer last saw them. */
+  long logPages() {
+    return checkpointer.logPages();
+  }
+
   @Override
   public void close() {
     checkpointer.close();

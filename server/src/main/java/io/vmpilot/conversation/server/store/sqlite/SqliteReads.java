@@ -275,12 +275,12 @@ final class SqliteReads {
 
   /** What {@link #summaries} reads, in this order. */
   private static final String SUMMARY_COLUMNS = "conversation_id, tenant, thread_id, version, create_time,"
-      + " update_time, message_count, history_bytes, cache_info";
+      + " update_time, message_count, history_bytes, cache_info, expire_time";
 
   /** Runs a query over conversations ({@link #SUMMARY_COLUMNS}), then fetches the metadata of the rows found. */
   private static List<Found> summaries(Connection c, String sql, List<?> params) throws SQLException {
     record Columns(long id, ThreadKey key, long version, long createTime, long updateTime, long messageCount,
-        long historyBytes, String cacheInfo) {}
+        long historyBytes, String cacheInfo, Long expireTime) {}
     List<Columns> rows = new ArrayList<>();
     try (PreparedStatement st = c.prepareStatement(sql)) {
       for (int i = 0; i < params.size(); i++) {
@@ -289,7 +289,8 @@ final class SqliteReads {
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           rows.add(new Columns(rs.getLong(1), new ThreadKey(rs.getString(2), rs.getString(3)), rs.getLong(4),
-              rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getString(9)));
+              rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getString(9),
+              rs.getObject(10) == null ? null : rs.getLong(10)));
         }
       }
     }
@@ -299,7 +300,8 @@ final class SqliteReads {
     for (Columns r : rows) {
       result.add(new Found(r.id(), new ConversationSummary(r.key(), r.messageCount(), r.historyBytes(),
           JsonColumns.parseCounters(r.cacheInfo()), metadata.getOrDefault(r.id(), Map.of()), r.version(),
-          Micros.toInstant(r.createTime()), Micros.toInstant(r.updateTime()))));
+          Micros.toInstant(r.createTime()), Micros.toInstant(r.updateTime()),
+          r.expireTime() == null ? null : Micros.toInstant(r.expireTime()))));
     }
     return result;
   }

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -295,8 +296,8 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   /** Oldest first by the index on update_time (V12), so a batch reads only the rows it deletes. */
   @Override
-  public List<ConversationRow> idle(Instant updatedBefore, int limit) throws SQLException {
-    return SharedSql.idleRows(c, Micros.of(updatedBefore), limit, "", Micros::column);
+  public List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) throws SQLException {
+    return SharedSql.idleRows(c, Micros.of(updatedBefore), scope, limit, "", Micros::column);
   }
 
   @Override

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 /**
  * How many frames of the write-ahead log are not yet copied into the database file, read from the WAL index
@@ -33,8 +33,15 @@ final class WalBacklog implements AutoCloseable {
     this.index = index;
   }
 
-  /** Frames in the log not yet copied; empty when the index cannot be read (not created yet, or unreadable). */
-  OptionalLong framesNotCopied() {
+  /** The frames in the log and how many of them are copied. */
+  record Frames(long inLog, long copied) {
+    long notCopied() {
+      return Math.max(0, inLog - copied);
+    }
+  }
+
+  /** The log's frames now; empty when the index cannot be read (not created yet, or unreadable). */
+  Optional<Frames> read() {
     try {
       if (channel == null) {
         channel = FileChannel.open(index, StandardOpenOption.READ);
@@ -42,15 +49,14 @@ final class WalBacklog implements AutoCloseable {
       header.clear();
       while (header.hasRemaining()) {
         if (channel.read(header, header.position()) < 0) {
-          return OptionalLong.empty();
+          return Optional.empty();
         }
       }
-      long last = Integer.toUnsignedLong(header.getInt(MX_FRAME));
-      long copied = Integer.toUnsignedLong(header.getInt(N_BACKFILL));
-      return OptionalLong.of(Math.max(0, last - copied));
+      return Optional.of(new Frames(Integer.toUnsignedLong(header.getInt(MX_FRAME)),
+          Integer.toUnsignedLong(header.getInt(N_BACKFILL))));
     } catch (IOException e) {
       close();
-      return OptionalLong.empty();
+      return Optional.empty();
     }
   }
 

@@ -7,7 +7,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -48,6 +48,7 @@ final class WalCheckpointer implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private volatile long passesConsidered;
+  private volatile long lastLogPages;
 
   private WalCheckpointer(Connection connection, WalBacklog backlog) {
     this.connection = connection;
@@ -78,13 +79,15 @@ final class WalCheckpointer implements AutoCloseable {
         long pause = INTERVAL_MILLIS;
         try {
           long before = logPages;
-          boolean worthIt = worthAPass(backlog.framesNotCopied());
+          Optional<WalBacklog.Frames> frames = backlog.read();
           passesConsidered++;
-          if (!worthIt) {
+          if (!worthAPass(frames)) {
+            lastLogPages = frames.get().inLog();
             Thread.sleep(INTERVAL_MILLIS);
             continue;
           }
           logPages = checkpoint(st);
+          lastLogPages = logPages;
           pause = pauseAfter(before, logPages);
           warned = false;
         } catch (SQLException e) {
@@ -103,13 +106,18 @@ final class WalCheckpointer implements AutoCloseable {
   }
 
   /** Whether a pass would copy enough to be worth starting the log over for; unknown backlogs are copied. */
-  static boolean worthAPass(OptionalLong framesNotCopied) {
-    return framesNotCopied.isEmpty() || framesNotCopied.getAsLong() >= MIN_FRAMES_TO_COPY;
+  static boolean worthAPass(Optional<WalBacklog.Frames> frames) {
+    return frames.isEmpty() || frames.get().notCopied() >= MIN_FRAMES_TO_COPY;
   }
 
   /** How many times this thread has looked at the log (passes run or skipped), for tests to wait on. */
   long passesConsidered() {
     return passesConsidered;
+  }
+
+  /** The pages in the log when last looked at (what {@link LogTruncation} decides by). */
+  long logPages() {
+    return lastLogPages;
   }
 
   /** Runs one passive checkpoint and returns the number of pages in the log. */

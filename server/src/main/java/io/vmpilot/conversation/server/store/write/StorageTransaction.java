@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.write;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.StoredMessage;
 import io.vmpilot.conversation.server.store.ThreadKey;
@@ -80,11 +81,11 @@ public interface StorageTransaction<X extends Exception> {
   void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;
 
   /**
-   * Up to {@code limit} conversations of any tenant last updated before {@code updatedBefore}, oldest first: what
-   * the retention sweep deletes. Where several writers share the storage, the rows are locked for the rest of the
+   * Up to {@code limit} conversations of the tenants in {@code scope} last updated before {@code updatedBefore},
+   * oldest first: what the retention sweep deletes. Where several writers share the storage, the rows are locked for the rest of the
    * transaction, and rows another transaction holds are skipped (so several sweepers never wait for each other).
    */
-  List<ConversationRow> idle(Instant updatedBefore, int limit) throws X;
+  List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) throws X;
 
   /**
    * Up to {@code limit} conversations of any tenant whose own expire time is {@code now} or earlier, soonest first

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.write;
 
+import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.AppendResult;
 import io.vmpilot.conversation.server.store.ChangeKind;
 import io.vmpilot.conversation.server.store.Conversation;
@@ -226,14 +227,14 @@ public final class WriteRules {
   }
 
   /**
-   * The retention sweep's step: deletes up to {@code limit} conversations last updated before {@code updatedBefore},
-   * each as a Clear would (a new version of its tenant, a CLEARED change-log entry, so watchers see it go); returns
+   * The retention sweep's step: deletes up to {@code limit} conversations of the tenants in {@code scope} last
+   * updated before {@code updatedBefore}, each as a Clear would (a new version of its tenant, a CLEARED change-log entry, so watchers see it go); returns
    * their keys. The tenants' counters are taken in tenant order, so that two sweepers sharing a database never wait
    * for each other's counters in a cycle.
    */
-  public <X extends Exception> List<ThreadKey> sweepIdle(StorageTransaction<X> tx, Instant updatedBefore, int limit)
-      throws X {
-    List<ConversationRow> rows = tx.idle(updatedBefore, limit);
+  public <X extends Exception> List<ThreadKey> sweepIdle(StorageTransaction<X> tx, Instant updatedBefore,
+      TenantScope scope, int limit) throws X {
+    List<ConversationRow> rows = tx.idle(updatedBefore, scope, limit);
     return retireAll(tx, rows);
   }
 
@@ -301,11 +302,17 @@ public final class WriteRules {
 
   /**
    * Stores a conversation as a dump holds it, with its own times. A stored conversation identical to the record
-   * (same messages with ids and text, in order, same counters and metadata; times are not compared) is left
+   * (same messages with ids and text, in order, same counters, metadata and expire time; the other times are not
+   * compared) is left
    * alone, which makes importing a dump twice a no-op. A different one is refused, kept or replaced, as the
-   * command's policy says; a replacement deletes it and creates the record's in the same transaction.
+   * command's policy says; a replacement deletes it and creates the record's in the same transaction. A record
+   * whose own expire time has passed is not stored (it would be gone for every reader at once) and a stored
+   * conversation is left as it is, whatever the policy: the record says nothing about a live conversation.
    */
   public <X extends Exception> ImportOutcome importConversation(StorageTransaction<X> tx, ImportCommand c) throws X {
+    if (c.expireTime() != null && !c.expireTime().isAfter(now())) {
+      return ImportOutcome.EXPIRED;
+    }
     Found found = find(tx, c.key(), now());
     ConversationRow row = found.live();
     boolean replacing = false;
@@ -342,7 +349,8 @@ public final class WriteRules {
     }
     tx.mergeMetadata(row, c.metadata());
     ConversationRow updated =
-        row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes, c.updateTime());
+        row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes, c.updateTime())
+            .withExpireTime(c.expireTime());
     tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
     // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
     tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
@@ -353,6 +361,7 @@ public final class WriteRules {
   private static <X extends Exception> boolean identical(StorageTransaction<X> tx, ConversationRow row,
       ImportCommand c) throws X {
     if (row.messageCount() != c.messages().size()
+        || !java.util.Objects.equals(row.expireTime(), c.expireTime())
         || !tx.counters(row).equals(c.cacheInfo())
         || !tx.metadata(row).equals(c.metadata())) {
       return false;
