@@ -57,7 +57,7 @@ record PgbenchValues(String userJson, String assistantJson, String userWords, St
     }
   }
 
-  /** pgbench's {@code -D} arguments for these values; {@code words} false leaves the words out (no index). */
+  /** pgbench's {@code -D} arguments for these values (a script without the index leaves the words unused). */
   List<String> defines() {
     List<String> d = new ArrayList<>();
     define(d, "user_json", userJson);
