@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
 /**
  * What PostgreSQL itself does for a W1 turn's SQL: pgbench runs {@link Script#W1} (the statements and values the
  * server sends for an Append and an UpdateCache, see docs/benchmark.md) or {@link Script#ONE_CALL} (W1-1rpc's one
- * Append carrying the counters) with the same number of clients against the same cluster, in the same run, so that
- * the server's W1 can be set against it (issue 19's target: at least 0.8x).
+ * Append carrying the counters) against the same cluster, in the same round, with as many connections as the
+ * benchmark has clients or as the server's pool, so that the server's W1 can be set against it (issue 19's target:
+ * at least 0.8x, {@link PostgresTarget}).
  */
 final class PgbenchTurn {
   /** The tenant pgbench's conversations are in (its own versions, apart from the server's tenant). */
