@@ -1,7 +1,8 @@
 -- W1's agent turn for pgbench (docs/benchmark.md, "pgbench: the server's SQL"): an Append of two ~2 KB messages
 -- with ids, then an UpdateCache, each one transaction, with the statements PostgresStorageTransaction sends (as a
 -- throwaway cluster with log_statement=all shows) and the same round trips: BEGIN goes with the row's lock, as the
--- JDBC driver sends it (here in a pipeline), then one round trip per statement, then COMMIT. The values are the
+-- JDBC driver sends it (here in a pipeline), then one round trip per statement, the last with the COMMIT (a pipeline
+-- too, as the server sends `...; COMMIT`). The values are the
 -- server's (PgbenchValues, from the server jar's code): the messages' JSON (:user_json, :assistant_json), their
 -- search words as the server builds them (:user_words, :assistant_words; NULL when the server runs with
 -- --search-index false), the change log's encoded copy (:logged) and the bytes the turn adds (:turn_bytes). One
