@@ -1,33 +1,51 @@
--- W1's agent turn as the PostgreSQL backend runs it, for pgbench (docs/benchmark.md): an Append of two ~2 KB
--- messages with ids, then an UpdateCache, each one transaction, statement for statement (and round trip for round
--- trip) what PostgresStorageTransaction sends: the conversation's row locked, the ids looked up, the messages (with
--- their search words) inserted by the statement that takes the tenant's next version from its tenants row (locked
--- until commit), the row's update sent with the change log's entry. One pgbench "transaction" is one turn. Each
--- pgbench client has its conversation 'pgbench-<client_id>' (made by the benchmark before the run); user_message and
--- assistant_message come from -D. Two stand-ins: the words column is PostgreSQL's to_tsvector('simple', ...) (the
--- server sends a tsvector it built in Java, cast from text; the bench has no access to that code), and the change
--- log's copy of the messages is their text concatenated (the server adds 4-byte lengths: 16 bytes more).
+-- W1's agent turn for pgbench (docs/benchmark.md, "pgbench: the server's SQL"): an Append of two ~2 KB messages
+-- with ids, then an UpdateCache, each one transaction, with the statements PostgresStorageTransaction sends (as a
+-- throwaway cluster with log_statement=all shows) and the same round trips: BEGIN goes with the row's lock, as the
+-- JDBC driver sends it (here in a pipeline), then one round trip per statement, the last with the COMMIT (a pipeline
+-- too, as the server sends `...; COMMIT`). The values are the
+-- server's (PgbenchValues, from the server jar's code): the messages' JSON (:user_json, :assistant_json), their
+-- search words as the server builds them (:user_words, :assistant_words; NULL when the server runs with
+-- --search-index false), the change log's encoded copy (:logged) and the bytes the turn adds (:turn_bytes). One
+-- pgbench "transaction" is one turn. Each client has its conversation in tenant :tenant, thread id = its client id,
+-- conversation_id = :first_cid + client id (made by the benchmark before each run, with no messages); its message
+-- count (:n) and history bytes (:hb) are kept in pgbench's variables (which last across turns) instead of being
+-- read with \gset from the locked row, because pgbench cannot \gset inside a pipeline. Differences left: the message
+-- ids are the positions (pgbench has no string arithmetic), and the times are now() (pgbench cannot make one).
+\set cid :first_cid + :client_id
+\set n1 :n + 1
+\set n2 :n + 2
+\set hb2 :hb + :turn_bytes
+\startpipeline
 BEGIN;
-SELECT conversation_id AS cid, version AS v, message_count AS n, history_bytes AS hb FROM conversations
-  WHERE tenant = 'default' AND thread_id = 'pgbench-' || :client_id FOR UPDATE \gset
-SELECT message_id FROM messages WHERE conversation_id = :cid AND message_id = ANY (ARRAY['u' || :n, 'a' || :n]);
+SELECT conversation_id, version, message_count, history_bytes, update_time, expire_time FROM conversations
+  WHERE tenant = :tenant AND thread_id = :client_id FOR UPDATE;
+\endpipeline
+SELECT message_id FROM messages WHERE conversation_id = :cid AND message_id = ANY (ARRAY[:n, :n1]::text[]);
 WITH inserted AS (INSERT INTO messages (conversation_id, position, message_id, json, create_time, search)
-  VALUES (:cid, :n, 'u' || :n, :user_message, now(), to_tsvector('simple', :user_message)),
-  (:cid, :n + 1, 'a' || :n, :assistant_message, now(), to_tsvector('simple', :assistant_message)))
-  UPDATE tenants SET revision = revision + 1 WHERE tenant = 'default' RETURNING revision AS version \gset
-WITH updated AS (UPDATE conversations SET version = :version, update_time = now(), message_count = :n + 2,
-  history_bytes = :hb + 4096 WHERE conversation_id = :cid)
-  INSERT INTO change_log (tenant, version, thread_id, kind, first_position, message_count, messages, commit_time)
-  VALUES ('default', :version, 'pgbench-' || :client_id, 1, :n, :n + 2, convert_to('u' || :n || :user_message || 'a' || :n || :assistant_message, 'UTF8'), now());
-END;
+  VALUES (:cid, :n, :n, :user_json, now(), CAST(:user_words AS tsvector)),
+  (:cid, :n1, :n1, :assistant_json, now(), CAST(:assistant_words AS tsvector)))
+  UPDATE tenants SET revision = revision + 1 WHERE tenant = :tenant RETURNING revision \gset
+WITH updated AS (UPDATE conversations SET version = :revision, update_time = now(), message_count = :n2,
+  history_bytes = :hb2, expire_time = NULL WHERE conversation_id = :cid)
+  INSERT INTO change_log (tenant, version, thread_id, kind, first_position, message_count, messages, commit_time,
+  metadata_before, metadata) VALUES (:tenant, :revision, :client_id, 1, :n, :n2, CAST(:logged AS bytea), now(), NULL,
+  (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m JOIN conversations c
+  ON c.conversation_id = m.conversation_id WHERE c.tenant = :tenant AND c.thread_id = :client_id));
+COMMIT;
+\set n :n2
+\set hb :hb2
+\startpipeline
 BEGIN;
-SELECT conversation_id AS cid, version AS v, message_count AS n, history_bytes AS hb FROM conversations
-  WHERE tenant = 'default' AND thread_id = 'pgbench-' || :client_id FOR UPDATE \gset
-UPDATE tenants SET revision = revision + 1 WHERE tenant = 'default' RETURNING revision AS version \gset
-WITH updated AS (UPDATE conversations SET version = :version, update_time = now(), message_count = :n,
-  history_bytes = :hb, cache_info = coalesce((SELECT jsonb_object_agg(k, c)
-  FROM unnest(ARRAY['input_tokens', 'output_tokens', 'cache_read_input_tokens'], ARRAY[1700, 300, 650]::bigint[])
-  AS t (k, c)), '{}'::jsonb) WHERE conversation_id = :cid)
-  INSERT INTO change_log (tenant, version, thread_id, kind, first_position, message_count, messages, commit_time)
-  VALUES ('default', :version, 'pgbench-' || :client_id, 3, :n, :n, '\x'::bytea, now());
-END;
+SELECT conversation_id, version, message_count, history_bytes, update_time, expire_time FROM conversations
+  WHERE tenant = :tenant AND thread_id = :client_id FOR UPDATE;
+\endpipeline
+UPDATE tenants SET revision = revision + 1 WHERE tenant = :tenant RETURNING revision \gset
+WITH updated AS (UPDATE conversations SET version = :revision, update_time = now(), message_count = :n,
+  history_bytes = :hb, expire_time = NULL, cache_info = coalesce((SELECT jsonb_object_agg(n, v)
+  FROM unnest(CAST(:cache_names AS text[]), CAST(:cache_values AS bigint[])) AS t (n, v)), '{}'::jsonb)
+  WHERE conversation_id = :cid)
+  INSERT INTO change_log (tenant, version, thread_id, kind, first_position, message_count, messages, commit_time,
+  metadata_before, metadata) VALUES (:tenant, :revision, :client_id, 3, :n, :n, CAST(:no_messages AS bytea), now(),
+  NULL, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m JOIN conversations c
+  ON c.conversation_id = m.conversation_id WHERE c.tenant = :tenant AND c.thread_id = :client_id));
+COMMIT;

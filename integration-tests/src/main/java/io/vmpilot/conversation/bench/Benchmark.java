@@ -113,8 +113,9 @@ public final class Benchmark implements Callable<Integer> {
   List<Integer> postgresServers;
 
   @Option(names = "--pgbench", arity = "1", defaultValue = "true", paramLabel = "BOOLEAN",
-      description = "After W1 through one server on PostgreSQL, run pgbench with the same SQL per turn, the same"
-          + " clients and duration on the same cluster (row W1-pgbench), and print W1's ratio to it."
+      description = "After W1 and W1-1rpc through one server on PostgreSQL, run pgbench with the server's SQL and"
+          + " values per turn, the same clients and duration on the same cluster (rows W1-pgbench, W1-1rpc-pgbench;"
+          + " one per variant, words NULL with --search-index=false), and print the server's ratio to it."
           + " Default: ${DEFAULT-VALUE}.")
   boolean pgbench;
 
@@ -205,6 +206,8 @@ public final class Benchmark implements Callable<Integer> {
 
   private final List<Result> results = new ArrayList<>();
   private List<ServerVariant> variants = List.of(ServerVariant.BASE);
+  /** The values pgbench binds, computed with the server jar's code on first use. */
+  private PgbenchValues values;
   private final String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
   public static void main(String[] args) {
@@ -261,7 +264,7 @@ public final class Benchmark implements Callable<Integer> {
     List<Result> medians = Medians.of(results);
     Report.printTable(medians);
     Report.printTargets(results, medians, rounds);
-    printPgbenchRatio(medians);
+    PostgresTarget.lines(results, medians).forEach(System.out::println);
     PeerReport.printPeers(medians);
     if (pinCores) {
       PeerReport.printPinned(medians);
@@ -463,13 +466,8 @@ public final class Benchmark implements Callable<Integer> {
           }
         }
       }
-      if (pgbench && servers == 1 && selected.contains("W1") && variant == variants.get(0)) {
-        System.out.printf("W1-pgbench postgres c=%d: the same SQL per turn (%s), %s warm-up%n", clients,
-            PgbenchTurn.SCRIPT, DurationConverter.format(warmup));
-        PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(clients, warmup, duration);
-        System.out.printf(Locale.ROOT, "W1-pgbench postgres c=%d: %d turns in %.1f s = %.0f turns/s, mean latency"
-            + " %.2f ms%n", clients, o.turns(), o.seconds(), o.turnsPerSecond(), o.latencyAverageMs());
-        results.add(PgbenchTurn.row(round, clients, o));
+      if (pgbench && servers == 1 && variant.watchers() == 0) {
+        runPgbench(round, postgres, selected, variant);
       }
     }
   }
@@ -510,22 +508,45 @@ public final class Benchmark implements Callable<Integer> {
     return server;
   }
 
-  /** W1 through one server on PostgreSQL over pgbench's turns on the same cluster (issue 19's target: 0.8). */
-  private static void printPgbenchRatio(List<Result> medians) {
-    Result w1 = null;
-    Result sql = null;
-    for (Result r : medians) {
-      if (r.backend().equals("postgres") && r.workload().equals("W1") && r.durability().equals("1srv")) {
-        w1 = r;
-      } else if (r.workload().equals("W1-pgbench")) {
-        sql = r;
+  /**
+   * pgbench on the cluster the server just used, with the server's SQL and values per turn, for W1 and W1-1rpc
+   * (those selected), the search words as the server's configuration writes them (none with
+   * {@code --search-index false}): with as many connections as the benchmark has clients (durability {@code sql}),
+   * and, when the server's pool is smaller, with as many as the server writes through (durability {@code pool}),
+   * where PostgreSQL meets the concurrency the server gives it.
+   */
+  private void runPgbench(int round, ThrowawayPostgres postgres, List<String> selected, ServerVariant variant)
+      throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(serverArgs);
+    args.addAll(variant.serverArgs());
+    boolean searchIndex = PgbenchTurn.searchIndex(args);
+    int pool = PgbenchTurn.poolSize(args);
+    for (PgbenchTurn.Script script : PgbenchTurn.Script.values()) {
+      if (!selected.contains(script.workload.toUpperCase(Locale.ROOT))) {
+        continue;
+      }
+      if (values == null) {
+        values = PgbenchValues.ofFirstTurn();
+      }
+      runPgbench(round, postgres, script, searchIndex, clients, variant.qualify("sql"));
+      if (pool < clients) {
+        runPgbench(round, postgres, script, searchIndex, pool, variant.qualify("pool"));
       }
     }
-    if (w1 != null && sql != null && sql.opsPerSecond() > 0) {
-      System.out.printf(Locale.ROOT, "W1 through one server on PostgreSQL / pgbench with the same SQL: %.0f / %.0f"
-          + " turns/s = %.2fx (target: at least 0.8x)%n", w1.opsPerSecond(), sql.opsPerSecond(),
-          w1.opsPerSecond() / sql.opsPerSecond());
-    }
+  }
+
+  private void runPgbench(int round, ThrowawayPostgres postgres, PgbenchTurn.Script script, boolean searchIndex,
+      int connections, String durability) throws IOException, InterruptedException {
+    System.out.printf("%s postgres/%s c=%d: pgbench with the server's SQL per %s turn (%s, search words %s), %s"
+        + " warm-up%n", script.row(), durability, connections, script.workload, script.resource,
+        searchIndex ? "on" : "NULL", DurationConverter.format(warmup));
+    PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(script, searchIndex, values, connections, warmup,
+        duration);
+    System.out.printf(Locale.ROOT, "%s postgres/%s c=%d: %d turns in %.1f s = %.0f turns/s, mean latency %.2f ms,"
+        + " PostgreSQL CPU %s ms per turn%n", script.row(), durability, connections, o.turns(), o.seconds(),
+        o.turnsPerSecond(), o.latencyAverageMs(), o.databaseCpuMs() == null || o.turns() == 0 ? "-"
+            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()));
+    results.add(PgbenchTurn.row(round, script, durability, connections, o));
   }
 
   /** What the server's command starts with: taskset onto the server's core with --pin-cores, else nothing. */

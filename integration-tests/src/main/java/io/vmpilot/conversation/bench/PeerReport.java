@@ -16,7 +16,7 @@ final class PeerReport {
     List<Result> rows = new ArrayList<>();
     for (Result r : medians) {
       boolean server = r.workload().equals("W1") || r.workload().equals("W1-1rpc");
-      boolean peer = r.workload().equals("W1-pgbench") || r.workload().equals("W1-etcd")
+      boolean peer = PostgresTarget.serverWorkload(r.workload()) != null || r.workload().equals("W1-etcd")
           || r.workload().startsWith("grow-");
       if (server || peer) {
         rows.add(r);
@@ -35,16 +35,27 @@ final class PeerReport {
     String system = r.workload().startsWith("grow-") ? r.backend() + " @" + r.workload().substring(5) + " msgs"
         : r.workload().equals("W1") ? "server " + Result.backendLabel(r.backend(), r.durability())
         : r.workload().equals("W1-1rpc") ? "server 1rpc " + Result.backendLabel(r.backend(), r.durability())
+        : PostgresTarget.serverWorkload(r.workload()) != null ? pgbenchLabel(r)
         : r.workload().substring(3);
     return String.format(Locale.ROOT, "%-24s %4d %9.0f %8s %8s %10s %10s %11s", system, r.clients(),
         r.opsPerSecond(), dash(r.p50Ms(), "%.2f"), dash(r.p99Ms(), "%.2f"), dash(server, "%.3f"),
         dash(client, "%.3f"), dash(r.diskBytesPerOp() == null ? null : r.diskBytesPerOp() / 1024, "%.1f"));
   }
 
+  /**
+   * "pgbench", "pgbench 1rpc", "pgbench pool", "pgbench/noindex": the server's SQL per W1 or W1-1rpc turn, with the
+   * benchmark's clients or the server's pool as connections, per variant.
+   */
+  private static String pgbenchLabel(Result r) {
+    String d = r.durability();
+    int slash = d.indexOf('/');
+    return "pgbench" + (r.workload().equals("W1-pgbench") ? "" : " 1rpc") + (d.startsWith("pool") ? " pool" : "")
+        + (slash < 0 ? "" : d.substring(slash));
+  }
+
   static void printPeers(List<Result> medians) {
     List<Result> rows = peerRows(medians);
-    if (rows.stream().allMatch(r -> r.workload().startsWith("W1") && !r.workload().equals("W1-pgbench")
-        && !r.workload().equals("W1-etcd"))) {
+    if (rows.stream().allMatch(r -> r.workload().equals("W1") || r.workload().equals("W1-1rpc"))) {
       // No peer ran: the targets this run can judge still get their lines (scripts/bench-peers' W4 run).
       List<String> targets = targetLines(medians);
       if (!targets.isEmpty()) {

@@ -16,14 +16,50 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What PostgreSQL itself does for W1's SQL: pgbench runs {@code bench/pgbench-w1-turn.sql} (the statements the
- * server sends for one agent turn) with the same number of clients against the same cluster, in the same run, so
- * that W1 through the server can be set against it (issue 19's target: at least 0.8x).
+ * What PostgreSQL itself does for a W1 turn's SQL: pgbench runs {@link Script#W1} (the statements and values the
+ * server sends for an Append and an UpdateCache, see docs/benchmark.md) or {@link Script#ONE_CALL} (W1-1rpc's one
+ * Append carrying the counters) against the same cluster, in the same round, with as many connections as the
+ * benchmark has clients or as the server's pool, so that the server's W1 can be set against it (issue 19's target:
+ * at least 0.8x, {@link PostgresTarget}).
  */
 final class PgbenchTurn {
-  static final String SCRIPT = "bench/pgbench-w1-turn.sql";
+  /** The tenant pgbench's conversations are in (its own versions, apart from the server's tenant). */
+  static final String TENANT = "pgbench";
+  /** pgbench's client c has conversation_id FIRST_CID + c (far above the ids PostgreSQL hands the server). */
+  static final long FIRST_CID = 1_000_000_000_000L;
   private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
   private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+
+  /** A turn's script, with the workload whose SQL it sends. */
+  enum Script {
+    W1("W1", "bench/pgbench-w1-turn.sql"),
+    ONE_CALL("W1-1rpc", "bench/pgbench-w1-1rpc-turn.sql");
+
+    final String workload;
+    final String resource;
+
+    Script(String workload, String resource) {
+      this.workload = workload;
+      this.resource = resource;
+    }
+
+    /** The row's workload name: W1-pgbench, W1-1rpc-pgbench. */
+    String row() {
+      return workload + "-pgbench";
+    }
+
+    /**
+     * The script's text; without the search index (the server's {@code --search-index false}), its words are
+     * NULL, as the server then sends them.
+     */
+    String text(boolean searchIndex) throws IOException {
+      try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(resource)) {
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        return searchIndex ? text : text.replace("CAST(:user_words AS tsvector)", "CAST(NULL AS tsvector)")
+            .replace("CAST(:assistant_words AS tsvector)", "CAST(NULL AS tsvector)");
+      }
+    }
+  }
 
   /**
    * pgbench's figures: turns per second and their mean latency; and, null where unknown, PostgreSQL's CPU and the
@@ -40,24 +76,26 @@ final class PgbenchTurn {
     this.database = database;
   }
 
-  /** Runs the turn script unmeasured for {@code warmup}, then measured for {@code length}, with {@code clients}. */
-  Outcome run(int clients, Duration warmup, Duration length) throws IOException, InterruptedException {
-    postgres.psql(database, "INSERT INTO tenants (tenant, conversations) VALUES ('default', 0)"
-        + " ON CONFLICT DO NOTHING; INSERT INTO conversations (tenant, thread_id, version, create_time, update_time,"
-        + " message_count, history_bytes) SELECT 'default', 'pgbench-' || i, 0, now(), now(),"
-        + " 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i ON CONFLICT DO NOTHING");
-    Path script = Files.createTempFile("pgbench-w1-turn", ".sql");
-    try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(SCRIPT)) {
-      Files.write(script, in.readAllBytes());
+  /**
+   * Runs {@code script} unmeasured for {@code warmup}, then measured for {@code length}, with {@code clients}, each
+   * run on new empty conversations (as the server's W1 starts on new ones).
+   */
+  Outcome run(Script script, boolean searchIndex, PgbenchValues values, int clients, Duration warmup,
+      Duration length) throws IOException, InterruptedException {
+    Path file = Files.createTempFile("pgbench-turn", ".sql");
+    try {
+      Files.writeString(file, script.text(searchIndex));
       // The postgres user runs pgbench (as root the fixture switches to it): it must read the script.
-      script.toFile().setReadable(true, false);
+      file.toFile().setReadable(true, false);
       if (warmup.toSeconds() > 0) {
-        pgbench(script, clients, warmup);
+        newConversations(clients);
+        pgbench(file, values, clients, warmup);
       }
+      newConversations(clients);
       Long postmaster = postmasterPid();
       ProcessTree.Sample before = ProcessTree.sample(postmaster);
       long clientBefore = reapedChildrenCpuMillis();
-      String output = pgbench(script, clients, length);
+      String output = pgbench(file, values, clients, length);
       long clientCpu = reapedChildrenCpuMillis() - clientBefore;
       awaitBackendsGone();
       ProcessTree.Sample after = ProcessTree.sample(postmaster);
@@ -65,8 +103,48 @@ final class PgbenchTurn {
           after == null ? null : after.cpuMillisSince(before), after == null ? null : after.writeBytesSince(before),
           clientCpu < 0 ? null : (double) clientCpu);
     } finally {
-      Files.deleteIfExists(script);
+      Files.deleteIfExists(file);
     }
+  }
+
+  /** The server's default {@code --database-pool-size}. */
+  static final int DEFAULT_POOL_SIZE = 10;
+
+  /**
+   * Whether a server with {@code args} writes search words: unless the last {@code --search-index} among them says
+   * false.
+   */
+  static boolean searchIndex(List<String> args) {
+    return !"false".equalsIgnoreCase(lastValue(args, "--search-index", "true"));
+  }
+
+  /** The connections a server with {@code args} writes through ({@code --database-pool-size}). */
+  static int poolSize(List<String> args) {
+    return Integer.parseInt(lastValue(args, "--database-pool-size", Integer.toString(DEFAULT_POOL_SIZE)));
+  }
+
+  /** The last value of {@code option} among {@code args} (as {@code --name=value} or {@code --name value}). */
+  private static String lastValue(List<String> args, String option, String otherwise) {
+    String value = otherwise;
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i).strip();
+      if (a.startsWith(option + "=")) {
+        value = a.substring(option.length() + 1).strip();
+      } else if (a.equals(option) && i + 1 < args.size()) {
+        value = args.get(++i).strip();
+      }
+    }
+    return value;
+  }
+
+  /** Replaces pgbench's conversations (and their messages) by {@code clients} empty ones, untimed. */
+  private void newConversations(int clients) {
+    postgres.psql(database, "INSERT INTO tenants (tenant, conversations) VALUES ('" + TENANT + "', 0)"
+        + " ON CONFLICT DO NOTHING; DELETE FROM conversations WHERE tenant = '" + TENANT + "';"
+        + " INSERT INTO conversations (conversation_id, tenant, thread_id, version, create_time, update_time,"
+        + " message_count, history_bytes) OVERRIDING SYSTEM VALUE SELECT " + FIRST_CID + " + i, '" + TENANT + "',"
+        + " i::text, 0, now(), now(), 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i;"
+        + " UPDATE tenants SET conversations = " + clients + " WHERE tenant = '" + TENANT + "'");
   }
 
   /** The postmaster's process id (the parent of the checkpointer), or null when it cannot be read. */
@@ -102,19 +180,22 @@ final class PgbenchTurn {
     }
   }
 
-  private String pgbench(Path script, int clients, Duration length) throws IOException, InterruptedException {
+  private String pgbench(Path script, PgbenchValues values, int clients, Duration length)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     if ("root".equals(System.getProperty("user.name"))) {
       command.addAll(List.of("runuser", "-u", ThrowawayPostgres.SUPERUSER, "--"));
     }
     command.add(postgres.binaries().program("pgbench").toString());
     command.addAll(postgres.connectionArguments());
-    String user = SyntheticMessages.userMessage(0);
-    String assistant = SyntheticMessages.assistantMessage(1);
     command.addAll(List.of("-n", "-M", "prepared", "-c", Integer.toString(clients),
         "-j", Integer.toString(Math.min(clients, Runtime.getRuntime().availableProcessors())),
         "-T", Long.toString(Math.max(1, length.toSeconds())), "-f", script.toString(),
-        "-D", "user_message=" + user, "-D", "assistant_message=" + assistant, database));
+        "-D", "tenant=" + TENANT, "-D", "first_cid=" + FIRST_CID, "-D", "n=0", "-D", "hb=0",
+        "-D", "cache_names={input_tokens,output_tokens,cache_read_input_tokens}", "-D", "cache_values={1700,300,650}",
+        "-D", "no_messages=\\x"));
+    command.addAll(values.defines());
+    command.add(database);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).directory(Path.of("/tmp").toFile()).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(length.toSeconds() + 120, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -141,12 +222,14 @@ final class PgbenchTurn {
     return Double.parseDouble(m.group(1));
   }
 
-  /** The table row for pgbench's run (its latency is a mean: pgbench gives no percentiles). */
-  static Result row(int round, int clients, Outcome o) {
+  /** The table row for pgbench's run of {@code script} (its latency is a mean: pgbench gives no percentiles). */
+  static Result row(int round, Script script, String durability, int clients, Outcome o) {
     Double perTurn = o.turns() == 0 ? null : 1.0 / o.turns();
-    return new Result(round, "W1-pgbench", "postgres", "sql", clients, o.turns(), o.seconds(), o.turnsPerSecond(),
-        Double.NaN, Double.NaN, Double.NaN, null, times(o.databaseCpuMs(), perTurn), null, null, null, 0, 0, null,
-        String.format(Locale.ROOT, "pgbench, the same SQL per turn; mean latency %.2f ms", o.latencyAverageMs()),
+    return new Result(round, script.row(), "postgres", durability, clients, o.turns(), o.seconds(),
+        o.turnsPerSecond(), Double.NaN, Double.NaN, Double.NaN, null, times(o.databaseCpuMs(), perTurn), null, null,
+        null, 0, 0, null,
+        String.format(Locale.ROOT, "pgbench, the server's SQL per %s turn; mean latency %.2f ms", script.workload,
+            o.latencyAverageMs()),
         new MachineCpu.Use(null, null, times(o.clientCpuMs(), perTurn)), times(o.diskBytes(), perTurn), null);
   }
 }

@@ -125,4 +125,51 @@ class PeersTest {
     return new Result(1, workload, backend, durability, 64, 1000, 1.0, turnsPerSecond, p50, 3 * p50, 4 * p50, null,
         cpu, null, null, null, 0, 0, null, "", null, null, null);
   }
+
+  private static Result row(int round, String workload, String durability, int clients, double turnsPerSecond,
+      Double cpu, Double databaseCpu, Double clientCpu) {
+    return new Result(round, workload, "postgres", durability, clients, 1000, 1.0, turnsPerSecond, 1.0, 2.0, 3.0,
+        null, cpu, null, null, null, 0, 0, null, "", new MachineCpu.Use(5.0, 0.0, clientCpu), null, databaseCpu);
+  }
+
+  @Test
+  void issue19sTargetSetsEachServerRowAgainstPgbenchsOfTheSameVariantMedianAndRounds() {
+    Result w1 = row(2, "W1", "1srv", 64, 400, 1.5, 1.2, 0.3);
+    Result sql = row(2, "W1-pgbench", "sql", 64, 200, 1.1, null, 0.2);
+    Result pool = row(1, "W1-pgbench", "pool", 10, 500, 1.0, null, 0.2);
+    Result oneCall = row(1, "W1-1rpc", "1srv/noindex", 64, 300, 1.0, 0.9, 0.2);
+    Result oneCallSql = row(1, "W1-1rpc-pgbench", "sql/noindex", 64, 600, 0.8, null, 0.1);
+    List<Result> all = List.of(row(1, "W1", "1srv", 64, 300, 1.5, 1.2, 0.3), row(1, "W1-pgbench", "sql", 64, 100,
+        1.1, null, 0.2), pool, oneCall, oneCallSql, w1, sql, row(2, "W1-pgbench", "pool", 10, 500, 1.0, null, 0.2));
+    assertThat(PostgresTarget.lines(all, List.of(w1, sql, pool, oneCall, oneCallSql))).containsExactly(
+        "Target (issue 19): W1 through one server on PostgreSQL / pgbench with the same SQL: 400 / 200 turns/s ="
+            + " 2.00x (at least 0.8x; by round: 3.00x 2.00x); PostgreSQL CPU per turn 1.200 ms under the server"
+            + " (which adds 1.500 ms), 1.100 ms under pgbench (which adds 0.200 ms)",
+        "Target (issue 19): W1 through one server on PostgreSQL / pgbench with the same SQL on 10 connections (the"
+            + " server's pool): 400 / 500 turns/s = 0.80x (at least 0.8x; by round: 0.60x 0.80x); PostgreSQL CPU"
+            + " per turn 1.200 ms under the server (which adds 1.500 ms), 1.000 ms under pgbench (which adds 0.200"
+            + " ms)",
+        "Target (issue 19): W1-1rpc/noindex through one server on PostgreSQL / pgbench with the same SQL: 300 / 600"
+            + " turns/s = 0.50x (at least 0.8x; by round: 0.50x); PostgreSQL CPU per turn 0.900 ms under the server"
+            + " (which adds 1.000 ms), 0.800 ms under pgbench (which adds 0.100 ms)");
+    assertThat(PeerReport.peerRows(List.of(w1, sql, pool, oneCallSql))).containsExactly(w1, sql, pool, oneCallSql);
+    assertThat(PeerReport.peerLine(sql)).startsWith("pgbench  ");
+    assertThat(PeerReport.peerLine(pool)).startsWith("pgbench pool  ");
+    assertThat(PeerReport.peerLine(oneCallSql)).startsWith("pgbench 1rpc/noindex  ");
+    assertThat(PostgresTarget.lines(all, List.of(sql, pool))).as("no server row, no line").isEmpty();
+  }
+
+  @Test
+  void pgbenchFollowsTheServersSearchIndexAndPoolSizeAndLeavesTheWordsOutWithoutTheIndex() throws Exception {
+    assertThat(PgbenchTurn.searchIndex(List.of())).isTrue();
+    assertThat(PgbenchTurn.searchIndex(List.of("--search-index=false"))).isFalse();
+    assertThat(PgbenchTurn.searchIndex(List.of("--search-index", "false", "--search-index=true"))).isTrue();
+    assertThat(PgbenchTurn.poolSize(List.of())).isEqualTo(PgbenchTurn.DEFAULT_POOL_SIZE);
+    assertThat(PgbenchTurn.poolSize(List.of("--database-pool-size", "32"))).isEqualTo(32);
+    for (PgbenchTurn.Script script : PgbenchTurn.Script.values()) {
+      assertThat(script.text(true)).contains("CAST(:user_words AS tsvector)", "CAST(:assistant_words AS tsvector)");
+      assertThat(script.text(false)).doesNotContain("CAST(:user_words", "CAST(:assistant_words")
+          .contains("CAST(NULL AS tsvector)");
+    }
+  }
 }

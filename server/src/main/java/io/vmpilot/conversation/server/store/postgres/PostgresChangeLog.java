@@ -28,13 +28,6 @@ final class PostgresChangeLog {
       + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
       + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?))";
 
-  static void insert(Connection c, LoggedChange change) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(INSERT)) {
-      bind(st, 0, change);
-      st.executeUpdate();
-    }
-  }
-
   /** Binds {@link #INSERT}'s parameters after parameter {@code i}. */
   static void bind(PreparedStatement st, int i, LoggedChange change) throws SQLException {
     st.setString(++i, change.key().tenant());

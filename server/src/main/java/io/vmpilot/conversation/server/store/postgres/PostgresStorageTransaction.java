@@ -49,10 +49,14 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   private PendingInsert pendingInsert;
   /** An update of the conversation's row not sent yet (see {@link #flush}), or null. */
   private PendingUpdate pendingUpdate;
+  /** The change log's entry (with the row's update, or null) not sent yet (see {@link #commitWithLast}), or null. */
+  private PendingLog pendingLog;
 
   private record PendingInsert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {}
 
   private record PendingUpdate(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) {}
+
+  private record PendingLog(PendingUpdate update, LoggedChange change) {}
 
 
   /** @param searchIndex whether inserted messages get their search words ({@code [search] index}) */
@@ -65,7 +69,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    * Sends what the primitives deferred. A write's statements go out in fewer round trips: an Append's insert of its
    * messages rides on the statement that takes the version, and the row's update on the change log's insert. Every
    * primitive that runs a statement of its own sends what is pending first, so statements run in the order the
-   * rules called them; the transaction runner calls this before it commits.
+   * rules called them; the transaction runner ends with {@link #commitWithLast}, which sends the last one with the
+   * COMMIT.
    */
   void flush() throws SQLException {
     if (pendingInsert != null) {
@@ -82,6 +87,43 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
         st.executeUpdate();
         freeAll(arrays);
       }
+    }
+    if (pendingLog != null) {
+      PendingLog l = pendingLog;
+      pendingLog = null;
+      sendLog(l, false);
+    }
+  }
+
+  /**
+   * Sends what the primitives deferred and commits: when the last statement is the change log's entry (every write
+   * ends with it), the COMMIT goes in its round trip ({@code ...; COMMIT}), which takes one round trip out of the
+   * time the write holds its tenant's row (every write of the tenant waits for that row); else a COMMIT of its own.
+   * If the statement fails with an error PostgreSQL reports, the COMMIT after it is not run and nothing was written;
+   * only a connection lost meanwhile leaves the outcome unknown, as a lost COMMIT does.
+   */
+  void commitWithLast() throws SQLException {
+    if (pendingInsert == null && pendingUpdate == null && pendingLog != null) {
+      PendingLog l = pendingLog;
+      pendingLog = null;
+      sendLog(l, true);
+    } else {
+      flush();
+    }
+    // A no-op for the JDBC driver when the COMMIT went with the statement (it knows the transaction ended).
+    c.commit();
+  }
+
+  /** The change log's insert, with the row's update it carries, and the COMMIT after it if {@code commit}. */
+  private void sendLog(PendingLog l, boolean commit) throws SQLException {
+    String insert = l.update() == null ? PostgresChangeLog.INSERT
+        : "WITH updated AS (" + updateSql(l.update()) + ") " + PostgresChangeLog.INSERT;
+    try (PreparedStatement st = c.prepareStatement(commit ? insert + "; COMMIT" : insert)) {
+      List<Array> arrays = new ArrayList<>(2);
+      int i = l.update() == null ? 0 : bindUpdate(st, 0, l.update(), arrays);
+      PostgresChangeLog.bind(st, i, l.change());
+      st.execute();
+      freeAll(arrays);
     }
   }
 
@@ -386,25 +428,17 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     }
   }
 
-  /** Sends the row's deferred update with it, in one statement (see {@link #flush}). */
+  /**
+   * Deferred, with the row's deferred update, to one statement sent by the next primitive or with the commit (see
+   * {@link #commitWithLast}).
+   */
   @Override
   public void logChange(LoggedChange change) throws SQLException {
     changedAnything = true;
     PendingUpdate p = pendingUpdate;
     pendingUpdate = null;
     flush();
-    if (p == null) {
-      PostgresChangeLog.insert(c, change);
-      return;
-    }
-    try (PreparedStatement st = c.prepareStatement(
-        "WITH updated AS (" + updateSql(p) + ") " + PostgresChangeLog.INSERT)) {
-      List<Array> arrays = new ArrayList<>(2);
-      int i = bindUpdate(st, 0, p, arrays);
-      PostgresChangeLog.bind(st, i, change);
-      st.executeUpdate();
-      freeAll(arrays);
-    }
+    pendingLog = new PendingLog(p, change);
   }
 
   /** The counters as a jsonb object built in SQL from two arrays, so that no JSON is written here. */

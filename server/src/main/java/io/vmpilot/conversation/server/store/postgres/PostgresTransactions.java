@@ -56,19 +56,21 @@ final class PostgresTransactions {
       try {
         PostgresStorageTransaction tx = new PostgresStorageTransaction(c, searchIndex);
         T result = mutation.run(tx);
-        tx.flush();
         if (!tx.changedAnything()) {
+          tx.flush();
           c.rollback();
           return result;
         }
         committing = true;
-        c.commit();
+        tx.commitWithLast();
         commits.incrementAndGet();
         bytesWritten.addAndGet(tx.bytesWritten());
         return result;
       } catch (SQLException e) {
         rollbackQuietly(c);
-        if (PostgresFailures.isRetryable(e) && attempt < WRITE_ATTEMPTS && !committing) {
+        // A conflict is PostgreSQL's own answer: the transaction, and a COMMIT sent with its last statement, did not
+        // commit, so running it again writes nothing twice.
+        if (PostgresFailures.isRetryable(e) && attempt < WRITE_ATTEMPTS) {
           retries.incrementAndGet();
           pause(attempt);
           continue;

@@ -4,33 +4,18 @@ import io.vmpilot.conversation.server.store.ConversationStore;
 import io.vmpilot.conversation.server.store.Retention;
 import io.vmpilot.conversation.server.store.ConversationStoreContract;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgresExtension;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The PostgreSQL backend against the shared store contract: one real cluster, each store in a database of its own. */
 class PostgresConversationStoreTest extends ConversationStoreContract {
-  // Held: java.util.logging keeps loggers weakly, and a level set on a collected one is lost.
-  private static final List<Logger> QUIETED = List.of(Logger.getLogger("com.zaxxer.hikari"),
-      Logger.getLogger("org.flywaydb"), Logger.getLogger(PostgresDataSource.class.getName()));
-  private static ThrowawayPostgres postgres;
+  @RegisterExtension
+  static final ThrowawayPostgresExtension POSTGRES = PostgresTestCluster.quieting(Level.WARNING);
   private static final AtomicInteger databases = new AtomicInteger();
-
-  @BeforeAll
-  static void startPostgres() {
-    QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
-    postgres = ThrowawayPostgres.launch();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    postgres.close();
-  }
 
   /** A new empty database on the test's cluster, and settings for it. */
   static PostgresSettings newDatabase(ThrowawayPostgres cluster, long maxHistoryBytes, long maxConversationsPerTenant) {
@@ -42,17 +27,17 @@ class PostgresConversationStoreTest extends ConversationStoreContract {
 
   @Override
   protected ConversationStore newStore(long maxHistoryBytes) {
-    return PostgresConversationStore.open(newDatabase(postgres, maxHistoryBytes, Long.MAX_VALUE));
+    return PostgresConversationStore.open(newDatabase(POSTGRES.cluster(), maxHistoryBytes, Long.MAX_VALUE));
   }
 
   @Override
   protected ConversationStore newStoreWithConversationLimit(long maxConversationsPerTenant) {
-    return PostgresConversationStore.open(newDatabase(postgres, DEFAULT_LIMIT, maxConversationsPerTenant));
+    return PostgresConversationStore.open(newDatabase(POSTGRES.cluster(), DEFAULT_LIMIT, maxConversationsPerTenant));
   }
 
   @Override
   protected ConversationStore newStoreWithRetention(Retention retention) {
-    return PostgresConversationStore.open(newDatabase(postgres, DEFAULT_LIMIT, Long.MAX_VALUE)
+    return PostgresConversationStore.open(newDatabase(POSTGRES.cluster(), DEFAULT_LIMIT, Long.MAX_VALUE)
         .withRetention(retention));
   }
 

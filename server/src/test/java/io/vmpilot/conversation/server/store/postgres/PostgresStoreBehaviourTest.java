@@ -17,6 +17,7 @@ import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgresExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -34,33 +35,19 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What only a shared database has: two stores (as two servers would) on one database, each seeing what the other
  * wrote at once; the connections' settings; a database restart under a running store.
  */
 class PostgresStoreBehaviourTest {
-  private static final List<Logger> QUIETED = List.of(Logger.getLogger("com.zaxxer.hikari"),
-      Logger.getLogger("org.flywaydb"), Logger.getLogger(PostgresDataSource.class.getName()));
-  private static ThrowawayPostgres postgres;
-
-  @BeforeAll
-  static void startPostgres() {
-    QUIETED.forEach(logger -> logger.setLevel(Level.OFF));
-    postgres = ThrowawayPostgres.launch();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    postgres.close();
-  }
+  @RegisterExtension
+  static final ThrowawayPostgresExtension POSTGRES = PostgresTestCluster.quieting(Level.OFF);
 
   private static PostgresSettings settings() {
-    return PostgresConversationStoreTest.newDatabase(postgres, 1 << 20, Long.MAX_VALUE);
+    return PostgresConversationStoreTest.newDatabase(POSTGRES.cluster(), 1 << 20, Long.MAX_VALUE);
   }
 
   private static AppendCommand append(String thread, OptionalLong expected, String... ids) {
@@ -162,10 +149,10 @@ class PostgresStoreBehaviourTest {
 
   @Test
   void aDatabaseThatIsNotUtf8IsRefused() {
-    postgres.psql("postgres", "CREATE DATABASE latin TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C'"
+    POSTGRES.cluster().psql("postgres", "CREATE DATABASE latin TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C'"
         + " LC_CTYPE 'C'");
-    assertThatThrownBy(() -> PostgresConversationStore.open(PostgresSettings.of(postgres.url("latin"), 1 << 20,
-        Long.MAX_VALUE))).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("UTF8");
+    assertThatThrownBy(() -> PostgresConversationStore.open(PostgresSettings.of(POSTGRES.cluster().url("latin"),
+        1 << 20, Long.MAX_VALUE))).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("UTF8");
   }
 
   @Test
@@ -222,11 +209,11 @@ class PostgresStoreBehaviourTest {
             "{\"content\":\"message " + i + (i == 777 ? " needle" : "") + "\"}")), OptionalLong.empty()));
       }
     }
-    postgres.psql(database, "UPDATE messages SET search = NULL");
-    assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
+    POSTGRES.cluster().psql(database, "UPDATE messages SET search = NULL");
+    assertThat(POSTGRES.cluster().psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
         .isEqualTo("1200");
     try (PostgresConversationStore b = PostgresConversationStore.open(shared)) {
-      assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
+      assertThat(POSTGRES.cluster().psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
           .isEqualTo("0");
       assertThat(b.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"), Map.of(), 10, 0)))
           .extracting(SearchHit::threadId, SearchHit::position).containsExactly(tuple("old-0", 259L));
@@ -243,7 +230,8 @@ class PostgresStoreBehaviourTest {
       assertThatThrownBy(() -> off.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"),
           Map.of(), 10, 0))).isInstanceOf(SearchIndexOffException.class);
     }
-    assertThat(postgres.psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip()).isEqualTo("1");
+    assertThat(POSTGRES.cluster().psql(database, "SELECT count(*) FROM messages WHERE search IS NULL").strip())
+        .isEqualTo("1");
     try (PostgresConversationStore on = PostgresConversationStore.open(shared)) {
       assertThat(on.search(new SearchQuery(ThreadKey.DEFAULT_TENANT, SearchText.phrases("needle"), Map.of(), 10, 0)))
           .extracting(SearchHit::threadId).containsExactly("t");

@@ -7,15 +7,14 @@ import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgresExtension;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.flywaydb.core.Flyway;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A database from before per-tenant versions (V14) keeps its promise that a thread's version never repeats: every
@@ -23,31 +22,18 @@ import org.junit.jupiter.api.Test;
  * handed out, including those of conversations cleared before the migration.
  */
 class PostgresVersionFloorTest {
-  // Held: java.util.logging keeps loggers weakly, and a level set on a collected one is lost.
-  private static final List<Logger> QUIETED = List.of(Logger.getLogger("com.zaxxer.hikari"),
-      Logger.getLogger("org.flywaydb"), Logger.getLogger(PostgresDataSource.class.getName()));
-  private static ThrowawayPostgres postgres;
-
-  @BeforeAll
-  static void startPostgres() {
-    QUIETED.forEach(logger -> logger.setLevel(Level.WARNING));
-    postgres = ThrowawayPostgres.launch();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    postgres.close();
-  }
+  @RegisterExtension
+  static final ThrowawayPostgresExtension POSTGRES = PostgresTestCluster.quieting(Level.WARNING);
 
   @Test
   void countersStartAboveEveryVersionTheSequenceHandedOut() {
-    PostgresSettings settings = PostgresConversationStoreTest.newDatabase(postgres, 1 << 20, Long.MAX_VALUE);
+    PostgresSettings settings = PostgresConversationStoreTest.newDatabase(POSTGRES.cluster(), 1 << 20, Long.MAX_VALUE);
     String database = settings.url().substring(settings.url().lastIndexOf('/') + 1);
-    Flyway.configure().dataSource(postgres.jdbcUrl(database), ThrowawayPostgres.SUPERUSER, null)
+    Flyway.configure().dataSource(POSTGRES.cluster().jdbcUrl(database), ThrowawayPostgres.SUPERUSER, null)
         .locations("classpath:db/migration/postgres").target("12").load().migrate();
     // The old schema's state: "kept" has a conversation at the sequence's last version; "emptied" had one at
     // version 400 that was cleared (its row stays at 0 conversations).
-    postgres.psql(database, "SELECT setval('store_revision', 500);"
+    POSTGRES.cluster().psql(database, "SELECT setval('store_revision', 500);"
         + " INSERT INTO tenants (tenant, conversations) VALUES ('kept', 1), ('emptied', 0);"
         + " INSERT INTO conversations (tenant, thread_id, version, create_time, update_time, message_count,"
         + " history_bytes) VALUES ('kept', 't', nextval('store_revision'), now(), now(), 0, 0)");
@@ -62,9 +48,9 @@ class PostgresVersionFloorTest {
       assertThat(store.append(append("kept", "t")).version()).isEqualTo(503);
       assertThat(store.append(append("fresh", "t")).version()).isEqualTo(503);
     }
-    assertThat(postgres.psql(database, "SELECT tenant || '=' || revision FROM tenants ORDER BY tenant"))
+    assertThat(POSTGRES.cluster().psql(database, "SELECT tenant || '=' || revision FROM tenants ORDER BY tenant"))
         .isEqualTo("emptied=502\nfresh=503\nkept=503");
-    assertThat(postgres.psql(database, "SELECT count(*) FROM pg_class WHERE relname = 'store_revision'"))
+    assertThat(POSTGRES.cluster().psql(database, "SELECT count(*) FROM pg_class WHERE relname = 'store_revision'"))
         .as("the sequence is gone, so no server of an earlier release can hand out a version twice").isEqualTo("0");
   }
 
