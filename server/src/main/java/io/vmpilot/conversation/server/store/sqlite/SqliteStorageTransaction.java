@@ -294,7 +294,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     SqliteChangeLog.insert(c, change);
   }
 
-  /** Oldest first by the index on update_time (V12), so a batch reads only the rows it deletes. */
+  /** Tenant by tenant, each oldest first, by the (tenant, update_time) index (V17): see SharedSql#idleRows. */
   @Override
   public List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) throws SQLException {
     return SharedSql.idleRows(c, Micros.of(updatedBefore), scope, limit, "", Micros::column);
