@@ -249,6 +249,45 @@ class AdminIT {
     }
   }
 
+  /** Asks for a backup at {@code target} and expects PERMISSION_DENIED, BACKUP_OUTSIDE_DIRECTORY; none written. */
+  private static void refusedOutside(ManagedChannel channel, Path target) {
+    assertThatThrownBy(() -> admin(channel).backup(BackupRequest.newBuilder().setPath(target.toString()).build()))
+        .as("backup to %s", target)
+        .satisfies(e -> {
+          assertThat(Rpc.code(e)).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(Rpc.errorInfo(e).orElseThrow().getReason()).isEqualTo("BACKUP_OUTSIDE_DIRECTORY");
+        });
+  }
+
+  @Test
+  void aBackupIsWrittenOnlyInsideTheBackupDirectory(@TempDir Path outside) throws Exception {
+    Path backups = Files.createDirectories(dir.resolve("backups"));
+    Files.createSymbolicLink(backups.resolve("out"), outside);
+    try (ServerProcess sqlite = Rpc.startSqlite(dir.resolve("db").resolve("live.db"),
+        "--backup-directory", backups.toString())) {
+      ManagedChannel channel = Rpc.channel(sqlite.target());
+      try {
+        Rpc.stub(channel).save(SaveRequest.newBuilder().setThreadId("t").build());
+        refusedOutside(channel, outside.resolve("copy.db"));
+        refusedOutside(channel, dir.resolve("db").resolve("copy.db")); // beside the database: not configured
+        refusedOutside(channel, Path.of(backups + "/../copy.db"));
+        refusedOutside(channel, backups.resolve("out").resolve("copy.db")); // a link that leads out
+        Files.createSymbolicLink(backups.resolve("dangling.db"), outside.resolve("through-link.db"));
+        assertThatThrownBy(() -> admin(channel).backup(BackupRequest.newBuilder()
+            .setPath(backups.resolve("dangling.db").toString()).build()))
+            .satisfies(e -> assertThat(Rpc.code(e)).isEqualTo(Status.Code.ALREADY_EXISTS));
+        try (var written = Files.list(outside)) {
+          assertThat(written).isEmpty();
+        }
+        Path inside = Files.createDirectories(backups.resolve("daily")).resolve("copy.db");
+        var response = admin(channel).backup(BackupRequest.newBuilder().setPath(inside.toString()).build());
+        assertThat(response.getBytes()).isPositive().isEqualTo(Files.size(inside));
+      } finally {
+        Rpc.close(channel);
+      }
+    }
+  }
+
   @Test
   void theMemoryBackendHasNoBackup() throws Exception {
     try (ServerProcess memory = ServerProcess.launch(List.of(), Rpc.FAST_START_JVM,

@@ -83,6 +83,14 @@ public final class ServerOptions {
           + "filesystem has no room for it, health is NOT_SERVING. 0 keeps none. Default: ${DEFAULT-VALUE} (64 MiB).")
   long diskReserveBytes;
 
+  // The server writes a backup with its own permissions, and any caller it accepts may ask for one: confining the
+  // copies keeps a caller from choosing where on the machine every tenant's conversations land.
+  @Option(names = "--backup-directory", descriptionKey = "backup.directory", paramLabel = "DIR",
+      description = "SQLite: the only directory (with its subdirectories) Backup may write a copy into; a target"
+          + " elsewhere, also through a symbolic link, is refused (PERMISSION_DENIED, BACKUP_OUTSIDE_DIRECTORY)."
+          + " Default: the database file's directory.")
+  String backupDirectory;
+
   @Option(names = "--database-busy-timeout-ms", descriptionKey = "database.busy_timeout_ms", defaultValue = "5000",
       paramLabel = "MS", description = "How long to wait for a lock held by another process. Default: ${DEFAULT-VALUE}.")
   int busyTimeoutMillis;
@@ -324,7 +332,8 @@ public final class ServerOptions {
     }
     SqliteSettings sqlite = new SqliteSettings(expandHome(databasePath), parseDurability(durability),
         busyTimeoutMillis, readConnections, maxBatch, maxHistoryBytes, maxConversationsPerTenant, diskReserveBytes)
-        .withSearchIndex(searchIndex);
+        .withSearchIndex(searchIndex)
+        .withBackupDirectory(blank(backupDirectory) ? null : expandHome(backupDirectory.strip()));
     TlsFiles tls = tlsFiles();
     TenantTokens tokens = TenantTokens.load(blank(authTokensFile) ? null : expandHome(authTokensFile.strip()),
         environment.get(TenantTokens.ENVIRONMENT_VARIABLE));

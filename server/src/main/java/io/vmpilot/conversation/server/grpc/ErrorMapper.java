@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
 import io.vmpilot.conversation.server.store.error.BackupNotSupportedException;
+import io.vmpilot.conversation.server.store.error.BackupOutsideDirectoryException;
 import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.error.ConversationExistsException;
 import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
@@ -63,6 +64,9 @@ final class ErrorMapper {
     }
     if (error instanceof SearchIndexOffException e) {
       return status(Code.FAILED_PRECONDITION, e.getMessage(), "SEARCH_INDEX_OFF", Map.of(), null);
+    }
+    if (error instanceof BackupOutsideDirectoryException e) {
+      return status(Code.PERMISSION_DENIED, e.getMessage(), "BACKUP_OUTSIDE_DIRECTORY", Map.of(), null);
     }
     if (error instanceof BackupTargetExistsException e) {
       return status(Code.ALREADY_EXISTS, e.getMessage(), "BACKUP_TARGET_EXISTS", Map.of(), null);

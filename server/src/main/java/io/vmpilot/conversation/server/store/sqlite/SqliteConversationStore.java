@@ -26,6 +26,7 @@ import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
+import io.vmpilot.conversation.server.store.error.BackupOutsideDirectoryException;
 import io.vmpilot.conversation.server.store.error.BackupTargetExistsException;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
@@ -39,6 +40,7 @@ import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
@@ -341,9 +343,10 @@ public final class SqliteConversationStore implements ConversationStore {
    */
   @Override
   public long backup(Path target) {
-    if (Files.exists(target)) {
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       throw new BackupTargetExistsException(target);
     }
+    requireInsideBackupDirectory(target);
     try (Connection c = DriverManager.getConnection(settings.jdbcUrl(), SqliteDataSources.pragmas(settings, "DEFERRED"));
         PreparedStatement st = c.prepareStatement("VACUUM INTO ?")) {
       st.setString(1, target.toString());
@@ -359,6 +362,31 @@ public final class SqliteConversationStore implements ConversationStore {
       return file.size();
     } catch (IOException e) {
       throw new StoreUnavailableException("backup to " + target + " could not be synced: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses a target whose directory, with every symbolic link and ".." resolved, is not the backup directory or
+   * under it: a link planted inside cannot lead the copy elsewhere. (The target itself must not exist, not even as
+   * a dangling link, which VACUUM INTO would follow.)
+   */
+  private void requireInsideBackupDirectory(Path target) {
+    Path allowed = settings.effectiveBackupDirectory().toAbsolutePath().normalize();
+    Path parent = target.toAbsolutePath().normalize().getParent();
+    // Lexically first, so that a caller learns nothing about directories outside (whether they exist).
+    if (parent == null || !parent.startsWith(allowed)) {
+      throw new BackupOutsideDirectoryException(target, allowed);
+    }
+    Path realParent;
+    Path realAllowed;
+    try {
+      realAllowed = allowed.toRealPath();
+      realParent = parent.toRealPath();
+    } catch (IOException e) {
+      throw new StoreUnavailableException("backup to " + target + " failed: its directory cannot be used: " + e, e);
+    }
+    if (!realParent.startsWith(realAllowed)) {
+      throw new BackupOutsideDirectoryException(target, allowed);
     }
   }
 

@@ -19,29 +19,43 @@ import java.util.Objects;
  * @param searchIndex whether the full-text index of messages that Search reads is kept ({@link SqliteSearchIndex});
  *     without it Search is refused
  * @param retention when a conversation has expired, so that a write treats it as absent
+ * @param backupDirectory the only directory Backup may write into (its subdirectories too); null for the
+ *     database file's own directory
  */
 public record SqliteSettings(
     Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
-    long maxConversationsPerTenant, long diskReserveBytes, boolean searchIndex, Retention retention) {
+    long maxConversationsPerTenant, long diskReserveBytes, boolean searchIndex, Retention retention,
+    Path backupDirectory) {
 
   /** Settings with the search index, under which no conversation expires by idleness. */
   public SqliteSettings(
       Path path, Durability durability, int busyTimeoutMillis, int readPoolSize, int maxBatch, long maxHistoryBytes,
       long maxConversationsPerTenant, long diskReserveBytes) {
     this(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes, maxConversationsPerTenant,
-        diskReserveBytes, true, Retention.NONE);
+        diskReserveBytes, true, Retention.NONE, null);
   }
 
   /** The same settings, with the search index kept or not. */
   public SqliteSettings withSearchIndex(boolean kept) {
     return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
-        maxConversationsPerTenant, diskReserveBytes, kept, retention);
+        maxConversationsPerTenant, diskReserveBytes, kept, retention, backupDirectory);
   }
 
   /** These settings with another retention. */
   public SqliteSettings withRetention(Retention other) {
     return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
-        maxConversationsPerTenant, diskReserveBytes, searchIndex, other);
+        maxConversationsPerTenant, diskReserveBytes, searchIndex, other, backupDirectory);
+  }
+
+  /** These settings with Backup confined to {@code directory} (null: the database file's directory). */
+  public SqliteSettings withBackupDirectory(Path directory) {
+    return new SqliteSettings(path, durability, busyTimeoutMillis, readPoolSize, maxBatch, maxHistoryBytes,
+        maxConversationsPerTenant, diskReserveBytes, searchIndex, retention, directory);
+  }
+
+  /** Where Backup may write: {@code backupDirectory}, or the database file's directory when none is set. */
+  public Path effectiveBackupDirectory() {
+    return backupDirectory != null ? backupDirectory : path.toAbsolutePath().getParent();
   }
 
   /** Settings without a disk reserve. */
