@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.config;
 
+import io.vmpilot.conversation.server.auth.TenantTokens;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
@@ -10,13 +11,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * Refuses a {@code config.ini} line the server would otherwise ignore without a word: a key it does not know in one
+ * Refuses a {@code config.ini} line or an environment variable the server would otherwise ignore without a word: a key it does not know in one
  * of its own sections ({@code [database] pathh}), or a section whose name is a near miss of one of its own
  * ({@code [databse]}). Any other section is left alone: the file may be VMPilot's own, whose other sections
  * ({@code [model]}, {@code [general]}, ...) belong to other programs. The known sections and keys are read from the
  * options themselves (their {@code descriptionKey}), so a new setting is known here as soon as it exists.
  */
 final class ConfigFileCheck {
+  /** Variables the server reads that are not options: secrets, which never go on a command line. */
+  private static final Set<String> SECRET_VARIABLES =
+      Set.of(TenantTokens.ENVIRONMENT_VARIABLE, DatabaseBackendOptions.PASSWORD_VARIABLE);
+
   private final Map<String, Set<String>> known;
 
   private ConfigFileCheck(Map<String, Set<String>> known) {
@@ -63,6 +68,27 @@ final class ConfigFileCheck {
     }
     if (problem != null) {
       throw new IllegalArgumentException(problem);
+    }
+  }
+
+  /**
+   * Throws {@link IllegalArgumentException} for a {@code VMPILOT_} variable that is a near miss of one the server
+   * reads ({@code VMPILOT_DATABSE_PATH}), which would otherwise leave the setting at its default without a word.
+   * Other {@code VMPILOT_} variables are left alone: convctl's ({@code VMPILOT_STORE_ADDRESS}) and VMPilot's own
+   * may be set in the same shell.
+   */
+  void checkEnvironment(Map<String, String> environment) {
+    Set<String> variables = new TreeSet<>(SECRET_VARIABLES);
+    known.forEach((section, keys) -> keys.forEach(key -> variables.add(new Setting(section, key).environmentVariable())));
+    for (String name : new TreeSet<>(environment.keySet())) {
+      if (!name.startsWith("VMPILOT_") || variables.contains(name)) {
+        continue;
+      }
+      Optional<String> near = nearest(name, variables);
+      if (near.isPresent()) {
+        throw new IllegalArgumentException("environment variable " + name + " is not one the server reads; did you"
+            + " mean " + near.get() + "?");
+      }
     }
   }
 

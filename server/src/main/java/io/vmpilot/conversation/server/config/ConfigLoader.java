@@ -11,8 +11,9 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Builds the command line whose defaults come from the environment and the config file, after refusing what the
- * file or the environment would otherwise slip in unnoticed: an unknown key or section of the server's
- * ({@link ConfigFileCheck}) and a value of the wrong type, each named where it was written.
+ * file or the environment would otherwise slip in unnoticed: an unknown key or section of the server's, a
+ * misspelt {@code VMPILOT_} variable ({@link ConfigFileCheck}) and a value of the wrong type, each named where it
+ * was written.
  */
 public final class ConfigLoader {
   static final Path DEFAULT_CONFIG = Path.of("config.ini");
@@ -29,7 +30,9 @@ public final class ConfigLoader {
       throw new UncheckedIOException("cannot read config file " + configFile + ": " + e.getMessage(), e);
     }
     CommandLine cl = new CommandLine(options);
-    ConfigFileCheck.of(cl.getCommandSpec()).check(ini);
+    ConfigFileCheck check = ConfigFileCheck.of(cl.getCommandSpec());
+    check.check(ini);
+    check.checkEnvironment(environment);
     SettingSource source = new SettingSource(ini, environment);
     checkValues(source);
     cl.setDefaultValueProvider(source);

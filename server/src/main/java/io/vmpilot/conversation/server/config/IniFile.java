@@ -57,7 +57,13 @@ public final class IniFile {
             + lines.get(i));
       }
       String key = line.substring(0, eq).strip().toLowerCase();
-      values.put(section + "." + key, new Entry(section, key, line.substring(eq + 1).strip(), i + 1));
+      // Refused as Python's configparser (VMPilot's reader) refuses it: with "the last one wins", an old line
+      // left further down would silently undo the edit its reader just made.
+      Entry earlier = values.put(section + "." + key, new Entry(section, key, line.substring(eq + 1).strip(), i + 1));
+      if (earlier != null) {
+        throw new IllegalArgumentException(source + ":" + (i + 1) + ": [" + section + "] " + key
+            + " is set twice (first on line " + earlier.line() + "); keep one");
+      }
     }
     return new IniFile(source, values, sections);
   }
@@ -81,7 +87,7 @@ public final class IniFile {
     return entry(section, key).map(Entry::value);
   }
 
-  /** The line setting {@code key} in {@code section}, if the file has one (the last, when it has several). */
+  /** The line setting {@code key} in {@code section}, if the file has one. */
   Optional<Entry> entry(String section, String key) {
     return Optional.ofNullable(values.get(section.toLowerCase() + "." + key.toLowerCase()));
   }

@@ -349,6 +349,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aMisspeltVmpilotVariableIsRefusedWithASuggestionAndOtherProgramsVariablesAreLeftAlone() throws IOException {
+    Path file = ini("[server]");
+    assertThatThrownBy(() -> load(Map.of("VMPILOT_DATABSE_PATH", "/x.db"), args(file)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("environment variable VMPILOT_DATABSE_PATH is not one the server reads; did you mean"
+            + " VMPILOT_DATABASE_PATH?");
+    assertThatThrownBy(() -> load(Map.of("VMPILOT_AUTH_TOKEN", "t"), args(file)))
+        .hasMessageContaining("did you mean VMPILOT_AUTH_TOKENS?");
+    // convctl's variables, VMPilot's own, and the secrets that are no option.
+    ServerConfig config = load(Map.of("VMPILOT_STORE_ADDRESS", "localhost:1", "VMPILOT_STORE_TOKEN", "t",
+        "VMPILOT_MODEL", "x", "VMPILOT_DATABASE_PASSWORD", "secret", "VMPILOT_DATABASE_PATH", "/ok.db"), args(file));
+    assertThat(config.databasePath()).isEqualTo(Path.of("/ok.db"));
+  }
+
+  @Test
   void nearestAllowsOneEditInShortNamesAndTwoInLongerOnes() {
     assertThat(ConfigFileCheck.distance("databse", "database")).isEqualTo(1);
     assertThat(ConfigFileCheck.nearest("databse", List.of("database", "server"))).contains("database");

@@ -62,9 +62,16 @@ class IniFileTest {
   }
 
   @Test
-  void aLaterValueWins() {
-    IniFile ini = IniFile.parse(List.of("[server]", "port = 1", "[SERVER]", "PORT = 2"), "test");
-    assertThat(ini.get("server", "port")).contains("2");
+  void aKeySetTwiceIsRefusedWithBothLines() {
+    // As Python's configparser (VMPilot's reader) refuses it; the same section may be opened again.
+    assertThatThrownBy(() -> IniFile.parse(List.of("[server]", "port = 1", "[SERVER]", "PORT = 2"), "my.ini"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("my.ini:4")
+        .hasMessageContaining("[server] port is set twice (first on line 2)");
+    IniFile reopened = IniFile.parse(List.of("[server]", "port = 1", "[database]", "enabled = true", "[server]",
+        "bind = 0.0.0.0"), "test");
+    assertThat(reopened.get("server", "port")).contains("1");
+    assertThat(reopened.get("server", "bind")).contains("0.0.0.0");
   }
 
   @Test
