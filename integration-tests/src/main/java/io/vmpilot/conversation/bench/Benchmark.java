@@ -133,6 +133,14 @@ public final class Benchmark implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   String serverJvmOpts;
 
+  // The memory backend's store is its heap, and the workloads store more than run-server's 1 GB: W4-10000's 64
+  // conversations of 10,000 messages hold ~1.3 GB alone, and W1 at 20,000 turns/s adds ~0.8 GB in 10 s. With 1 GB
+  // it slowed as the heap filled (GC) and then failed (OutOfMemoryError), measuring the heap, not the backend.
+  @Option(names = "--memory-server-heap", paramLabel = "SIZE", defaultValue = "4g",
+      description = "The memory backend's -Xmx, in place of the one in --server-jvm-opts: its conversations live in"
+          + " the heap. Default: ${DEFAULT-VALUE}.")
+  String memoryServerHeap;
+
   @Option(names = "--max-ops", defaultValue = "5000000", paramLabel = "N",
       description = "Stop a workload's measured phase after this many operations. Default: ${DEFAULT-VALUE}.")
   long maxOps;
@@ -570,7 +578,11 @@ public final class Benchmark implements Callable<Integer> {
     args.addAll(serverArgs);
     args.addAll(variant.serverArgs());
     args.addAll(extraArgs);
-    List<String> jvm = serverJvm();
+    List<String> jvm = new ArrayList<>(serverJvm());
+    if (backend.equals("memory")) {
+      jvm.removeIf(o -> o.startsWith("-Xmx"));
+      jvm.add("-Xmx" + memoryServerHeap);
+    }
     System.out.printf("%nbench: starting the server: backend=%s durability=%s%s%s%n", backend, durability,
         backend.equals("sqlite") ? ", database " + database : "",
         variant.label().isEmpty() ? "" : ", variant " + variant.label() + " " + variant.serverArgs()
