@@ -28,10 +28,32 @@ final class PostgresChangeLog {
       + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
       + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?))";
 
-  /** Binds {@link #INSERT}'s parameters after parameter {@code i}. */
-  static void bind(PreparedStatement st, int i, LoggedChange change) throws SQLException {
+  /**
+   * {@link #INSERT} at the version a common table expression {@code taken} returns (column {@code revision}), for a
+   * statement that takes the version and logs at it; {@link #bindAtTaken} sets its parameters.
+   */
+  static final String INSERT_AT_TAKEN = "INSERT INTO change_log (tenant, version, thread_id, kind, first_position,"
+      + " message_count, messages, commit_time, metadata_before, metadata)"
+      + " SELECT ?, revision, ?, ?, ?, ?, ?, ?, ?, (SELECT jsonb_object_agg(m.name, m.value)::text FROM metadata m"
+      + " JOIN conversations c ON c.conversation_id = m.conversation_id WHERE c.tenant = ? AND c.thread_id = ?)"
+      + " FROM taken";
+
+  /** Binds {@link #INSERT}'s parameters after parameter {@code i}; returns the last index bound. */
+  static int bind(PreparedStatement st, int i, LoggedChange change) throws SQLException {
+    return bind(st, i, change, true);
+  }
+
+  /** Binds {@link #INSERT_AT_TAKEN}'s parameters after parameter {@code i}; returns the last index bound. */
+  static int bindAtTaken(PreparedStatement st, int i, LoggedChange change) throws SQLException {
+    return bind(st, i, change, false);
+  }
+
+  private static int bind(PreparedStatement st, int i, LoggedChange change, boolean withVersion)
+      throws SQLException {
     st.setString(++i, change.key().tenant());
-    st.setLong(++i, change.version());
+    if (withVersion) {
+      st.setLong(++i, change.version());
+    }
     st.setString(++i, change.key().threadId());
     st.setShort(++i, (short) change.kind().code());
     st.setLong(++i, change.firstPosition());
@@ -41,6 +63,7 @@ final class PostgresChangeLog {
     st.setString(++i, LoggedMetadata.encode(change.metadataBefore()));
     st.setString(++i, change.key().tenant());
     st.setString(++i, change.key().threadId());
+    return i;
   }
 
   /**

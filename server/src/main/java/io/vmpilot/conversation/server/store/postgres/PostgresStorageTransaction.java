@@ -7,6 +7,7 @@ import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
+import io.vmpilot.conversation.server.store.write.LocatedRow;
 import io.vmpilot.conversation.server.store.write.LoggedChange;
 import io.vmpilot.conversation.server.store.write.StorageTransaction;
 import java.sql.Array;
@@ -51,6 +52,8 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   private PendingUpdate pendingUpdate;
   /** The change log's entry (with the row's update, or null) not sent yet (see {@link #commitWithLast}), or null. */
   private PendingLog pendingLog;
+  /** Whether {@link #updateAndLog} sent the COMMIT: the transaction is over, whatever its outcome. */
+  private boolean commitSent;
 
   private record PendingInsert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {}
 
@@ -66,13 +69,17 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   }
 
   /**
-   * Sends what the primitives deferred. A write's statements go out in fewer round trips: an Append's insert of its
-   * messages rides on the statement that takes the version, and the row's update on the change log's insert. Every
+   * Sends what the primitives deferred. A write's statements go out in fewer round trips: the insert of its
+   * messages rides on the statement that takes the version ({@link #updateAndLog}, or {@link #nextVersion}), and a
+   * Clear's change-log entry on its delete. Every
    * primitive that runs a statement of its own sends what is pending first, so statements run in the order the
    * rules called them; the transaction runner ends with {@link #commitWithLast}, which sends the last one with the
    * COMMIT.
    */
   void flush() throws SQLException {
+    if (commitSent) {
+      throw new IllegalStateException("a write primitive ran after updateAndLog, which committed the transaction");
+    }
     if (pendingInsert != null) {
       PendingInsert p = pendingInsert;
       pendingInsert = null;
@@ -81,9 +88,9 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     if (pendingUpdate != null) {
       PendingUpdate p = pendingUpdate;
       pendingUpdate = null;
-      try (PreparedStatement st = c.prepareStatement(updateSql(p))) {
+      try (PreparedStatement st = c.prepareStatement(updateSql(p, "?"))) {
         List<Array> arrays = new ArrayList<>(2);
-        bindUpdate(st, 0, p, arrays);
+        bindUpdate(st, 0, p, arrays, true);
         st.executeUpdate();
         freeAll(arrays);
       }
@@ -103,6 +110,9 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
    * only a connection lost meanwhile leaves the outcome unknown, as a lost COMMIT does.
    */
   void commitWithLast() throws SQLException {
+    if (commitSent) {
+      return;
+    }
     if (pendingInsert == null && pendingUpdate == null && pendingLog != null) {
       PendingLog l = pendingLog;
       pendingLog = null;
@@ -117,10 +127,10 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   /** The change log's insert, with the row's update it carries, and the COMMIT after it if {@code commit}. */
   private void sendLog(PendingLog l, boolean commit) throws SQLException {
     String insert = l.update() == null ? PostgresChangeLog.INSERT
-        : "WITH updated AS (" + updateSql(l.update()) + ") " + PostgresChangeLog.INSERT;
+        : "WITH updated AS (" + updateSql(l.update(), "?") + ") " + PostgresChangeLog.INSERT;
     try (PreparedStatement st = c.prepareStatement(commit ? insert + "; COMMIT" : insert)) {
       List<Array> arrays = new ArrayList<>(2);
-      int i = l.update() == null ? 0 : bindUpdate(st, 0, l.update(), arrays);
+      int i = l.update() == null ? 0 : bindUpdate(st, 0, l.update(), arrays, true);
       PostgresChangeLog.bind(st, i, l.change());
       st.execute();
       freeAll(arrays);
@@ -134,6 +144,14 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     return PostgresChangeLog.prune(c, olderThan, maxEntries);
   }
 
+  /**
+   * Whether the COMMIT has been sent (with {@link #updateAndLog}): a failure from then on leaves the outcome unknown
+   * when the connection was lost.
+   */
+  boolean commitSent() {
+    return commitSent;
+  }
+
   /** Whether any primitive changed a row (else there is nothing to commit). */
   boolean changedAnything() {
     return changedAnything;
@@ -144,17 +162,68 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     return bytesWritten;
   }
 
+  private static final String FIND = "SELECT " + SharedSql.ROW_COLUMNS
+      + " FROM conversations WHERE tenant = ? AND thread_id = ? FOR UPDATE";
+
   @Override
   public ConversationRow find(ThreadKey key) throws SQLException {
     flush();
-    try (PreparedStatement st = c.prepareStatement("SELECT " + SharedSql.ROW_COLUMNS
-        + " FROM conversations WHERE tenant = ? AND thread_id = ? FOR UPDATE")) {
+    try (PreparedStatement st = c.prepareStatement(FIND)) {
       st.setString(1, key.tenant());
       st.setString(2, key.threadId());
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? SharedSql.row(rs, 1, key, Timestamps::column) : null;
       }
     }
+  }
+
+  /**
+   * The row's lock and the stored ids in one round trip: two statements in one pipeline. The ids are read by a
+   * statement of their own, whose snapshot is taken once the first holds the lock; in the locking statement itself
+   * they would come from its snapshot, taken before it waited, and miss the messages of the write it waited for.
+   */
+  @Override
+  public LocatedRow locate(ThreadKey key, List<NewMessage> among) throws SQLException {
+    Set<String> ids = idsOf(among);
+    if (ids.isEmpty()) {
+      return new LocatedRow(find(key), Set.of());
+    }
+    flush();
+    Array array = c.createArrayOf("text", ids.toArray());
+    try (PreparedStatement st = c.prepareStatement(FIND + "; SELECT message_id FROM messages WHERE conversation_id ="
+        + " (SELECT conversation_id FROM conversations WHERE tenant = ? AND thread_id = ?) AND message_id = ANY (?)")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      st.setString(3, key.tenant());
+      st.setString(4, key.threadId());
+      st.setArray(5, array);
+      st.execute();
+      ConversationRow row;
+      try (ResultSet rs = st.getResultSet()) {
+        row = rs.next() ? SharedSql.row(rs, 1, key, Timestamps::column) : null;
+      }
+      Set<String> stored = new HashSet<>();
+      if (st.getMoreResults()) {
+        try (ResultSet rs = st.getResultSet()) {
+          while (rs.next()) {
+            stored.add(rs.getString(1));
+          }
+        }
+      }
+      return new LocatedRow(row, row == null ? Set.of() : stored);
+    } finally {
+      array.free();
+    }
+  }
+
+  private static Set<String> idsOf(List<NewMessage> among) {
+    Set<String> ids = new LinkedHashSet<>();
+    for (NewMessage m : among) {
+      if (m.hasId()) {
+        ids.add(m.id());
+      }
+    }
+    return ids;
   }
 
   /** Reads the tenant's count under its row's lock, creating the row at 0 if the tenant has none yet. */
@@ -232,12 +301,7 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   @Override
   public Set<String> storedIds(ConversationRow row, List<NewMessage> among) throws SQLException {
     flush();
-    Set<String> ids = new LinkedHashSet<>();
-    for (NewMessage m : among) {
-      if (m.hasId()) {
-        ids.add(m.id());
-      }
-    }
+    Set<String> ids = idsOf(among);
     if (ids.isEmpty()) {
       return Set.of();
     }
@@ -399,29 +463,78 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
   public long nextVersion(String tenant) throws SQLException {
     PendingInsert p = pendingInsert;
     pendingInsert = null;
-    StringBuilder sql = new StringBuilder();
-    if (p != null) {
-      sql.append("WITH inserted AS (").append(INSERT_MESSAGES);
-      for (int n = 0; n < p.messages().size(); n++) {
-        sql.append(n == 0 ? "" : ", ").append(MESSAGE_VALUES);
-      }
-      sql.append(") ");
-    }
-    sql.append("UPDATE tenants SET revision = revision + 1 WHERE tenant = ? RETURNING revision");
     flush();
-    try (PreparedStatement st = c.prepareStatement(sql.toString())) {
-      int i = 0;
-      if (p != null) {
-        long position = p.firstPosition();
-        Object time = Timestamps.of(p.now());
-        for (NewMessage m : p.messages()) {
-          i = bindMessage(st, i, p.row(), position++, m, time);
-        }
-      }
+    String sql = (p == null ? "" : "WITH " + insertedCte(p) + " ") + TAKE_VERSION;
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      int i = p == null ? 0 : bindInserted(st, 0, p);
       st.setString(++i, tenant);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           throw new IllegalStateException("tenant " + tenant + " has no row in tenants to take a version from");
+        }
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static final String TAKE_VERSION =
+      "UPDATE tenants SET revision = revision + 1 WHERE tenant = ? RETURNING revision";
+
+  /** The insert of {@code p}'s messages as a common table expression, {@code inserted AS (...)}. */
+  private static String insertedCte(PendingInsert p) {
+    StringBuilder sql = new StringBuilder("inserted AS (").append(INSERT_MESSAGES);
+    for (int n = 0; n < p.messages().size(); n++) {
+      sql.append(n == 0 ? "" : ", ").append(MESSAGE_VALUES);
+    }
+    return sql.append(")").toString();
+  }
+
+  /** Binds {@link #insertedCte}'s parameters after {@code i}; returns the last index bound. */
+  private int bindInserted(PreparedStatement st, int i, PendingInsert p) throws SQLException {
+    long position = p.firstPosition();
+    Object time = Timestamps.of(p.now());
+    for (NewMessage m : p.messages()) {
+      i = bindMessage(st, i, p.row(), position++, m, time);
+    }
+    return i;
+  }
+
+  /**
+   * One statement, sent with the COMMIT: the deferred insert of the messages (if any), the tenant's version, the
+   * row's update and the change log's entry at that version ({@code WITH inserted AS (INSERT ...), taken AS (UPDATE
+   * tenants ... RETURNING revision), updated AS (UPDATE conversations ...), logged AS (INSERT INTO change_log ...)
+   * SELECT revision FROM taken; COMMIT}). The tenant's row is then locked from that statement to the end of its
+   * COMMIT, one round trip, with no wait for this server in between; the conversation's row was locked by the
+   * write's first statement. The sub-statements see one snapshot, which holds this transaction's earlier
+   * statements (the metadata a Save or UpdateMetadata set, which the entry records). A tenant without a row leaves
+   * the version NULL, which the conversation's update refuses, failing the whole statement before the COMMIT.
+   */
+  @Override
+  public long updateAndLog(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters,
+      LoggedChange entry) throws SQLException {
+    if (pendingUpdate != null || pendingLog != null) {
+      flush();
+    }
+    PendingInsert p = pendingInsert;
+    pendingInsert = null;
+    flush();
+    changedAnything = true;
+    PendingUpdate update = new PendingUpdate(row, now, change, Map.copyOf(counters));
+    String sql = "WITH " + (p == null ? "" : insertedCte(p) + ", ") + "taken AS (" + TAKE_VERSION + "), updated AS ("
+        + updateSql(update, "(SELECT revision FROM taken)") + "), logged AS (" + PostgresChangeLog.INSERT_AT_TAKEN
+        + ") SELECT revision FROM taken; COMMIT";
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      int i = p == null ? 0 : bindInserted(st, 0, p);
+      st.setString(++i, row.key().tenant());
+      List<Array> arrays = new ArrayList<>(2);
+      i = bindUpdate(st, i, update, arrays, false);
+      PostgresChangeLog.bindAtTaken(st, i, entry);
+      commitSent = true;
+      st.execute();
+      freeAll(arrays);
+      try (ResultSet rs = st.getResultSet()) {
+        if (rs == null || !rs.next()) {
+          throw new IllegalStateException("the write's statement returned no version");
         }
         return rs.getLong(1);
       }
@@ -454,20 +567,27 @@ final class PostgresStorageTransaction implements StorageTransaction<SQLExceptio
     pendingUpdate = new PendingUpdate(row, now, change, Map.copyOf(counters));
   }
 
-  private static String updateSql(PendingUpdate p) {
+  /** The row's update, setting the version to {@code version} (a parameter, or an expression). */
+  private static String updateSql(PendingUpdate p, String version) {
     String assignment = switch (p.change()) {
       case KEEP -> "";
       case REPLACE -> ", cache_info = " + COUNTERS;
       case MERGE -> ", cache_info = cache_info || " + COUNTERS;
     };
-    return "UPDATE conversations SET version = ?, update_time = ?, message_count = ?, history_bytes = ?,"
+    return "UPDATE conversations SET version = " + version + ", update_time = ?, message_count = ?, history_bytes = ?,"
         + " expire_time = ?" + assignment + " WHERE conversation_id = ?";
   }
 
-  /** Binds {@link #updateSql}'s parameters after {@code i}, adding the arrays made to {@code arrays}. */
-  private int bindUpdate(PreparedStatement st, int i, PendingUpdate p, List<Array> arrays) throws SQLException {
+  /**
+   * Binds {@link #updateSql}'s parameters after {@code i} (the version's only {@code withVersion}), adding the arrays
+   * made to {@code arrays}.
+   */
+  private int bindUpdate(PreparedStatement st, int i, PendingUpdate p, List<Array> arrays, boolean withVersion)
+      throws SQLException {
     ConversationRow row = p.row();
-    st.setLong(++i, row.version());
+    if (withVersion) {
+      st.setLong(++i, row.version());
+    }
     st.setObject(++i, Timestamps.of(p.now()));
     st.setLong(++i, row.messageCount());
     st.setLong(++i, row.historyBytes());

@@ -53,8 +53,8 @@ final class PostgresTransactions {
     for (int attempt = 1; ; attempt++) {
       Connection c = connection(writers, operation);
       boolean committing = false;
+      PostgresStorageTransaction tx = new PostgresStorageTransaction(c, searchIndex);
       try {
-        PostgresStorageTransaction tx = new PostgresStorageTransaction(c, searchIndex);
         T result = mutation.run(tx);
         if (!tx.changedAnything()) {
           tx.flush();
@@ -76,7 +76,7 @@ final class PostgresTransactions {
           continue;
         }
         dropIfUseless(c, e);
-        RuntimeException failure = PostgresFailures.translate(operation, e, committing);
+        RuntimeException failure = PostgresFailures.translate(operation, e, committing || tx.commitSent());
         if (failure instanceof StorageFullException full) {
           lastStorageFailure = full;
           lastStorageFailureNanos = System.nanoTime();

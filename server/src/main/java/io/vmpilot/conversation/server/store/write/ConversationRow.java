@@ -21,6 +21,11 @@ public record ConversationRow(long id, ThreadKey key, long version, long message
     return new ConversationRow(id, key, newVersion, newMessageCount, newHistoryBytes, now, expireTime);
   }
 
+  /** This row at another version. */
+  public ConversationRow withVersion(long newVersion) {
+    return new ConversationRow(id, key, newVersion, messageCount, historyBytes, updateTime, expireTime);
+  }
+
   /** This row with another expire time (null: none). */
   public ConversationRow withExpireTime(Instant newExpireTime) {
     return new ConversationRow(id, key, version, messageCount, historyBytes, updateTime, newExpireTime);

@@ -21,4 +21,9 @@ public record LoggedChange(ThreadKey key, long version, ChangeKind kind, long fi
       List<NewMessage> messages, Instant commitTime) {
     this(key, version, kind, firstPosition, messageCount, messages, commitTime, null);
   }
+
+  /** This entry at another version. */
+  public LoggedChange withVersion(long newVersion) {
+    return new LoggedChange(key, newVersion, kind, firstPosition, messageCount, messages, commitTime, metadataBefore);
+  }
 }

@@ -14,9 +14,10 @@ import java.util.Set;
  * and all that a new backend implements to get Save, Append, UpdateCache, Clear, UpdateMetadata and Fork with every rule applied.
  *
  * <p>The backend decides what the transaction is (the memory backend's lock, SQLite's single writer, a database
- * transaction holding the conversation's row lock) and commits it after the rules return, or undoes it when they
+ * transaction holding the conversation's row lock) and commits it after the rules return (or with
+ * {@link #updateAndLog}, the last primitive of a mutation that updates a conversation), or undoes it when they
  * throw. The rules check everything they can before they change anything, so a mutation refused for what it asked
- * (a version mismatch, a limit) has called only {@link #find}, {@link #storedIds}, {@link #messages},
+ * (a version mismatch, a limit) has called only {@link #find}, {@link #locate}, {@link #storedIds}, {@link #messages},
  * {@link #counters}, {@link #metadata} and {@link #countConversations}.
  *
  * @param <X> what the primitives throw when the storage fails ({@link java.sql.SQLException} for the SQL
@@ -28,6 +29,16 @@ public interface StorageTransaction<X extends Exception> {
    * row is locked for the rest of the transaction.
    */
   ConversationRow find(ThreadKey key) throws X;
+
+  /**
+   * {@link #find} and, when there is a row, {@link #storedIds} of {@code among} (none asked when it is empty): what
+   * an Append reads before it writes, in one round trip where the backend can. The ids are read after the row is
+   * locked, so they are those of the row found.
+   */
+  default LocatedRow locate(ThreadKey key, List<NewMessage> among) throws X {
+    ConversationRow row = find(key);
+    return new LocatedRow(row, row == null || among.isEmpty() ? Set.of() : storedIds(row, among));
+  }
 
   /** How many conversations {@code tenant} has, counting no further than {@code upTo}. */
   long countConversations(String tenant, long upTo) throws X;
@@ -79,6 +90,21 @@ public interface StorageTransaction<X extends Exception> {
    * says.
    */
   void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) throws X;
+
+  /**
+   * Takes the tenant's next version ({@link #nextVersion}) and, at that version, writes {@code row}
+   * ({@link #update}) and adds {@code entry} to the change log ({@link #logChange}); returns the version. The
+   * versions {@code row} and {@code entry} carry are ignored. It is the last primitive of a mutation that updates a
+   * conversation (the rules call nothing after it), so a backend may send it with the transaction's commit and
+   * hold the tenant's counter for that one statement only.
+   */
+  default long updateAndLog(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters,
+      LoggedChange entry) throws X {
+    long version = nextVersion(row.key().tenant());
+    update(row.withVersion(version), now, change, counters);
+    logChange(entry.withVersion(version));
+    return version;
+  }
 
   /**
    * Up to {@code limit} conversations of the tenants in {@code scope} last updated before {@code updatedBefore},

@@ -103,12 +103,11 @@ public final class WriteRules {
     Map<String, String> metadataBefore = created || c.metadata().isEmpty() ? null : tx.metadata(row);
     tx.mergeMetadata(row, c.metadata());
     long storedBefore = created ? 0 : row.messageCount();
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), c.messages().size(), historyBytes, now)
+    ConversationRow updated = row.next(0, c.messages().size(), historyBytes, now)
         .withExpireTime(c.expiry().apply(row.expireTime(), now));
-    tx.update(updated, now, CountersChange.MERGE, c.cacheInfo());
-    tx.logChange(new LoggedChange(c.key(), updated.version(), saveKind(created, keep, storedBefore, tail.size()),
-        keep, updated.messageCount(), tail, now, metadataBefore));
-    return new SaveResult(updated.version(), updated.messageCount(), created, tail.size());
+    long version = tx.updateAndLog(updated, now, CountersChange.MERGE, c.cacheInfo(), new LoggedChange(c.key(), 0,
+        saveKind(created, keep, storedBefore, tail.size()), keep, updated.messageCount(), tail, now, metadataBefore));
+    return new SaveResult(version, updated.messageCount(), created, tail.size());
   }
 
   /**
@@ -120,9 +119,11 @@ public final class WriteRules {
    */
   public <X extends Exception> AppendResult append(StorageTransaction<X> tx, AppendCommand c) throws X {
     Instant now = now();
-    Found found = find(tx, c.key(), now);
+    // The row and the stored ids in one read (one round trip where the backend can), the ids only of a live row.
+    LocatedRow located = tx.locate(c.key(), anyId(c.messages()) ? c.messages() : List.of());
+    Found found = found(located.row(), c.key(), now);
     ConversationRow row = found.live();
-    Set<String> storedIds = row == null || !anyId(c.messages()) ? Set.of() : tx.storedIds(row, c.messages());
+    Set<String> storedIds = row == null ? Set.of() : located.storedIds();
     if (row != null && isReplay(c.messages(), storedIds)) {
       return new AppendResult(row.version(), row.messageCount(), 0, false);
     }
@@ -135,13 +136,12 @@ public final class WriteRules {
       row = create(tx, c.key(), found, now);
     }
     tx.insert(row, row.messageCount(), fresh, now);
-    ConversationRow updated =
-        row.next(tx.nextVersion(c.key().tenant()), row.messageCount() + fresh.size(), historyBytes, now)
-            .withExpireTime(c.expiry().apply(row.expireTime(), now));
-    tx.update(updated, now, c.cacheInfo().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheInfo());
-    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.APPENDED, row.messageCount(),
-        updated.messageCount(), fresh, now));
-    return new AppendResult(updated.version(), updated.messageCount(), fresh.size(), created);
+    ConversationRow updated = row.next(0, row.messageCount() + fresh.size(), historyBytes, now)
+        .withExpireTime(c.expiry().apply(row.expireTime(), now));
+    long version = tx.updateAndLog(updated, now,
+        c.cacheInfo().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheInfo(),
+        new LoggedChange(c.key(), 0, ChangeKind.APPENDED, row.messageCount(), updated.messageCount(), fresh, now));
+    return new AppendResult(version, updated.messageCount(), fresh.size(), created);
   }
 
   /** Replaces the counters of an existing conversation; returns its new version. */
@@ -149,12 +149,9 @@ public final class WriteRules {
     Instant now = now();
     ConversationRow row = existing(tx, c.key(), now);
     checkVersion(c.key(), c.expectedVersion(), row);
-    ConversationRow updated =
-        row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes(), now);
-    tx.update(updated, now, CountersChange.REPLACE, c.cacheInfo());
-    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.CACHE_UPDATED, row.messageCount(),
-        row.messageCount(), List.of(), now));
-    return updated.version();
+    ConversationRow updated = row.next(0, row.messageCount(), row.historyBytes(), now);
+    return tx.updateAndLog(updated, now, CountersChange.REPLACE, c.cacheInfo(), new LoggedChange(c.key(), 0,
+        ChangeKind.CACHE_UPDATED, row.messageCount(), row.messageCount(), List.of(), now));
   }
 
   /**
@@ -171,12 +168,11 @@ public final class WriteRules {
       tx.removeEntries(row, c.remove(), c.cacheRemove());
     }
     tx.mergeMetadata(row, c.set());
-    ConversationRow updated = row.next(tx.nextVersion(c.key().tenant()), row.messageCount(), row.historyBytes(), now)
+    ConversationRow updated = row.next(0, row.messageCount(), row.historyBytes(), now)
         .withExpireTime(c.expiry().apply(row.expireTime(), now));
-    tx.update(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE, c.cacheSet());
-    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.METADATA_UPDATED, row.messageCount(),
-        row.messageCount(), List.of(), now, metadataBefore));
-    return updated.version();
+    return tx.updateAndLog(updated, now, c.cacheSet().isEmpty() ? CountersChange.KEEP : CountersChange.MERGE,
+        c.cacheSet(), new LoggedChange(c.key(), 0, ChangeKind.METADATA_UPDATED, row.messageCount(),
+            row.messageCount(), List.of(), now, metadataBefore));
   }
 
   /**
@@ -201,10 +197,9 @@ public final class WriteRules {
     tx.mergeMetadata(target, Map.of(
         FORKED_FROM, c.source().threadId(),
         FORKED_FROM_VERSION, Long.toString(source.version())));
-    ConversationRow updated = target.next(tx.nextVersion(c.target().tenant()), end, bytes, now);
-    tx.update(updated, now, CountersChange.KEEP, Map.of());
-    tx.logChange(new LoggedChange(c.target(), updated.version(), ChangeKind.REWRITTEN, 0, end, List.of(), now));
-    return new ForkResult(updated.version(), end, source.version());
+    long version = tx.updateAndLog(target.next(0, end, bytes, now), now, CountersChange.KEEP, Map.of(),
+        new LoggedChange(c.target(), 0, ChangeKind.REWRITTEN, 0, end, List.of(), now));
+    return new ForkResult(version, end, source.version());
   }
 
   /**
@@ -283,7 +278,10 @@ public final class WriteRules {
   private record Found(ConversationRow live, ConversationRow stale) {}
 
   private <X extends Exception> Found find(StorageTransaction<X> tx, ThreadKey key, Instant now) throws X {
-    ConversationRow row = tx.find(key);
+    return found(tx.find(key), key, now);
+  }
+
+  private Found found(ConversationRow row, ThreadKey key, Instant now) {
     if (row != null && retention.expired(key.tenant(), row.updateTime(), row.expireTime(), now)) {
       return new Found(null, row);
     }
@@ -348,13 +346,11 @@ public final class WriteRules {
       }
     }
     tx.mergeMetadata(row, c.metadata());
-    ConversationRow updated =
-        row.next(tx.nextVersion(c.key().tenant()), messages.size(), historyBytes, c.updateTime())
-            .withExpireTime(c.expireTime());
-    tx.update(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo());
+    ConversationRow updated = row.next(0, messages.size(), historyBytes, c.updateTime())
+        .withExpireTime(c.expireTime());
     // The entry's time is the commit's, not the record's update time: a watcher orders by when it happened here.
-    tx.logChange(new LoggedChange(c.key(), updated.version(), ChangeKind.REWRITTEN, 0, messages.size(), List.of(),
-        now(), metadataBefore));
+    tx.updateAndLog(updated, c.updateTime(), CountersChange.REPLACE, c.cacheInfo(), new LoggedChange(c.key(), 0,
+        ChangeKind.REWRITTEN, 0, messages.size(), List.of(), now(), metadataBefore));
     return replacing ? ImportOutcome.REPLACED : ImportOutcome.CREATED;
   }
 

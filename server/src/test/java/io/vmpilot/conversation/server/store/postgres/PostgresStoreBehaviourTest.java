@@ -120,6 +120,60 @@ class PostgresStoreBehaviourTest {
     }
   }
 
+  /**
+   * An Append that waits for the conversation's lock sees the ids the write it waited for stored: they are read
+   * after the lock is held, not from the snapshot the locking statement began with.
+   */
+  @Test
+  void anAppendThatWaitedForTheLockSeesTheIdsTheOtherWriteStored() throws Exception {
+    PostgresSettings shared = settings();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (PostgresConversationStore store = PostgresConversationStore.open(shared);
+        PostgresDataSource raw = PostgresDataSource.open(shared);
+        Connection holder = raw.writers.getConnection();
+        Connection observer = raw.readers.getConnection()) {
+      AppendResult first = store.append(append("t", OptionalLong.empty(), "m1"));
+      // Another writer (as another server would) locks the row and stores "m2", not committed yet.
+      try (Statement st = holder.createStatement()) {
+        st.execute("SELECT 1 FROM conversations WHERE thread_id = 't' FOR UPDATE");
+        st.executeUpdate("INSERT INTO messages (conversation_id, position, message_id, json, create_time)"
+            + " SELECT conversation_id, 1, 'm2', '{\"id\":\"m2\"}', now() FROM conversations WHERE thread_id = 't'");
+        st.executeUpdate("UPDATE conversations SET message_count = 2, history_bytes = history_bytes + 11,"
+            + " version = version + 1 WHERE thread_id = 't'");
+      }
+      Future<AppendResult> retry = pool.submit(() -> store.append(append("t", OptionalLong.empty(), "m2")));
+      awaitWaitingForALock(observer, retry);
+      holder.commit();
+      AppendResult replay = retry.get(60, TimeUnit.SECONDS);
+      assertThat(replay.appendedCount()).isZero();
+      assertThat(replay.version()).isEqualTo(first.version() + 1);
+      assertThat(store.get(ThreadKey.of("t"), MessageWindow.ALL).orElseThrow().messages())
+          .extracting(m -> m.id()).containsExactly("m1", "m2");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Until some backend of the database waits for a lock (the Append behind the holder's row lock). */
+  private static void awaitWaitingForALock(Connection observer, Future<?> waiter) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < end && !waiter.isDone()) {
+      try (Statement st = observer.createStatement();
+          ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+              + " AND datname = current_database()")) {
+        rs.next();
+        if (rs.getLong(1) > 0) {
+          observer.rollback();
+          return;
+        }
+      }
+      observer.rollback();
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+    assertThat(waiter.isDone()).as("the Append ran without waiting for the lock").isFalse();
+    throw new AssertionError("no backend waited for the row's lock within 30 s");
+  }
+
   @Test
   void connectionsCarryTheTimeoutsAndReadsAreReadOnlySnapshots() throws Exception {
     PostgresSettings settings = new PostgresSettings(settings().url(), Optional.empty(), Optional.empty(), 2,
