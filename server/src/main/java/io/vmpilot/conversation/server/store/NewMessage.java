@@ -14,9 +14,12 @@ public final class NewMessage {
   private final String id;
   private final String json;
   private final long utf8Bytes;
-  /** Null until asked for; the write queue between request thread and writer publishes it. */
-  private String searchText;
-  private boolean searchTextKnown;
+  private static final Object NO_TEXT = new Object();
+  /**
+   * Null until worked out, then the text or {@link #NO_TEXT}: one field, so that a thread that reads it without a
+   * happens-before edge (the write queue gives one) sees either nothing, and works it out again, or a whole String.
+   */
+  private Object searchText;
 
   /** @param utf8Bytes the size of {@code json} in UTF-8, which is what history limits count */
   public NewMessage(String id, String json, long utf8Bytes) {
@@ -50,11 +53,13 @@ public final class NewMessage {
    * would not take. Computed on the first call and kept.
    */
   public String searchText() {
-    if (!searchTextKnown) {
-      searchText = SearchText.sqliteText(json);
-      searchTextKnown = true;
+    Object known = searchText;
+    if (known == null) {
+      String text = SearchText.sqliteText(json);
+      known = text == null ? NO_TEXT : text;
+      searchText = known;
     }
-    return searchText;
+    return known == NO_TEXT ? null : (String) known;
   }
 
   /** True when {@code stored} is this very message: same id and byte-identical JSON. */
