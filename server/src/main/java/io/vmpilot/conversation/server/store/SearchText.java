@@ -37,14 +37,45 @@ public final class SearchText {
     return text.toString();
   }
 
+  /**
+   * The deepest nesting SQLite's JSON functions parse (its JSON_MAX_DEPTH): {@code json_valid} is false for deeper
+   * JSON, so SQLite's own indexing ({@code json_tree}) gives such a message no words.
+   */
+  public static final int SQLITE_MAX_DEPTH = 1000;
+
+  /**
+   * What the SQLite index's SQL ({@code group_concat} of {@code json_tree}'s text values, V9) makes of the message,
+   * computed in Java: {@link #of}, but null where {@code json_valid} is false (not strict JSON, or nested deeper
+   * than {@link #SQLITE_MAX_DEPTH}), so that the words do not depend on which of the two indexed a message.
+   */
+  public static String sqliteText(String json) {
+    StringBuilder text = new StringBuilder();
+    try (JsonReader r = new JsonReader(new StringReader(json))) {
+      r.setNestingLimit(Integer.MAX_VALUE);
+      if (collect(r, text, SQLITE_MAX_DEPTH) && r.peek() == JsonToken.END_DOCUMENT) {
+        return text.isEmpty() ? null : text.toString();
+      }
+      return null;
+    } catch (IOException | IllegalStateException | NumberFormatException e) {
+      return null;
+    }
+  }
+
   private static void collect(JsonReader r, StringBuilder text) throws IOException {
+    collect(r, text, Integer.MAX_VALUE);
+  }
+
+  /** Appends the string values of one JSON value; false (stopping there) where it nests deeper than maxDepth. */
+  private static boolean collect(JsonReader r, StringBuilder text, int maxDepth) throws IOException {
     int depth = 0;
     do {
       JsonToken t = r.peek();
       switch (t) {
         case BEGIN_OBJECT -> {
           r.beginObject();
-          depth++;
+          if (++depth > maxDepth) {
+            return false;
+          }
         }
         case END_OBJECT -> {
           r.endObject();
@@ -52,7 +83,9 @@ public final class SearchText {
         }
         case BEGIN_ARRAY -> {
           r.beginArray();
-          depth++;
+          if (++depth > maxDepth) {
+            return false;
+          }
         }
         case END_ARRAY -> {
           r.endArray();
@@ -67,10 +100,11 @@ public final class SearchText {
         }
         case NUMBER, BOOLEAN, NULL -> r.skipValue();
         case END_DOCUMENT -> {
-          return;
+          return true;
         }
       }
     } while (depth > 0);
+    return true;
   }
 
   /** Whether a code point is part of a word (unicode61's default token characters). */

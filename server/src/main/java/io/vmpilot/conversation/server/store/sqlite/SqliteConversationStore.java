@@ -15,6 +15,7 @@ import io.vmpilot.conversation.server.store.ExportQuery;
 import io.vmpilot.conversation.server.store.ImportOutcome;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.MessageWindow;
+import io.vmpilot.conversation.server.store.NewMessage;
 import io.vmpilot.conversation.server.store.SaveResult;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchQuery;
@@ -137,7 +138,7 @@ public final class SqliteConversationStore implements ConversationStore {
   }
 
   private SqliteStorageTransaction storage(WriteTransaction tx) {
-    return new SqliteStorageTransaction(tx, rows, clientIds);
+    return new SqliteStorageTransaction(tx, rows, clientIds, settings.searchIndex());
   }
 
   @Override
@@ -147,12 +148,14 @@ public final class SqliteConversationStore implements ConversationStore {
 
   /** Save with a kept prefix found before ({@code known}, may be null), which the rules use only if current. */
   SaveResult save(SaveCommand cmd, KeptPrefix known) {
+    prepareWords(cmd, known);
     return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.save(storage(tx), cmd, known))));
   }
 
   @Override
   public CompletableFuture<SaveResult> saveAsync(SaveCommand cmd) {
     KeptPrefix known = keptPrefix(cmd);
+    prepareWords(cmd, known);
     return signalled(cmd.key(), writer.submitAsync(tx -> rules.save(storage(tx), cmd, known)));
   }
 
@@ -168,13 +171,32 @@ public final class SqliteConversationStore implements ConversationStore {
     return get(cmd.key(), MessageWindow.ALL).map(stored -> WriteRules.keptPrefix(stored, cmd)).orElse(null);
   }
 
+  /**
+   * Works out the search text of messages about to be written here, on the request's thread: indexing on the one
+   * writer (which every write waits for) is then only FTS5's own work ({@link SqliteStorageTransaction#insert}).
+   */
+  private void prepareWords(List<NewMessage> messages) {
+    if (settings.searchIndex()) {
+      messages.forEach(NewMessage::searchText);
+    }
+  }
+
+  /** Of a Save, the messages after a known kept prefix; a small Save's are worked out by the writer if it writes them. */
+  private void prepareWords(SaveCommand cmd, KeptPrefix known) {
+    if (known != null && known.keep() < cmd.messages().size()) {
+      prepareWords(cmd.messages().subList(known.keep(), cmd.messages().size()));
+    }
+  }
+
   @Override
   public AppendResult append(AppendCommand cmd) {
+    prepareWords(cmd.messages());
     return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.append(storage(tx), cmd))));
   }
 
   @Override
   public CompletableFuture<AppendResult> appendAsync(AppendCommand cmd) {
+    prepareWords(cmd.messages());
     return signalled(cmd.key(), writer.submitAsync(tx -> rules.append(storage(tx), cmd)));
   }
 
@@ -320,6 +342,9 @@ public final class SqliteConversationStore implements ConversationStore {
 
   @Override
   public ImportOutcome importConversation(ImportCommand cmd) {
+    if (settings.searchIndex()) {
+      cmd.messages().forEach(m -> m.message().searchText());
+    }
     return await(signalled(cmd.key(), writer.submitAsync(tx -> rules.importConversation(storage(tx), cmd))));
   }
 

@@ -179,7 +179,7 @@ final class SqliteReads {
   }
 
   /**
-   * Through the FTS5 index ({@code message_text}, kept by triggers in the messages' transaction): the phrases as
+   * Through the FTS5 index ({@code message_text}, kept in the messages' transaction, see {@link SqliteSearchIndex}): the phrases as
    * FTS5 strings (their words hold only letters and digits, so nothing in them is FTS5 syntax), ranked by bm25.
    */
   List<SearchHit> search(SearchQuery q) {

@@ -13,22 +13,34 @@ import javax.sql.DataSource;
  * opens, before the writer runs. Indexing is most of what a message insert costs the writer (FTS5 cuts and files
  * every word), so a server that never searches can do without it.
  *
- * <p>The two triggers that keep the index are its state: present, the index is complete. Turning it off drops
- * them and empties the index in one transaction. Turning it on indexes the stored messages in batches of one
- * short transaction each (progress logged) and creates the triggers in the last one, so a rebuild cut short leaves
- * no triggers and starts over at the next start.
+ * <p>The trigger that removes a deleted message's words is the index's state: present, the index is complete.
+ * Turning it off drops it and empties the index in one transaction. Turning it on indexes the stored messages in
+ * batches of one short transaction each (progress logged) and creates the trigger in the last one, so a rebuild cut
+ * short leaves no trigger and starts over at the next start.
+ *
+ * <p>There is no insert trigger (V9 made one; {@link #apply} drops it): the writer indexes what it inserts in the
+ * same transaction ({@link SqliteStorageTransaction#insert} with words the request thread worked out, a Fork's copy
+ * with {@link #INDEX_CONVERSATION}). A trigger would run {@code json_tree} on the writer for every message, which
+ * was most of what indexing cost it.
  */
 final class SqliteSearchIndex {
   private static final Logger LOG = Logger.getLogger(SqliteSearchIndex.class.getName());
   private static final int BATCH_ROWS = 5_000;
 
-  /** A message's words: the text of its JSON string values, one per line (see V9__message_search.sql). */
-  private static final String WORDS_OF_JSON = "CASE WHEN json_valid(%1$s.json) THEN"
+  /**
+   * A message's words: the text of its JSON string values, one per line (see V9__message_search.sql); what
+   * {@link io.vmpilot.conversation.server.store.SearchText#sqliteText} computes in Java.
+   */
+  static final String WORDS_OF_JSON = "CASE WHEN json_valid(%1$s.json) THEN"
       + " (SELECT group_concat(value, char(10)) FROM json_tree(%1$s.json) WHERE type = 'text') END";
 
-  /** The triggers as V9 created them: the index is kept in the transaction that changes the messages. */
-  private static final String INSERT_TRIGGER = "CREATE TRIGGER message_text_insert AFTER INSERT ON messages BEGIN"
-      + " INSERT INTO message_text (rowid, body) VALUES (new.rowid, " + WORDS_OF_JSON.formatted("new") + "); END";
+  /** The words of the message just inserted (its rowid is the connection's last), the text given. */
+  static final String INSERT_WORDS = "INSERT INTO message_text (rowid, body) VALUES (last_insert_rowid(), ?)";
+
+  /** Indexes every message of one conversation (a Fork's new one, all copies), in SQL. */
+  static final String INDEX_CONVERSATION = "INSERT INTO message_text (rowid, body) SELECT rowid, "
+      + WORDS_OF_JSON.formatted("messages") + " FROM messages WHERE conversation_id = ?";
+
   private static final String DELETE_TRIGGER = "CREATE TRIGGER message_text_delete AFTER DELETE ON messages BEGIN"
       + " DELETE FROM message_text WHERE rowid = old.rowid; END";
 
@@ -39,6 +51,11 @@ final class SqliteSearchIndex {
     try (Connection c = writer.getConnection()) {
       boolean present = triggersPresent(c);
       if (present == kept) {
+        if (kept && insertTriggerPresent(c)) {
+          try (Statement st = c.createStatement()) {
+            st.execute("DROP TRIGGER message_text_insert"); // V9's: the writer indexes what it inserts now
+          }
+        }
         return;
       }
       boolean autoCommit = c.getAutoCommit();
@@ -59,12 +76,22 @@ final class SqliteSearchIndex {
     }
   }
 
+  /** Whether the index is kept (and complete): its delete trigger is there. */
   static boolean triggersPresent(Connection c) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
-        + " AND name IN ('message_text_insert', 'message_text_delete')")) {
+    return triggerPresent(c, "message_text_delete");
+  }
+
+  static boolean insertTriggerPresent(Connection c) throws SQLException {
+    return triggerPresent(c, "message_text_insert");
+  }
+
+  private static boolean triggerPresent(Connection c, String name) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = ?")) {
+      st.setString(1, name);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
-        return rs.getInt(1) == 2;
+        return rs.getInt(1) == 1;
       }
     }
   }
@@ -102,7 +129,6 @@ final class SqliteSearchIndex {
       }
     }
     try (Statement st = c.createStatement()) {
-      st.execute(INSERT_TRIGGER);
       st.execute(DELETE_TRIGGER);
     }
     c.commit();

@@ -30,12 +30,15 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   private final Connection c;
   private final ConversationRows rows;
   private final ClientIds clientIds;
+  private final boolean searchIndex;
 
-  SqliteStorageTransaction(WriteTransaction tx, ConversationRows rows, ClientIds clientIds) {
+  /** @param searchIndex whether the messages it writes are indexed ({@code [search] index}, {@link SqliteSearchIndex}) */
+  SqliteStorageTransaction(WriteTransaction tx, ConversationRows rows, ClientIds clientIds, boolean searchIndex) {
     this.tx = tx;
     this.c = tx.connection();
     this.rows = rows;
     this.clientIds = clientIds;
+    this.searchIndex = searchIndex;
   }
 
   @Override
@@ -144,8 +147,11 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     if (messages.isEmpty()) {
       return;
     }
-    try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)")) {
+    if (searchIndex) {
+      insertIndexed(row, firstPosition, messages, now);
+      return;
+    }
+    try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGE_SQL)) {
       long position = firstPosition;
       for (NewMessage m : messages) {
         st.setLong(1, row.id());
@@ -157,6 +163,34 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
         tx.countBytesWritten(m.utf8Bytes());
       }
       st.executeBatch();
+    }
+    clientIds.added(row.id(), firstPosition, messages);
+  }
+
+  private static final String INSERT_MESSAGE_SQL =
+      "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)";
+
+  /**
+   * Each message and then its words, whose text the request thread worked out ({@link NewMessage#searchText}): the
+   * index's SQL ({@link SqliteSearchIndex#WORDS_OF_JSON}) would parse the JSON again on the writer, which every
+   * write waits for.
+   */
+  private void insertIndexed(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGE_SQL);
+        PreparedStatement words = c.prepareStatement(SqliteSearchIndex.INSERT_WORDS)) {
+      long position = firstPosition;
+      for (NewMessage m : messages) {
+        st.setLong(1, row.id());
+        st.setLong(2, position++);
+        st.setString(3, m.hasId() ? m.id() : null);
+        st.setString(4, m.json());
+        st.setLong(5, Micros.of(now));
+        st.executeUpdate();
+        words.setString(1, m.searchText());
+        words.executeUpdate();
+        tx.countBytesWritten(m.utf8Bytes());
+      }
     }
     clientIds.added(row.id(), firstPosition, messages);
   }
@@ -204,6 +238,12 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
       st.setLong(2, from.id());
       st.setLong(3, endPosition);
       st.executeUpdate();
+    }
+    if (searchIndex) { // the new conversation's messages are all copies
+      try (PreparedStatement st = c.prepareStatement(SqliteSearchIndex.INDEX_CONVERSATION)) {
+        st.setLong(1, to.id());
+        st.executeUpdate();
+      }
     }
     try (PreparedStatement st = c.prepareStatement(
         "INSERT INTO metadata (conversation_id, name, value) SELECT ?, name, value FROM metadata"

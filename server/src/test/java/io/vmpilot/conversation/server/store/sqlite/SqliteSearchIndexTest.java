@@ -10,6 +10,7 @@ import io.vmpilot.conversation.server.store.SearchText;
 import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
+import io.vmpilot.conversation.server.store.command.ForkCommand;
 import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -85,6 +86,30 @@ class SqliteSearchIndexTest {
     }
     try (SqliteConversationStore s = open(false)) {
       assertThat(triggersPresent()).isFalse();
+    }
+  }
+
+  @Test
+  void theInsertTriggerOfEarlierServersGoesAndTheWriterIndexesInstead() throws SQLException {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "a", "heron");
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"))) {
+      assertThat(SqliteSearchIndex.insertTriggerPresent(c)).isFalse();
+      // As V9 (and every server before the writer indexed itself) left it.
+      c.createStatement().execute("CREATE TRIGGER message_text_insert AFTER INSERT ON messages BEGIN"
+          + " INSERT INTO message_text (rowid, body) VALUES (new.rowid, "
+          + SqliteSearchIndex.WORDS_OF_JSON.formatted("new") + "); END");
+    }
+    try (SqliteConversationStore s = open(true)) {
+      assertThat(triggersPresent()).isTrue();
+      append(s, "b", "heron egret");
+      s.fork(new ForkCommand(ThreadKey.of("b"), ThreadKey.of("c"), OptionalLong.empty(), OptionalLong.empty()));
+      assertThat(threadsWith(s, "heron")).containsExactly("a", "b", "c");
+      assertThat(threadsWith(s, "egret")).containsExactly("b", "c");
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"))) {
+      assertThat(SqliteSearchIndex.insertTriggerPresent(c)).isFalse();
     }
   }
 }
