@@ -127,13 +127,13 @@ public final class GrpcServer {
     ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
         new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads()));
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
-        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService()),
+        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService(), largeExecutor),
             limiter.interceptor()), settings.interceptors()));
     ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
         health.getHealthService().bindService());
     ServerServiceDefinition admin = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
         UnparseableRequests.rejectAsInvalidArgument(new ConversationAdminService(store, settings.limits(), executor,
-            serverVersion()).bindService()), settings.interceptors()));
+            serverVersion()).bindService(), largeExecutor), settings.interceptors()));
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     ConnectionLimits connections = settings.connections();
