@@ -112,6 +112,14 @@ final class UnparseableRequests {
     }
   }
 
+  private static void closeQuietly(InputStream stream) {
+    try {
+      stream.close();
+    } catch (IOException e) {
+      // Nothing to do: the buffers it held are released by close() before it could fail.
+    }
+  }
+
   private static int available(InputStream stream) {
     try {
       return stream.available();
@@ -148,7 +156,11 @@ final class UnparseableRequests {
 
       @Override
       public void onMessage(Object message) {
-        if (rejected) {
+        if (rejected || message instanceof Unparsed && io.grpc.Context.current().isCancelled()) {
+          // A detached request owns its transport buffers: given back here, unread.
+          if (message instanceof Unparsed u) {
+            closeQuietly(u.bytes());
+          }
           return;
         }
         if (message instanceof Unparsed u) {
