@@ -38,7 +38,8 @@ import java.util.logging.Logger;
  *
  * <p>Calls start on Netty's event-loop threads (a direct executor): none of the services waits there, and the
  * conversation service hands reads to a bounded pool of its own ({@code grpc-call} threads), and Gets of a large
- * history and large writes to a second one, a quarter its size ({@code grpc-large} threads, {@link LargeReads}).
+ * history and large writes to a second one, a quarter its size ({@code grpc-large} threads, {@link LargeReads}),
+ * where requests over 64 KiB are also parsed ({@link UnparseableRequests}).
  * Measured with the benchmark's agent turn (docs/benchmark.md): handing every call to the pool cost 20-30% of the
  * throughput on two cores (the pool's threads took 42-75 µs of CPU per turn, most of it handing calls over).
  */
@@ -127,13 +128,13 @@ public final class GrpcServer {
     ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
         new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads()));
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
-        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService()),
+        ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService(), largeExecutor),
             limiter.interceptor()), settings.interceptors()));
     ServerServiceDefinition healthService = JsonNamedDescriptors.withJsonNames(
         health.getHealthService().bindService());
     ServerServiceDefinition admin = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
         UnparseableRequests.rejectAsInvalidArgument(new ConversationAdminService(store, settings.limits(), executor,
-            serverVersion()).bindService()), settings.interceptors()));
+            serverVersion()).bindService(), largeExecutor), settings.interceptors()));
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     ConnectionLimits connections = settings.connections();
