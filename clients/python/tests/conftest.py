@@ -42,7 +42,9 @@ def start_server(request: pytest.FixtureRequest) -> Iterator[StartServer]:
 @pytest.fixture(scope="session")
 def server(start_server: StartServer, tmp_path_factory: pytest.TempPathFactory) -> StoreServer:
     """The shared server: SQLite in a temp file. Tests use their own thread ids, so they never meet."""
-    return start_server("--database-path", str(tmp_path_factory.mktemp("store") / "store.db"))
+    # Backups may go anywhere under the session's temp directory, where each test's tmp_path is.
+    return start_server("--database-path", str(tmp_path_factory.mktemp("store") / "store.db"),
+                        "--backup-directory", str(tmp_path_factory.getbasetemp()))
 
 
 @pytest.fixture(scope="session")

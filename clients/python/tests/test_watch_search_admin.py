@@ -1,6 +1,7 @@
 """Watch, Search, UpdateMetadata, Fork and the admin service through ConversationClient, against real servers."""
 
 import datetime
+import os
 import queue
 import threading
 
@@ -238,7 +239,7 @@ def test_export_refuses_a_time_without_a_zone(client):
         list(client.export(updated_after=datetime.datetime(2026, 1, 1)))
 
 
-def test_server_status_and_backup(client, thread_id, tmp_path):
+def test_server_status_and_backup(client, thread_id, tmp_path, tmp_path_factory):
     client.append(thread_id, ['{"n":1}'])
     status = client.server_status()
     assert status.backend == "sqlite"
@@ -252,3 +253,8 @@ def test_server_status_and_backup(client, thread_id, tmp_path):
     with pytest.raises(ConversationStoreError) as exists:
         client.backup(target)
     assert exists.value.reason == "BACKUP_TARGET_EXISTS"
+    outside = str(tmp_path_factory.getbasetemp().parent / "outside-the-backup-directory.db")
+    with pytest.raises(ConversationStoreError) as refused:
+        client.backup(outside)
+    assert refused.value.reason == "BACKUP_OUTSIDE_DIRECTORY"
+    assert not os.path.exists(outside)

@@ -233,7 +233,8 @@ class ConversationClient:
         """SQLite only: a consistent copy of the database to `path` (absolute, on the server's machine, new).
 
         FAILED_PRECONDITION (BACKUP_NOT_SUPPORTED) on other backends, ALREADY_EXISTS (BACKUP_TARGET_EXISTS) when
-        the file exists. `timeout` defaults to none (the server's max_call_seconds): a copy can take a while.
+        the file exists, PERMISSION_DENIED (BACKUP_OUTSIDE_DIRECTORY) outside the server's [backup] directory.
+        `timeout` defaults to none (the server's max_call_seconds): a copy can take a while.
         """
         return _convert.backup_result(self._call(self.admin_stub.Backup, admin_pb.BackupRequest(path=path),
                                                  timeout=timeout))
