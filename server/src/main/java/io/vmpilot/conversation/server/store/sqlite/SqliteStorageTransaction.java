@@ -154,11 +154,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
     try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGE_SQL)) {
       long position = firstPosition;
       for (NewMessage m : messages) {
-        st.setLong(1, row.id());
-        st.setLong(2, position++);
-        st.setString(3, m.hasId() ? m.id() : null);
-        st.setString(4, m.json());
-        st.setLong(5, Micros.of(now));
+        bindMessage(st, row, position++, m, now);
         st.addBatch();
         tx.countBytesWritten(m.utf8Bytes());
       }
@@ -169,6 +165,16 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   private static final String INSERT_MESSAGE_SQL =
       "INSERT INTO messages (conversation_id, position, message_id, json, create_time) VALUES (?, ?, ?, ?, ?)";
+
+  /** Binds {@link #INSERT_MESSAGE_SQL}'s parameters for message {@code m} at {@code position} of {@code row}. */
+  private static void bindMessage(PreparedStatement st, ConversationRow row, long position, NewMessage m,
+      Instant now) throws SQLException {
+    st.setLong(1, row.id());
+    st.setLong(2, position);
+    st.setString(3, m.hasId() ? m.id() : null);
+    st.setString(4, m.json());
+    st.setLong(5, Micros.of(now));
+  }
 
   /**
    * Each message and then its words, whose text the request thread worked out ({@link NewMessage#searchText}): the
@@ -181,11 +187,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
         PreparedStatement words = c.prepareStatement(SqliteSearchIndex.INSERT_WORDS)) {
       long position = firstPosition;
       for (NewMessage m : messages) {
-        st.setLong(1, row.id());
-        st.setLong(2, position++);
-        st.setString(3, m.hasId() ? m.id() : null);
-        st.setString(4, m.json());
-        st.setLong(5, Micros.of(now));
+        bindMessage(st, row, position++, m, now);
         st.executeUpdate();
         words.setString(1, m.searchText());
         words.executeUpdate();
