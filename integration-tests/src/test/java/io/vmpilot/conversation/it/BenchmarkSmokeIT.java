@@ -206,7 +206,10 @@ class BenchmarkSmokeIT {
     JsonObject machine = w1.getAsJsonObject("machine");
     assertThat(machine.get("idlePercent").getAsDouble()).isBetween(0.0, 100.0);
     assertThat(machine.get("stealPercent").getAsDouble()).isBetween(0.0, 100.0);
-    assertThat(machine.get("clientCpuMsPerOp").getAsDouble()).isPositive();
+    // Present and not negative; not "positive": the kernel counts a process's CPU in 10 ms ticks, and a 300 ms run
+    // on a busy machine can end with the clients' share under one tick (CI saw 0.0). MachineCpuTest checks that a
+    // busy phase really shows.
+    assertThat(machine.get("clientCpuMsPerOp").getAsDouble()).isNotNegative();
   }
 
   @Test
