@@ -119,6 +119,13 @@ public final class Benchmark implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   boolean pgbench;
 
+  @Option(names = "--pgbench-batch", split = ",", paramLabel = "K",
+      description = "With pgbench and W1-1rpc: also run W1-1rpc's SQL with K turns of K conversations of the one"
+          + " tenant per transaction, for each K (rows W1-1rpc-pgbench-batchK), and with one turn per transaction but"
+          + " every client in a tenant of its own (row W1-1rpc-pgbench-tenants), all on the server's pool size of"
+          + " connections (at most --clients): does batching requests per transaction pay? Default: none.")
+  List<Integer> pgbenchBatch = new ArrayList<>();
+
   @Option(names = "--durability", defaultValue = "full,normal", split = ",", paramLabel = "D",
       description = "SQLite durability levels (ignored for memory and with --target). Default: ${DEFAULT-VALUE}.")
   List<String> durabilities;
@@ -540,7 +547,36 @@ public final class Benchmark implements Callable<Integer> {
       if (pool < clients) {
         runPgbench(round, postgres, script, searchIndex, pool, variant.qualify("pool"));
       }
+      if (script == PgbenchTurn.Script.ONE_CALL && !pgbenchBatch.isEmpty()) {
+        List<PgbenchTurn.Batching> batchings = new ArrayList<>();
+        pgbenchBatch.forEach(k -> batchings.add(new PgbenchTurn.Batching(k, false)));
+        batchings.add(PgbenchTurn.Batching.OWN_TENANTS);
+        System.out.println("bench: batching on " + postgres.psql("bench", "SELECT version()").strip());
+        for (PgbenchTurn.Batching batching : batchings) {
+          runPgbench(round, postgres, batching, searchIndex, Math.min(pool, clients),
+              variant.qualify(pool < clients ? "pool" : "sql"));
+        }
+      }
     }
+  }
+
+  private void runPgbench(int round, ThrowawayPostgres postgres, PgbenchTurn.Batching batching,
+      boolean searchIndex, int connections, String durability) throws IOException, InterruptedException {
+    System.out.printf("%s postgres/%s c=%d: pgbench, W1-1rpc's SQL (%s, search words %s), %s warm-up%n",
+        batching.row(), durability, connections, batching.resource(), searchIndex ? "on" : "NULL",
+        DurationConverter.format(warmup));
+    PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(batching, searchIndex, values, connections,
+        warmup, duration);
+    System.out.printf(Locale.ROOT, "%s postgres/%s c=%d: %d turns (%d transactions) in %.1f s = %.0f turns/s, mean"
+        + " latency %.2f ms per transaction, %s WAL syncs per turn (%s turns per sync), PostgreSQL CPU %s ms per"
+        + " turn; stored %s%n", batching.row(), durability, connections, o.turns(), o.transactions(), o.seconds(),
+        o.turnsPerSecond(), o.latencyAverageMs(), o.walSyncs() == null || o.turns() == 0 ? "-"
+            : String.format(Locale.ROOT, "%.3f", (double) o.walSyncs() / o.turns()),
+        o.walSyncs() == null || o.walSyncs() == 0 ? "-"
+            : String.format(Locale.ROOT, "%.2f", (double) o.turns() / o.walSyncs()),
+        o.databaseCpuMs() == null || o.turns() == 0 ? "-"
+            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()), o.stored());
+    results.add(PgbenchTurn.row(round, batching, durability, connections, o));
   }
 
   private void runPgbench(int round, ThrowawayPostgres postgres, PgbenchTurn.Script script, boolean searchIndex,
@@ -680,6 +716,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("rounds", rounds);
     settings.put("postgresServers", postgresServers);
     settings.put("pgbench", pgbench);
+    settings.put("pgbenchBatch", pgbenchBatch);
     settings.put("variants", variantSpecs);
     settings.put("peers", peers);
     settings.put("peerSizes", peerSizes);

@@ -53,20 +53,89 @@ final class PgbenchTurn {
      * NULL, as the server then sends them.
      */
     String text(boolean searchIndex) throws IOException {
-      try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(resource)) {
-        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        return searchIndex ? text : text.replace("CAST(:user_words AS tsvector)", "CAST(NULL AS tsvector)")
-            .replace("CAST(:assistant_words AS tsvector)", "CAST(NULL AS tsvector)");
-      }
+      return withoutWords(read(resource), searchIndex);
     }
   }
 
+  private static String read(String resource) throws IOException {
+    try (InputStream in = PgbenchTurn.class.getClassLoader().getResourceAsStream(resource)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Without the search index (the server's {@code --search-index false}) the words are NULL, as the server sends. */
+  private static String withoutWords(String text, boolean searchIndex) {
+    return searchIndex ? text : text.replace("CAST(:user_words AS tsvector)", "CAST(NULL AS tsvector)")
+        .replace("CAST(:assistant_words AS tsvector)", "CAST(NULL AS tsvector)");
+  }
+
   /**
-   * pgbench's figures: turns per second and their mean latency; and, null where unknown, PostgreSQL's CPU and the
-   * bytes it caused to be written, and pgbench's own CPU, over the measured run.
+   * A variant of W1-1rpc's turn for issue 19's batching question (docs/benchmark.md, "Does batching several
+   * requests per transaction pay on PostgreSQL?"): {@code turnsPerTransaction} turns of as many conversations of
+   * the one tenant per transaction ({@code bench/pgbench-w1-1rpc-batch-turn.sql}), or, with {@code ownTenants},
+   * W1-1rpc's own script with every client in a tenant of its own (no version counter shared).
    */
-  record Outcome(long turns, double seconds, double turnsPerSecond, double latencyAverageMs, Double databaseCpuMs,
-      Double diskBytes, Double clientCpuMs) {}
+  record Batching(int turnsPerTransaction, boolean ownTenants) {
+    /** W1-1rpc's script as it is: one turn per transaction, all clients in tenant {@link #TENANT}. */
+    static final Batching NONE = new Batching(1, false);
+    static final Batching OWN_TENANTS = new Batching(1, true);
+    private static final String TEMPLATE = "bench/pgbench-w1-1rpc-batch-turn.sql";
+
+    Batching {
+      if (turnsPerTransaction < 1) {
+        throw new IllegalArgumentException("turns per transaction must be at least 1: " + turnsPerTransaction);
+      }
+    }
+
+    /** The row's workload name: W1-1rpc-pgbench-batch4, W1-1rpc-pgbench-tenants. */
+    String row() {
+      return Script.ONE_CALL.row() + (ownTenants ? "-tenants" : "-batch" + turnsPerTransaction);
+    }
+
+    String resource() {
+      return ownTenants ? Script.ONE_CALL.resource : TEMPLATE;
+    }
+
+    /** The script: the template with K's lists, or W1-1rpc's script with the client's own tenant. */
+    String text(boolean searchIndex) throws IOException {
+      if (ownTenants) {
+        return "\\set own_tenant :tenant_base + :client_id\n"
+            + Script.ONE_CALL.text(searchIndex).replace(":tenant", ":own_tenant");
+      }
+      int k = turnsPerTransaction;
+      StringBuilder sets = new StringBuilder();
+      List<String> threads = new ArrayList<>();
+      List<String> cids = new ArrayList<>();
+      List<String> batch = new ArrayList<>();
+      List<String> messages = new ArrayList<>();
+      for (int j = 0; j < k; j++) {
+        sets.append(String.format(Locale.ROOT, "\\set t%d :client_id * %d + %d%n\\set c%d :first_cid + :t%d%n", j, k, j,
+            j, j));
+        threads.add(":t" + j);
+        cids.add(":c" + j);
+        batch.add(String.format(Locale.ROOT, "(%d, CAST(:t%d AS text), CAST(:c%d AS bigint))", j, j, j));
+        messages.add(String.format(Locale.ROOT, "(:c%d, :n, :n, :user_json, now(), CAST(:user_words AS tsvector)),"
+            + "\n  (:c%d, :n1, :n1, :assistant_json, now(), CAST(:assistant_words AS tsvector))", j, j));
+      }
+      String text = read(TEMPLATE).replace("@SETS@", sets.toString().strip())
+          .replace("@THREADS@", String.join(", ", threads)).replace("@CIDS@", String.join(", ", cids))
+          .replace("@BATCH@", String.join(", ", batch)).replace("@MESSAGES@", String.join(",\n  ", messages))
+          .replace("@K@", Integer.toString(k));
+      return withoutWords(text, searchIndex);
+    }
+  }
+
+  /** Client c's tenant in {@link Batching#OWN_TENANTS}: this number plus c, as text. */
+  static final long TENANT_BASE = 900_000_000L;
+
+  /**
+   * pgbench's figures: turns (its transactions times the turns in each) per second and the transactions' mean
+   * latency; and, null where unknown, PostgreSQL's CPU and the bytes it caused to be written, pgbench's own CPU,
+   * and PostgreSQL's WAL syncs and writes ({@code pg_stat_wal}), over the measured run; {@code stored}: for a
+   * {@link Batching} run, what the database holds afterwards, as checked ({@link #checkStored}).
+   */
+  record Outcome(long turns, long transactions, double seconds, double turnsPerSecond, double latencyAverageMs,
+      Double databaseCpuMs, Double diskBytes, Double clientCpuMs, Long walSyncs, Long walWrites, String stored) {}
 
   private final ThrowawayPostgres postgres;
   private final String database;
@@ -82,16 +151,30 @@ final class PgbenchTurn {
    */
   Outcome run(Script script, boolean searchIndex, PgbenchValues values, int clients, Duration warmup,
       Duration length) throws IOException, InterruptedException {
+    return run(script.text(searchIndex), Batching.NONE, false, values, clients, warmup, length);
+  }
+
+  /** As {@link #run(Script, ...)} for a batching variant, then checks what it stored ({@link #checkStored}). */
+  Outcome run(Batching batching, boolean searchIndex, PgbenchValues values, int clients, Duration warmup,
+      Duration length) throws IOException, InterruptedException {
+    return run(batching.text(searchIndex), batching, true, values, clients, warmup, length);
+  }
+
+  private Outcome run(String text, Batching layout, boolean check, PgbenchValues values, int clients,
+      Duration warmup, Duration length) throws IOException, InterruptedException {
     Path file = Files.createTempFile("pgbench-turn", ".sql");
     try {
-      Files.writeString(file, script.text(searchIndex));
+      Files.writeString(file, text);
       // The postgres user runs pgbench (as root the fixture switches to it): it must read the script.
       file.toFile().setReadable(true, false);
       if (warmup.toSeconds() > 0) {
-        newConversations(clients);
+        newConversations(clients, layout);
         pgbench(file, values, clients, warmup);
       }
-      newConversations(clients);
+      newConversations(clients, layout);
+      long lastEntry = Long.parseLong(postgres.psql(database, "SELECT coalesce(max(entry_id), 0) FROM change_log")
+          .strip());
+      long[] walBefore = wal();
       Long postmaster = postmasterPid();
       ProcessTree.Sample before = ProcessTree.sample(postmaster);
       long clientBefore = reapedChildrenCpuMillis();
@@ -99,12 +182,59 @@ final class PgbenchTurn {
       long clientCpu = reapedChildrenCpuMillis() - clientBefore;
       awaitBackendsGone();
       ProcessTree.Sample after = ProcessTree.sample(postmaster);
-      return new Outcome(count(output), length.toMillis() / 1000.0, figure(TPS, output), figure(LATENCY, output),
-          after == null ? null : after.cpuMillisSince(before), after == null ? null : after.writeBytesSince(before),
-          clientCpu < 0 ? null : (double) clientCpu);
+      long[] walAfter = wal();
+      long transactions = count(output);
+      int k = layout.turnsPerTransaction();
+      String stored = check ? checkStored(layout, transactions, lastEntry) : null;
+      return new Outcome(transactions * k, transactions, length.toMillis() / 1000.0, figure(TPS, output) * k,
+          figure(LATENCY, output), after == null ? null : after.cpuMillisSince(before),
+          after == null ? null : after.writeBytesSince(before), clientCpu < 0 ? null : (double) clientCpu,
+          walBefore == null || walAfter == null ? null : walAfter[0] - walBefore[0],
+          walBefore == null || walAfter == null ? null : walAfter[1] - walBefore[1], stored);
     } finally {
       Files.deleteIfExists(file);
     }
+  }
+
+  /** PostgreSQL's WAL syncs and writes so far ({@code pg_stat_wal}, PostgreSQL 14 on), or null. */
+  private long[] wal() {
+    try {
+      String[] f = postgres.psql(database, "SELECT wal_sync || ' ' || wal_write FROM pg_stat_wal").strip()
+          .split(" ");
+      return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Checks that a batching run stored exactly its turns, K to a transaction: as many change log entries (after
+   * {@code lastEntry}) as pgbench's transactions times K, each tenant's versions contiguous, two messages per
+   * entry, and each client's K conversations at one message count (every transaction wrote all of them). Returns
+   * what it found; throws when any of it is not so, since the row would then measure another amount of work.
+   */
+  private String checkStored(Batching layout, long transactions, long lastEntry) {
+    int k = layout.turnsPerTransaction();
+    String[] f = postgres.psql(database, "SELECT (SELECT count(*) FROM change_log WHERE entry_id > " + lastEntry
+        + ") || ' ' || (SELECT count(*) FROM (SELECT tenant FROM change_log WHERE entry_id > " + lastEntry
+        + " GROUP BY tenant HAVING max(version) - min(version) + 1 <> count(*)) g) || ' ' || (SELECT count(*) FROM"
+        + " messages WHERE conversation_id >= " + FIRST_CID + ") || ' ' || (SELECT coalesce(sum(message_count), 0)"
+        + " FROM conversations WHERE conversation_id >= " + FIRST_CID + ") || ' ' || (SELECT count(*) FROM (SELECT"
+        + " (conversation_id - " + FIRST_CID + ") / " + k + " AS client FROM conversations WHERE conversation_id >= "
+        + FIRST_CID + " GROUP BY 1 HAVING min(message_count) <> max(message_count)) u)").strip().split(" ");
+    long entries = Long.parseLong(f[0]);
+    long gapped = Long.parseLong(f[1]);
+    long messages = Long.parseLong(f[2]);
+    long counted = Long.parseLong(f[3]);
+    long uneven = Long.parseLong(f[4]);
+    String found = String.format(Locale.ROOT, "%d change log entries in %d commits, %d tenant(s) with versions not"
+        + " contiguous, %d messages (rows' counts: %d), %d client(s) with conversations at different counts",
+        entries, transactions, gapped, messages, counted, uneven);
+    if (entries != transactions * k || gapped != 0 || messages != 2 * entries || counted != messages
+        || uneven != 0) {
+      throw new IllegalStateException(layout.row() + " did not store " + k + " turn(s) per transaction: " + found);
+    }
+    return found;
   }
 
   /** The server's default {@code --database-pool-size}. */
@@ -137,14 +267,25 @@ final class PgbenchTurn {
     return value;
   }
 
-  /** Replaces pgbench's conversations (and their messages) by {@code clients} empty ones, untimed. */
-  private void newConversations(int clients) {
-    postgres.psql(database, "INSERT INTO tenants (tenant, conversations) VALUES ('" + TENANT + "', 0)"
-        + " ON CONFLICT DO NOTHING; DELETE FROM conversations WHERE tenant = '" + TENANT + "';"
+  /**
+   * Replaces pgbench's conversations (and their messages) by new empty ones, untimed: K per client in tenant
+   * {@link #TENANT} (thread ids from 0, conversation_id {@link #FIRST_CID} + thread id), or, with own tenants, one
+   * per client in tenant {@link #TENANT_BASE} + client id.
+   */
+  private void newConversations(int clients, Batching layout) {
+    int conversations = clients * layout.turnsPerTransaction();
+    String tenant = layout.ownTenants() ? "(" + TENANT_BASE + " + i)::text" : "'" + TENANT + "'";
+    postgres.psql(database, "DELETE FROM conversations WHERE tenant = '" + TENANT + "' OR conversation_id >= "
+        + FIRST_CID + "; INSERT INTO tenants (tenant, conversations) VALUES ('" + TENANT + "', 0) ON CONFLICT (tenant)"
+        + " DO UPDATE SET conversations = 0;"
+        + (layout.ownTenants() ? " INSERT INTO tenants (tenant, conversations) SELECT (" + TENANT_BASE
+            + " + i)::text, 0 FROM generate_series(0, " + (clients - 1) + ") AS i ON CONFLICT (tenant) DO NOTHING;"
+            : "")
         + " INSERT INTO conversations (conversation_id, tenant, thread_id, version, create_time, update_time,"
-        + " message_count, history_bytes) OVERRIDING SYSTEM VALUE SELECT " + FIRST_CID + " + i, '" + TENANT + "',"
-        + " i::text, 0, now(), now(), 0, 0 FROM generate_series(0, " + (clients - 1) + ") AS i;"
-        + " UPDATE tenants SET conversations = " + clients + " WHERE tenant = '" + TENANT + "'");
+        + " message_count, history_bytes) OVERRIDING SYSTEM VALUE SELECT " + FIRST_CID + " + i, " + tenant + ","
+        + " i::text, 0, now(), now(), 0, 0 FROM generate_series(0, " + (conversations - 1) + ") AS i;"
+        + " UPDATE tenants t SET conversations = (SELECT count(*) FROM conversations c WHERE c.tenant = t.tenant)"
+        + " WHERE t.tenant = '" + TENANT + "' OR t.tenant LIKE '" + TENANT_BASE / 1000 + "%'");
   }
 
   /** The postmaster's process id (the parent of the checkpointer), or null when it cannot be read. */
@@ -191,7 +332,7 @@ final class PgbenchTurn {
     command.addAll(List.of("-n", "-M", "prepared", "-c", Integer.toString(clients),
         "-j", Integer.toString(Math.min(clients, Runtime.getRuntime().availableProcessors())),
         "-T", Long.toString(Math.max(1, length.toSeconds())), "-f", script.toString(),
-        "-D", "tenant=" + TENANT, "-D", "first_cid=" + FIRST_CID, "-D", "n=0", "-D", "hb=0",
+        "-D", "tenant=" + TENANT, "-D", "tenant_base=" + TENANT_BASE, "-D", "first_cid=" + FIRST_CID, "-D", "n=0", "-D", "hb=0",
         "-D", "cache_names={input_tokens,output_tokens,cache_read_input_tokens}", "-D", "cache_values={1700,300,650}",
         "-D", "no_messages=\\x"));
     command.addAll(values.defines());
@@ -224,12 +365,25 @@ final class PgbenchTurn {
 
   /** The table row for pgbench's run of {@code script} (its latency is a mean: pgbench gives no percentiles). */
   static Result row(int round, Script script, String durability, int clients, Outcome o) {
+    return row(round, script.row(), durability, clients, o, String.format(Locale.ROOT,
+        "pgbench, the server's SQL per %s turn; mean latency %.2f ms", script.workload, o.latencyAverageMs()));
+  }
+
+  /** The row of a batching variant: turns per WAL sync as writesPerSync, the check of what it stored in the note. */
+  static Result row(int round, Batching batching, String durability, int clients, Outcome o) {
+    return row(round, batching.row(), durability, clients, o, String.format(Locale.ROOT,
+        "pgbench, W1-1rpc's SQL, %s; mean latency %.2f ms per transaction; %s WAL writes; stored: %s",
+        batching.ownTenants() ? "1 turn per transaction, each client in a tenant of its own"
+            : batching.turnsPerTransaction() + " turn(s) of one tenant per transaction", o.latencyAverageMs(),
+        o.walWrites() == null ? "-" : o.walWrites().toString(), o.stored()));
+  }
+
+  private static Result row(int round, String workload, String durability, int clients, Outcome o, String note) {
     Double perTurn = o.turns() == 0 ? null : 1.0 / o.turns();
-    return new Result(round, script.row(), "postgres", durability, clients, o.turns(), o.seconds(),
-        o.turnsPerSecond(), Double.NaN, Double.NaN, Double.NaN, null, times(o.databaseCpuMs(), perTurn), null, null,
-        null, 0, 0, null,
-        String.format(Locale.ROOT, "pgbench, the server's SQL per %s turn; mean latency %.2f ms", script.workload,
-            o.latencyAverageMs()),
-        new MachineCpu.Use(null, null, times(o.clientCpuMs(), perTurn)), times(o.diskBytes(), perTurn), null);
+    Double turnsPerSync = o.walSyncs() == null || o.walSyncs() == 0 ? null : (double) o.turns() / o.walSyncs();
+    return new Result(round, workload, "postgres", durability, clients, o.turns(), o.seconds(), o.turnsPerSecond(),
+        Double.NaN, Double.NaN, Double.NaN, null, times(o.databaseCpuMs(), perTurn), turnsPerSync, null, null, 0, 0,
+        null, note, new MachineCpu.Use(null, null, times(o.clientCpuMs(), perTurn)), times(o.diskBytes(), perTurn),
+        null);
   }
 }
