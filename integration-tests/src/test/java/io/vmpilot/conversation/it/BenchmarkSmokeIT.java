@@ -176,6 +176,47 @@ class BenchmarkSmokeIT {
         + " turns/s = [\\d.]+x");
   }
 
+  /**
+   * --pgbench-batch: a row per K and the own-tenants row, each with turns, and each run's database holding exactly
+   * K turns per commit (the benchmark checks what it stored after each run and fails otherwise; the row's note says
+   * what it counted, checked again here).
+   */
+  @Test
+  void pgbenchBatchRowsStoreKTurnsPerTransaction() throws Exception {
+    Path json = dir.resolve("batch.json");
+    int[] exit = new int[1];
+    String output = printedBy(() -> {
+      exit[0] = new CommandLine(new Benchmark()).execute("--workloads", "W1-1rpc", "--backends",
+          "postgres", "--postgres-servers", "1", "--pgbench-batch", "1,2,4", "--clients", "2", "--duration", "300ms",
+          "--warmup", "0s", "--server-warmup", "0s", "--json", json.toString());
+      return null;
+    });
+    assertThat(exit[0]).as(output).isZero();
+    Map<String, JsonObject> rows = new HashMap<>();
+    JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results").forEach(r -> rows.put(
+        r.getAsJsonObject().get("workload").getAsString() + " " + r.getAsJsonObject().get("durability").getAsString(),
+        r.getAsJsonObject()));
+    assertThat(rows).containsKeys("W1-1rpc-pgbench-batch1 sql", "W1-1rpc-pgbench-batch2 sql",
+        "W1-1rpc-pgbench-batch4 sql", "W1-1rpc-pgbench-tenants sql");
+    Pattern stored = Pattern.compile("stored: (\\d+) change log entries in (\\d+) commits");
+    for (int k : new int[] {1, 2, 4}) {
+      JsonObject row = rows.get("W1-1rpc-pgbench-batch" + k + " sql");
+      long turns = row.get("ops").getAsLong();
+      assertThat(turns).as("K=" + k).isPositive();
+      Matcher m = stored.matcher(row.get("note").getAsString());
+      assertThat(m.find()).as(row.get("note").getAsString()).isTrue();
+      assertThat(Long.parseLong(m.group(1))).as("change log entries, K=" + k).isEqualTo(turns)
+          .isEqualTo(k * Long.parseLong(m.group(2)));
+      assertThat(row.get("writesPerSync").getAsDouble()).as("turns per WAL sync, K=" + k).isPositive();
+    }
+    JsonObject tenants = rows.get("W1-1rpc-pgbench-tenants sql");
+    assertThat(tenants.get("ops").getAsLong()).isPositive();
+    assertThat(tenants.get("note").getAsString()).contains("stored: " + tenants.get("ops").getAsLong()
+        + " change log entries in " + tenants.get("ops").getAsLong() + " commits");
+    assertThat(output).containsPattern("W1-1rpc-pgbench-batch4 postgres/sql c=2: \\d+ turns \\(\\d+ transactions\\)"
+        + " in [\\d.]+ s = \\d+ turns/s, mean latency [\\d.]+ ms per transaction, [\\d.]+ WAL syncs per turn");
+  }
+
   /** --variant: a row per configuration, watchers that really received the writes, the server argument applied. */
   @Test
   void variantsMeasureTheSameServerInEachConfiguration() throws Exception {
