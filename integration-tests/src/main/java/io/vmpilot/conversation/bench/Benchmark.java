@@ -242,6 +242,9 @@ public final class Benchmark implements Callable<Integer> {
     if (rounds < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--rounds must be at least 1");
     }
+    if (pgbenchBatch.stream().anyMatch(k -> k < 1)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--pgbench-batch: every K must be at least 1");
+    }
     try {
       variants = variantSpecs.isEmpty() ? List.of(ServerVariant.BASE)
           : variantSpecs.stream().map(ServerVariant::parse).toList();

@@ -39,4 +39,13 @@ class BenchmarkHelpTest {
     assertThat(exit).isEqualTo(command.getCommandSpec().exitCodeOnInvalidInput());
     assertThat(captured.toString()).contains("--w1-messages-per-conversation must be 0");
   }
+
+  @Test
+  void aBatchOfNoTurnsIsAUsageErrorBeforeAnyServerStarts() {
+    StringWriter captured = new StringWriter();
+    CommandLine command = new CommandLine(new Benchmark()).setErr(new PrintWriter(captured, true));
+    int exit = command.execute("--backends", "postgres", "--pgbench-batch", "1,0");
+    assertThat(exit).isEqualTo(command.getCommandSpec().exitCodeOnInvalidInput());
+    assertThat(captured.toString()).contains("--pgbench-batch: every K must be at least 1");
+  }
 }
