@@ -1772,6 +1772,30 @@ public abstract class ConversationStoreContract {
     assertThat(status.backend()).isIn("memory", "sqlite", "postgres");
   }
 
+  /** The totals the SQL backends keep with the rows (V18) follow every kind of write that changes a size. */
+  @Test
+  void statusAndStoreTotalsFollowAppendsReplacementsForksAndClears() {
+    ThreadKey a = key("totals-a");
+    store.save(saveCmd(a, List.of(msg("a"), msg("b"), msg("c"))));
+    store.append(appendCmd(a, msg("d")));
+    store.save(saveCmd(a, List.of(msg("a")))); // replaced by a shorter history
+    ThreadKey b = key("totals-b");
+    store.save(saveCmd(b, List.of(msg("x"), msg("y"))));
+    store.fork(forkCmd(b, key("totals-fork"), OptionalLong.empty()));
+    store.save(saveCmd(new ThreadKey("totals-other", "o"), List.of(msg("o"), msg("p"), msg("q"))));
+    store.clear(new ClearCommand(b, OptionalLong.empty()));
+
+    StoreStatus status = store.status(ThreadKey.DEFAULT_TENANT);
+    assertThat(status.conversations()).as("totals-a and the fork").isEqualTo(2);
+    assertThat(status.messages()).isEqualTo(1 + 2);
+    assertThat(store.status("totals-other").messages()).isEqualTo(3);
+    assertThat(store.status("never-wrote").conversations()).isZero();
+    StoreStats stats = store.stats();
+    assertThat(stats.conversations()).isEqualTo(3);
+    assertThat(stats.messages()).isEqualTo(6);
+    assertThat(stats.historyBytes()).as("six messages of 9 bytes").isEqualTo(6 * 9);
+  }
+
   // ---- the change log (Watch) ------------------------------------------------------------------------------
 
   private List<ChangeEvent> changes(String tenant, String threadId, long after) {

@@ -216,15 +216,9 @@ final class PostgresReads {
     return transactions.read(c -> SharedSql.searchHits(c, sql.toString(), params, q.phrases()));
   }
 
-  /** Conversations, message count and history bytes of the whole store (every tenant). */
+  /** Conversations, message count and history bytes of the whole store (every tenant), as V18 keeps them. */
   long[] totals() {
-    return transactions.read(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT count(*), coalesce(sum(message_count), 0),"
-          + " coalesce(sum(history_bytes), 0) FROM conversations"); ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
-      }
-    });
+    return transactions.read(SharedSql::storeTotals);
   }
 
   /** A conversation found by a query, with its row id. */

@@ -22,24 +22,56 @@ public final class SharedSql {
   public record TenantCounts(long conversations, long messages) {}
 
   /**
-   * Leaves out expired conversations the sweep has not deleted yet: past their own expire time at {@code now}, or
-   * (when {@code idleCutoff} is not null) last updated before it. Times as the backend stores them. Costs nothing
-   * beyond the count itself, which reads each of the tenant's rows anyway.
+   * The tenant's totals as its row in {@code tenants} keeps them (V5, V18), less the expired conversations the sweep
+   * has not deleted yet: past their own expire time at {@code now}, or (when {@code idleCutoff} is not null) last
+   * updated before it. Times as the backend stores them. Costs one lookup plus the expired rows (which the sweep
+   * keeps few), however many conversations the tenant has. Run in one snapshot, so the two reads agree.
    */
   public static TenantCounts tenantCounts(Connection c, String tenant, Object now, Object idleCutoff)
       throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations WHERE tenant = ?"
-            + " AND (expire_time IS NULL OR expire_time > ?)" + (idleCutoff == null ? "" : " AND update_time >= ?"))) {
-      st.setString(1, tenant);
-      st.setObject(2, now);
-      if (idleCutoff != null) {
-        st.setObject(3, idleCutoff);
+    TenantCounts kept = counts(c, TENANT_TOTALS_SQL, tenant);
+    TenantCounts expired = counts(c, EXPIRED_BY_OWN_TIME_SQL, now, tenant);
+    if (idleCutoff != null) {
+      // Idle ones too, less those already counted as past their own time.
+      TenantCounts idle = counts(c, IDLE_SQL, tenant, idleCutoff);
+      TenantCounts both = counts(c, IDLE_SQL + " AND expire_time <= ?", tenant, idleCutoff, now);
+      expired = new TenantCounts(expired.conversations() + idle.conversations() - both.conversations(),
+          expired.messages() + idle.messages() - both.messages());
+    }
+    return new TenantCounts(kept.conversations() - expired.conversations(), kept.messages() - expired.messages());
+  }
+
+  /** One primary-key lookup. */
+  static final String TENANT_TOTALS_SQL = "SELECT conversations, messages FROM tenants WHERE tenant = ?";
+  /**
+   * By the partial index on expire_time (V15), which holds only rows with an expire time: {@code tenant || ''}
+   * keeps SQLite from taking an index on tenant instead, which walks all of the tenant's rows.
+   */
+  static final String EXPIRED_BY_OWN_TIME_SQL = "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations"
+      + " WHERE expire_time <= ? AND tenant || '' = ?";
+  /** By the (tenant, update_time) index (V17). */
+  static final String IDLE_SQL = "SELECT count(*), coalesce(sum(message_count), 0) FROM conversations"
+      + " WHERE tenant = ? AND update_time < ?";
+
+  /** The first row's two numbers, or zeros when there is none (a tenant that never had a conversation). */
+  private static TenantCounts counts(Connection c, String sql, Object... params) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        st.setObject(i + 1, params[i]);
       }
       try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return new TenantCounts(rs.getLong(1), rs.getLong(2));
+        return rs.next() ? new TenantCounts(rs.getLong(1), rs.getLong(2)) : new TenantCounts(0, 0);
       }
+    }
+  }
+
+  /** Conversations, messages and history bytes of the whole store: one row per tenant, not per conversation. */
+  public static long[] storeTotals(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT coalesce(sum(conversations), 0),"
+        + " coalesce(sum(messages), 0), coalesce(sum(history_bytes), 0) FROM tenants");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
     }
   }
 

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.StoreStats;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.concurrent.TimeUnit;
@@ -49,14 +50,8 @@ final class SqliteHealth {
   }
 
   StoreStats stats() {
-    return reads.read(c -> {
-      try (PreparedStatement st = c.prepareStatement(
-              "SELECT count(*), coalesce(sum(message_count), 0), coalesce(sum(history_bytes), 0) FROM conversations");
-          ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), writer.committedWrites(),
-            writer.syncs(), writer.bytesWritten());
-      }
-    });
+    long[] totals = reads.read(SharedSql::storeTotals);
+    return new StoreStats(totals[0], totals[1], totals[2], writer.committedWrites(), writer.syncs(),
+        writer.bytesWritten());
   }
 }
