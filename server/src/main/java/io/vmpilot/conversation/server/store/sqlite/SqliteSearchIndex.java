@@ -13,7 +13,9 @@ import javax.sql.DataSource;
  * opens, before the writer runs. Indexing is most of what a message insert costs the writer (FTS5 cuts and files
  * every word), so a server that never searches can do without it.
  *
- * <p>The trigger that removes a deleted message's words is the index's state: present, the index is complete.
+ * <p>The trigger that removes a deleted message's words is the index's state: present, the index is complete,
+ * unless its newest message is missing from it (an earlier build, one that indexed by V9's insert trigger, ran on
+ * the file after this one dropped that trigger), which makes it rebuilt.
  * Turning it off drops it and empties the index in one transaction. Turning it on indexes the stored messages in
  * batches of one short transaction each (progress logged) and creates the trigger in the last one, so a rebuild cut
  * short leaves no trigger and starts over at the next start.
@@ -50,6 +52,13 @@ final class SqliteSearchIndex {
   static void apply(DataSource writer, boolean kept, String database) throws SQLException {
     try (Connection c = writer.getConnection()) {
       boolean present = triggersPresent(c);
+      if (present && kept && !insertTriggerPresent(c) && !newestMessageIndexed(c)) {
+        // An earlier build, which indexed by V9's insert trigger, ran since this one dropped that trigger: it took
+        // the index as complete and stored messages without their words.
+        LOG.warning("database " + database + ": search index incomplete (messages were stored by a build that"
+            + " indexed by a trigger, which this one removed): rebuilding it");
+        present = false;
+      }
       if (present == kept) {
         if (kept && insertTriggerPresent(c)) {
           try (Statement st = c.createStatement()) {
@@ -79,6 +88,18 @@ final class SqliteSearchIndex {
   /** Whether the index is kept (and complete): its delete trigger is there. */
   static boolean triggersPresent(Connection c) throws SQLException {
     return triggerPresent(c, "message_text_delete");
+  }
+
+  /**
+   * Whether the newest message has its row in the index (every message gets one, words or none): a build that
+   * stored messages without indexing them left the newest of them out, whatever it deleted after.
+   */
+  private static boolean newestMessageIndexed(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT (SELECT max(rowid) FROM messages)"
+        + " IS NULL OR EXISTS (SELECT 1 FROM message_text WHERE rowid = (SELECT max(rowid) FROM messages))")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
   }
 
   static boolean insertTriggerPresent(Connection c) throws SQLException {

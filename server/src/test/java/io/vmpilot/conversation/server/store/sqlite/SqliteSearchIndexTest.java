@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -110,6 +111,31 @@ class SqliteSearchIndexTest {
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"))) {
       assertThat(SqliteSearchIndex.insertTriggerPresent(c)).isFalse();
+    }
+  }
+
+  /**
+   * An earlier build (one that indexed by V9's insert trigger) run on this file after this one had dropped that
+   * trigger keeps the delete trigger, so it takes the index as complete and stores messages without their words.
+   * Opened again here, the index is found incomplete by its newest message and rebuilt.
+   */
+  @Test
+  void messagesAnEarlierBuildStoredWithoutTheirWordsAreIndexedAtTheNextStart() throws SQLException {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "a", "heron");
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+        Statement st = c.createStatement()) {
+      // What that build's Append did: the message row, and no insert trigger to index it.
+      st.execute("INSERT INTO messages (conversation_id, position, message_id, json, create_time)"
+          + " SELECT conversation_id, 1, NULL, '{\"content\":\"kingfisher\"}', 0 FROM conversations"
+          + " WHERE thread_id = 'a'");
+      st.execute("UPDATE conversations SET message_count = 2 WHERE thread_id = 'a'");
+    }
+    try (SqliteConversationStore s = open(true)) {
+      assertThat(triggersPresent()).isTrue();
+      assertThat(threadsWith(s, "kingfisher")).containsExactly("a");
+      assertThat(threadsWith(s, "heron")).containsExactly("a");
     }
   }
 }
