@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The pragmas and schema the SQLite pools really run with, read back from live connections. */
 class SqliteDataSourcesTest {
   /** Every SQLite migration's version, in the order they run. */
-  private static final List<String> MIGRATIONS = List.of("1", "2", "3", "4", "5", "6", "9", "11", "12", "13", "15", "17");
+  private static final List<String> MIGRATIONS = List.of("1", "2", "3", "4", "5", "6", "9", "11", "12", "13", "15", "17", "18");
 
   @TempDir
   Path dir;
