@@ -572,13 +572,13 @@ public final class Benchmark implements Callable<Integer> {
         warmup, duration);
     System.out.printf(Locale.ROOT, "%s postgres/%s c=%d: %d turns (%d transactions) in %.1f s = %.0f turns/s, mean"
         + " latency %.2f ms per transaction, %s WAL syncs per turn (%s turns per sync), PostgreSQL CPU %s ms per"
-        + " turn; stored %s%n", batching.row(), durability, connections, o.turns(), o.transactions(), o.seconds(),
+        + " turn; %s; stored %s%n", batching.row(), durability, connections, o.turns(), o.transactions(), o.seconds(),
         o.turnsPerSecond(), o.latencyAverageMs(), o.walSyncs() == null || o.turns() == 0 ? "-"
             : String.format(Locale.ROOT, "%.3f", (double) o.walSyncs() / o.turns()),
         o.walSyncs() == null || o.walSyncs() == 0 ? "-"
             : String.format(Locale.ROOT, "%.2f", (double) o.turns() / o.walSyncs()),
         o.databaseCpuMs() == null || o.turns() == 0 ? "-"
-            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()), o.stored());
+            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()), o.walPerTurn(), o.stored());
     results.add(PgbenchTurn.row(round, batching, durability, connections, o));
   }
 
@@ -590,9 +590,9 @@ public final class Benchmark implements Callable<Integer> {
     PgbenchTurn.Outcome o = new PgbenchTurn(postgres, "bench").run(script, searchIndex, values, connections, warmup,
         duration);
     System.out.printf(Locale.ROOT, "%s postgres/%s c=%d: %d turns in %.1f s = %.0f turns/s, mean latency %.2f ms,"
-        + " PostgreSQL CPU %s ms per turn%n", script.row(), durability, connections, o.turns(), o.seconds(),
+        + " PostgreSQL CPU %s ms per turn; %s%n", script.row(), durability, connections, o.turns(), o.seconds(),
         o.turnsPerSecond(), o.latencyAverageMs(), o.databaseCpuMs() == null || o.turns() == 0 ? "-"
-            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()));
+            : String.format(Locale.ROOT, "%.3f", o.databaseCpuMs() / o.turns()), o.walPerTurn());
     results.add(PgbenchTurn.row(round, script, durability, connections, o));
   }
 

@@ -131,11 +131,33 @@ final class PgbenchTurn {
   /**
    * pgbench's figures: turns (its transactions times the turns in each) per second and the transactions' mean
    * latency; and, null where unknown, PostgreSQL's CPU and the bytes it caused to be written, pgbench's own CPU,
-   * and PostgreSQL's WAL syncs and writes ({@code pg_stat_wal}), over the measured run; {@code stored}: for a
+   * and PostgreSQL's WAL activity ({@code pg_stat_wal}), over the measured run; {@code stored}: for a
    * {@link Batching} run, what the database holds afterwards, as checked ({@link #checkStored}).
    */
   record Outcome(long turns, long transactions, double seconds, double turnsPerSecond, double latencyAverageMs,
-      Double databaseCpuMs, Double diskBytes, Double clientCpuMs, Long walSyncs, Long walWrites, String stored) {}
+      Double databaseCpuMs, Double diskBytes, Double clientCpuMs, Wal wal, String stored) {
+    Long walSyncs() {
+      return wal == null ? null : wal.syncs();
+    }
+
+    /** "WAL 12.3 KB per turn, 0.40 full-page images", or "" when unknown. */
+    String walPerTurn() {
+      return wal == null || turns == 0 ? "" : String.format(Locale.ROOT, "WAL %.1f KB per turn (%.2f full-page"
+          + " images), %d WAL writes", wal.bytes() / 1000.0 / turns, (double) wal.fullPageImages() / turns,
+          wal.writes());
+    }
+  }
+
+  /**
+   * PostgreSQL's WAL counters ({@code pg_stat_wal}, PostgreSQL 14 on), or their difference over a run: flushes,
+   * writes, bytes, and full-page images (whole 8 KiB pages logged at their first change after a checkpoint).
+   */
+  record Wal(long syncs, long writes, long bytes, long fullPageImages) {
+    Wal since(Wal before) {
+      return new Wal(syncs - before.syncs, writes - before.writes, bytes - before.bytes,
+          fullPageImages - before.fullPageImages);
+    }
+  }
 
   private final ThrowawayPostgres postgres;
   private final String database;
@@ -174,7 +196,7 @@ final class PgbenchTurn {
       newConversations(clients, layout);
       long lastEntry = Long.parseLong(postgres.psql(database, "SELECT coalesce(max(entry_id), 0) FROM change_log")
           .strip());
-      long[] walBefore = wal();
+      Wal walBefore = wal();
       Long postmaster = postmasterPid();
       ProcessTree.Sample before = ProcessTree.sample(postmaster);
       long clientBefore = reapedChildrenCpuMillis();
@@ -182,26 +204,25 @@ final class PgbenchTurn {
       long clientCpu = reapedChildrenCpuMillis() - clientBefore;
       awaitBackendsGone();
       ProcessTree.Sample after = ProcessTree.sample(postmaster);
-      long[] walAfter = wal();
+      Wal walAfter = wal();
       long transactions = count(output);
       int k = layout.turnsPerTransaction();
       String stored = check ? checkStored(layout, transactions, lastEntry) : null;
       return new Outcome(transactions * k, transactions, length.toMillis() / 1000.0, figure(TPS, output) * k,
           figure(LATENCY, output), after == null ? null : after.cpuMillisSince(before),
           after == null ? null : after.writeBytesSince(before), clientCpu < 0 ? null : (double) clientCpu,
-          walBefore == null || walAfter == null ? null : walAfter[0] - walBefore[0],
-          walBefore == null || walAfter == null ? null : walAfter[1] - walBefore[1], stored);
+          walBefore == null || walAfter == null ? null : walAfter.since(walBefore), stored);
     } finally {
       Files.deleteIfExists(file);
     }
   }
 
-  /** PostgreSQL's WAL syncs and writes so far ({@code pg_stat_wal}, PostgreSQL 14 on), or null. */
-  private long[] wal() {
+  /** PostgreSQL's WAL counters so far, or null where unknown. */
+  private Wal wal() {
     try {
-      String[] f = postgres.psql(database, "SELECT wal_sync || ' ' || wal_write FROM pg_stat_wal").strip()
-          .split(" ");
-      return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
+      String[] f = postgres.psql(database, "SELECT wal_sync || ' ' || wal_write || ' ' || wal_bytes || ' ' ||"
+          + " wal_fpi FROM pg_stat_wal").strip().split(" ");
+      return new Wal(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]));
     } catch (RuntimeException e) {
       return null;
     }
@@ -366,16 +387,17 @@ final class PgbenchTurn {
   /** The table row for pgbench's run of {@code script} (its latency is a mean: pgbench gives no percentiles). */
   static Result row(int round, Script script, String durability, int clients, Outcome o) {
     return row(round, script.row(), durability, clients, o, String.format(Locale.ROOT,
-        "pgbench, the server's SQL per %s turn; mean latency %.2f ms", script.workload, o.latencyAverageMs()));
+        "pgbench, the server's SQL per %s turn; mean latency %.2f ms; %s", script.workload, o.latencyAverageMs(),
+        o.walPerTurn()));
   }
 
   /** The row of a batching variant: turns per WAL sync as writesPerSync, the check of what it stored in the note. */
   static Result row(int round, Batching batching, String durability, int clients, Outcome o) {
     return row(round, batching.row(), durability, clients, o, String.format(Locale.ROOT,
-        "pgbench, W1-1rpc's SQL, %s; mean latency %.2f ms per transaction; %s WAL writes; stored: %s",
+        "pgbench, W1-1rpc's SQL, %s; mean latency %.2f ms per transaction; %s; stored: %s",
         batching.ownTenants() ? "1 turn per transaction, each client in a tenant of its own"
             : batching.turnsPerTransaction() + " turn(s) of one tenant per transaction", o.latencyAverageMs(),
-        o.walWrites() == null ? "-" : o.walWrites().toString(), o.stored()));
+        o.walPerTurn(), o.stored()));
   }
 
   private static Result row(int round, String workload, String durability, int clients, Outcome o, String note) {

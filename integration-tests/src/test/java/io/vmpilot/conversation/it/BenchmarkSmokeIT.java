@@ -208,6 +208,11 @@ class BenchmarkSmokeIT {
       assertThat(Long.parseLong(m.group(1))).as("change log entries, K=" + k).isEqualTo(turns)
           .isEqualTo(k * Long.parseLong(m.group(2)));
       assertThat(row.get("writesPerSync").getAsDouble()).as("turns per WAL sync, K=" + k).isPositive();
+      Matcher wal = Pattern.compile("WAL ([\\d.]+) KB per turn \\(([\\d.]+) full-page images\\)")
+          .matcher(row.get("note").getAsString());
+      assertThat(wal.find()).as(row.get("note").getAsString()).isTrue();
+      assertThat(Double.parseDouble(wal.group(1))).as("WAL per turn holds at least the two ~2 KB messages, K=" + k)
+          .isGreaterThan(4.0);
     }
     JsonObject tenants = rows.get("W1-1rpc-pgbench-tenants sql");
     assertThat(tenants.get("ops").getAsLong()).isPositive();
