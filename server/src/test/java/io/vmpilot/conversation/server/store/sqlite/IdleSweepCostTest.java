@@ -8,20 +8,16 @@ import io.vmpilot.conversation.server.store.write.ConversationRow;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sqlite.ProgressHandler;
 
 /**
  * The retention sweep's look-up of idle conversations costs what it deletes plus one probe per tenant, not a walk
  * over the old conversations of tenants whose own max_idle keeps them ({@code tenant_max_idle = bob=off}).
- * Work is counted in SQLite virtual-machine instructions (a progress handler called every instruction), which is
- * exact and the same on every run, unlike a time.
+ * Work is counted in SQLite virtual-machine instructions ({@link FileFixtures#counted}).
  */
 class IdleSweepCostTest {
   private static final long CUTOFF = 1_000;
@@ -29,21 +25,8 @@ class IdleSweepCostTest {
   @TempDir
   Path dir;
 
-  /** Inserts {@code n} conversations of {@code tenant} last updated at {@code updateTime}, in one transaction. */
   private static void insert(Connection c, String tenant, int n, long updateTime) throws SQLException {
-    c.setAutoCommit(false);
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO conversations (tenant, thread_id, version,"
-        + " create_time, update_time, message_count, history_bytes) VALUES (?, ?, 1, 0, ?, 0, 0)")) {
-      for (int i = 0; i < n; i++) {
-        st.setString(1, tenant);
-        st.setString(2, tenant + "-" + updateTime + "-" + i);
-        st.setLong(3, updateTime);
-        st.addBatch();
-      }
-      st.executeBatch();
-    }
-    c.commit();
-    c.setAutoCommit(true);
+    FileFixtures.insertConversations(c, tenant, tenant + "-" + updateTime + "-", n, updateTime, 0, 0, null);
   }
 
   /** A migrated store file with {@code keptOld} idle conversations of bob (who keeps his) and 5 of alice and carol. */
@@ -61,20 +44,9 @@ class IdleSweepCostTest {
   private record Counted(List<ConversationRow> rows, long instructions) {}
 
   private static Counted idle(Connection c, TenantScope scope) throws SQLException {
-    AtomicLong instructions = new AtomicLong();
-    ProgressHandler.setHandler(c, 1, new ProgressHandler() {
-      @Override
-      protected int progress() {
-        instructions.incrementAndGet();
-        return 0;
-      }
-    });
-    try {
-      List<ConversationRow> rows = SharedSql.idleRows(c, CUTOFF, scope, 100, "", Micros::column);
-      return new Counted(rows, instructions.get());
-    } finally {
-      ProgressHandler.clearHandler(c);
-    }
+    FileFixtures.Counted<List<ConversationRow>> counted = FileFixtures.counted(c,
+        conn -> SharedSql.idleRows(conn, CUTOFF, scope, 100, "", Micros::column));
+    return new Counted(counted.value(), counted.instructions());
   }
 
   @Test

@@ -8,20 +8,17 @@ import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicLong;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sqlite.ProgressHandler;
 
 /**
  * Each tenant's messages and history bytes are kept with the rows (V18), so GetServerStatus and the metrics
  * endpoint cost the same at 20,000 conversations as at 10, and stay exact whatever changes the rows. Work is
- * counted in SQLite virtual-machine instructions, exact and the same on every run, unlike a time.
+ * counted in SQLite virtual-machine instructions ({@link FileFixtures#counted}).
  */
 class TenantTotalsTest {
   private static final long NOW = 1_000_000;
@@ -29,25 +26,9 @@ class TenantTotalsTest {
   @TempDir
   Path dir;
 
-  /**
-   * Inserts {@code n} conversations of {@code tenant} straight into the file, each of 4 messages and 100 bytes;
-   * {@code expireTime} null or a time in microseconds.
-   */
+  /** Inserts {@code n} conversations of {@code tenant}, each of 4 messages and 100 bytes, updated at NOW. */
   private static void insert(Connection c, String tenant, String prefix, int n, Long expireTime) throws SQLException {
-    c.setAutoCommit(false);
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO conversations (tenant, thread_id, version,"
-        + " create_time, update_time, message_count, history_bytes, expire_time) VALUES (?, ?, 1, 0, ?, 4, 100, ?)")) {
-      for (int i = 0; i < n; i++) {
-        st.setString(1, tenant);
-        st.setString(2, prefix + i);
-        st.setLong(3, NOW);
-        st.setObject(4, expireTime);
-        st.addBatch();
-      }
-      st.executeBatch();
-    }
-    c.commit();
-    c.setAutoCommit(true);
+    FileFixtures.insertConversations(c, tenant, prefix, n, NOW, 4, 100, expireTime);
   }
 
   private Connection storeWith(String name, int conversations) throws SQLException {
@@ -64,20 +45,9 @@ class TenantTotalsTest {
   private record Counted(SharedSql.TenantCounts counts, long[] totals, long instructions) {}
 
   private static Counted count(Connection c) throws SQLException {
-    AtomicLong instructions = new AtomicLong();
-    ProgressHandler.setHandler(c, 1, new ProgressHandler() {
-      @Override
-      protected int progress() {
-        instructions.incrementAndGet();
-        return 0;
-      }
-    });
-    try {
-      SharedSql.TenantCounts counts = SharedSql.tenantCounts(c, "t", NOW, NOW - 1);
-      return new Counted(counts, SharedSql.storeTotals(c), instructions.get());
-    } finally {
-      ProgressHandler.clearHandler(c);
-    }
+    FileFixtures.Counted<Counted> counted = FileFixtures.counted(c,
+        conn -> new Counted(SharedSql.tenantCounts(conn, "t", NOW, NOW - 1), SharedSql.storeTotals(conn), 0));
+    return new Counted(counted.value().counts(), counted.value().totals(), counted.instructions());
   }
 
   @Test
