@@ -59,17 +59,7 @@ final class PostgresReads {
 
   /** One query: a hint (see ConversationStore#historySize). */
   Optional<HistorySize> historySize(ThreadKey key) {
-    return transactions.read(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT c.message_count, c.history_bytes FROM conversations c"
-          + " WHERE c.tenant = ? AND c.thread_id = ?" + LIVE)) {
-        st.setString(1, key.tenant());
-        st.setString(2, key.threadId());
-        st.setObject(3, liveAt());
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next() ? Optional.of(new HistorySize(rs.getLong(1), rs.getLong(2))) : Optional.empty();
-        }
-      }
-    });
+    return transactions.read(c -> SharedSql.historySize(c, key, liveAt()));
   }
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store.sql;
 
+import io.vmpilot.conversation.server.store.HistorySize;
 import io.vmpilot.conversation.server.store.TenantScope;
 import io.vmpilot.conversation.server.store.SearchHit;
 import io.vmpilot.conversation.server.store.SearchText;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Statements SQLite and PostgreSQL both take as they are, so that each is written once. */
 public final class SharedSql {
@@ -61,6 +63,22 @@ public final class SharedSql {
       }
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? new TenantCounts(rs.getLong(1), rs.getLong(2)) : new TenantCounts(0, 0);
+      }
+    }
+  }
+
+  /**
+   * A live conversation's message count and history bytes, by its key (one index lookup): what a Get looks at
+   * before reading, to send a large history to the large calls' pool. {@code now} as the backend stores times.
+   */
+  public static Optional<HistorySize> historySize(Connection c, ThreadKey key, Object now) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement("SELECT message_count, history_bytes FROM conversations"
+        + " WHERE tenant = ? AND thread_id = ? AND (expire_time IS NULL OR expire_time > ?)")) {
+      st.setString(1, key.tenant());
+      st.setString(2, key.threadId());
+      st.setObject(3, now);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(new HistorySize(rs.getLong(1), rs.getLong(2))) : Optional.empty();
       }
     }
   }

@@ -112,17 +112,7 @@ final class SqliteReads {
 
   /** One query, not made durable first: a hint (see ConversationStore#historySize). */
   Optional<HistorySize> historySize(ThreadKey key) {
-    return read(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT message_count, history_bytes FROM conversations"
-          + " WHERE tenant = ? AND thread_id = ?" + LIVE)) {
-        st.setString(1, key.tenant());
-        st.setString(2, key.threadId());
-        st.setObject(3, liveAt());
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next() ? Optional.of(new HistorySize(rs.getLong(1), rs.getLong(2))) : Optional.empty();
-        }
-      }
-    });
+    return read(c -> SharedSql.historySize(c, key, liveAt()));
   }
 
   Optional<Conversation> get(ThreadKey key, MessageWindow window) {
