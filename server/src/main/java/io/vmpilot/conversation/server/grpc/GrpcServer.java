@@ -39,7 +39,7 @@ import java.util.logging.Logger;
  * <p>Calls start on Netty's event-loop threads (a direct executor): none of the services waits there, and the
  * conversation service hands reads to a bounded pool of its own ({@code grpc-call} threads), and Gets of a large
  * history and large writes to a second one, a quarter its size ({@code grpc-large} threads, {@link LargeReads}),
- * where requests over 64 KiB are also parsed ({@link UnparseableRequests}).
+ * where requests over 64 KiB, and compressed ones whatever their size, are also parsed ({@link UnparseableRequests}).
  * Measured with the benchmark's agent turn (docs/benchmark.md): handing every call to the pool cost 20-30% of the
  * throughput on two cores (the pool's threads took 42-75 µs of CPU per turn, most of it handing calls over).
  */
@@ -152,6 +152,7 @@ public final class GrpcServer {
     }
     Server server = builder
         .directExecutor()
+        .callExecutor(UnparseableRequests.compressedCallsOn(largeExecutor))
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .addService(conversations)
         .addService(admin)

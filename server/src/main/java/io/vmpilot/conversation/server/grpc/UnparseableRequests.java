@@ -5,6 +5,7 @@ import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -32,8 +33,10 @@ import java.util.concurrent.Executor;
  * on Netty's event-loop threads (a direct executor), and the parse of a 60 MB Save there (tens of milliseconds of
  * CPU, hundreds on a starved machine) held up every other connection on that thread, small calls included. Its
  * bytes are detached from the transport (no copy) and parsed on the large calls' pool, where the rest of that call's
- * events then run in order. A compressed request's size is not known before it is decompressed, so it is still
- * parsed where it arrives.
+ * events then run in order. A compressed request's size is not known before it is decompressed, and grpc-java
+ * inflates it lazily, as the parse reads it, on the thread the call's events run on; a gzip frame of a few hundred
+ * bytes can inflate to the inbound limit. So a call whose request headers name an encoding other than identity runs
+ * on the large calls' pool from its start ({@link #compressedCallsOn}), its parse included.
  */
 final class UnparseableRequests {
   private UnparseableRequests() {}
@@ -46,6 +49,25 @@ final class UnparseableRequests {
 
   /** A large request's bytes, taken over from the transport, still to be parsed off the network thread. */
   private record Unparsed(InputStream bytes) {}
+
+  private static final Metadata.Key<String> MESSAGE_ENCODING =
+      Metadata.Key.of("grpc-encoding", Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * For the server builder's {@code callExecutor}: compressed calls on {@code largeParses}, every other call where
+   * the server runs it. Decided on the headers alone, as the call starts: the decompressed size is only known once
+   * the inflating, the cost to keep off the network threads, is done. Compressed calls are rare and usually large,
+   * so sending the small ones there too costs little.
+   */
+  static ServerCallExecutorSupplier compressedCallsOn(Executor largeParses) {
+    return new ServerCallExecutorSupplier() {
+      @Override
+      public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
+        String encoding = headers.get(MESSAGE_ENCODING);
+        return encoding == null || encoding.equals("identity") ? null : largeParses;
+      }
+    };
+  }
 
   /** {@code service} with every method's request parsing made failure-safe, every request parsed where it arrives. */
   static ServerServiceDefinition rejectAsInvalidArgument(ServerServiceDefinition service) {

@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.google.rpc.ErrorInfo;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -16,6 +17,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCalls;
 import io.vmpilot.conversation.server.store.memory.MemoryConversationStore;
 import io.vmpilot.conversation.v1.AppendRequest;
@@ -25,6 +27,7 @@ import io.vmpilot.conversation.v1.GetRequest;
 import io.vmpilot.conversation.v1.Message;
 import io.vmpilot.conversation.v1.SaveRequest;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -33,13 +36,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Over the Netty transport, as the server runs (a direct executor): a request over 64 KiB is parsed, and its call
- * served, on the large calls' pool, with the call's context (its tenant); a small one stays on the network thread.
+ * Over the Netty transport, as the server runs (a direct executor): a request over 64 KiB, or a compressed one of any
+ * size, is parsed, and its call served, on the large calls' pool, with the call's context (its tenant); a small
+ * uncompressed one stays on the network thread.
  */
 class LargeRequestParsingTest {
   private final ExecutorService large = Executors.newFixedThreadPool(2, r -> new Thread(r, "large-parse"));
@@ -73,6 +78,7 @@ class LargeRequestParsingTest {
     ConversationService service = new ConversationService(store, RequestLimits.DEFAULTS, blocking);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .directExecutor()
+        .callExecutor(UnparseableRequests.compressedCallsOn(large))
         .addService(ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(
             ServerInterceptors.intercept(service.bindService(), recordThread), large), new TenantFromHeader()))
         .build()
@@ -115,6 +121,55 @@ class LargeRequestParsingTest {
     assertThat(alice.get(get).getConversation().getMessagesCount()).isEqualTo(40);
     StatusRuntimeException notBobs = catchThrowableOfType(StatusRuntimeException.class, () -> bob.get(get));
     assertThat(notBobs.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void aCompressedRequestIsParsedOnTheLargePoolHoweverSmallOnTheWire() {
+    // Inflates to over 64 KiB from a frame of a few hundred bytes, far under the size that moves a call.
+    SaveRequest bomb = SaveRequest.newBuilder().setThreadId("gzip").addMessages(message(200_000)).build();
+    assertThat(gzipped(bomb.toByteArray())).isLessThan(InFlightBudget.LARGE_MESSAGE_BYTES / 64);
+
+    assertThat(alice.withCompression("gzip").save(bomb).getCreated()).isTrue();
+    alice.withCompression("gzip").append(AppendRequest.newBuilder().setThreadId("small-gzip")
+        .addMessages(message(100)).build());
+    alice.append(AppendRequest.newBuilder().setThreadId("small").addMessages(message(100)).build());
+
+    assertThat(servedOn.get("gzip")).isEqualTo("large-parse");
+    assertThat(servedOn.get("small-gzip")).isEqualTo("large-parse");
+    assertThat(servedOn.get("small")).startsWith("grpc-");
+    GetRequest get = GetRequest.newBuilder().setThreadId("gzip").build();
+    assertThat(alice.get(get).getConversation().getMessages(0).getJson())
+        .hasSizeGreaterThan(InFlightBudget.LARGE_MESSAGE_BYTES);
+    StatusRuntimeException notBobs = catchThrowableOfType(StatusRuntimeException.class, () -> bob.get(get));
+    assertThat(notBobs.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void aCompressedRequestOverTheLimitOnceInflatedGetsResourceExhausted() throws Exception {
+    // The server's default inbound limit is 4 MiB; this inflates to 5 MiB from a frame of a few KB.
+    SaveRequest bomb = SaveRequest.newBuilder().setThreadId("gzip-bomb").addMessages(message(5 << 20)).build();
+    assertThat(gzipped(bomb.toByteArray())).isLessThan(InFlightBudget.LARGE_MESSAGE_BYTES);
+
+    StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,
+        () -> alice.withCompression("gzip").save(bomb));
+
+    assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    ErrorInfo info = StatusProto.fromThrowable(refused).getDetails(0).unpack(ErrorInfo.class);
+    assertThat(info.getReason()).isEqualTo("REQUEST_TOO_LARGE");
+    assertThat(servedOn).doesNotContainKey("gzip-bomb");
+    // The connection, and its network thread, still serve.
+    alice.append(AppendRequest.newBuilder().setThreadId("small").addMessages(message(100)).build());
+    assertThat(servedOn.get("small")).startsWith("grpc-");
+  }
+
+  private static int gzipped(byte[] bytes) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
+      gzip.write(bytes);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.size();
   }
 
   @Test
