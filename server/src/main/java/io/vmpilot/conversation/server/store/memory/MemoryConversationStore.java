@@ -552,7 +552,7 @@ public final class MemoryConversationStore implements ConversationStore {
           }
         } else {
           // signalled() undoes the journalled primitives.
-          throw new StorageFullException("the memory backend's budget is full: it holds about " + usedBytes
+          throw new StorageFullException("the memory backend's budget is full: it holds about " + usedAtStart
               + " bytes of [memory] max_bytes = " + maxBytes + ", and this write needs about " + growth
               + " more; nothing was written (Clear conversations to make room)", null);
         }

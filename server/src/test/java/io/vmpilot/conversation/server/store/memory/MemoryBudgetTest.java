@@ -75,6 +75,7 @@ class MemoryBudgetTest {
     assertThat(full.getMessage()).contains(Long.toString(BUDGET)).contains("[memory] max_bytes")
         .doesNotContain(SECRET);
     assertThat(store.usedBytes()).isLessThanOrEqualTo(BUDGET);
+    assertThat(full.getMessage()).contains("holds about " + store.usedBytes() + " bytes");
 
     Conversation bigBefore = get(key("big"));
     long used = store.usedBytes();
