@@ -47,7 +47,8 @@ class MemoryBudgetIT {
   void aWriteFloodInASmallHeapIsRefusedWithStorageFullAndTheServerKeepsServing() throws Exception {
     List<String> jvm = new ArrayList<>(List.of("-Xmx128m"));
     jvm.addAll(Rpc.FAST_START_JVM);
-    try (ServerProcess server = ServerProcess.launch(List.of(), jvm, List.of("--database-backend", "memory"), null,
+    try (ServerProcess server = ServerProcess.launch(List.of(), jvm, List.of("--database-backend", "memory",
+        "--metrics-enabled", "true", "--metrics-port", "0"), null,
         Map.of())) {
       ManagedChannel channel = Rpc.channel(server.target());
       ConversationServiceBlockingStub stub = Rpc.stub(channel);
@@ -76,6 +77,12 @@ class MemoryBudgetIT {
       assertThat(written).isGreaterThan(PER_CONVERSATION).isLessThan(64 * (1 << 20) / MESSAGE_CHARS + 1);
 
       assertThat(Rpc.health(channel)).isEqualTo(ServingStatus.SERVING);
+      // The budget is half the heap's maximum (what Runtime.maxMemory() says, a little under -Xmx), and held.
+      String scrape = PrometheusScrape.of(server.metricsUrl());
+      double limit = PrometheusScrape.value(scrape, "conversation_memory_store_limit_bytes");
+      assertThat(limit).isBetween(48.0 * (1 << 20), 64.0 * (1 << 20));
+      assertThat(server.output()).contains("memory backend: holds at most about " + (long) limit + " bytes");
+      assertThat(PrometheusScrape.value(scrape, "conversation_memory_store_bytes")).isBetween(limit * 0.9, limit);
       var first = stub.get(GetRequest.newBuilder().setThreadId(thread(0)).build()).getConversation();
       assertThat(first.getMessagesCount()).isEqualTo(PER_CONVERSATION);
       for (int i = 0; i < PER_CONVERSATION; i++) {
