@@ -70,8 +70,8 @@ import java.util.function.Supplier;
  * whereas a write refused for the budget is a {@link StorageFullException} like a full disk's, and a Clear makes
  * room. The count is an estimate of the heap each thing takes: a string's characters (1 byte each, 2 when one of
  * them is beyond Latin-1, as the JVM keeps strings) plus a fixed overhead per message, map entry, conversation and
- * change-log entry. The change log counts the messages it holds apart from the conversations: after a Clear it still
- * holds them, until it prunes them.
+ * change-log entry. The change log counts the messages and metadata it holds apart from the conversations: after a
+ * Clear, or once a value is rewritten, it still holds them, until it prunes them.
  */
 public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
@@ -190,6 +190,8 @@ public final class MemoryConversationStore implements ConversationStore {
     long historyBytes;
     /** This conversation's share of {@link #usedBytes}. */
     long cost;
+    /** The part of {@link #cost} that is its metadata, which each change-log entry of it holds a copy of. */
+    long metadataCost;
     long version;
     Instant updateTime;
     /** The conversation's own expire time, or null. */
@@ -258,10 +260,20 @@ public final class MemoryConversationStore implements ConversationStore {
     return CONVERSATION_OVERHEAD + chars(key.tenant()) + chars(key.threadId());
   }
 
-  private static long changeCost(List<NewMessage> messages) {
-    long cost = CHANGE_OVERHEAD;
-    for (NewMessage m : messages) {
+  /**
+   * What a change-log entry of {@code c} holds: its messages, and copies of the conversation's metadata
+   * ({@code t}'s, none when it is gone) and of the metadata before. The copies share their strings with the
+   * conversation, but are counted whole: once a value is replaced, only the log still holds the old one.
+   */
+  private static long changeCost(LoggedChange c, StoredThread t) {
+    long cost = CHANGE_OVERHEAD + (t == null ? 0 : t.metadataCost);
+    for (NewMessage m : c.messages()) {
       cost += messageCost(m.id(), m.json());
+    }
+    if (c.metadataBefore() != null) {
+      for (Map.Entry<String, String> e : c.metadataBefore().entrySet()) {
+        cost += entryCost(e.getKey(), e.getValue());
+      }
     }
     return cost;
   }
@@ -421,8 +433,10 @@ public final class MemoryConversationStore implements ConversationStore {
         cost += entryCost(e.getKey(), e.getValue()) - (previous == null ? 0 : entryCost(e.getKey(), previous));
       }
       grow(t, cost);
+      t.metadataCost += cost;
       long added = cost;
       undo.push(() -> {
+        t.metadataCost -= added;
         before.forEach((k, v) -> {
           if (v == null) {
             t.metadata.remove(k);
@@ -447,6 +461,8 @@ public final class MemoryConversationStore implements ConversationStore {
           freed += entryCost(k, v);
         }
       }
+      long metadataFreed = freed;
+      t.metadataCost -= metadataFreed;
       for (String k : counterKeys) {
         Long v = t.cacheInfo.remove(k);
         if (v != null) {
@@ -457,6 +473,7 @@ public final class MemoryConversationStore implements ConversationStore {
       grow(t, -freed);
       long restored = freed;
       undo.push(() -> {
+        t.metadataCost += metadataFreed;
         t.metadata.putAll(removedMetadata);
         t.cacheInfo.putAll(removedCounters);
         grow(t, restored);
@@ -480,9 +497,8 @@ public final class MemoryConversationStore implements ConversationStore {
       }
       target.historyBytes += bytes;
       target.metadata.putAll(source.metadata);
-      for (Map.Entry<String, String> e : source.metadata.entrySet()) {
-        cost += entryCost(e.getKey(), e.getValue());
-      }
+      target.metadataCost = source.metadataCost;
+      cost += source.metadataCost;
       grow(target, cost);
       long added = cost;
       // The target was created empty by this mutation.
@@ -491,6 +507,7 @@ public final class MemoryConversationStore implements ConversationStore {
         target.ids.clear();
         target.historyBytes = 0;
         target.metadata.clear();
+        target.metadataCost = 0;
         grow(target, -added);
       });
       return bytes;
@@ -542,7 +559,7 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public long updateAndLog(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters,
         LoggedChange entry) {
-      long more = countersGrowth(thread(row), change, counters) + changeCost(entry.messages());
+      long more = countersGrowth(thread(row), change, counters) + changeCost(entry, thread(row));
       long growth = usedBytes - usedAtStart + more;
       if (growth > 0 && usedBytes + more > maxBytes) {
         if (usedBytes + more - changeLogBytes <= maxBytes) {
@@ -570,7 +587,7 @@ public final class MemoryConversationStore implements ConversationStore {
       StoredThread t = threads.get(c.key());
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
           messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
-      long cost = changeCost(c.messages());
+      long cost = changeCost(c, t);
       changeCosts.addLast(cost);
       changeLogBytes += cost;
       usedBytes += cost;

@@ -130,4 +130,24 @@ class MemoryBudgetTest {
     // The Clear's own entry pushed the append's out of the one-entry change log.
     assertThat(unbounded.usedBytes() - empty).isLessThan(1_000);
   }
+
+  /**
+   * Each change-log entry keeps a copy of the conversation's metadata, so rewriting one big value over and over kept
+   * every old value in the heap though the conversation holds one: the log counts its copies, and gives way.
+   */
+  @Test
+  void oldMetadataValuesTheChangeLogKeepsAreCountedAndTheLogGivesWay() {
+    store.save(new SaveCommand(key("meta"), List.of(message("a", 10)), Map.of(), Map.of("big", "v".repeat(16 * 1024)),
+        OptionalLong.empty()));
+    for (int i = 0; i < 100; i++) {
+      store.updateMetadata(new UpdateMetadataCommand(key("meta"), Map.of("big", i + "w".repeat(16 * 1024)),
+          Set.of(), Map.of(), Set.of(), OptionalLong.empty()));
+      assertThat(store.usedBytes()).isLessThanOrEqualTo(BUDGET);
+    }
+    // 100 entries of 32 KiB of metadata each (before and after) do not fit in 256 KiB: the oldest went.
+    assertThatThrownBy(() -> store.changeFeed().changes(
+        new io.vmpilot.conversation.server.store.ChangeQuery(ThreadKey.DEFAULT_TENANT, "meta", 0, 1000)))
+        .isInstanceOf(io.vmpilot.conversation.server.store.error.ChangeLogPrunedException.class);
+    assertThat(get(key("meta")).summary().metadata().get("big")).startsWith("99w");
+  }
 }
