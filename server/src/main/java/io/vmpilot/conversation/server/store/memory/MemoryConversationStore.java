@@ -293,6 +293,8 @@ public final class MemoryConversationStore implements ConversationStore {
     private long usedAtStart;
     /** The conversation a Clear (or sweep) just logged: its deletion is part of that logged change, not undone. */
     private ThreadKey retiring;
+    /** The cost of the entry {@link #updateAndLog} is about to log, found by its check; -1 when none. */
+    private long pendingChangeCost = -1;
 
     void begin() {
       undo.clear();
@@ -559,7 +561,8 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public long updateAndLog(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters,
         LoggedChange entry) {
-      long more = countersGrowth(thread(row), change, counters) + changeCost(entry, thread(row));
+      long entryCost = changeCost(entry, thread(row));
+      long more = countersGrowth(thread(row), change, counters) + entryCost;
       long growth = usedBytes - usedAtStart + more;
       if (growth > 0 && usedBytes + more > maxBytes) {
         if (usedBytes + more - changeLogBytes <= maxBytes) {
@@ -574,7 +577,13 @@ public final class MemoryConversationStore implements ConversationStore {
               + " more; nothing was written (Clear conversations to make room)", null);
         }
       }
-      return StorageTransaction.super.updateAndLog(row, now, change, counters, entry);
+      // Nothing between here and logChange changes the metadata or the messages the entry's cost depends on.
+      pendingChangeCost = entryCost;
+      try {
+        return StorageTransaction.super.updateAndLog(row, now, change, counters, entry);
+      } finally {
+        pendingChangeCost = -1;
+      }
     }
 
     @Override
@@ -587,7 +596,7 @@ public final class MemoryConversationStore implements ConversationStore {
       StoredThread t = threads.get(c.key());
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
           messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
-      long cost = changeCost(c, t);
+      long cost = pendingChangeCost >= 0 ? pendingChangeCost : changeCost(c, t);
       changeCosts.addLast(cost);
       changeLogBytes += cost;
       usedBytes += cost;
