@@ -95,7 +95,8 @@ public final class Main {
         case SQLITE -> SqliteConversationStore.open(config.sqlite().withRetention(retention));
         case POSTGRES -> PostgresConversationStore.open(config.postgres().withRetention(retention));
         case MEMORY -> new MemoryConversationStore(config.maxHistoryBytes(), config.maxConversationsPerTenant(),
-            retention);
+            retention, config.memoryMaxBytes() > 0 ? config.memoryMaxBytes()
+                : MemoryConversationStore.defaultMaxBytes());
       };
     } catch (RuntimeException e) {
       return StartupFailure.STORAGE.report(LOG, "cannot open the " + config.backendName() + " store"
@@ -103,6 +104,11 @@ public final class Main {
           + StartupFailure.describe(e), e);
     }
 
+    MemoryConversationStore memory = store instanceof MemoryConversationStore m ? m : null;
+    if (memory != null) {
+      LOG.info("memory backend: holds at most about " + memory.maxBytes() + " bytes ([memory] max_bytes"
+          + (config.memoryMaxBytes() > 0 ? "" : ", half of the heap's " + Runtime.getRuntime().maxMemory()) + ")");
+    }
     if (retention.expiresIdle()) {
       // Above the backend, so that every reader (gRPC, HTTP, Export) stops seeing an expired conversation at once.
       store = new ExpiringReads(store, retention, Clock.systemUTC());
@@ -138,6 +144,12 @@ public final class Main {
             new MetricsEndpoint.Figure("conversation.in_flight.refusals", "Requests and responses refused with "
                 + "RESOURCE_EXHAUSTED (IN_FLIGHT_LIMIT) for want of in-flight budget", null, true,
                 inFlight::refusals),
+            new MetricsEndpoint.Figure("conversation.memory_store", "Memory backend: the estimate of what it holds, "
+                + "against [memory] max_bytes (0 with another backend)", "bytes", false,
+                () -> memory == null ? 0 : memory.usedBytes()),
+            new MetricsEndpoint.Figure("conversation.memory_store.limit", "Memory backend: [memory] max_bytes, the "
+                + "most it holds before writes get STORAGE_FULL (0 with another backend)", "bytes", false,
+                () -> memory == null ? 0 : memory.maxBytes()),
             new MetricsEndpoint.Figure("conversation.retention.deleted", "Conversations deleted by the retention "
                 + "sweep ([retention] max_idle) since the server started", null, true,
                 () -> sweeper.get() == null ? 0 : sweeper.get().deleted())),

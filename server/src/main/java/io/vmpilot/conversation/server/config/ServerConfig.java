@@ -29,6 +29,8 @@ import java.util.OptionalInt;
  * @param httpPort the port of the HTTP/JSON API and web viewer, empty when they are off
  * @param maxInFlightBytes the budget of bytes of large requests and responses in flight; 0 for the default derived
  *     from the JVM's memory ({@link io.vmpilot.conversation.server.grpc.InFlightBudget#forThisJvm()})
+ * @param memoryMaxBytes the memory backend's budget for what it holds ({@code [memory] max_bytes}); 0 for the
+ *     default, half the heap
  * @param connections what one client connection may hold
  * @param watch the change log's retention and how far a watcher may fall behind ({@code [watch]})
  * @param retentionMaxIdle how long a conversation may go without an update before it expires ({@code [retention]
@@ -58,6 +60,7 @@ public record ServerConfig(
     PostgresSettings postgres,
     OptionalInt httpPort,
     long maxInFlightBytes,
+    long memoryMaxBytes,
     ConnectionLimits connections,
     WatchSettings watch,
     Optional<Duration> retentionMaxIdle,

@@ -149,6 +149,12 @@ public final class ServerOptions {
           + "direct memory (-Xmx, -XX:MaxDirectMemorySize). Default: ${DEFAULT-VALUE}.")
   long maxInFlightBytes;
 
+  @Option(names = "--memory-max-bytes", descriptionKey = "memory.max_bytes", defaultValue = "0",
+      paramLabel = "BYTES", description = "Memory backend: about how much it may hold (conversations and change log,"
+          + " estimated heap bytes); a write that would hold more gets RESOURCE_EXHAUSTED (reason STORAGE_FULL), while"
+          + " Clear and writes that hold less still work. 0: half the JVM's heap (-Xmx). Default: ${DEFAULT-VALUE}.")
+  long memoryMaxBytes;
+
   @Option(names = "--max-concurrent-calls-per-connection", descriptionKey = "server.max_concurrent_calls_per_connection",
       defaultValue = "128", paramLabel = "N",
       description = "Calls one connection may have open at once; more wait for one to end. Default: ${DEFAULT-VALUE}.")
@@ -315,6 +321,7 @@ public final class ServerOptions {
     requirePositive("--database-max-batch", maxBatch);
     requirePositive("--max-conversations-per-tenant", maxConversationsPerTenant);
     requireNotNegative("--max-in-flight-bytes", maxInFlightBytes);
+    requireNotNegative("--memory-max-bytes", memoryMaxBytes);
     requirePositive("--max-concurrent-calls-per-connection", maxConcurrentCallsPerConnection);
     if (flowControlWindowBytes < 65535) {
       throw new IllegalArgumentException("--flow-control-window-bytes must be at least 65535 (HTTP/2's initial window), "
@@ -350,7 +357,7 @@ public final class ServerOptions {
     return new ServerConfig(bind, port, backend != StoreBackend.MEMORY, sqlite, maxHistoryBytes,
         maxInboundMessageBytes, limits, executorThreads, Duration.ofSeconds(shutdownGraceSeconds), metricsEnabled,
         metricsPort, metricsBind.strip(), configFile, authEnabled, tokens, tls, maxConversationsPerTenant, backend, postgres,
-        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), maxInFlightBytes,
+        httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), maxInFlightBytes, memoryMaxBytes,
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
             Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),

@@ -60,7 +60,20 @@ class ConfigLoaderTest {
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.configFile()).isEqualTo(empty);
     assertThat(c.maxInFlightBytes()).isZero();
+    assertThat(c.memoryMaxBytes()).isZero();
     assertThat(c.connections()).isEqualTo(ConnectionLimits.DEFAULTS);
+  }
+
+  @Test
+  void theMemoryBudgetComesFromFlagEnvironmentOrFileAndIsNotNegative() throws IOException {
+    Path file = ini("[memory]", "max_bytes = 1000000");
+    assertThat(load(Map.of(), args(file)).memoryMaxBytes()).isEqualTo(1_000_000);
+    assertThat(load(Map.of("VMPILOT_MEMORY_MAX_BYTES", "2000000"), args(file)).memoryMaxBytes())
+        .isEqualTo(2_000_000);
+    assertThat(load(Map.of("VMPILOT_MEMORY_MAX_BYTES", "2000000"), args(file, "--memory-max-bytes", "3000000"))
+        .memoryMaxBytes()).isEqualTo(3_000_000);
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--memory-max-bytes", "-1")))
+        .hasMessageContaining("--memory-max-bytes");
   }
 
   @Test

@@ -30,6 +30,7 @@ import io.vmpilot.conversation.server.store.command.ImportCommand;
 import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.command.UpdateCacheCommand;
 import io.vmpilot.conversation.server.store.command.UpdateMetadataCommand;
+import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.write.ConversationRow;
 import io.vmpilot.conversation.server.store.write.CountersChange;
@@ -40,6 +41,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeKind;
 import io.vmpilot.conversation.server.store.ChangeFeed;
 import io.vmpilot.conversation.server.store.ChangeListeners;
 import io.vmpilot.conversation.server.store.ChangeQuery;
@@ -62,6 +64,14 @@ import java.util.function.Supplier;
  * Keeps conversations in this process's memory: fast, and gone on restart. One lock guards everything and is the
  * transaction the {@link WriteRules} run in, which keeps each operation atomic and the version counter simple;
  * operations are short, so it is not a bottleneck next to the network.
+ *
+ * <p>What it holds is counted against a budget ({@code [memory] max_bytes}), so that stored data cannot fill the
+ * heap: once the heap is full the JVM fails anywhere (the network threads, the health check) and may not recover,
+ * whereas a write refused for the budget is a {@link StorageFullException} like a full disk's, and a Clear makes
+ * room. The count is an estimate of the heap each thing takes: a string's characters (1 byte each, 2 when one of
+ * them is beyond Latin-1, as the JVM keeps strings) plus a fixed overhead per message, map entry, conversation and
+ * change-log entry. The change log counts the messages and metadata it holds apart from the conversations: after a
+ * Clear, or once a value is rewritten, it still holds them, until it prunes them.
  */
 public final class MemoryConversationStore implements ConversationStore {
   private final WriteRules rules;
@@ -88,7 +98,23 @@ public final class MemoryConversationStore implements ConversationStore {
   private final int maxLoggedChanges;
   /** Per tenant, the highest version pruned from the change log. */
   private final Map<String, Long> prunedThrough = new HashMap<>();
+  /** What each change-log entry costs, in the log's order. */
+  private final ArrayDeque<Long> changeCosts = new ArrayDeque<>();
+  private long changeLogBytes;
   private final ChangeListeners listeners = new ChangeListeners();
+
+  /** Estimated heap per message beside its id's and JSON's characters (records, list slot, id index). */
+  static final long MESSAGE_OVERHEAD = 200;
+  /** Per metadata entry or cache counter, beside the characters of its key and value (hash-map node, boxes). */
+  static final long ENTRY_OVERHEAD = 100;
+  /** Per conversation, beside its thread id's and tenant's characters (its record, maps, index entries). */
+  static final long CONVERSATION_OVERHEAD = 600;
+  /** Per change-log entry, beside the messages it holds. */
+  static final long CHANGE_OVERHEAD = 150;
+
+  private final long maxBytes;
+  /** The estimate of what is held, conversations and change log together; see the class comment. */
+  private long usedBytes;
   private final Feed feed = new Feed();
   /** The conversation the mutation under way logged a change of, to signal once it is done. */
   private ThreadKey changed;
@@ -118,11 +144,34 @@ public final class MemoryConversationStore implements ConversationStore {
     this(maxHistoryBytes, maxConversationsPerTenant, retention, Clock.systemUTC(), DEFAULT_MAX_LOGGED_CHANGES);
   }
 
+  /**
+   * A store holding at most about {@code maxBytes} of conversations and change log ({@code [memory] max_bytes}); a
+   * write that would hold more is refused with {@link StorageFullException}.
+   */
+  public MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention,
+      long maxBytes) {
+    this(maxHistoryBytes, maxConversationsPerTenant, retention, maxBytes, DEFAULT_MAX_LOGGED_CHANGES);
+  }
+
+  MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention, long maxBytes,
+      int maxLoggedChanges) {
+    this(maxHistoryBytes, maxConversationsPerTenant, retention, Clock.systemUTC(), maxLoggedChanges, maxBytes);
+  }
+
   MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention, Clock clock,
       int maxLoggedChanges) {
+    this(maxHistoryBytes, maxConversationsPerTenant, retention, clock, maxLoggedChanges, Long.MAX_VALUE);
+  }
+
+  private MemoryConversationStore(long maxHistoryBytes, long maxConversationsPerTenant, Retention retention,
+      Clock clock, int maxLoggedChanges, long maxBytes) {
     if (maxLoggedChanges < 1) {
       throw new IllegalArgumentException("maxLoggedChanges must be at least 1");
     }
+    if (maxBytes <= 0) {
+      throw new IllegalArgumentException("maxBytes must be positive, not " + maxBytes);
+    }
+    this.maxBytes = maxBytes;
     this.clock = clock;
     this.retention = retention;
     this.rules = new WriteRules(new StoreLimits(maxHistoryBytes, maxConversationsPerTenant), retention, clock);
@@ -139,6 +188,10 @@ public final class MemoryConversationStore implements ConversationStore {
     final Map<String, Long> cacheInfo = new HashMap<>();
     final Map<String, String> metadata = new HashMap<>();
     long historyBytes;
+    /** This conversation's share of {@link #usedBytes}. */
+    long cost;
+    /** The part of {@link #cost} that is its metadata, which each change-log entry of it holds a copy of. */
+    long metadataCost;
     long version;
     Instant updateTime;
     /** The conversation's own expire time, or null. */
@@ -160,8 +213,107 @@ public final class MemoryConversationStore implements ConversationStore {
     }
   }
 
-  /** The primitives over the maps; every call comes from a method holding the store's lock. */
+  /** The budget used when none is configured: half the heap the JVM may grow to ({@code -Xmx}). */
+  public static long defaultMaxBytes() {
+    return Runtime.getRuntime().maxMemory() / 2;
+  }
+
+  /** The estimate of what the store holds now, against {@link #maxBytes()}. */
+  public synchronized long usedBytes() {
+    return usedBytes;
+  }
+
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  /** Heap bytes of a string's characters, as the JVM's compact strings keep them. */
+  static long chars(String s) {
+    if (s == null) {
+      return 0;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) > 0xFF) {
+        return 2L * s.length();
+      }
+    }
+    return s.length();
+  }
+
+  static long messageCost(String id, String json) {
+    return MESSAGE_OVERHEAD + chars(id) + chars(json);
+  }
+
+  private static long messageCost(StoredMessage m) {
+    return messageCost(m.id(), m.json().text());
+  }
+
+  private static long entryCost(String key, String value) {
+    return ENTRY_OVERHEAD + chars(key) + chars(value);
+  }
+
+  private static long counterCost(String key) {
+    return ENTRY_OVERHEAD + chars(key);
+  }
+
+  private static long conversationCost(ThreadKey key) {
+    return CONVERSATION_OVERHEAD + chars(key.tenant()) + chars(key.threadId());
+  }
+
+  /**
+   * What a change-log entry of {@code c} holds: its messages, and copies of the conversation's metadata
+   * ({@code t}'s, none when it is gone) and of the metadata before. The copies share their strings with the
+   * conversation, but are counted whole: once a value is replaced, only the log still holds the old one.
+   */
+  private static long changeCost(LoggedChange c, StoredThread t) {
+    long cost = CHANGE_OVERHEAD + (t == null ? 0 : t.metadataCost);
+    for (NewMessage m : c.messages()) {
+      cost += messageCost(m.id(), m.json());
+    }
+    if (c.metadataBefore() != null) {
+      for (Map.Entry<String, String> e : c.metadataBefore().entrySet()) {
+        cost += entryCost(e.getKey(), e.getValue());
+      }
+    }
+    return cost;
+  }
+
+  private static boolean hasId(StoredMessage m) {
+    return m.id() != null && !m.id().isEmpty();
+  }
+
+  /**
+   * The primitives over the maps; every call comes from a method holding the store's lock. A mutation's primitives
+   * before its {@link #updateAndLog} are journalled, so that a write refused there for the budget is undone: the
+   * lock is this backend's transaction, and it has no rollback of its own.
+   */
   private final class Storage implements StorageTransaction<RuntimeException> {
+    /** How to undo the mutation under way, newest first. */
+    private final ArrayDeque<Runnable> undo = new ArrayDeque<>();
+    private long usedAtStart;
+    /** The conversation a Clear (or sweep) just logged: its deletion is part of that logged change, not undone. */
+    private ThreadKey retiring;
+    /** The cost of the entry {@link #updateAndLog} is about to log, found by its check; -1 when none. */
+    private long pendingChangeCost = -1;
+
+    void begin() {
+      undo.clear();
+      usedAtStart = usedBytes;
+      retiring = null;
+    }
+
+    /** Undoes the mutation's journalled primitives, newest first. */
+    void rollBack() {
+      while (!undo.isEmpty()) {
+        undo.pop().run();
+      }
+    }
+
+    private void grow(StoredThread t, long bytes) {
+      t.cost += bytes;
+      usedBytes += bytes;
+    }
+
     private StoredThread thread(ConversationRow row) {
       return threads.get(row.key());
     }
@@ -180,10 +332,27 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public ConversationRow create(ThreadKey key, Instant now) {
       StoredThread t = new StoredThread(key, now);
-      threads.put(key, t);
-      keyOrder.add(key);
-      conversationsPerTenant.merge(key.tenant(), 1L, Long::sum);
+      put(t);
+      grow(t, conversationCost(key));
+      undo.push(() -> {
+        grow(t, -conversationCost(key));
+        remove(t);
+      });
       return t.row();
+    }
+
+    private void put(StoredThread t) {
+      threads.put(t.key, t);
+      keyOrder.add(t.key);
+      conversationsPerTenant.merge(t.key.tenant(), 1L, Long::sum);
+      usedBytes += t.cost;
+    }
+
+    private void remove(StoredThread t) {
+      threads.remove(t.key);
+      keyOrder.remove(t.key);
+      conversationsPerTenant.computeIfPresent(t.key.tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
+      usedBytes -= t.cost;
     }
 
     @Override
@@ -209,35 +378,108 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public void truncate(ConversationRow row, long keep) {
       StoredThread t = thread(row);
+      List<StoredMessage> removed = new ArrayList<>();
       while (t.messages.size() > keep) {
-        StoredMessage removed = t.messages.remove(t.messages.size() - 1);
-        t.ids.remove(removed.id());
-        t.historyBytes -= removed.json().utf8Length();
+        StoredMessage m = t.messages.remove(t.messages.size() - 1);
+        removed.add(m);
+        t.ids.remove(m.id());
+        t.historyBytes -= m.json().utf8Length();
+        grow(t, -messageCost(m));
       }
+      undo.push(() -> {
+        for (int i = removed.size() - 1; i >= 0; i--) {
+          StoredMessage m = removed.get(i);
+          t.messages.add(m);
+          if (hasId(m)) {
+            t.ids.add(m.id());
+          }
+          t.historyBytes += m.json().utf8Length();
+          grow(t, messageCost(m));
+        }
+      });
     }
 
     @Override
     public void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {
       StoredThread t = thread(row);
+      int sizeBefore = t.messages.size();
+      long historyBefore = t.historyBytes;
+      List<String> newIds = new ArrayList<>();
+      long cost = 0;
       for (NewMessage m : messages) {
         t.messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), t.messages.size(), now));
-        if (m.hasId()) {
-          t.ids.add(m.id());
+        if (m.hasId() && t.ids.add(m.id())) {
+          newIds.add(m.id());
         }
         t.historyBytes += m.utf8Bytes();
+        cost += messageCost(m.id(), m.json());
       }
+      grow(t, cost);
+      long added = cost;
+      undo.push(() -> {
+        t.messages.subList(sizeBefore, t.messages.size()).clear();
+        t.ids.removeAll(newIds);
+        t.historyBytes = historyBefore;
+        grow(t, -added);
+      });
     }
 
     @Override
     public void mergeMetadata(ConversationRow row, Map<String, String> entries) {
-      thread(row).metadata.putAll(entries);
+      StoredThread t = thread(row);
+      Map<String, String> before = new HashMap<>();
+      long cost = 0;
+      for (Map.Entry<String, String> e : entries.entrySet()) {
+        String previous = t.metadata.put(e.getKey(), e.getValue());
+        before.put(e.getKey(), previous);
+        cost += entryCost(e.getKey(), e.getValue()) - (previous == null ? 0 : entryCost(e.getKey(), previous));
+      }
+      grow(t, cost);
+      t.metadataCost += cost;
+      long added = cost;
+      undo.push(() -> {
+        t.metadataCost -= added;
+        before.forEach((k, v) -> {
+          if (v == null) {
+            t.metadata.remove(k);
+          } else {
+            t.metadata.put(k, v);
+          }
+        });
+        grow(t, -added);
+      });
     }
 
     @Override
     public void removeEntries(ConversationRow row, Set<String> metadataKeys, Set<String> counterKeys) {
       StoredThread t = thread(row);
-      t.metadata.keySet().removeAll(metadataKeys);
-      t.cacheInfo.keySet().removeAll(counterKeys);
+      Map<String, String> removedMetadata = new HashMap<>();
+      Map<String, Long> removedCounters = new HashMap<>();
+      long freed = 0;
+      for (String k : metadataKeys) {
+        String v = t.metadata.remove(k);
+        if (v != null) {
+          removedMetadata.put(k, v);
+          freed += entryCost(k, v);
+        }
+      }
+      long metadataFreed = freed;
+      t.metadataCost -= metadataFreed;
+      for (String k : counterKeys) {
+        Long v = t.cacheInfo.remove(k);
+        if (v != null) {
+          removedCounters.put(k, v);
+          freed += counterCost(k);
+        }
+      }
+      grow(t, -freed);
+      long restored = freed;
+      undo.push(() -> {
+        t.metadataCost += metadataFreed;
+        t.metadata.putAll(removedMetadata);
+        t.cacheInfo.putAll(removedCounters);
+        grow(t, restored);
+      });
     }
 
     @Override
@@ -245,15 +487,31 @@ public final class MemoryConversationStore implements ConversationStore {
       StoredThread source = thread(from);
       StoredThread target = thread(to);
       long bytes = 0;
+      long cost = 0;
       for (StoredMessage m : source.messages.subList(0, (int) endPosition)) {
         target.messages.add(m);
-        if (m.id() != null && !m.id().isEmpty()) {
+        if (hasId(m)) {
           target.ids.add(m.id());
         }
         bytes += m.json().utf8Length();
+        // Shared with the source, but counted whole: the source may be cleared while the copy lives on.
+        cost += messageCost(m);
       }
       target.historyBytes += bytes;
       target.metadata.putAll(source.metadata);
+      target.metadataCost = source.metadataCost;
+      cost += source.metadataCost;
+      grow(target, cost);
+      long added = cost;
+      // The target was created empty by this mutation.
+      undo.push(() -> {
+        target.messages.clear();
+        target.ids.clear();
+        target.historyBytes = 0;
+        target.metadata.clear();
+        target.metadataCost = 0;
+        grow(target, -added);
+      });
       return bytes;
     }
 
@@ -266,6 +524,7 @@ public final class MemoryConversationStore implements ConversationStore {
     @Override
     public void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) {
       StoredThread t = thread(row);
+      grow(t, countersGrowth(t, change, counters));
       t.version = row.version();
       t.updateTime = now;
       t.expireTime = row.expireTime();
@@ -274,6 +533,56 @@ public final class MemoryConversationStore implements ConversationStore {
       }
       if (change != CountersChange.KEEP) {
         t.cacheInfo.putAll(counters);
+      }
+    }
+
+    private long countersGrowth(StoredThread t, CountersChange change, Map<String, Long> counters) {
+      long growth = 0;
+      if (change == CountersChange.REPLACE) {
+        for (String k : t.cacheInfo.keySet()) {
+          growth -= counterCost(k);
+        }
+      }
+      if (change != CountersChange.KEEP) {
+        for (String k : counters.keySet()) {
+          if (change == CountersChange.REPLACE || !t.cacheInfo.containsKey(k)) {
+            growth += counterCost(k);
+          }
+        }
+      }
+      return growth;
+    }
+
+    /**
+     * The budget's check, once for every write: the last primitive of each mutation that stores anything, where
+     * all it adds is known. A mutation that holds no more than before (a Save to a shorter history, metadata
+     * removed) passes even over the budget, so that a full store can be emptied; Clear and the sweeps only delete.
+     */
+    @Override
+    public long updateAndLog(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters,
+        LoggedChange entry) {
+      long entryCost = changeCost(entry, thread(row));
+      long more = countersGrowth(thread(row), change, counters) + entryCost;
+      long growth = usedBytes - usedAtStart + more;
+      if (growth > 0 && usedBytes + more > maxBytes) {
+        if (usedBytes + more - changeLogBytes <= maxBytes) {
+          // The change log gives way first: a watcher resuming before what it drops gets CHANGE_LOG_PRUNED.
+          while (usedBytes + more > maxBytes) {
+            pruneOldest();
+          }
+        } else {
+          // signalled() undoes the journalled primitives.
+          throw new StorageFullException("the memory backend's budget is full: it holds about " + usedAtStart
+              + " bytes of [memory] max_bytes = " + maxBytes + ", and this write needs about " + growth
+              + " more; nothing was written (Clear conversations to make room)", null);
+        }
+      }
+      // Nothing between here and logChange changes the metadata or the messages the entry's cost depends on.
+      pendingChangeCost = entryCost;
+      try {
+        return StorageTransaction.super.updateAndLog(row, now, change, counters, entry);
+      } finally {
+        pendingChangeCost = -1;
       }
     }
 
@@ -287,10 +596,17 @@ public final class MemoryConversationStore implements ConversationStore {
       StoredThread t = threads.get(c.key());
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
           messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
+      long cost = pendingChangeCost >= 0 ? pendingChangeCost : changeCost(c, t);
+      changeCosts.addLast(cost);
+      changeLogBytes += cost;
+      usedBytes += cost;
       while (changeLog.size() > maxLoggedChanges) {
         pruneOldest();
       }
       changed = c.key();
+      // What came before a logged change is part of it (an expired conversation a write replaces was retired).
+      undo.clear();
+      retiring = c.kind() == ChangeKind.CLEARED ? c.key() : null;
     }
 
     @Override
@@ -316,9 +632,12 @@ public final class MemoryConversationStore implements ConversationStore {
 
     @Override
     public void delete(ConversationRow row) {
-      threads.remove(row.key());
-      keyOrder.remove(row.key());
-      conversationsPerTenant.computeIfPresent(row.key().tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
+      StoredThread t = threads.get(row.key());
+      remove(t);
+      if (!row.key().equals(retiring)) {
+        undo.push(() -> put(t));
+      }
+      retiring = null;
     }
   }
 
@@ -331,7 +650,15 @@ public final class MemoryConversationStore implements ConversationStore {
     T result;
     synchronized (this) {
       changed = null;
-      result = mutation.get();
+      storage.begin();
+      try {
+        result = mutation.get();
+      } catch (RuntimeException e) {
+        // A write refused for the budget has changed the maps before updateAndLog found it too big (as would a
+        // rule that threw after a primitive): undone, so that it leaves no trace.
+        storage.rollBack();
+        throw e;
+      }
       key = changed;
       changed = null;
     }
@@ -390,6 +717,9 @@ public final class MemoryConversationStore implements ConversationStore {
   /** Drops the oldest change-log entry and raises its tenant's pruning mark. Under the store's lock. */
   private void pruneOldest() {
     ChangeEvent e = changeLog.removeFirst();
+    long cost = changeCosts.removeFirst();
+    changeLogBytes -= cost;
+    usedBytes -= cost;
     prunedThrough.merge(e.key().tenant(), e.version(), Math::max);
   }
 
@@ -428,6 +758,7 @@ public final class MemoryConversationStore implements ConversationStore {
     List<ThreadKey> deleted;
     synchronized (this) {
       ensureOpen();
+      storage.begin();
       deleted = rules.sweepIdle(storage, updatedBefore, scope, limit);
       changed = null;
     }
@@ -440,6 +771,7 @@ public final class MemoryConversationStore implements ConversationStore {
     List<ThreadKey> deleted;
     synchronized (this) {
       ensureOpen();
+      storage.begin();
       deleted = rules.sweepExpired(storage, limit);
       changed = null;
     }
