@@ -117,6 +117,7 @@ final class BatchRunner {
   /** The transaction's side of the batch: versions taken and bytes written. */
   private final class BatchTransaction implements WriteTransaction {
     private final Connection c;
+    private final PendingSearchWords searchWords = new PendingSearchWords();
     long bytes;
     boolean wroteWithoutVersion;
 
@@ -143,6 +144,11 @@ final class BatchRunner {
     public void countBytesWritten(long n) {
       bytes += n;
     }
+
+    @Override
+    public PendingSearchWords searchWords() {
+      return searchWords;
+    }
   }
 
   private FinishedBatch runTransaction(Connection c, List<PendingWrite<?>> batch, boolean savepoints)
@@ -161,12 +167,18 @@ final class BatchRunner {
         long bytesBefore = tx.bytes;
         long revisionBefore = revision;
         tx.wroteWithoutVersion = false;
+        if (savepoints) {
+          // Earlier tasks' words go in first, outside this task's savepoint, so that undoing this task leaves them.
+          tx.searchWords.write(c);
+        }
+        int wordsBefore = tx.searchWords.size();
         if (savepoints ? runInSavepoint(sql, tx, p) : runWithoutSavepoint(tx, p)) {
           if (revision != revisionBefore || tx.wroteWithoutVersion) {
             succeeded++; // a task that took no version (an append replay, a clear of nothing) wrote nothing
           }
         } else {
           tx.bytes = bytesBefore; // a failed task wrote nothing that stays
+          tx.searchWords.dropFrom(wordsBefore); // and its messages' words with them
         }
       }
       if (succeeded == 0) {
@@ -174,6 +186,7 @@ final class BatchRunner {
         sql.execute("ROLLBACK");
         return FinishedBatch.uncommitted(batch, storageFailureOf(batch));
       }
+      tx.searchWords.write(c);
       try (PreparedStatement st = c.prepareStatement("UPDATE store_revision SET revision = ? WHERE id = 1")) {
         st.setLong(1, revision);
         st.executeUpdate();

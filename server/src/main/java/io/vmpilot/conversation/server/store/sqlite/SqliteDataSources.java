@@ -136,6 +136,9 @@ final class SqliteDataSources implements AutoCloseable {
     p.setProperty("busy_timeout", Integer.toString(settings.busyTimeoutMillis()));
     p.setProperty("foreign_keys", "true");
     p.setProperty("transaction_mode", transactionMode);
+    // Else the driver runs a freshly compiled "SELECT last_insert_rowid()" after every INSERT, for
+    // getGeneratedKeys, which nothing here calls (ids come back by RETURNING).
+    p.setProperty("jdbc.get_generated_keys", "false");
     return p;
   }
 

@@ -36,8 +36,8 @@ final class SqliteSearchIndex {
   static final String WORDS_OF_JSON = "CASE WHEN json_valid(%1$s.json) THEN"
       + " (SELECT group_concat(value, char(10)) FROM json_tree(%1$s.json) WHERE type = 'text') END";
 
-  /** The words of the message just inserted (its rowid is the connection's last), the text given. */
-  static final String INSERT_WORDS = "INSERT INTO message_text (rowid, body) VALUES (last_insert_rowid(), ?)";
+  /** The words of one message: its rowid, the text given. */
+  static final String INSERT_WORDS = "INSERT INTO message_text (rowid, body) VALUES (?, ?)";
 
   /** Indexes every message of one conversation (a Fork's new one, all copies), in SQL. */
   static final String INDEX_CONVERSATION = "INSERT INTO message_text (rowid, body) SELECT rowid, "

@@ -132,6 +132,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   @Override
   public void truncate(ConversationRow row, long keep) throws SQLException {
+    tx.searchWords().write(c); // the index's delete trigger must find the words of messages this batch inserted
     try (PreparedStatement st = c.prepareStatement(
         "DELETE FROM messages WHERE conversation_id = ? AND position >= ?")) {
       st.setLong(1, row.id());
@@ -177,20 +178,20 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
   }
 
   /**
-   * Each message and then its words, whose text the request thread worked out ({@link NewMessage#searchText}): the
-   * index's SQL ({@link SqliteSearchIndex#WORDS_OF_JSON}) would parse the JSON again on the writer, which every
-   * write waits for.
+   * Each message, its words kept for the batch to index ({@link PendingSearchWords}); the request thread worked out
+   * their text ({@link NewMessage#searchText}): the index's SQL ({@link SqliteSearchIndex#WORDS_OF_JSON}) would parse
+   * the JSON again on the writer, which every write waits for.
    */
   private void insertIndexed(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now)
       throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGE_SQL);
-        PreparedStatement words = c.prepareStatement(SqliteSearchIndex.INSERT_WORDS)) {
+    try (PreparedStatement st = c.prepareStatement(INSERT_MESSAGE_SQL + " RETURNING rowid")) {
       long position = firstPosition;
       for (NewMessage m : messages) {
         bindMessage(st, row, position++, m, now);
-        st.executeUpdate();
-        words.setString(1, m.searchText());
-        words.executeUpdate();
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          tx.searchWords().add(rs.getLong(1), m.searchText());
+        }
         tx.countBytesWritten(m.utf8Bytes());
       }
     }
@@ -349,6 +350,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   @Override
   public void delete(ConversationRow row) throws SQLException {
+    tx.searchWords().write(c); // the index's delete trigger must find the words of messages this batch inserted
     try (PreparedStatement st = c.prepareStatement("DELETE FROM conversations WHERE conversation_id = ?")) {
       st.setLong(1, row.id());
       st.executeUpdate();

@@ -20,4 +20,7 @@ interface WriteTransaction {
 
   /** Counts message bytes this task wrote, for the store's statistics. */
   void countBytesWritten(long bytes);
+
+  /** The batch's messages whose words are still to be indexed ({@link PendingSearchWords}). */
+  PendingSearchWords searchWords();
 }

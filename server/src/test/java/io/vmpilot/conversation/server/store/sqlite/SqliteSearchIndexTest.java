@@ -11,12 +11,17 @@ import io.vmpilot.conversation.server.store.ThreadKey;
 import io.vmpilot.conversation.server.store.command.AppendCommand;
 import io.vmpilot.conversation.server.store.command.ClearCommand;
 import io.vmpilot.conversation.server.store.command.ForkCommand;
+import io.vmpilot.conversation.server.store.command.SaveCommand;
 import io.vmpilot.conversation.server.store.error.SearchIndexOffException;
+import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -136,6 +141,118 @@ class SqliteSearchIndexTest {
       assertThat(triggersPresent()).isTrue();
       assertThat(threadsWith(s, "kingfisher")).containsExactly("a");
       assertThat(threadsWith(s, "heron")).containsExactly("a");
+    }
+  }
+
+  private long indexSegments() throws SQLException {
+    return sqlLong("SELECT count(DISTINCT segid) FROM message_text_idx");
+  }
+
+  private long sqlLong(String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private void sql(String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
+        Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  private static Submitter<Object> queued(String name, Runnable write) {
+    return Submitter.startAndAwaitParked(name, () -> {
+      write.run();
+      return null;
+    });
+  }
+
+  /**
+   * Written with each message, every message became an index segment of its own (FTS5 writes what it holds out at
+   * the next statement's savepoint), which cost the writer more than the rest of a turn; written together, the
+   * batch's messages make one segment.
+   */
+  @Test
+  void theMessagesOfOneBatchAreIndexedAsOneSegment() throws Exception {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "seed", "seed");
+      sql("INSERT INTO message_text (message_text, rank) VALUES ('automerge', 0)"); // so segments stay countable
+      long before = indexSegments();
+
+      HeldWriter held = HeldWriter.hold(s);
+      List<Submitter<Object>> writes = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String thread = "t" + i;
+        writes.add(queued(thread, () -> append(s, thread, "puffin number" + thread)));
+      }
+      held.release();
+      for (Submitter<Object> w : writes) {
+        w.result();
+      }
+
+      assertThat(indexSegments() - before).as("new index segments for one batch of 8 appends").isEqualTo(1);
+      assertThat(threadsWith(s, "puffin")).containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7");
+      assertThat(threadsWith(s, "numbert3")).containsExactly("t3");
+    }
+  }
+
+  @Test
+  void messagesDeletedInTheBatchThatInsertedThemLeaveNoWordsBehind() throws Exception {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "kept", "otter");
+      HeldWriter held = HeldWriter.hold(s);
+      List<Submitter<Object>> writes = List.of(
+          queued("append", () -> append(s, "cleared", "zebra")),
+          queued("clear", () -> s.clear(new ClearCommand(ThreadKey.of("cleared"), OptionalLong.empty()))),
+          // Takes the cleared message's rowid again (the newest rowid was deleted).
+          queued("reuse", () -> append(s, "after", "lion")),
+          queued("append-kept", () -> append(s, "kept", "walrus")),
+          queued("replace-kept", () -> s.save(new SaveCommand(ThreadKey.of("kept"),
+              List.of(new NewMessage("", "{\"content\":\"otter\"}")), Map.of(), Map.of(), OptionalLong.empty()))));
+      held.release();
+      for (Submitter<Object> w : writes) {
+        w.result();
+      }
+
+      assertThat(threadsWith(s, "zebra")).isEmpty();
+      assertThat(threadsWith(s, "walrus")).isEmpty();
+      assertThat(threadsWith(s, "lion")).containsExactly("after");
+      assertThat(threadsWith(s, "otter")).containsExactly("kept");
+      sql("INSERT INTO message_text (message_text) VALUES ('integrity-check')");
+    }
+  }
+
+  @Test
+  void aWriteUndoneAloneInItsBatchTakesItsWordsWithIt() throws Exception {
+    try (SqliteConversationStore s = open(true)) {
+      append(s, "host", "host");
+      GroupCommitWriter writer = HeldWriter.writerOf(s);
+      HeldWriter held = HeldWriter.hold(s);
+      Submitter<Object> before = queued("before", () -> append(s, "before", "heron"));
+      Submitter<Object> failing = Submitter.startAndAwaitParked("failing", () -> writer.submit(tx -> {
+        try (PreparedStatement st = tx.connection().prepareStatement("INSERT INTO messages"
+            + " (conversation_id, position, message_id, json, create_time) SELECT conversation_id, 99, NULL, '{}', 0"
+            + " FROM conversations WHERE thread_id = 'host' RETURNING rowid");
+            ResultSet rs = st.executeQuery()) {
+          rs.next();
+          tx.searchWords().add(rs.getLong(1), "ghost");
+        }
+        throw new VersionMismatchException(ThreadKey.of("host"), 1, 2); // after writing: undone in a savepoint
+      }));
+      // In the batch run again with savepoints, this one's message takes the undone message's rowid.
+      Submitter<Object> after = queued("after", () -> append(s, "after", "egret"));
+      held.release();
+      before.result();
+      assertThat(failing.failure()).isInstanceOf(VersionMismatchException.class);
+      after.result();
+
+      assertThat(threadsWith(s, "ghost")).isEmpty();
+      assertThat(threadsWith(s, "egret")).containsExactly("after");
+      assertThat(threadsWith(s, "heron")).containsExactly("before");
     }
   }
 }

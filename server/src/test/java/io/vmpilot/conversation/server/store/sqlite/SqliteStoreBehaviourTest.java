@@ -23,7 +23,6 @@ import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
 import io.vmpilot.conversation.server.store.write.KeptPrefix;
 import io.vmpilot.conversation.server.store.write.WriteRules;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -276,21 +275,9 @@ class SqliteStoreBehaviourTest {
     long v = s.save(save(existing, List.of(msg("e", "{\"e\":1}")))).version();
     StoreStats before = s.stats();
 
-    GroupCommitWriter writer = writerOf(s);
+    GroupCommitWriter writer = HeldWriter.writerOf(s);
     long commitsBefore = writer.commits();
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Submitter<Object> blocker = Submitter.startAndAwaitParked("blocker", () -> writer.submit(tx -> {
-      running.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      tx.nextVersion(); // a real mutation, so that its batch commits
-      return null;
-    }));
-    assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+    HeldWriter held = HeldWriter.hold(s);
 
     Submitter<AppendResult> goodAppend = Submitter.startAndAwaitParked("good-append", () -> s.append(
         new AppendCommand(ThreadKey.of("new"), List.of(msg("n", "{\"n\":1}")), OptionalLong.empty())));
@@ -303,8 +290,7 @@ class SqliteStoreBehaviourTest {
     Submitter<Object> goodSave = Submitter.startAndAwaitParked("good-save", () -> s.save(new SaveCommand(existing,
         List.of(msg("e", "{\"e\":1}"), msg("f", "{\"f\":2}")), Map.of("c", 3L), Map.of(), OptionalLong.of(v))));
 
-    release.countDown();
-    blocker.result();
+    held.release();
     assertThat(goodAppend.result().created()).isTrue();
     assertThat(staleSave.failure()).isInstanceOf(VersionMismatchException.class);
     assertThat(tooBig.failure()).isInstanceOf(HistoryTooLargeException.class);
@@ -374,7 +360,7 @@ class SqliteStoreBehaviourTest {
    * and checks that a big append then fails with STORAGE_FULL. Returns the writer.
    */
   private static GroupCommitWriter appendToAFullDisk(SqliteConversationStore s, ThreadKey k) throws Exception {
-    GroupCommitWriter writer = writerOf(s);
+    GroupCommitWriter writer = HeldWriter.writerOf(s);
     writer.submit(tx -> {
       try (Statement st = tx.connection().createStatement()) {
         st.execute("PRAGMA max_page_count = " + pragmaLong(tx.connection(), "page_count"));
@@ -395,12 +381,6 @@ class SqliteStoreBehaviourTest {
   }
 
   /** The store's writer, to occupy it from the test. */
-  private static GroupCommitWriter writerOf(SqliteConversationStore s) throws ReflectiveOperationException {
-    Field f = SqliteConversationStore.class.getDeclaredField("writer");
-    f.setAccessible(true);
-    return (GroupCommitWriter) f.get(s);
-  }
-
   @Test
   void aChangeMadeThroughAnotherConnectionIsSeenByTheNextWrite() throws SQLException {
     // The writer remembers the rows it wrote; a change by anyone else (an operator's sqlite3 shell) must not
