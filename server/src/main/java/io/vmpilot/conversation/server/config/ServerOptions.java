@@ -166,6 +166,12 @@ public final class ServerOptions {
           + "server reading it. Default: ${DEFAULT-VALUE} (1 MiB).")
   int flowControlWindowBytes;
 
+  @Option(names = "--network-threads", descriptionKey = "server.network_threads", defaultValue = "0",
+      paramLabel = "N", description = "Network threads (Netty event loops) the gRPC port's connections are spread"
+          + " over, one thread per connection: a connection moving large messages holds up the others on its thread."
+          + " 0: 16, or twice the processors where that is more. Default: ${DEFAULT-VALUE}.")
+  int networkThreads;
+
   @Option(names = "--max-connection-idle-seconds", descriptionKey = "server.max_connection_idle_seconds",
       defaultValue = "900", paramLabel = "S",
       description = "Close a connection (gracefully, GOAWAY) after this long without a call; 0: never. "
@@ -327,6 +333,7 @@ public final class ServerOptions {
       throw new IllegalArgumentException("--flow-control-window-bytes must be at least 65535 (HTTP/2's initial window), "
           + "not " + flowControlWindowBytes);
     }
+    requireNotNegative("--network-threads", networkThreads);
     requireNotNegative("--max-connection-idle-seconds", maxConnectionIdleSeconds);
     requireNotNegative("--max-connection-age-seconds", maxConnectionAgeSeconds);
     requireNotNegative("--max-connection-age-grace-seconds", maxConnectionAgeGraceSeconds);
@@ -361,7 +368,8 @@ public final class ServerOptions {
         new ConnectionLimits(maxConcurrentCallsPerConnection, flowControlWindowBytes,
             Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds),
             Duration.ofSeconds(maxConnectionAgeGraceSeconds), Duration.ofSeconds(permitKeepAliveTimeSeconds),
-            Duration.ofSeconds(maxCallSeconds)), watchSettings(),
+            Duration.ofSeconds(maxCallSeconds),
+            networkThreads == 0 ? ConnectionLimits.defaultNetworkThreads() : networkThreads), watchSettings(),
         blank(retentionMaxIdle) ? Optional.empty()
             : Optional.of(parseDuration("--retention-max-idle", retentionMaxIdle)),
         tenantMaxIdle(authEnabled ? tokens.tenants() : java.util.Set.of(ThreadKey.DEFAULT_TENANT)));

@@ -18,11 +18,19 @@ import java.time.Duration;
  *     pinging more often is sent GOAWAY ({@code ENHANCE_YOUR_CALM})
  * @param maxCallTime the longest deadline a call of the conversation service gets, response sending included (see
  *     {@link CallTimeLimit})
+ * @param networkThreads the event loops connections are spread over, one thread per connection
+ *     ({@link NetworkThreads}): how many other connections a busy one holds up
  */
 public record ConnectionLimits(int maxConcurrentCallsPerConnection, int flowControlWindowBytes,
     Duration maxConnectionIdle, Duration maxConnectionAge, Duration maxConnectionAgeGrace,
-    Duration permitKeepAliveTime, Duration maxCallTime) {
+    Duration permitKeepAliveTime, Duration maxCallTime, int networkThreads) {
 
   public static final ConnectionLimits DEFAULTS = new ConnectionLimits(128, 1 << 20, Duration.ofMinutes(15),
-      Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofSeconds(120));
+      Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofSeconds(120),
+      defaultNetworkThreads());
+
+  /** 16, or twice the processors where that is more (grpc-java's own default). */
+  public static int defaultNetworkThreads() {
+    return Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
+  }
 }

@@ -73,11 +73,12 @@ public final class GrpcServer {
   private final HealthStatusManager health;
   private final ConversationStore store;
   private final Duration shutdownGrace;
+  private final NetworkThreads networkThreads;
   private final ConversationService service;
   private final ChangeLogPruner pruner;
 
   private GrpcServer(Server server, Server inProcess, String inProcessName, ExecutorService executor,
-      ExecutorService largeExecutor,
+      ExecutorService largeExecutor, NetworkThreads networkThreads,
       ScheduledExecutorService healthChecker, HealthStatusManager health, ConversationStore store,
       Duration shutdownGrace, ConversationService service, ChangeLogPruner pruner) {
     this.service = service;
@@ -87,6 +88,7 @@ public final class GrpcServer {
     this.inProcessName = inProcessName;
     this.executor = executor;
     this.largeExecutor = largeExecutor;
+    this.networkThreads = networkThreads;
     this.healthChecker = healthChecker;
     this.health = health;
     this.store = store;
@@ -138,6 +140,7 @@ public final class GrpcServer {
     // The last interceptor added runs first; authentication, added last, runs before everything else.
     settings.serverInterceptors().forEach(builder::intercept);
     ConnectionLimits connections = settings.connections();
+    NetworkThreads networkThreads = NetworkThreads.on(builder, connections.networkThreads());
     builder.addStreamTracerFactory(new CallTimeLimit(connections.maxCallTime()))
         .addStreamTracerFactory(limiter.tracerFactory())
         .maxConcurrentCallsPerConnection(connections.maxConcurrentCallsPerConnection())
@@ -176,11 +179,13 @@ public final class GrpcServer {
       server.shutdownNow();
       executor.shutdownNow();
       largeExecutor.shutdownNow();
+      networkThreads.close();
       throw e;
     }
     ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
-    GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, largeExecutor, checker, health,
-        store, settings.shutdownGrace(), service, ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
+    GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, largeExecutor, networkThreads,
+        checker, health, store, settings.shutdownGrace(), service,
+        ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
     running.checkHealth();
     long interval = settings.healthCheckInterval().toMillis();
     checker.scheduleWithFixedDelay(running::checkHealth, interval, interval, TimeUnit.MILLISECONDS);
@@ -261,6 +266,7 @@ public final class GrpcServer {
       server.shutdownNow();
       inProcess.shutdownNow();
     }
+    networkThreads.close();
     executor.shutdown();
     largeExecutor.shutdown();
     try {

@@ -84,6 +84,7 @@ class ConfigLoaderTest {
         "[server]",
         "max_concurrent_calls_per_connection = 7",
         "flow_control_window_bytes = 131072",
+        "network_threads = 5",
         "max_connection_idle_seconds = 0");
     Map<String, String> env = Map.of("VMPILOT_SERVER_MAX_CONNECTION_AGE_SECONDS", "120",
         "VMPILOT_SERVER_PERMIT_KEEPALIVE_TIME_SECONDS", "5");
@@ -91,7 +92,11 @@ class ConfigLoaderTest {
         "--max-call-seconds", "9"));
     assertThat(c.maxInFlightBytes()).isEqualTo(2_000_000);
     assertThat(c.connections()).isEqualTo(new ConnectionLimits(7, 131072, Duration.ZERO, Duration.ofSeconds(120),
-        Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(9)));
+        Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(9), 5));
+    assertThat(load(Map.of(), args(ini("[server]"))).connections().networkThreads())
+        .isEqualTo(ConnectionLimits.defaultNetworkThreads()).isGreaterThanOrEqualTo(16);
+    assertThatThrownBy(() -> load(Map.of(), args(file, "--network-threads", "-1")))
+        .hasMessageContaining("--network-threads");
     assertThatThrownBy(() -> load(Map.of(), args(file, "--flow-control-window-bytes", "100")))
         .hasMessageContaining("--flow-control-window-bytes");
     assertThatThrownBy(() -> load(Map.of(), args(file, "--max-in-flight-bytes", "-1")))
