@@ -18,10 +18,9 @@ import java.util.concurrent.TimeUnit;
  * connection, and the one that accepts them.
  *
  * <p>Why more than grpc-java's default (twice the processors): a thread serves each of its connections in turn, so
- * a connection receiving or sending large messages holds up the others on its thread. With 9 connections on 4
- * threads, a bystander's small Appends beside 200 concurrent Gets of a 20 MB conversation had a p50 of 27-37 ms;
- * with 16 threads, 15-18 ms (docs/guarantees.md): a thread of its own lets the kernel's scheduler run the small
- * call's thread as soon as it wakes. Idle event loops cost a parked thread each.
+ * a connection receiving or sending large messages holds up the others on its thread, while a connection with a
+ * thread of its own is run by the kernel's scheduler as soon as its request arrives (the bystander's figures are in
+ * docs/guarantees.md, "Network threads"). Idle event loops cost a parked thread each.
  */
 final class NetworkThreads {
   private final EventLoopGroup boss;

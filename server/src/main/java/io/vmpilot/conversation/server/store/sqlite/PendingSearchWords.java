@@ -13,8 +13,8 @@ import java.util.List;
  * <p>Why not with each message: FTS5 keeps what is inserted in memory and writes it out as a new index segment at
  * every savepoint, and SQLite opens one for every later statement of the transaction that may fail half-way (an
  * upsert, an update with a trigger). Written with each message, every message became a segment of its own, written
- * out by the statement after it, and the writer spent more on that than on the rest of a turn; written together, a
- * batch's messages make one segment. A write that is undone alone (run in a savepoint) drops the words it added.
+ * out by the statement after it (docs/benchmark.md has what that cost the writer); written together, a batch's
+ * messages make one segment. A write that is undone alone (run in a savepoint) drops the words it added.
  */
 final class PendingSearchWords {
   private final List<Long> rowids = new ArrayList<>();
