@@ -17,38 +17,38 @@ import java.util.List;
  * messages make one segment. A write that is undone alone (run in a savepoint) drops the words it added.
  */
 final class PendingSearchWords {
-  private final List<Long> rowids = new ArrayList<>();
-  private final List<String> texts = new ArrayList<>();
+  /** The words ({@code text}) of the message stored as {@code rowid}. */
+  private record Words(long rowid, String text) {}
+
+  private final List<Words> kept = new ArrayList<>();
 
   /** Keeps {@code text}, the words of the message stored as {@code rowid}, until {@link #write}. */
   void add(long rowid, String text) {
-    rowids.add(rowid);
-    texts.add(text);
+    kept.add(new Words(rowid, text));
   }
 
   /** How many are kept: a mark for {@link #dropFrom}. */
   int size() {
-    return rowids.size();
+    return kept.size();
   }
 
   /** Forgets those added since {@code mark} was taken: their messages were undone. */
   void dropFrom(int mark) {
-    rowids.subList(mark, rowids.size()).clear();
-    texts.subList(mark, texts.size()).clear();
+    kept.subList(mark, kept.size()).clear();
   }
 
   /** Inserts every kept message's words into the index, on the batch's connection, and forgets them. */
   void write(Connection c) throws SQLException {
-    if (rowids.isEmpty()) {
+    if (kept.isEmpty()) {
       return;
     }
     try (PreparedStatement st = c.prepareStatement(SqliteSearchIndex.INSERT_WORDS)) {
-      for (int i = 0; i < rowids.size(); i++) {
-        st.setLong(1, rowids.get(i));
-        st.setString(2, texts.get(i));
+      for (Words w : kept) {
+        st.setLong(1, w.rowid());
+        st.setString(2, w.text());
         st.executeUpdate();
       }
     }
-    dropFrom(0);
+    kept.clear();
   }
 }

@@ -21,8 +21,8 @@ import javax.sql.DataSource;
  * short leaves no trigger and starts over at the next start.
  *
  * <p>There is no insert trigger (V9 made one; {@link #apply} drops it): the writer indexes what it inserts in the
- * same transaction ({@link SqliteStorageTransaction#insert} with words the request thread worked out, a Fork's copy
- * with {@link #INDEX_CONVERSATION}). A trigger would run {@code json_tree} on the writer for every message, which
+ * same transaction ({@link SqliteStorageTransaction#insert} with words the request thread worked out, kept by
+ * {@link PendingSearchWords} until the batch commits; a Fork's copy with {@link #INDEX_CONVERSATION}). A trigger would run {@code json_tree} on the writer for every message, which
  * was most of what indexing cost it.
  */
 final class SqliteSearchIndex {

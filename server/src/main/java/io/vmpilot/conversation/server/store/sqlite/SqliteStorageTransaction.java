@@ -132,7 +132,7 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   @Override
   public void truncate(ConversationRow row, long keep) throws SQLException {
-    tx.searchWords().write(c); // the index's delete trigger must find the words of messages this batch inserted
+    indexPendingWords();
     try (PreparedStatement st = c.prepareStatement(
         "DELETE FROM messages WHERE conversation_id = ? AND position >= ?")) {
       st.setLong(1, row.id());
@@ -350,12 +350,17 @@ final class SqliteStorageTransaction implements StorageTransaction<SQLException>
 
   @Override
   public void delete(ConversationRow row) throws SQLException {
-    tx.searchWords().write(c); // the index's delete trigger must find the words of messages this batch inserted
+    indexPendingWords();
     try (PreparedStatement st = c.prepareStatement("DELETE FROM conversations WHERE conversation_id = ?")) {
       st.setLong(1, row.id());
       st.executeUpdate();
     }
     rows.remove(row.key());
     clientIds.removed(row.id());
+  }
+
+  /** Before messages are deleted: the index's delete trigger must find the words of those this batch inserted. */
+  private void indexPendingWords() throws SQLException {
+    tx.searchWords().write(c);
   }
 }
