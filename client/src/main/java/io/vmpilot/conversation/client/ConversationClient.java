@@ -77,8 +77,12 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Every call has a deadline ({@link Builder#deadline}, 10 s by default). Calls that fail with
- * {@code UNAVAILABLE} are retried with backoff ({@link Builder#maxAttempts}); a version conflict never is, since
- * only the caller can redo its change. Failures are thrown as {@link ConversationStoreException} (a
+ * {@code UNAVAILABLE} are retried with backoff ({@link Builder#maxAttempts}), and so are a busy server's refusals
+ * ({@code RESOURCE_EXHAUSTED} {@code IN_FLIGHT_LIMIT}, or {@code OUT_OF_MEMORY} for a response with no room
+ * in direct memory: nothing was done), after the delay
+ * the server gives in their {@code grpc-retry-pushback-ms} trailer, which gRPC's retries obey; a version conflict
+ * never is, since only the caller can redo its change. A request over 1 MiB refused while it was being sent is
+ * not retried (gRPC keeps at most that much of a call to resend it). Failures are thrown as {@link ConversationStoreException} (a
  * {@link VersionConflictException} for a stale {@code expected_version}). Thread-safe; share one instance.
  */
 public final class ConversationClient implements AutoCloseable {
@@ -602,7 +606,12 @@ public final class ConversationClient implements AutoCloseable {
      */
     static final List<String> RETRIED_METHODS = List.of("Get", "List", "Save", "UpdateCache", "Clear", "Append");
 
-    /** gRPC's retry policy for {@link #RETRIED_METHODS}: UNAVAILABLE only, backing off from 0.1 s to 2 s. */
+    /**
+     * gRPC's retry policy for {@link #RETRIED_METHODS}: UNAVAILABLE, backing off from 0.1 s to 2 s. grpc-java also
+     * retries any status whose trailers carry {@code grpc-retry-pushback-ms}, after that delay; the server sends it
+     * only with refusals that did nothing ({@code IN_FLIGHT_LIMIT}, {@code OUT_OF_MEMORY}), so listing
+     * RESOURCE_EXHAUSTED here would add nothing but retries of limits that a retry cannot pass.
+     */
     static Map<String, Object> retryServiceConfig(int maxAttempts) {
       Map<String, Object> retryPolicy = Map.of(
           "maxAttempts", (double) maxAttempts,

@@ -4,6 +4,8 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.server.api.ErrorDomain;
@@ -20,6 +22,7 @@ import io.vmpilot.conversation.server.store.error.StorageFullException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -140,7 +143,37 @@ final class ErrorMapper {
 
   static StatusRuntimeException status(Code code, String message, String reason, Map<String, String> metadata,
       BadRequest badRequest) {
-    com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
+    com.google.rpc.Status.Builder status = withErrorInfo(code, message, reason, metadata);
+    if (badRequest != null) {
+      status.addDetails(Any.pack(badRequest));
+    }
+    return StatusProto.toStatusRuntimeException(status.build());
+  }
+
+  /** The trailer that gRPC clients' retry policies wait by instead of their own backoff (gRFC A6), in ms. */
+  static final Metadata.Key<String> RETRY_PUSHBACK_MS =
+      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * {@link #status} for a refusal of a call that did nothing and will likely pass later (the server is busy, not
+   * the request wrong): with a {@code google.rpc.RetryInfo} detail and the {@code grpc-retry-pushback-ms} trailer,
+   * both {@code retryDelay}. A client whose retry policy names the code waits that long rather than its own
+   * backoff, so that refused clients come back when there may be room instead of at once.
+   */
+  static StatusRuntimeException retryLater(Code code, String message, String reason, Map<String, String> metadata,
+      Duration retryDelay) {
+    com.google.rpc.Status status = withErrorInfo(code, message, reason, metadata)
+        .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
+            .setSeconds(retryDelay.getSeconds()).setNanos(retryDelay.getNano())).build()))
+        .build();
+    Metadata trailers = new Metadata();
+    trailers.put(RETRY_PUSHBACK_MS, Long.toString(retryDelay.toMillis()));
+    return StatusProto.toStatusRuntimeException(status, trailers);
+  }
+
+  private static com.google.rpc.Status.Builder withErrorInfo(Code code, String message, String reason,
+      Map<String, String> metadata) {
+    return com.google.rpc.Status.newBuilder()
         .setCode(code.getNumber())
         .setMessage(message)
         .addDetails(Any.pack(ErrorInfo.newBuilder()
@@ -148,10 +181,6 @@ final class ErrorMapper {
             .setDomain(ErrorDomain.NAME)
             .putAllMetadata(metadata)
             .build()));
-    if (badRequest != null) {
-      status.addDetails(Any.pack(badRequest));
-    }
-    return StatusProto.toStatusRuntimeException(status.build());
   }
 
   private static String quoted(String s) {

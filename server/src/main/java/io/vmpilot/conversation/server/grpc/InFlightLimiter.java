@@ -32,14 +32,16 @@ import java.util.logging.Logger;
  *       at once), and refuses it otherwise.
  * </ul>
  *
- * <p>A refusal is RESOURCE_EXHAUSTED with reason {@code IN_FLIGHT_LIMIT} (safe to retry later: nothing was done),
- * logged (one line per refusal, at most one per second). Bytes go back when the stream closes: a response once it
+ * <p>A refusal is RESOURCE_EXHAUSTED with reason {@code IN_FLIGHT_LIMIT} (safe to retry later: nothing was done;
+ * it says when, in a {@code RetryInfo} detail and the {@code grpc-retry-pushback-ms} trailer), logged (one line per refusal, at most one per second). Bytes go back when the stream closes: a response once it
  * has been written out, so a client that does not read holds its response's bytes until it reads, disconnects, or
  * its connection reaches {@code max_connection_age}.
  */
 public final class InFlightLimiter {
   static final Duration RESPONSE_WAIT = Duration.ofSeconds(2);
   static final String REASON = "IN_FLIGHT_LIMIT";
+  static final Duration RETRY_DELAY_MIN = Duration.ofMillis(500);
+  static final Duration RETRY_DELAY_MAX = Duration.ofMillis(1500);
   private static final Logger LOG = Logger.getLogger(InFlightLimiter.class.getName());
   private static final Context.Key<CallBytes> CALL_BYTES = Context.key("in-flight-bytes");
 
@@ -180,8 +182,8 @@ public final class InFlightLimiter {
           + "): this response of " + size + " bytes does not fit now; retry later, or lower [limits] "
           + "max_in_flight_bytes (" + budget.capacity() + ") below the direct memory";
       logRefusal(getMethodDescriptor().getBareMethodName(), "OUT_OF_MEMORY", message);
-      StatusRuntimeException status = ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message,
-          "OUT_OF_MEMORY", java.util.Map.of("response_bytes", Long.toString(size)), null);
+      StatusRuntimeException status = ErrorMapper.retryLater(com.google.rpc.Code.RESOURCE_EXHAUSTED, message,
+          "OUT_OF_MEMORY", java.util.Map.of("response_bytes", Long.toString(size)), retryDelay());
       close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
     }
 
@@ -201,9 +203,9 @@ public final class InFlightLimiter {
           + budget.capacity() + "): this " + what + " of " + (what.equals("request") ? "at least " : "") + size
           + " bytes does not fit now; retry later";
       logRefusal(getMethodDescriptor().getBareMethodName(), REASON, message);
-      StatusRuntimeException status = ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message, REASON,
-          java.util.Map.of("limit_bytes", Long.toString(budget.capacity()), "in_flight_bytes", Long.toString(used),
-              what + "_bytes", Long.toString(size)), null);
+      StatusRuntimeException status = ErrorMapper.retryLater(com.google.rpc.Code.RESOURCE_EXHAUSTED, message,
+          REASON, java.util.Map.of("limit_bytes", Long.toString(budget.capacity()), "in_flight_bytes",
+              Long.toString(used), what + "_bytes", Long.toString(size)), retryDelay());
       close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
     }
   }
@@ -218,9 +220,19 @@ public final class InFlightLimiter {
         + budget.capacity() + "), and more large reads waiting: this response of about " + historyBytes
         + " bytes does not fit now; retry later";
     logRefusal(rpc, REASON, message);
-    return ErrorMapper.status(com.google.rpc.Code.RESOURCE_EXHAUSTED, message, REASON, java.util.Map.of(
+    return ErrorMapper.retryLater(com.google.rpc.Code.RESOURCE_EXHAUSTED, message, REASON, java.util.Map.of(
         "limit_bytes", Long.toString(budget.capacity()), "in_flight_bytes", Long.toString(used),
-        "response_bytes", Long.toString(historyBytes)), null);
+        "response_bytes", Long.toString(historyBytes)), retryDelay());
+  }
+
+  /**
+   * How long a refused caller is told to wait ({@link ErrorMapper#retryLater}): between {@link #RETRY_DELAY_MIN}
+   * and {@link #RETRY_DELAY_MAX}, at random, so that the callers of one flood, refused together, do not all come
+   * back together. Room comes back as the responses in flight are written out, which takes a flood seconds.
+   */
+  static Duration retryDelay() {
+    return Duration.ofMillis(java.util.concurrent.ThreadLocalRandom.current()
+        .nextLong(RETRY_DELAY_MIN.toMillis(), RETRY_DELAY_MAX.toMillis() + 1));
   }
 
   InFlightBudget budget() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -152,6 +153,7 @@ class LargeReadsTest {
     assertThat(info.getMetadataMap()).containsEntry("in_flight_bytes", Integer.toString(1 << 20))
         .containsKey("response_bytes");
     assertThat(refused.getStatus().getDescription()).contains("more large reads waiting");
+    assertSaysWhenToRetry(refused);
     assertThat(budget.refusals()).isEqualTo(1);
     // Small Gets are not refused meanwhile.
     assertThat(withDeadline().get(GetRequest.newBuilder().setThreadId("small").build())
@@ -184,11 +186,30 @@ class LargeReadsTest {
       assertThat(first).isNotNull();
       StatusRuntimeException refused = catchThrowableOfType(() -> unwrap(first), StatusRuntimeException.class);
       assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertSaysWhenToRetry(refused);
       assertThat(budget.refusals()).isEqualTo(1);
       assertThat(largeTasks).isEmpty();
     } finally {
       many.shutdownNow();
     }
+  }
+
+  /**
+   * A refusal for want of room says when to come back, the same in a RetryInfo detail (for callers that read the
+   * details) and in the grpc-retry-pushback-ms trailer (which gRPC's own retry policies wait by).
+   */
+  static void assertSaysWhenToRetry(StatusRuntimeException refused) throws Exception {
+    RetryInfo retry = null;
+    for (com.google.protobuf.Any detail : StatusProto.fromThrowable(refused).getDetailsList()) {
+      if (detail.is(RetryInfo.class)) {
+        retry = detail.unpack(RetryInfo.class);
+      }
+    }
+    assertThat(retry).as("a RetryInfo detail").isNotNull();
+    long millis = retry.getRetryDelay().getSeconds() * 1000 + retry.getRetryDelay().getNanos() / 1_000_000;
+    assertThat(millis).isBetween(InFlightLimiter.RETRY_DELAY_MIN.toMillis(), InFlightLimiter.RETRY_DELAY_MAX.toMillis());
+    assertThat(refused.getTrailers()).isNotNull();
+    assertThat(refused.getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS)).isEqualTo(Long.toString(millis));
   }
 
   private static GetResponse unwrap(Future<GetResponse> f) throws Exception {
