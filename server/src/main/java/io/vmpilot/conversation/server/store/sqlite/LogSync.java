@@ -21,9 +21,9 @@ interface LogSync extends AutoCloseable {
 
   /**
    * Syncs the write-ahead log of {@code database} ({@code <file>-wal}, next to the file's real path, where SQLite
-   * puts it even when {@code database} is a symbolic link); see {@link WalFileSync}.
+   * puts it even when {@code database} is a symbolic link); see {@link FileSync}.
    */
   static LogSync writeAheadLogOf(Path database) throws IOException {
-    return new WalFileSync(Path.of(database.toRealPath() + "-wal"));
+    return new FileSync(Path.of(database.toRealPath() + "-wal"), "write-ahead log");
   }
 }

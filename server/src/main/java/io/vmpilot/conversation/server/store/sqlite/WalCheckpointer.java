@@ -33,6 +33,9 @@ import java.util.logging.Logger;
  * with strace, docs/benchmark.md), and each pass synced the database file besides. Left alone, a small log just
  * waits for more writes. Durability is unchanged: a commit is durable once it is in the log (synced
  * before any acknowledgement with durability=full, see {@link LogSync}).
+ *
+ * <p>The database file is synced here too, as pages are copied into it ({@link #syncDatabaseAfter}), so that the
+ * writer's checkpoint, which SQLite makes sync it, has little left to write.
  */
 final class WalCheckpointer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(WalCheckpointer.class.getName());
@@ -43,28 +46,52 @@ final class WalCheckpointer implements AutoCloseable {
   /** SQLite's own default checkpoint threshold (1,000 pages). */
   static final long MIN_FRAMES_TO_COPY = 1_000;
 
+  /**
+   * Pages copied into the database file between two syncs of it by this thread (1 MiB of 4 KiB pages): small
+   * enough that a sync is short and the log's syncs, which every acknowledged write waits for, do not queue long
+   * behind it on the disk.
+   */
+  static final long DATABASE_SYNC_PAGES = 256;
+
   private final Connection connection;
   private final WalBacklog backlog;
+  private final LogSync databaseSync;
+  private long copiedAtDatabaseSync;
+  private boolean databaseSyncWarned;
   private final Thread thread;
   private volatile boolean running = true;
   private volatile long passesConsidered;
   private volatile long lastLogPages;
 
-  private WalCheckpointer(Connection connection, WalBacklog backlog) {
+  private WalCheckpointer(Connection connection, WalBacklog backlog, LogSync databaseSync) {
     this.connection = connection;
     this.backlog = backlog;
+    this.databaseSync = databaseSync;
     this.thread = new Thread(this::run, "sqlite-checkpointer");
     this.thread.setDaemon(true);
   }
 
   static WalCheckpointer start(String jdbcUrl, Properties pragmas, Path database) throws SQLException {
+    Path realPath;
+    try {
+      realPath = database.toRealPath();
+    } catch (IOException e) {
+      throw new SQLException("cannot find the database file " + database + ": " + e.getMessage(), e);
+    }
+    return start(jdbcUrl, pragmas, realPath, new FileSync(realPath, "database file"));
+  }
+
+  /** As {@link #start(String, Properties, Path)}, syncing the database file through {@code databaseSync}. */
+  static WalCheckpointer start(String jdbcUrl, Properties pragmas, Path database, LogSync databaseSync)
+      throws SQLException {
     WalBacklog backlog;
     try {
       backlog = WalBacklog.of(database);
     } catch (IOException e) {
       throw new SQLException("cannot find the database file " + database + ": " + e.getMessage(), e);
     }
-    WalCheckpointer checkpointer = new WalCheckpointer(DriverManager.getConnection(jdbcUrl, pragmas), backlog);
+    WalCheckpointer checkpointer = new WalCheckpointer(DriverManager.getConnection(jdbcUrl, pragmas), backlog,
+        databaseSync);
     checkpointer.thread.start();
     return checkpointer;
   }
@@ -86,8 +113,10 @@ final class WalCheckpointer implements AutoCloseable {
             Thread.sleep(INTERVAL_MILLIS);
             continue;
           }
-          logPages = checkpoint(st);
+          Pass pass = checkpoint(st);
+          logPages = pass.logPages();
           lastLogPages = logPages;
+          syncDatabaseAfter(pass);
           pause = pauseAfter(before, logPages);
           warned = false;
         } catch (SQLException e) {
@@ -120,10 +149,42 @@ final class WalCheckpointer implements AutoCloseable {
     return lastLogPages;
   }
 
-  /** Runs one passive checkpoint and returns the number of pages in the log. */
-  static long checkpoint(PreparedStatement passiveCheckpoint) throws SQLException {
+  /** What a pass found: the pages in the log, and how many of them are copied into the database file. */
+  record Pass(long logPages, long copiedPages) {}
+
+  /** Runs one passive checkpoint. */
+  static Pass checkpoint(PreparedStatement passiveCheckpoint) throws SQLException {
     try (ResultSet rs = passiveCheckpoint.executeQuery()) {
-      return rs.next() ? rs.getLong(2) : 0; // columns: busy, pages in the log, pages copied
+      // columns: busy, pages in the log, pages copied
+      return rs.next() ? new Pass(rs.getLong(2), rs.getLong(3)) : new Pass(0, 0);
+    }
+  }
+
+  /**
+   * Syncs the database file once {@link #DATABASE_SYNC_PAGES} more pages have been copied into it. SQLite syncs
+   * the database file only in the checkpoint that copies the log to its end, and under steady writes that is the
+   * writer's own ({@link #WRITER_BACKSTOP_PAGES}), inside a COMMIT: that sync then had to write out every page
+   * copied since the log began, and the whole batch waited for it. Synced here as the pages arrive, the writer's
+   * sync finds little left to write. Durability does not depend on it: SQLite still syncs before it lets the log
+   * start over, and a failure here is logged, once, and otherwise ignored.
+   */
+  private void syncDatabaseAfter(Pass pass) {
+    if (pass.copiedPages() < copiedAtDatabaseSync) {
+      copiedAtDatabaseSync = 0; // the log started over, after the writer's checkpoint synced the database
+    }
+    if (pass.copiedPages() - copiedAtDatabaseSync < DATABASE_SYNC_PAGES) {
+      return;
+    }
+    try {
+      databaseSync.sync();
+      copiedAtDatabaseSync = pass.copiedPages();
+      databaseSyncWarned = false;
+    } catch (IOException e) {
+      if (!databaseSyncWarned) {
+        LOG.log(Level.WARNING, "syncing the database file after a checkpoint failed (SQLite's own sync still runs): "
+            + e);
+        databaseSyncWarned = true;
+      }
     }
   }
 
@@ -146,6 +207,7 @@ final class WalCheckpointer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     backlog.close();
+    databaseSync.close();
     try {
       connection.close();
     } catch (SQLException e) {

@@ -35,7 +35,7 @@ class WalCheckpointerTest {
             insert.setString(1, "x".repeat(3_000)); // about a page each
             insert.executeUpdate();
           }
-          long pages = WalCheckpointer.checkpoint(pass);
+          long pages = WalCheckpointer.checkpoint(pass).logPages();
           assertThat(pages).as("pages in the log after round %d", round).isGreaterThanOrEqualTo(50);
           try (var rs = w.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
             rs.next();
@@ -101,6 +101,39 @@ class WalCheckpointerTest {
       }
     }
     assertThat(WalCheckpointer.worthAPass(java.util.Optional.empty())).as("an unreadable index: copy").isTrue();
+  }
+
+  @Test
+  void theDatabaseFileIsSyncedAsPagesAreCopiedNotOnlyWhenTheLogIsCopiedToItsEnd() throws Exception {
+    Path db = dir.resolve("d.db");
+    String url = "jdbc:sqlite:" + db;
+    java.util.concurrent.atomic.AtomicInteger databaseSyncs = new java.util.concurrent.atomic.AtomicInteger();
+    try (Connection writer = DriverManager.getConnection(url);
+        Statement w = writer.createStatement();
+        Connection reader = DriverManager.getConnection(url);
+        Statement r = reader.createStatement()) {
+      createWal(w, db);
+      // Enough for a pass (MIN_FRAMES_TO_COPY) and for a sync of the database file after it.
+      long pages = Math.max(WalCheckpointer.MIN_FRAMES_TO_COPY, WalCheckpointer.DATABASE_SYNC_PAGES) + 100;
+      insertPages(writer, (int) pages);
+      // A reader on this snapshot keeps SQLite from copying the frames written after it, so no pass copies the log
+      // to its end, and SQLite itself never syncs the database file in these passes.
+      r.execute("BEGIN");
+      try (var rs = r.executeQuery("SELECT count(*) FROM t")) {
+        rs.next();
+      }
+      insertPages(writer, 10);
+      try (WalCheckpointer checkpointer = WalCheckpointer.start(url, new java.util.Properties(), db,
+              databaseSyncs::incrementAndGet);
+          WalBacklog backlog = WalBacklog.of(db)) {
+        awaitPasses(checkpointer, 3);
+        assertThat(backlog.read().orElseThrow().notCopied()).as("the frames after the reader's snapshot")
+            .isBetween(10L, 30L);
+        assertThat(databaseSyncs).as("a sync after the first pass, none after the passes that copied nothing")
+            .hasValue(1);
+      }
+      r.execute("COMMIT");
+    }
   }
 
   private static Path createWal(Statement w, Path db) throws SQLException {

@@ -11,25 +11,28 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code fdatasync} of one write-ahead log file through a channel kept open from sync to sync. Opening and closing
- * the file around every sync, as this once did, made each sync ~80 µs slower on ext4 (p50 230 against 150 µs in a
- * loop of 120 KB writes and syncs, docs/benchmark.md), and every acknowledged write waits for a sync.
+ * {@code fdatasync} of one file (the write-ahead log, or the database file) through a channel kept open from sync
+ * to sync. Opening and closing the file around every sync, as this once did, made each sync ~80 µs slower on ext4
+ * (docs/benchmark.md), and every acknowledged write waits for a sync of the log.
  *
- * <p>The sync must reach the log that is at the path now. SQLite deletes the log only when its last connection to
+ * <p>The sync must reach the file that is at the path now. SQLite deletes the log only when its last connection to
  * the database closes (the store keeps connections open while it runs) and creates a new file when one opens
  * again, so before each sync the file at the path is compared with the one open (by the file system's file key,
- * one {@code stat}); a different file is opened in its place. A missing log is reported as a failure rather than
+ * one {@code stat}); a different file is opened in its place. A missing file is reported as a failure rather than
  * taken as nothing to sync.
  */
-final class WalFileSync implements LogSync {
-  private static final Logger LOG = Logger.getLogger(WalFileSync.class.getName());
+final class FileSync implements LogSync {
+  private static final Logger LOG = Logger.getLogger(FileSync.class.getName());
 
-  private final Path wal;
+  private final Path file;
+  private final String what;
   private FileChannel channel;
   private Object openFileKey;
 
-  WalFileSync(Path wal) {
-    this.wal = wal;
+  /** @param what what the file is, for errors: "write-ahead log", "database file" */
+  FileSync(Path file, String what) {
+    this.file = file;
+    this.what = what;
   }
 
   @Override
@@ -38,7 +41,7 @@ final class WalFileSync implements LogSync {
     // A channel is closed under its user when the thread is interrupted during a sync: open a new one then.
     if (channel == null || !channel.isOpen() || !key.equals(openFileKey)) {
       closeChannel();
-      channel = FileChannel.open(wal, StandardOpenOption.WRITE);
+      channel = FileChannel.open(file, StandardOpenOption.WRITE);
       openFileKey = key;
     }
     channel.force(false);
@@ -46,13 +49,13 @@ final class WalFileSync implements LogSync {
 
   private Object fileKeyAtPath() throws IOException {
     try {
-      Object key = Files.readAttributes(wal, BasicFileAttributes.class).fileKey();
+      Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
       if (key == null) {
-        throw new IOException("the file system of " + wal + " cannot tell whether the log was replaced");
+        throw new IOException("the file system of " + file + " cannot tell whether the " + what + " was replaced");
       }
       return key;
     } catch (NoSuchFileException e) {
-      throw new IOException("the write-ahead log " + wal + " is missing", e);
+      throw new IOException("the " + what + " " + file + " is missing", e);
     }
   }
 
@@ -61,7 +64,7 @@ final class WalFileSync implements LogSync {
       try {
         channel.close();
       } catch (IOException e) {
-        LOG.log(Level.FINE, "closing the write-ahead log channel failed", e);
+        LOG.log(Level.FINE, "closing the " + what + " channel failed", e);
       }
       channel = null;
     }

@@ -18,14 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
  * process has open is read from {@code /proc/self/fd} (Linux), the only place that shows which file a sync would
  * reach.
  */
-class WalFileSyncTest {
+class FileSyncTest {
   @TempDir
   Path dir;
 
   @Test
   void keepsOneChannelOpenAcrossSyncsAndLetsGoOnClose() throws IOException {
     Path wal = log("a.db-wal");
-    WalFileSync sync = syncedOnce(wal);
+    FileSync sync = syncedOnce(wal);
     sync.sync();
     sync.sync();
     assertThat(openFilesNamed(wal)).as("one channel for all three syncs").containsExactly(wal.toString());
@@ -36,7 +36,7 @@ class WalFileSyncTest {
   @Test
   void aLogReplacedAtThePathIsTheOneSyncedNext() throws IOException {
     Path wal = log("b.db-wal");
-    try (WalFileSync sync = syncedOnce(wal)) {
+    try (FileSync sync = syncedOnce(wal)) {
       // What SQLite does when its last connection closes and a new one opens: the log goes, a new one comes.
       Files.delete(wal);
       Files.writeString(wal, "new frames");
@@ -49,7 +49,7 @@ class WalFileSyncTest {
   @Test
   void aSyncInterruptedOnceDoesNotBreakTheNextOnes() throws IOException {
     Path wal = log("d.db-wal");
-    try (WalFileSync sync = syncedOnce(wal)) {
+    try (FileSync sync = syncedOnce(wal)) {
       // An interrupt closes a FileChannel under the thread using it: that sync fails, and says so...
       Thread.currentThread().interrupt();
       try {
@@ -66,7 +66,7 @@ class WalFileSyncTest {
   @Test
   void aMissingLogIsAFailureNamingIt() throws IOException {
     Path wal = log("c.db-wal");
-    try (WalFileSync sync = syncedOnce(wal)) {
+    try (FileSync sync = syncedOnce(wal)) {
       Files.delete(wal);
       assertThatThrownBy(sync::sync).isInstanceOf(IOException.class).hasMessageContaining("c.db-wal is missing");
     }
@@ -78,8 +78,8 @@ class WalFileSyncTest {
   }
 
   /** A sync of {@code wal} that has synced it once (and so holds it open). */
-  private static WalFileSync syncedOnce(Path wal) throws IOException {
-    WalFileSync sync = new WalFileSync(wal);
+  private static FileSync syncedOnce(Path wal) throws IOException {
+    FileSync sync = new FileSync(wal, "write-ahead log");
     sync.sync();
     return sync;
   }
