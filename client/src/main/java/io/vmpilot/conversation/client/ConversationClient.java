@@ -78,12 +78,12 @@ import java.util.function.Supplier;
  *
  * <p>Every call has a deadline ({@link Builder#deadline}, 10 s by default). Calls that fail with
  * {@code UNAVAILABLE} are retried with backoff ({@link Builder#maxAttempts}), and so are a busy server's refusals
- * ({@code RESOURCE_EXHAUSTED} {@code IN_FLIGHT_LIMIT}, or {@code OUT_OF_MEMORY} for a response with no room
- * in direct memory: nothing was done), after the delay
- * the server gives in their {@code grpc-retry-pushback-ms} trailer, which gRPC's retries obey; a version conflict
- * never is, since only the caller can redo its change. A request over 1 MiB refused while it was being sent is
- * not retried (gRPC keeps at most that much of a call to resend it). Failures are thrown as {@link ConversationStoreException} (a
- * {@link VersionConflictException} for a stale {@code expected_version}). Thread-safe; share one instance.
+ * ({@code RESOURCE_EXHAUSTED} {@code IN_FLIGHT_LIMIT}, or {@code OUT_OF_MEMORY} for a response with no room in
+ * direct memory: nothing was done), after the delay the server gives in their {@code grpc-retry-pushback-ms}
+ * trailer, which gRPC's retries obey; a version conflict never is, since only the caller can redo its change. A
+ * request over 1 MiB refused while it was being sent is not retried (gRPC keeps at most that much of a call to
+ * resend it). Failures are thrown as {@link ConversationStoreException} (a {@link VersionConflictException} for a
+ * stale {@code expected_version}). Thread-safe; share one instance.
  */
 public final class ConversationClient implements AutoCloseable {
   private final ManagedChannel channel;

@@ -33,8 +33,9 @@ import java.util.logging.Logger;
  * </ul>
  *
  * <p>A refusal is RESOURCE_EXHAUSTED with reason {@code IN_FLIGHT_LIMIT} (safe to retry later: nothing was done;
- * it says when, in a {@code RetryInfo} detail and the {@code grpc-retry-pushback-ms} trailer), logged (one line per refusal, at most one per second). Bytes go back when the stream closes: a response once it
- * has been written out, so a client that does not read holds its response's bytes until it reads, disconnects, or
+ * it says when, in a {@code RetryInfo} detail and the {@code grpc-retry-pushback-ms} trailer), logged (one line
+ * per refusal, at most one per second). Bytes go back when the stream closes: a response once it has been written
+ * out, so a client that does not read holds its response's bytes until it reads, disconnects, or
  * its connection reaches {@code max_connection_age}.
  */
 public final class InFlightLimiter {

@@ -207,7 +207,8 @@ class LargeReadsTest {
     }
     assertThat(retry).as("a RetryInfo detail").isNotNull();
     long millis = retry.getRetryDelay().getSeconds() * 1000 + retry.getRetryDelay().getNanos() / 1_000_000;
-    assertThat(millis).isBetween(InFlightLimiter.RETRY_DELAY_MIN.toMillis(), InFlightLimiter.RETRY_DELAY_MAX.toMillis());
+    assertThat(millis)
+        .isBetween(InFlightLimiter.RETRY_DELAY_MIN.toMillis(), InFlightLimiter.RETRY_DELAY_MAX.toMillis());
     assertThat(refused.getTrailers()).isNotNull();
     assertThat(refused.getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS)).isEqualTo(Long.toString(millis));
   }
