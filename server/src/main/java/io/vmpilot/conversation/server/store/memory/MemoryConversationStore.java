@@ -54,10 +54,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
@@ -78,10 +76,7 @@ public final class MemoryConversationStore implements ConversationStore {
   private final Clock clock;
   private final Retention retention;
   private final Map<ThreadKey, StoredThread> threads = new HashMap<>();
-  // The keys in export order (tenant, then thread id by code point), so that an export pages through them by key.
-  private final NavigableSet<ThreadKey> keyOrder = new TreeSet<>(Comparator.comparing(ThreadKey::tenant)
-      .thenComparing(ThreadKey::threadId, ExportQuery::compareThreadIds));
-  private final Map<String, Long> conversationsPerTenant = new HashMap<>();
+  private final ConversationIndexes indexes = new ConversationIndexes();
   /** Each tenant's last version; an entry stays when the tenant's last conversation goes. */
   private final Map<String, Long> versionPerTenant = new HashMap<>();
   private final Storage storage = new Storage();
@@ -107,8 +102,11 @@ public final class MemoryConversationStore implements ConversationStore {
   static final long MESSAGE_OVERHEAD = 200;
   /** Per metadata entry or cache counter, beside the characters of its key and value (hash-map node, boxes). */
   static final long ENTRY_OVERHEAD = 100;
-  /** Per conversation, beside its thread id's and tenant's characters (its record, maps, index entries). */
-  static final long CONVERSATION_OVERHEAD = 600;
+  /**
+   * Per conversation, beside its thread id's and tenant's characters (its record, maps, the entries of
+   * {@link ConversationIndexes}): an empty conversation takes about 630 bytes of heap with its indexes.
+   */
+  static final long CONVERSATION_OVERHEAD = 800;
   /** Per change-log entry, beside the messages it holds. */
   static final long CHANGE_OVERHEAD = 150;
 
@@ -120,6 +118,7 @@ public final class MemoryConversationStore implements ConversationStore {
   private ThreadKey changed;
   private final byte[] tokenKey = new byte[32];
   private long committedWrites;
+  private long conversationsRead;
   private boolean closed;
 
   public MemoryConversationStore(long maxHistoryBytes) {
@@ -180,37 +179,18 @@ public final class MemoryConversationStore implements ConversationStore {
   }
 
   /** One conversation's mutable state, only ever touched under the store's lock. */
-  private static final class StoredThread {
-    final ThreadKey key;
-    final Instant createTime;
-    final List<StoredMessage> messages = new ArrayList<>();
-    final Set<String> ids = new HashSet<>();
-    final Map<String, Long> cacheInfo = new HashMap<>();
-    final Map<String, String> metadata = new HashMap<>();
-    long historyBytes;
-    /** This conversation's share of {@link #usedBytes}. */
-    long cost;
-    /** The part of {@link #cost} that is its metadata, which each change-log entry of it holds a copy of. */
-    long metadataCost;
-    long version;
-    Instant updateTime;
-    /** The conversation's own expire time, or null. */
-    Instant expireTime;
+  /**
+   * The conversation under {@code key}, or null: every read of one goes through here, so that tests can count how
+   * many a call looks at ({@link #conversationsRead}).
+   */
+  private StoredThread conversation(ThreadKey key) {
+    conversationsRead++;
+    return threads.get(key);
+  }
 
-    StoredThread(ThreadKey key, Instant now) {
-      this.key = key;
-      this.createTime = now;
-      this.updateTime = now;
-    }
-
-    ConversationRow row() {
-      return new ConversationRow(0, key, version, messages.size(), historyBytes, updateTime, expireTime);
-    }
-
-    ConversationSummary summary() {
-      return new ConversationSummary(
-          key, messages.size(), historyBytes, cacheInfo, metadata, version, createTime, updateTime, expireTime);
-    }
+  /** How many conversations the calls so far have looked at: what a call costs, for tests to check it is flat. */
+  synchronized long conversationsRead() {
+    return conversationsRead;
   }
 
   /** The budget used when none is configured: half the heap the JVM may grow to ({@code -Xmx}). */
@@ -315,18 +295,18 @@ public final class MemoryConversationStore implements ConversationStore {
     }
 
     private StoredThread thread(ConversationRow row) {
-      return threads.get(row.key());
+      return conversation(row.key());
     }
 
     @Override
     public ConversationRow find(ThreadKey key) {
-      StoredThread t = threads.get(key);
+      StoredThread t = conversation(key);
       return t == null ? null : t.row();
     }
 
     @Override
     public long countConversations(String tenant, long upTo) {
-      return conversationsPerTenant.getOrDefault(tenant, 0L);
+      return indexes.conversations(tenant);
     }
 
     @Override
@@ -343,15 +323,13 @@ public final class MemoryConversationStore implements ConversationStore {
 
     private void put(StoredThread t) {
       threads.put(t.key, t);
-      keyOrder.add(t.key);
-      conversationsPerTenant.merge(t.key.tenant(), 1L, Long::sum);
+      indexes.add(t);
       usedBytes += t.cost;
     }
 
     private void remove(StoredThread t) {
       threads.remove(t.key);
-      keyOrder.remove(t.key);
-      conversationsPerTenant.computeIfPresent(t.key.tenant(), (tenant, n) -> n > 1 ? n - 1 : null);
+      indexes.remove(t);
       usedBytes -= t.cost;
     }
 
@@ -384,6 +362,7 @@ public final class MemoryConversationStore implements ConversationStore {
         removed.add(m);
         t.ids.remove(m.id());
         t.historyBytes -= m.json().utf8Length();
+        indexes.messagesChanged(t, -1, -m.json().utf8Length());
         grow(t, -messageCost(m));
       }
       undo.push(() -> {
@@ -394,6 +373,7 @@ public final class MemoryConversationStore implements ConversationStore {
             t.ids.add(m.id());
           }
           t.historyBytes += m.json().utf8Length();
+          indexes.messagesChanged(t, 1, m.json().utf8Length());
           grow(t, messageCost(m));
         }
       });
@@ -415,8 +395,10 @@ public final class MemoryConversationStore implements ConversationStore {
         cost += messageCost(m.id(), m.json());
       }
       grow(t, cost);
+      indexes.messagesChanged(t, messages.size(), t.historyBytes - historyBefore);
       long added = cost;
       undo.push(() -> {
+        indexes.messagesChanged(t, -messages.size(), historyBefore - t.historyBytes);
         t.messages.subList(sizeBefore, t.messages.size()).clear();
         t.ids.removeAll(newIds);
         t.historyBytes = historyBefore;
@@ -498,6 +480,7 @@ public final class MemoryConversationStore implements ConversationStore {
         cost += messageCost(m);
       }
       target.historyBytes += bytes;
+      indexes.messagesChanged(target, endPosition, bytes);
       target.metadata.putAll(source.metadata);
       target.metadataCost = source.metadataCost;
       cost += source.metadataCost;
@@ -505,6 +488,7 @@ public final class MemoryConversationStore implements ConversationStore {
       long added = cost;
       // The target was created empty by this mutation.
       undo.push(() -> {
+        indexes.messagesChanged(target, -target.messages.size(), -target.historyBytes);
         target.messages.clear();
         target.ids.clear();
         target.historyBytes = 0;
@@ -525,9 +509,7 @@ public final class MemoryConversationStore implements ConversationStore {
     public void update(ConversationRow row, Instant now, CountersChange change, Map<String, Long> counters) {
       StoredThread t = thread(row);
       grow(t, countersGrowth(t, change, counters));
-      t.version = row.version();
-      t.updateTime = now;
-      t.expireTime = row.expireTime();
+      indexes.move(t, row.version(), now, row.expireTime());
       if (change == CountersChange.REPLACE) {
         t.cacheInfo.clear();
       }
@@ -593,7 +575,7 @@ public final class MemoryConversationStore implements ConversationStore {
       for (NewMessage m : c.messages()) {
         messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), position++, c.commitTime()));
       }
-      StoredThread t = threads.get(c.key());
+      StoredThread t = conversation(c.key());
       changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
           messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
       long cost = pendingChangeCost >= 0 ? pendingChangeCost : changeCost(c, t);
@@ -611,28 +593,17 @@ public final class MemoryConversationStore implements ConversationStore {
 
     @Override
     public List<ConversationRow> idle(Instant updatedBefore, TenantScope scope, int limit) {
-      return threads.values().stream()
-          .filter(t -> t.updateTime.isBefore(updatedBefore) && scope.includes(t.key.tenant()))
-          .sorted(Comparator.comparing((StoredThread t) -> t.updateTime))
-          .limit(limit)
-          .map(StoredThread::row)
-          .toList();
+      return indexes.updatedBefore(updatedBefore, scope).limit(limit).map(k -> conversation(k).row()).toList();
     }
 
-    /** A scan, like {@link #idle}: the memory backend holds few enough conversations for one. */
     @Override
     public List<ConversationRow> expired(Instant now, int limit) {
-      return threads.values().stream()
-          .filter(t -> t.expireTime != null && !t.expireTime.isAfter(now))
-          .sorted(Comparator.comparing((StoredThread t) -> t.expireTime))
-          .limit(limit)
-          .map(StoredThread::row)
-          .toList();
+      return indexes.expiredAt(now).limit(limit).map(k -> conversation(k).row()).toList();
     }
 
     @Override
     public void delete(ConversationRow row) {
-      StoredThread t = threads.get(row.key());
+      StoredThread t = conversation(row.key());
       remove(t);
       if (!row.key().equals(retiring)) {
         undo.push(() -> put(t));
@@ -815,11 +786,11 @@ public final class MemoryConversationStore implements ConversationStore {
   public synchronized List<ConversationSummary> listByThreadId(ExportQuery q) {
     ensureOpen();
     List<ConversationSummary> page = new ArrayList<>(q.limit());
-    for (ThreadKey key : keyOrder.tailSet(new ThreadKey(q.tenant(), q.afterThreadId()), q.afterThreadId().isEmpty())) {
+    for (ThreadKey key : indexes.keysFrom(new ThreadKey(q.tenant(), q.afterThreadId()), q.afterThreadId().isEmpty())) {
       if (!key.tenant().equals(q.tenant()) || page.size() == q.limit()) {
         break;
       }
-      StoredThread t = threads.get(key);
+      StoredThread t = conversation(key);
       ConversationSummary s = t.summary();
       if (live(t) && q.matches(s)) {
         page.add(s);
@@ -836,23 +807,24 @@ public final class MemoryConversationStore implements ConversationStore {
   @Override
   public synchronized StoreStatus status(String tenant) {
     ensureOpen();
-    long conversations = 0;
-    long messages = 0;
+    // Expired ones the sweep has not deleted yet are not counted, as on the SQL backends: found, as there, through
+    // the orders by expire and update time, so that this costs what the sweep has yet to do.
     Instant now = clock.instant();
-    for (StoredThread t : threads.values()) {
-      // Expired ones the sweep has not deleted yet are not counted, as on the SQL backends.
-      if (t.key.tenant().equals(tenant) && !retention.expired(tenant, t.updateTime, t.expireTime, now)) {
-        conversations++;
-        messages += t.messages.size();
-      }
+    Set<ThreadKey> expired = new HashSet<>();
+    indexes.expiredAt(now).filter(k -> k.tenant().equals(tenant)).forEach(expired::add);
+    retention.idleCutoff(tenant, now)
+        .ifPresent(cutoff -> indexes.updatedBefore(cutoff, TenantScope.only(tenant)).forEach(expired::add));
+    long messages = indexes.messages(tenant);
+    for (ThreadKey k : expired) {
+      messages -= conversation(k).messages.size();
     }
-    return new StoreStatus("memory", "", "", 0, "none", conversations, messages);
+    return new StoreStatus("memory", "", "", 0, "none", indexes.conversations(tenant) - expired.size(), messages);
   }
 
   @Override
   public synchronized Optional<Conversation> get(ThreadKey key, MessageWindow window) {
     ensureOpen();
-    StoredThread t = threads.get(key);
+    StoredThread t = conversation(key);
     if (t == null || !live(t)) {
       return Optional.empty();
     }
@@ -863,7 +835,7 @@ public final class MemoryConversationStore implements ConversationStore {
   @Override
   public synchronized Optional<HistorySize> historySize(ThreadKey key) {
     ensureOpen();
-    StoredThread t = threads.get(key);
+    StoredThread t = conversation(key);
     if (t == null || !live(t)) {
       return Optional.empty();
     }
@@ -874,12 +846,10 @@ public final class MemoryConversationStore implements ConversationStore {
   @Override
   public synchronized List<ConversationSummary> list(ListQuery q) {
     ensureOpen();
-    return threads.values().stream()
-        .filter(t -> t.key.tenant().equals(q.tenant()))
-        .filter(t -> t.version < q.beforeVersion())
+    return indexes.newestFirst(q.tenant(), q.beforeVersion())
+        .map(this::conversation)
         .filter(t -> q.admits(t.updateTime) && live(t))
         .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
-        .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .limit(q.limit())
         .map(StoredThread::summary)
         .toList();
@@ -893,11 +863,10 @@ public final class MemoryConversationStore implements ConversationStore {
   public synchronized List<SearchHit> search(SearchQuery q) {
     ensureOpen();
     List<SearchHit> hits = new ArrayList<>();
-    List<StoredThread> order = threads.values().stream()
-        .filter(t -> t.key.tenant().equals(q.tenant()))
+    List<StoredThread> order = indexes.newestFirst(q.tenant(), Long.MAX_VALUE)
+        .map(this::conversation)
         .filter(t -> q.admits(t.updateTime) && live(t))
         .filter(t -> MetadataFilter.matches(q.metadataFilter(), t.metadata))
-        .sorted(Comparator.comparingLong((StoredThread t) -> t.version).reversed())
         .toList();
     for (StoredThread t : order) {
       for (StoredMessage m : t.messages) {
@@ -926,13 +895,8 @@ public final class MemoryConversationStore implements ConversationStore {
 
   @Override
   public synchronized StoreStats stats() {
-    long messages = 0;
-    long bytes = 0;
-    for (StoredThread t : threads.values()) {
-      messages += t.messages.size();
-      bytes += t.historyBytes;
-    }
-    return new StoreStats(threads.size(), messages, bytes, committedWrites, 0, 0);
+    return new StoreStats(
+        indexes.conversations(), indexes.messages(), indexes.historyBytes(), committedWrites, 0, 0);
   }
 
   @Override
