@@ -49,11 +49,14 @@ import io.vmpilot.conversation.server.store.error.ChangeLogPrunedException;
 import io.vmpilot.conversation.server.store.write.LoggedChange;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -90,6 +93,11 @@ public final class MemoryConversationStore implements ConversationStore {
 
   /** The change log, oldest first (versions increase along it: one lock orders every write). */
   private final ArrayDeque<ChangeEvent> changeLog = new ArrayDeque<>();
+  /**
+   * The same entries by tenant and version, so that a watcher reads its tenant's entries after its version
+   * without walking every tenant's log (up to {@link #DEFAULT_MAX_LOGGED_CHANGES} entries, under the lock).
+   */
+  private final Map<String, NavigableMap<Long, ChangeEvent>> changesPerTenant = new HashMap<>();
   private final int maxLoggedChanges;
   /** Per tenant, the highest version pruned from the change log. */
   private final Map<String, Long> prunedThrough = new HashMap<>();
@@ -107,8 +115,8 @@ public final class MemoryConversationStore implements ConversationStore {
    * {@link ConversationIndexes}): an empty conversation takes about 630 bytes of heap with its indexes.
    */
   static final long CONVERSATION_OVERHEAD = 800;
-  /** Per change-log entry, beside the messages it holds. */
-  static final long CHANGE_OVERHEAD = 150;
+  /** Per change-log entry, beside the messages it holds (its record, its slots in the log and its tenant's). */
+  static final long CHANGE_OVERHEAD = 220;
 
   private final long maxBytes;
   /** The estimate of what is held, conversations and change log together; see the class comment. */
@@ -119,6 +127,8 @@ public final class MemoryConversationStore implements ConversationStore {
   private final byte[] tokenKey = new byte[32];
   private long committedWrites;
   private long conversationsRead;
+  private long changeEntriesRead;
+  private static final NavigableMap<Long, ChangeEvent> EMPTY_LOG = Collections.emptyNavigableMap();
   private boolean closed;
 
   public MemoryConversationStore(long maxHistoryBytes) {
@@ -191,6 +201,11 @@ public final class MemoryConversationStore implements ConversationStore {
   /** How many conversations the calls so far have looked at: what a call costs, for tests to check it is flat. */
   synchronized long conversationsRead() {
     return conversationsRead;
+  }
+
+  /** How many change-log entries the change feed's reads so far have looked at, likewise. */
+  synchronized long changeEntriesRead() {
+    return changeEntriesRead;
   }
 
   /** The budget used when none is configured: half the heap the JVM may grow to ({@code -Xmx}). */
@@ -576,8 +591,10 @@ public final class MemoryConversationStore implements ConversationStore {
         messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), position++, c.commitTime()));
       }
       StoredThread t = conversation(c.key());
-      changeLog.addLast(new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
-          messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore()));
+      ChangeEvent event = new ChangeEvent(c.key(), c.version(), c.kind(), c.firstPosition(), c.messageCount(),
+          messages, c.commitTime(), t == null ? Map.of() : t.metadata, c.metadataBefore());
+      changeLog.addLast(event);
+      changesPerTenant.computeIfAbsent(c.key().tenant(), k -> new TreeMap<>()).put(event.version(), event);
       long cost = pendingChangeCost >= 0 ? pendingChangeCost : changeCost(c, t);
       changeCosts.addLast(cost);
       changeLogBytes += cost;
@@ -655,7 +672,9 @@ public final class MemoryConversationStore implements ConversationStore {
           throw new ChangeLogPrunedException(q.afterVersion(), pruned);
         }
         List<ChangeEvent> found = new ArrayList<>();
-        for (ChangeEvent e : changeLog) {
+        NavigableMap<Long, ChangeEvent> tenantLog = changesPerTenant.getOrDefault(q.tenant(), EMPTY_LOG);
+        for (ChangeEvent e : tenantLog.tailMap(q.afterVersion(), false).values()) {
+          changeEntriesRead++;
           if (e.version() > q.afterVersion() && q.covers(e.key())) {
             found.add(e);
             if (found.size() == q.limit()) {
@@ -688,6 +707,11 @@ public final class MemoryConversationStore implements ConversationStore {
   /** Drops the oldest change-log entry and raises its tenant's pruning mark. Under the store's lock. */
   private void pruneOldest() {
     ChangeEvent e = changeLog.removeFirst();
+    NavigableMap<Long, ChangeEvent> tenantLog = changesPerTenant.get(e.key().tenant());
+    tenantLog.remove(e.version());
+    if (tenantLog.isEmpty()) {
+      changesPerTenant.remove(e.key().tenant());
+    }
     long cost = changeCosts.removeFirst();
     changeLogBytes -= cost;
     usedBytes -= cost;

@@ -2,6 +2,8 @@ package io.vmpilot.conversation.server.store.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vmpilot.conversation.server.store.ChangeEvent;
+import io.vmpilot.conversation.server.store.ChangeQuery;
 import io.vmpilot.conversation.server.store.ConversationSummary;
 import io.vmpilot.conversation.server.store.ListQuery;
 import io.vmpilot.conversation.server.store.NewMessage;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * The memory backend's reads and sweeps cost what they return, not what the store holds: each runs under the
  * store's one lock, so a scan of every conversation stalled every write for its length. Counted as the
  * conversations a call looks at ({@link MemoryConversationStore#conversationsRead}), with a small tenant beside
- * one that holds few or many conversations.
+ * one that holds few or many conversations (and change-log entries).
  */
 class MemoryFlatCostTest {
   private static final String SMALL = "small";
@@ -143,5 +145,30 @@ class MemoryFlatCostTest {
         100).size());
     assertThat(expired[1]).as("reads by the expired sweep").isEqualTo(expired[0]);
     assertThat(idleSmall[1]).as("reads by SMALL's idle sweep").isEqualTo(idleSmall[0]);
+  }
+
+  @Test
+  void aWatchersReadOfTheChangeLogLooksOnlyAtItsTenantsEntriesAfterItsVersion() {
+    long[][] reads = new long[2][];
+    int[] sizes = {10, 20_000};
+    for (int i = 0; i < 2; i++) {
+      MemoryConversationStore s = new MemoryConversationStore(1 << 20, Long.MAX_VALUE, Retention.NONE,
+          Clock.systemUTC(), 30_000);
+      long last = 0;
+      for (int j = 0; j < sizes[i]; j++) {
+        last = s.save(save(BIG, "b" + j, ExpiryChange.KEEP)).version();
+      }
+      for (int j = 0; j < 5; j++) {
+        s.save(save(SMALL, "s" + j, ExpiryChange.KEEP));
+      }
+      long before = s.changeEntriesRead();
+      assertThat(s.changeFeed().changes(new ChangeQuery(SMALL, "", 0, 100))).hasSize(5);
+      long small = s.changeEntriesRead() - before;
+      assertThat(s.changeFeed().changes(new ChangeQuery(BIG, "", last - 3, 100)))
+          .extracting(ChangeEvent::version).containsExactly(last - 2, last - 1, last);
+      reads[i] = new long[] {small, s.changeEntriesRead() - before - small};
+    }
+    assertThat(reads[0]).containsExactly(5, 3);
+    assertThat(reads[1]).containsExactly(5, 3);
   }
 }
