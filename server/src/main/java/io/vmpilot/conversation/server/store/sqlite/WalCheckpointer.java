@@ -26,7 +26,8 @@ import java.util.logging.Logger;
  * ~2,000 pages to copy and sync inside one commit, a 10-15 ms stall for the whole batch twice a second under W1,
  * and most of its p99 (docs/benchmark.md).
  *
- * <p>A pass is skipped while fewer than {@link #MIN_FRAMES_TO_COPY} frames wait to be copied ({@link WalBacklog}).
+ * <p>A pass is skipped while fewer than {@link #MIN_FRAMES_TO_COPY} frames wait to be copied ({@link WalBacklog}) in
+ * a log of less than {@link #HURRY_PAGES}.
  * A log copied to its end is started over by the next write, and starting over costs that write a sync of the
  * log's new header inside its COMMIT (SQLite syncs it even with {@code synchronous=NORMAL}): copying a small log
  * every 100 ms made every write after a pause pay two syncs instead of one (an agent pausing between turns; seen
@@ -109,8 +110,10 @@ final class WalCheckpointer implements AutoCloseable {
           Optional<WalBacklog.Frames> frames = backlog.read();
           passesConsidered++;
           if (!worthAPass(frames)) {
-            lastLogPages = frames.get().inLog();
-            Thread.sleep(INTERVAL_MILLIS);
+            long inLog = frames.get().inLog();
+            long skipPause = pauseAfter(lastLogPages, inLog);
+            lastLogPages = inLog;
+            Thread.sleep(skipPause);
             continue;
           }
           Pass pass = checkpoint(st);
@@ -134,9 +137,17 @@ final class WalCheckpointer implements AutoCloseable {
     }
   }
 
-  /** Whether a pass would copy enough to be worth starting the log over for; unknown backlogs are copied. */
+  /**
+   * Whether a pass would copy enough to be worth starting the log over for; unknown backlogs are copied. A log of
+   * {@link #HURRY_PAGES} or more is not small: every frame not copied by now is one the writer's checkpoint would
+   * copy inside a COMMIT.
+   */
   static boolean worthAPass(Optional<WalBacklog.Frames> frames) {
-    return frames.isEmpty() || frames.get().notCopied() >= MIN_FRAMES_TO_COPY;
+    if (frames.isEmpty()) {
+      return true;
+    }
+    WalBacklog.Frames f = frames.get();
+    return f.notCopied() >= MIN_FRAMES_TO_COPY || (f.inLog() >= HURRY_PAGES && f.notCopied() > 0);
   }
 
   /** How many times this thread has looked at the log (passes run or skipped), for tests to wait on. */

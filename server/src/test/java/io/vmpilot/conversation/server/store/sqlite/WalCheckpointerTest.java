@@ -101,6 +101,13 @@ class WalCheckpointerTest {
       }
     }
     assertThat(WalCheckpointer.worthAPass(java.util.Optional.empty())).as("an unreadable index: copy").isTrue();
+    long hurry = WalCheckpointer.HURRY_PAGES;
+    assertThat(WalCheckpointer.worthAPass(java.util.Optional.of(new WalBacklog.Frames(hurry, hurry - 10))))
+        .as("a large log: every frame not copied yet, however few").isTrue();
+    assertThat(WalCheckpointer.worthAPass(java.util.Optional.of(new WalBacklog.Frames(hurry, hurry))))
+        .as("a large log copied to its end").isFalse();
+    assertThat(WalCheckpointer.worthAPass(java.util.Optional.of(new WalBacklog.Frames(hurry - 1, hurry - 11))))
+        .as("a log below the hurry mark, a small backlog").isFalse();
   }
 
   @Test
