@@ -94,12 +94,19 @@ class ConnectionSettings:
 
 
 def retry_service_config(max_attempts: int) -> str:
-    """gRPC's retry policy, as the Java client's: UNAVAILABLE only; ABORTED (a version conflict) is the caller's."""
+    """gRPC's retry policy: UNAVAILABLE, and RESOURCE_EXHAUSTED as the server says.
+
+    The server's RESOURCE_EXHAUSTED refusals say whether to retry in the grpc-retry-pushback-ms trailer: a busy
+    server (reason IN_FLIGHT_LIMIT or OUT_OF_MEMORY, nothing done) gives the delay to wait, which gRPC then waits
+    instead of its own backoff; a refusal that asking again cannot change (a history or tenant limit, a full
+    store) gives -1, and gRPC raises it at once. So the Java client behaves the same (grpc-java retries any status
+    with a pushback). ABORTED (a version conflict) is the caller's to resolve.
+    """
     return json.dumps({"methodConfig": [{
         "name": [{"service": SERVICE_NAME}],
         "retryPolicy": {
             "maxAttempts": max_attempts, "initialBackoff": "0.1s", "maxBackoff": "2s", "backoffMultiplier": 2,
-            "retryableStatusCodes": ["UNAVAILABLE"],
+            "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"],
         },
     }]})
 

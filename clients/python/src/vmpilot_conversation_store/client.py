@@ -36,7 +36,8 @@ class ConversationClient:
     implies TLS), `authority` (the host name checked against the server's certificate when it differs from the
     address's), `bearer_token` (sent as `authorization: Bearer ...`; use TLS unless the server is on the same
     machine), `timeout` (seconds per call, retries included; default 10), `max_attempts` (calls failing with
-    UNAVAILABLE are retried with backoff, default 5 attempts; a version conflict never is),
+    UNAVAILABLE are retried with backoff, and those the server refuses while busy after the delay it gives;
+    default 5 attempts; a version conflict or a limit never is),
     `max_receive_message_bytes` (largest response, default 64 MiB).
 
     Failures raise ConversationStoreError (VersionConflictError for a stale expected_version,

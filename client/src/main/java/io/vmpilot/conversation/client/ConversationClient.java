@@ -608,9 +608,9 @@ public final class ConversationClient implements AutoCloseable {
 
     /**
      * gRPC's retry policy for {@link #RETRIED_METHODS}: UNAVAILABLE, backing off from 0.1 s to 2 s. grpc-java also
-     * retries any status whose trailers carry {@code grpc-retry-pushback-ms}, after that delay; the server sends it
-     * only with refusals that did nothing ({@code IN_FLIGHT_LIMIT}, {@code OUT_OF_MEMORY}), so listing
-     * RESOURCE_EXHAUSTED here would add nothing but retries of limits that a retry cannot pass.
+     * retries any status whose trailers carry {@code grpc-retry-pushback-ms}, after that delay; the server gives a
+     * delay only with refusals that did nothing ({@code IN_FLIGHT_LIMIT}, {@code OUT_OF_MEMORY}), and -1 (never
+     * retried) with the limits a retry cannot pass, so RESOURCE_EXHAUSTED need not be listed here.
      */
     static Map<String, Object> retryServiceConfig(int maxAttempts) {
       Map<String, Object> retryPolicy = Map.of(

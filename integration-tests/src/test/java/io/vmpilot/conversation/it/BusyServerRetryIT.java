@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.Any;
 import com.google.rpc.RetryInfo;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientStreamTracer;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -13,6 +20,8 @@ import io.grpc.protobuf.StatusProto;
 import io.vmpilot.conversation.client.ConversationClient;
 import io.vmpilot.conversation.v1.Conversation;
 import io.vmpilot.conversation.v1.GetRequest;
+import io.vmpilot.conversation.v1.Message;
+import io.vmpilot.conversation.v1.SaveRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,9 +29,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -33,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * RESOURCE_EXHAUSTED, reason IN_FLIGHT_LIMIT, saying when to come back (a RetryInfo detail and the
  * grpc-retry-pushback-ms trailer); the Java client waits that long and asks again, so its Get succeeds once the
  * room is back instead of failing. Over the real server process, a raw HTTP/2 connection as the stalled reader.
+ * A refusal that asking again cannot change says so (a pushback of -1), so that a retry policy naming
+ * RESOURCE_EXHAUSTED, as other languages' clients may list it to wait out the busy refusals, does not repeat it.
  */
 class BusyServerRetryIT {
   private static final int BIG_CHARS = 3_000_000;
@@ -90,6 +103,52 @@ class BusyServerRetryIT {
       Optional<Conversation> got = get.get(60, TimeUnit.SECONDS);
       assertThat(got).hasValueSatisfying(c -> assertThat(c.getMessages(0).getJson()).hasSize(BIG_CHARS + 8));
     }
+  }
+
+  @Test
+  void aRefusalThatAskingAgainCannotChangeIsNotRetriedEvenByAPolicyThatNamesResourceExhausted() throws Exception {
+    try (ServerProcess server = Rpc.startSqlite(dir.resolve("final.db"), "--max-history-bytes", "1000")) {
+      AtomicInteger attempts = new AtomicInteger();
+      ManagedChannel retrying = ManagedChannelBuilder.forTarget(server.target()).usePlaintext()
+          .defaultServiceConfig(Map.of("methodConfig", List.of(Map.of(
+              "name", List.of(Map.of("service", "vmpilot.conversation.v1.ConversationService")),
+              "retryPolicy", Map.of("maxAttempts", 5.0, "initialBackoff", "0.01s", "maxBackoff", "0.01s",
+                  "backoffMultiplier", 1.0, "retryableStatusCodes", List.of("RESOURCE_EXHAUSTED"))))))
+          .enableRetry()
+          .intercept(countingAttempts(attempts))
+          .build();
+      try {
+        SaveRequest tooLong = SaveRequest.newBuilder().setThreadId("long")
+            .addMessages(Message.newBuilder().setJson("{\"s\":\"" + "x".repeat(2000) + "\"}")).build();
+        StatusRuntimeException refused = catchThrowableOfType(() -> Rpc.stub(retrying).save(tooLong),
+            StatusRuntimeException.class);
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(Rpc.errorInfo(refused)).hasValueSatisfying(i -> assertThat(i.getReason())
+            .isEqualTo("HISTORY_TOO_LARGE"));
+        assertThat(refused.getTrailers().get(PUSHBACK)).isEqualTo("-1");
+        assertThat(attempts.get()).as("attempts the client made").isEqualTo(1);
+      } finally {
+        Rpc.close(retrying);
+      }
+    }
+  }
+
+  /** Counts the client's attempts: every attempt, retries included, is a stream of its own. */
+  private static ClientInterceptor countingAttempts(AtomicInteger attempts) {
+    ClientStreamTracer.Factory tracers = new ClientStreamTracer.Factory() {
+      @Override
+      public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
+        attempts.incrementAndGet();
+        return new ClientStreamTracer() {};
+      }
+    };
+    return new ClientInterceptor() {
+      @Override
+      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
+          CallOptions options, Channel next) {
+        return next.newCall(method, options.withStreamTracerFactory(tracers));
+      }
+    };
   }
 
   private static final Pattern SAMPLE = Pattern.compile("(?m)^(\\w+)(?:\\{[^}]*})? (\\S+)$");

@@ -147,7 +147,25 @@ final class ErrorMapper {
     if (badRequest != null) {
       status.addDetails(Any.pack(badRequest));
     }
-    return StatusProto.toStatusRuntimeException(status.build());
+    return code == Code.RESOURCE_EXHAUSTED
+        ? StatusProto.toStatusRuntimeException(status.build(), pushback(NOT_AGAIN_MS))
+        : StatusProto.toStatusRuntimeException(status.build());
+  }
+
+  /**
+   * The pushback of a RESOURCE_EXHAUSTED that asking again will not change (a history or tenant limit, a full
+   * store, a request too large, a watcher too slow; a heap exhausted mid-call, whose write may have been under
+   * way): negative, which tells a gRPC retry policy not to retry even when it names RESOURCE_EXHAUSTED (gRFC A6;
+   * grpc-java and gRPC's C core, which the Python package runs on, honour it). A client can then list
+   * RESOURCE_EXHAUSTED to wait out the refusals that do carry a delay ({@link #retryLater}) without repeating the
+   * ones that cannot pass.
+   */
+  static final long NOT_AGAIN_MS = -1;
+
+  private static Metadata pushback(long millis) {
+    Metadata trailers = new Metadata();
+    trailers.put(RETRY_PUSHBACK_MS, Long.toString(millis));
+    return trailers;
   }
 
   /** The trailer that gRPC clients' retry policies wait by instead of their own backoff (gRFC A6), in ms. */
@@ -166,9 +184,7 @@ final class ErrorMapper {
         .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
             .setSeconds(retryDelay.getSeconds()).setNanos(retryDelay.getNano())).build()))
         .build();
-    Metadata trailers = new Metadata();
-    trailers.put(RETRY_PUSHBACK_MS, Long.toString(retryDelay.toMillis()));
-    return StatusProto.toStatusRuntimeException(status, trailers);
+    return StatusProto.toStatusRuntimeException(status, pushback(retryDelay.toMillis()));
   }
 
   private static com.google.rpc.Status.Builder withErrorInfo(Code code, String message, String reason,

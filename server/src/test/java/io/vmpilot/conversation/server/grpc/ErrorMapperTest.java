@@ -103,6 +103,24 @@ class ErrorMapperTest {
   }
 
   @Test
+  void refusalsThatAskingAgainCannotChangeTellRetryPoliciesNotToRetry() {
+    ThreadKey k = ThreadKey.of("t-1");
+    for (RuntimeException refusal : java.util.List.of(new HistoryTooLargeException(k, 100, 150),
+        new StorageFullException("disk full", null))) {
+      StatusRuntimeException e = mapper.toStatus("Save", "t-1", refusal);
+      assertThat(e.getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS)).as(refusal.toString()).isEqualTo("-1");
+    }
+    assertThat(ErrorMapper.requestTooLarge("too big").getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS))
+        .isEqualTo("-1");
+    StatusRuntimeException unavailable = mapper.toStatus("Save", "t-1", new StoreUnavailableException("x", null));
+    assertThat(unavailable.getTrailers() == null ? null : unavailable.getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS))
+        .as("UNAVAILABLE is left to the client's policy").isNull();
+    StatusRuntimeException busy = ErrorMapper.retryLater(Code.RESOURCE_EXHAUSTED, "busy", "IN_FLIGHT_LIMIT",
+        java.util.Map.of(), java.time.Duration.ofMillis(700));
+    assertThat(busy.getTrailers().get(ErrorMapper.RETRY_PUSHBACK_MS)).isEqualTo("700");
+  }
+
+  @Test
   void invalidArgumentsCarryBadRequest() throws Exception {
     com.google.rpc.Status status = map(RequestValidator.invalid("thread_id", "is required"));
     assertThat(status.getCode()).isEqualTo(Code.INVALID_ARGUMENT_VALUE);
