@@ -96,22 +96,29 @@ final class ConversationIndexes {
   }
 
   private void place(Tenant tenant, StoredThread t) {
-    tenant.newestFirst.add(new Versioned(t.version, t.key));
-    Timed updated = new Timed(t.updateTime, t.key);
-    tenant.byUpdateTime.add(updated);
-    byUpdateTime.add(updated);
-    if (t.expireTime != null) {
-      byExpireTime.add(new Timed(t.expireTime, t.key));
-    }
+    orders(tenant, t, true);
   }
 
   private void unplace(Tenant tenant, StoredThread t) {
-    tenant.newestFirst.remove(new Versioned(t.version, t.key));
+    orders(tenant, t, false);
+  }
+
+  /** Adds {@code t}'s entries to the orders, or takes them out, as its fields are now. */
+  private void orders(Tenant tenant, StoredThread t, boolean add) {
     Timed updated = new Timed(t.updateTime, t.key);
-    tenant.byUpdateTime.remove(updated);
-    byUpdateTime.remove(updated);
+    edit(tenant.byUpdateTime, updated, add);
+    edit(byUpdateTime, updated, add);
+    edit(tenant.newestFirst, new Versioned(t.version, t.key), add);
     if (t.expireTime != null) {
-      byExpireTime.remove(new Timed(t.expireTime, t.key));
+      edit(byExpireTime, new Timed(t.expireTime, t.key), add);
+    }
+  }
+
+  private static <E> void edit(NavigableSet<E> order, E entry, boolean add) {
+    if (add) {
+      order.add(entry);
+    } else {
+      order.remove(entry);
     }
   }
 
