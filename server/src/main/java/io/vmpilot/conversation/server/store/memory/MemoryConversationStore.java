@@ -188,7 +188,6 @@ public final class MemoryConversationStore implements ConversationStore {
     new SecureRandom().nextBytes(tokenKey);
   }
 
-  /** One conversation's mutable state, only ever touched under the store's lock. */
   /**
    * The conversation under {@code key}, or null: every read of one goes through here, so that tests can count how
    * many a call looks at ({@link #conversationsRead}).
