@@ -100,12 +100,14 @@ def test_a_get_refused_while_the_server_is_busy_is_retried_once_there_is_room(sm
 
 def test_a_refusal_that_asking_again_cannot_change_is_raised_after_one_attempt(small_server, thread_id):
     url = _metrics_url(small_server)
-    # Nothing in flight (another test's stalled reader is gone), so the Save is refused for its size alone.
+    # Nothing in flight (another test's stalled reader is gone), so the Save below passes at once.
     _await_metric(url, "conversation_in_flight_bytes", lambda v: v == 0, "0")
-    refused_saves = dict(method="Save", statusCode="RESOURCE_EXHAUSTED")
-    before = _metric(url, "grpc_server_processing_duration_seconds_count", **refused_saves)
+    refused_appends = dict(method="Append", statusCode="RESOURCE_EXHAUSTED")
     with ConversationClient(small_server.target, max_attempts=5) as client:
+        client.save(thread_id, [json.dumps({"s": "x" * 3_990_000})])
+        before = _metric(url, "grpc_server_processing_duration_seconds_count", **refused_appends)
+        # A small request (gRPC keeps only requests under 256 KiB to retry them) over the history limit.
         with pytest.raises(ConversationStoreError) as raised:
-            client.save(thread_id, [json.dumps({"s": "x" * 4_100_000})])
+            client.append(thread_id, [json.dumps({"s": "x" * 20_000})])
     assert raised.value.reason == "HISTORY_TOO_LARGE"
-    assert _metric(url, "grpc_server_processing_duration_seconds_count", **refused_saves) - before == 1
+    assert _metric(url, "grpc_server_processing_duration_seconds_count", **refused_appends) - before == 1

@@ -2,6 +2,7 @@
 //
 //	client ADDRESS                               save, append, get, list, conflict, clear
 //	client read ADDRESS THREAD_ID EXPECTED_FILE  compare a stored conversation byte for byte
+//	client retry ADDRESS METRICS_URL             retries: a busy server waited out, a limit not retried (retry.go)
 //
 // Stubs are generated from proto/ by gen.sh (protoc-gen-go, protoc-gen-go-grpc).
 // Prints one line per step and exits non-zero on the first failure.
@@ -31,8 +32,10 @@ func main() {
 		err = demo(os.Args[1])
 	case len(os.Args) == 5 && os.Args[1] == "read":
 		err = read(os.Args[2], os.Args[3], os.Args[4])
+	case len(os.Args) == 4 && os.Args[1] == "retry":
+		err = retry(os.Args[2], os.Args[3])
 	default:
-		err = fmt.Errorf("usage: client ADDRESS | client read ADDRESS THREAD_ID EXPECTED_FILE")
+		err = fmt.Errorf("usage: client ADDRESS | client read ADDRESS THREAD_ID EXPECTED_FILE | client retry ADDRESS METRICS_URL")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
