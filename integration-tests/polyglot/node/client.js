@@ -1,12 +1,14 @@
 // Example Node client of the VMPilot conversation store.
 //
-//   node client.js ADDRESS
+//   node client.js ADDRESS                    save, append, get, list, conflict, clear
+//   node client.js retry ADDRESS METRICS_URL  retries: a busy server waited out, a limit not retried
 //
 // Loads proto/ at run time with @grpc/proto-loader (no generated code). Does save, append, get,
 // list, a version conflict and clear, printing one line per step; exits non-zero on failure.
 'use strict';
 
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const assert = require('node:assert/strict');
 const grpc = require('@grpc/grpc-js');
@@ -110,11 +112,112 @@ async function main(address) {
   console.log('node client: all steps passed');
 }
 
-if (process.argv.length !== 3) {
-  console.error('usage: node client.js ADDRESS');
-  process.exit(2);
+// The retry policy a Node service would give its channel to this server: UNAVAILABLE with backoff, and
+// RESOURCE_EXHAUSTED, which the server answers with grpc-retry-pushback-ms: a delay when it is busy (grpc-js
+// waits that long), -1 when asking again cannot pass (grpc-js does not retry).
+const RETRY_SERVICE_CONFIG = JSON.stringify({
+  methodConfig: [{
+    name: [{ service: 'vmpilot.conversation.v1.ConversationService' }],
+    retryPolicy: {
+      maxAttempts: 5, initialBackoff: '0.1s', maxBackoff: '2s', backoffMultiplier: 2,
+      retryableStatusCodes: ['UNAVAILABLE', 'RESOURCE_EXHAUSTED'],
+    },
+  }],
+});
+
+// The sum of the samples of `name` whose labels include `labels`, in the server's Prometheus scrape.
+async function metric(url, name, labels = {}) {
+  const scrape = await (await fetch(url)).text();
+  let total = 0;
+  for (const [, sampleName, sampleLabels, value] of scrape.matchAll(/^(\w+)(\{[^}]*\})? (\S+)$/gm)) {
+    const found = Object.fromEntries([...(sampleLabels ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (sampleName === name && Object.entries(labels).every(([k, v]) => found[k] === v)) {
+      total += Number(value);
+    }
+  }
+  return total;
 }
-main(process.argv[2]).catch((err) => {
+
+async function awaitMetric(url, name, wanted) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await metric(url, name);
+    if (wanted(value)) return;
+    assert.ok(Date.now() < deadline, `${name} stayed at ${value}`);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a poll interval: the loop checks the metric
+  }
+}
+
+// A raw HTTP/2 connection that asks for a Get of `thread` and never reads the answer.
+function stalledGet(address, thread) {
+  const colon = address.lastIndexOf(':');
+  const socket = net.connect(Number(address.slice(colon + 1)), address.slice(0, colon));
+  socket.on('error', () => {}); // closed by this side at the end
+  const frame = (type, flags, stream, payload) => {
+    const head = Buffer.alloc(9);
+    head.writeUIntBE(payload.length, 0, 3);
+    head[3] = type;
+    head[4] = flags;
+    head.writeUInt32BE(stream, 5);
+    return Buffer.concat([head, payload]);
+  };
+  // HPACK literals without indexing or Huffman coding; every name and value here is under 127 bytes.
+  const block = Buffer.concat([[':method', 'POST'], [':scheme', 'http'],
+    [':path', '/vmpilot.conversation.v1.ConversationService/Get'], [':authority', address],
+    ['content-type', 'application/grpc'], ['te', 'trailers']].map(([k, v]) =>
+    Buffer.concat([Buffer.from([0, k.length]), Buffer.from(k), Buffer.from([v.length]), Buffer.from(v)])));
+  // GetRequest{thread_id (field 1) = thread}, a thread id under 128 bytes.
+  const body = Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(thread)]), Buffer.from(thread)]);
+  const message = Buffer.alloc(5);
+  message.writeUInt32BE(body.length, 1);
+  socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)),
+    frame(1, 0x4, 1, block), frame(0, 0x1, 1, Buffer.concat([message, body]))]));
+  return socket;
+}
+
+// Against a server with a 4 MiB in-flight budget and a 4,000,000-byte history limit: a Get refused while a
+// stalled reader holds the budget is served once the reader goes; an Append over the history limit is answered
+// after one attempt.
+async function retries(address, metricsUrl) {
+  store = new ConversationService(address, grpc.credentials.createInsecure(),
+    { 'grpc.enable_retries': 1, 'grpc.service_config': RETRY_SERVICE_CONFIG });
+  const prefix = `node-retry-${process.pid}-${Date.now()}`;
+  const big = `{"s":"${'x'.repeat(3_000_000)}"}`;
+  await call(store.Save, { thread_id: `${prefix}-big`, messages: [{ json: big }] });
+  const stall = stalledGet(address, `${prefix}-big`);
+  await awaitMetric(metricsUrl, 'conversation_in_flight_bytes', (v) => v >= 3_000_000);
+  const refusals = await metric(metricsUrl, 'conversation_in_flight_refusals_total');
+  let ended = false;
+  const get = call(store.Get, { thread_id: `${prefix}-big` }).finally(() => { ended = true; });
+  // The first attempt is refused (the stalled reader holds the room)...
+  await awaitMetric(metricsUrl, 'conversation_in_flight_refusals_total', (v) => v > refusals);
+  assert.equal(ended, false, 'the Get ended while the server had no room');
+  // ...and once the reader is gone, a later attempt gets the whole answer.
+  stall.destroy();
+  const { conversation } = await get;
+  assert.equal(conversation.messages[0].json, big);
+  const refused = await metric(metricsUrl, 'conversation_in_flight_refusals_total') - refusals;
+  console.log(`busy ok: the Get was served after ${refused} refusal(s)`);
+
+  const long = `{"s":"${'x'.repeat(3_990_000)}"}`;
+  await call(store.Save, { thread_id: `${prefix}-long`, messages: [{ json: long }] });
+  const refusedAppends = { method: 'Append', statusCode: 'RESOURCE_EXHAUSTED' };
+  const before = await metric(metricsUrl, 'grpc_server_processing_duration_seconds_count', refusedAppends);
+  // A small request (grpc-js keeps only requests under 256 KiB to retry them) over the history limit.
+  const limit = await call(store.Append, {
+    thread_id: `${prefix}-long`, messages: [{ json: `{"s":"${'x'.repeat(20_000)}"}` }],
+  }).then(() => assert.fail('an Append over the history limit succeeded'), (err) => err);
+  assert.equal(limit.code, grpc.status.RESOURCE_EXHAUSTED, String(limit));
+  const attempts = await metric(metricsUrl, 'grpc_server_processing_duration_seconds_count', refusedAppends) - before;
+  console.log(`limit ok: ${errorInfo(limit).reason} after ${attempts} attempt(s)`);
+  store.close();
+}
+
+const args = process.argv.slice(2);
+const run = args.length === 1 ? main(args[0])
+  : args.length === 3 && args[0] === 'retry' ? retries(args[1], args[2])
+    : (console.error('usage: node client.js ADDRESS | node client.js retry ADDRESS METRICS_URL'), process.exit(2));
+run.catch((err) => {
   console.error(`FAIL: ${err.stack ?? err}`);
   process.exit(1);
 });
