@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,7 +38,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>With {@code durability=full}: every acknowledged write is there after the cut, and so is everything a reader
  * was shown. With {@code normal}: acknowledged writes may be lost, but each conversation is still a prefix of what
- * its client sent (whole pairs, in order, nothing torn). Both: the file is never corrupt.
+ * its client sent (whole pairs, in order, nothing torn); and once the server's periodic sync of the log has covered
+ * them (its metrics say so: no unsynced writes), a cut loses none of them. Both: the file is never corrupt.
  */
 class PowerLossIT {
   /**
@@ -89,6 +91,19 @@ class PowerLossIT {
     long seenLost;
     long unacknowledgedPresent;
     int integrityOk;
+    /** Cuts made once the server said every acknowledged write was synced (normal only). */
+    int syncedCuts;
+    long keptBySyncedCuts;
+  }
+
+  /** When a cycle's load ends in the SIGKILL and power cut. */
+  private enum Cut {
+    /** After a random number of acknowledged Appends. */
+    AFTER_ACKS,
+    /** When a reader is shown a pair its appender has not had acknowledged (or after 100 Appends). */
+    ON_READ_AHEAD,
+    /** With normal: load stopped, and the server's metrics show that the log sync covered every write. */
+    AFTER_LOG_SYNC
   }
 
   @ParameterizedTest(name = "durability={0}")
@@ -112,13 +127,17 @@ class PowerLossIT {
     long started = System.nanoTime();
     try (PowerLossFs fs = PowerLossFs.mount(mnt, SYNC_MICROS)) {
       Path db = mnt.resolve("conversations.db");
+      Cut lastCut = Cut.AFTER_ACKS;
       for (int cycle = 0; cycle <= cycles; cycle++) {
-        ServerProcess server = Rpc.startSqlite(db, "--database-durability", durability);
+        ServerProcess server = Rpc.startSqlite(db, "--database-durability", durability,
+            "--metrics-enabled", "true", "--metrics-port", "0");
         try {
           ManagedChannel ch = Rpc.channel(server.target());
           try {
+            boolean keepsAcknowledged = full || lastCut == Cut.AFTER_LOG_SYNC;
             for (Appender a : appenders) {
-              check(ch, a, seen, full, counts, cycle);
+              int found = check(ch, a, seen, keepsAcknowledged, full, counts, cycle);
+              counts.keptBySyncedCuts += lastCut == Cut.AFTER_LOG_SYNC ? found : 0;
             }
           } finally {
             Rpc.close(ch);
@@ -129,9 +148,14 @@ class PowerLossIT {
           }
           // Odd cycles cut at the moment a reader is shown a write its writer has not had acknowledged yet (if a
           // read could show a commit before its sync, this is when a cut takes it back); even cycles, and odd
-          // ones where no read gets ahead, after a random number of acknowledged Appends.
-          boolean onReadAhead = cycle % 2 == 1;
-          runLoad(server, appenders, seen, counts, onReadAhead ? 100 : 1 + random.nextInt(40), onReadAhead);
+          // ones where no read gets ahead, after a random number of acknowledged Appends; with normal, even
+          // cycles stop the load there and cut once the server has synced the log.
+          lastCut = cycle % 2 == 1 ? Cut.ON_READ_AHEAD : full ? Cut.AFTER_ACKS : Cut.AFTER_LOG_SYNC;
+          runLoad(server, appenders, seen, counts, lastCut == Cut.ON_READ_AHEAD ? 100 : 1 + random.nextInt(40),
+              lastCut);
+          if (lastCut == Cut.AFTER_LOG_SYNC) {
+            counts.syncedCuts++;
+          }
         } finally {
           if (server.isAlive()) {
             server.kill();
@@ -145,9 +169,11 @@ class PowerLossIT {
       Map<String, Long> fsCounters = fs.counters();
       System.out.printf("PowerLossIT: durability=%s cycles=%d appenders=%d readers=%d acknowledged=%d found=%d"
               + " lost=%d reads=%d reads_ahead_of_ack=%d seen_then_lost=%d unacknowledged_present=%d"
-              + " integrity_ok=%d fs_cuts=%d fs_dropped_bytes=%d fs_dropped_files=%d seconds=%.1f%n",
+              + " integrity_ok=%d synced_cuts=%d kept_by_synced_cuts=%d fs_cuts=%d fs_dropped_bytes=%d"
+              + " fs_dropped_files=%d seconds=%.1f%n",
           durability, cycles, APPENDERS, READERS, counts.acknowledged, counts.found, counts.lost, counts.reads,
-          counts.readsAhead, counts.seenLost, counts.unacknowledgedPresent, counts.integrityOk,
+          counts.readsAhead, counts.seenLost, counts.unacknowledgedPresent, counts.integrityOk, counts.syncedCuts,
+          counts.keptBySyncedCuts,
           fsCounters.get("cuts"), fsCounters.get("dropped_bytes"), fsCounters.get("dropped_files"),
           (System.nanoTime() - started) / 1e9);
     }
@@ -156,6 +182,9 @@ class PowerLossIT {
       assertThat(counts.lost).as("acknowledged writes lost with durability=full").isZero();
       assertThat(counts.seenLost).as("writes a reader saw, lost with durability=full").isZero();
       assertThat(counts.found).isEqualTo(counts.acknowledged);
+    } else {
+      assertThat(counts.syncedCuts).isPositive();
+      assertThat(counts.keptBySyncedCuts).as("acknowledged writes kept by the cuts after the log sync").isPositive();
     }
   }
 
@@ -168,11 +197,13 @@ class PowerLossIT {
 
   /**
    * After a restart: the conversation must be exactly the pairs 0..k-1 that its client sent (a prefix, whole pairs,
-   * in order, byte for byte). With full, k covers every acknowledged pair and everything a reader saw. The client
-   * then continues from k, so that the next cycle checks the same way.
+   * in order, byte for byte). With {@code keepsAcknowledged}, k covers every acknowledged pair; with full, also
+   * everything a reader saw. The client then continues from k, so that the next cycle checks the same way.
+   *
+   * @return the acknowledged pairs of the last cycle found
    */
-  private static void check(ManagedChannel ch, Appender a, AtomicLongArray seen, boolean full, Counts counts,
-      int cycle) {
+  private static int check(ManagedChannel ch, Appender a, AtomicLongArray seen, boolean keepsAcknowledged,
+      boolean full, Counts counts, int cycle) {
     List<Message> messages;
     try {
       Conversation conv = Rpc.stub(ch).get(GetRequest.newBuilder().setThreadId(a.thread()).build()).getConversation();
@@ -202,9 +233,11 @@ class PowerLossIT {
     if (sawUpTo >= k) {
       counts.seenLost += sawUpTo + 1 - k;
     }
-    if (full) {
+    if (keepsAcknowledged) {
       assertThat(k).as("cycle %d %s: pairs up to %d acknowledged, only 0..%d are there",
           cycle, a.thread(), a.acked, k - 1).isGreaterThan(a.acked);
+    }
+    if (full) {
       assertThat((long) k).as("cycle %d %s: a reader saw pair %d, only pairs 0..%d are there",
           cycle, a.thread(), sawUpTo, k - 1).isGreaterThan(sawUpTo);
     }
@@ -212,14 +245,17 @@ class PowerLossIT {
     a.next = k;
     a.acked = k - 1;
     a.cycleStart = k;
+    return foundThisCycle;
   }
 
   /**
-   * Appenders and readers until {@code killAfter} Appends were acknowledged (or, with {@code onReadAhead}, a
-   * reader was shown a pair not yet acknowledged to its appender, whichever comes first), then SIGKILL.
+   * Appenders and readers until {@code killAfter} Appends were acknowledged (or, cutting {@link Cut#ON_READ_AHEAD},
+   * a reader was shown a pair not yet acknowledged to its appender, whichever comes first), then SIGKILL; cutting
+   * {@link Cut#AFTER_LOG_SYNC}, the load stops first and the kill waits for the log sync.
    */
   private static void runLoad(ServerProcess server, List<Appender> appenders, AtomicLongArray seen, Counts counts,
-      int killAfter, boolean onReadAhead) throws Exception {
+      int killAfter, Cut cut) throws Exception {
+    boolean onReadAhead = cut == Cut.ON_READ_AHEAD;
     AtomicInteger acked = new AtomicInteger();
     AtomicInteger reads = new AtomicInteger();
     AtomicInteger readsAhead = new AtomicInteger();
@@ -281,11 +317,17 @@ class PowerLossIT {
     }
     threads.forEach(Thread::start);
     boolean reached = enough.await(60, TimeUnit.SECONDS);
-    server.kill();
+    if (cut != Cut.AFTER_LOG_SYNC) {
+      server.kill();
+    }
     dead.set(true);
     for (Thread t : threads) {
       t.join(TimeUnit.SECONDS.toMillis(60));
       assertThat(t.isAlive()).as("%s ended after the kill", t.getName()).isFalse();
+    }
+    if (cut == Cut.AFTER_LOG_SYNC) {
+      awaitLogSynced(server, acked.get());
+      server.kill();
     }
     channels.forEach(Rpc::close);
     assertThat(unexpected).as("unexpected client-side failures").isEmpty();
@@ -295,6 +337,22 @@ class PowerLossIT {
     }
     counts.reads += reads.get();
     counts.readsAhead += readsAhead.get();
+  }
+
+  /**
+   * Waits until the server's metrics show that its log sync covered every write: at least {@code acknowledged}
+   * writes counted (so the figures were read after the last acknowledgement) and none unsynced.
+   */
+  private static void awaitLogSynced(ServerProcess server, int acknowledged) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String scrape;
+    do {
+      assertThat(System.nanoTime()).as("the server's log sync covering %d acknowledged Appends", acknowledged)
+          .isLessThan(deadline);
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+      scrape = PrometheusScrape.of(server.metricsUrl());
+    } while (PrometheusScrape.value(scrape, "conversation_store_writes_total") < acknowledged
+        || PrometheusScrape.value(scrape, "conversation_store_unsynced_writes") > 0);
   }
 
   private static void expectDead(RuntimeException e, ConcurrentLinkedQueue<Throwable> unexpected) {

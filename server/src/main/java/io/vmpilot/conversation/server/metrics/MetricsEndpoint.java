@@ -160,6 +160,10 @@ public final class MetricsEndpoint implements AutoCloseable {
     FunctionCounter.builder("conversation.store.syncs", stats, s -> s.read(StoreStats::syncs))
         .description("Points at which writes became durable: syncs of the log with durability=full (one per"
             + " group of commits), commits with durability=normal").register(registry);
+    Gauge.builder("conversation.store.unsynced.writes", stats, s -> s.read(StoreStats::unsyncedWrites))
+        .description("Acknowledged writes not yet synced to disk, which a power loss could take now: with SQLite"
+            + " durability=normal those since the last periodic log sync (every 200 ms); 0 otherwise")
+        .register(registry);
     FunctionCounter.builder("conversation.store.written", stats, s -> s.read(StoreStats::bytesWritten))
         .baseUnit("bytes").description("Message bytes written to disk").register(registry);
     return stats;

@@ -919,7 +919,7 @@ public final class MemoryConversationStore implements ConversationStore {
   @Override
   public synchronized StoreStats stats() {
     return new StoreStats(
-        indexes.conversations(), indexes.messages(), indexes.historyBytes(), committedWrites, 0, 0);
+        indexes.conversations(), indexes.messages(), indexes.historyBytes(), committedWrites, 0, 0, 0);
   }
 
   @Override

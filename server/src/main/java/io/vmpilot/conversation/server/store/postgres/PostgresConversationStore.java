@@ -317,7 +317,7 @@ public final class PostgresConversationStore implements ConversationStore {
   public StoreStats stats() {
     long[] totals = reads.totals();
     return new StoreStats(totals[0], totals[1], totals[2], transactions.commits(), transactions.commits(),
-        transactions.bytesWritten());
+        transactions.bytesWritten(), 0);
   }
 
   @Override

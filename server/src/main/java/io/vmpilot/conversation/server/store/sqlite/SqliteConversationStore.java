@@ -81,6 +81,8 @@ public final class SqliteConversationStore implements ConversationStore {
   private final ConversationRows rows;
   private final ClientIds clientIds;
   private final GroupCommitWriter writer;
+  /** With durability=normal, what bounds a power loss; null with full, where every acknowledgement waits for a sync. */
+  private final PeriodicLogSync periodicLogSync;
   private final WriteRules rules;
   private final SqliteReads reads;
   private final SqliteHealth health;
@@ -90,12 +92,13 @@ public final class SqliteConversationStore implements ConversationStore {
   private final Feed feed = new Feed();
 
   private SqliteConversationStore(SqliteSettings settings, SqliteDataSources dataSources, ConversationRows rows,
-      ClientIds clientIds, GroupCommitWriter writer, byte[] tokenKey) {
+      ClientIds clientIds, GroupCommitWriter writer, PeriodicLogSync periodicLogSync, byte[] tokenKey) {
     this.settings = settings;
     this.dataSources = dataSources;
     this.rows = rows;
     this.clientIds = clientIds;
     this.writer = writer;
+    this.periodicLogSync = periodicLogSync;
     this.rules = new WriteRules(
         new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()), settings.retention(),
         Clock.systemUTC());
@@ -103,7 +106,8 @@ public final class SqliteConversationStore implements ConversationStore {
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
     this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
     reserve.ensure(); // on a disk too full for it, health says so (and the server still starts, to serve reads)
-    this.health = new SqliteHealth(writer, reads, reserve);
+    this.health = new SqliteHealth(writer, reads, reserve,
+        periodicLogSync == null ? () -> 0 : periodicLogSync::unsyncedWrites);
     this.tokenKey = tokenKey;
   }
 
@@ -120,13 +124,17 @@ public final class SqliteConversationStore implements ConversationStore {
       SqliteSearchIndex.apply(dataSources.writer, settings.searchIndex(), settings.path().toString());
       LogSync logSync = givenSync != null ? givenSync : settings.durability() == Durability.FULL
           ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
+      LogSync periodicLog = settings.durability() == Durability.NORMAL && givenSync == null
+          ? LogSync.writeAheadLogOf(settings.path()) : null;
       ConversationRows rows = new ConversationRows(REMEMBERED_ROWS);
       ClientIds clientIds = new ClientIds(CLIENT_ID_BYTES);
       GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync, () -> {
         rows.clear();
         clientIds.clear();
       });
-      return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, tokenKey);
+      PeriodicLogSync periodicLogSync = periodicLog == null ? null
+          : PeriodicLogSync.start(periodicLog, writer::committedWrites, PeriodicLogSync.INTERVAL_MILLIS);
+      return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, periodicLogSync, tokenKey);
     } catch (SQLException | IOException | RuntimeException e) {
       dataSources.close();
       throw new StoreUnavailableException("cannot open " + settings.path() + ": " + e.getMessage(), e);
@@ -466,6 +474,9 @@ public final class SqliteConversationStore implements ConversationStore {
   @Override
   public void close() {
     writer.close();
+    if (periodicLogSync != null) {
+      periodicLogSync.close();
+    }
     dataSources.close();
   }
 }

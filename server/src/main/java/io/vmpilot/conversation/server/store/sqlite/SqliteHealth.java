@@ -6,6 +6,7 @@ import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /** Whether the store can serve now, and how big it is: what health checks and metrics ask. */
 final class SqliteHealth {
@@ -15,11 +16,14 @@ final class SqliteHealth {
   private final GroupCommitWriter writer;
   private final SqliteReads reads;
   private final DiskReserve reserve;
+  private final LongSupplier unsyncedWrites;
 
-  SqliteHealth(GroupCommitWriter writer, SqliteReads reads, DiskReserve reserve) {
+  /** @param unsyncedWrites acknowledged writes a power loss could take now ({@link PeriodicLogSync}) */
+  SqliteHealth(GroupCommitWriter writer, SqliteReads reads, DiskReserve reserve, LongSupplier unsyncedWrites) {
     this.writer = writer;
     this.reads = reads;
     this.reserve = reserve;
+    this.unsyncedWrites = unsyncedWrites;
   }
 
   /**
@@ -52,6 +56,6 @@ final class SqliteHealth {
   StoreStats stats() {
     long[] totals = reads.read(SharedSql::storeTotals);
     return new StoreStats(totals[0], totals[1], totals[2], writer.committedWrites(), writer.syncs(),
-        writer.bytesWritten());
+        writer.bytesWritten(), unsyncedWrites.getAsLong());
   }
 }
