@@ -62,13 +62,13 @@ final class ConversationIndexes {
     conversations++;
     place(tenant, t);
     byKey.add(t.key);
-    messagesChanged(t, t.messages.size(), t.historyBytes);
+    totalsChanged(tenant, t.messages.size(), t.historyBytes);
   }
 
   /** {@code t} leaves the store, with the messages it holds. */
   void remove(StoredThread t) {
     Tenant tenant = tenants.get(t.key.tenant());
-    messagesChanged(t, -t.messages.size(), -t.historyBytes);
+    totalsChanged(tenant, -t.messages.size(), -t.historyBytes);
     unplace(tenant, t);
     byKey.remove(t.key);
     conversations--;
@@ -87,9 +87,16 @@ final class ConversationIndexes {
     place(tenant, t);
   }
 
-  /** {@code t}'s messages changed by {@code count} messages of {@code bytes} in all (negative: fewer). */
+  /**
+   * {@code t}'s messages changed by {@code count} messages of {@code bytes} in all (negative: fewer): its own byte
+   * total and the tenant's and store's totals follow.
+   */
   void messagesChanged(StoredThread t, long count, long bytes) {
-    Tenant tenant = tenants.get(t.key.tenant());
+    t.historyBytes += bytes;
+    totalsChanged(tenants.get(t.key.tenant()), count, bytes);
+  }
+
+  private void totalsChanged(Tenant tenant, long count, long bytes) {
     tenant.messages += count;
     messages += count;
     historyBytes += bytes;

@@ -375,7 +375,6 @@ public final class MemoryConversationStore implements ConversationStore {
         StoredMessage m = t.messages.remove(t.messages.size() - 1);
         removed.add(m);
         t.ids.remove(m.id());
-        t.historyBytes -= m.json().utf8Length();
         indexes.messagesChanged(t, -1, -m.json().utf8Length());
         grow(t, -messageCost(m));
       }
@@ -386,7 +385,6 @@ public final class MemoryConversationStore implements ConversationStore {
           if (hasId(m)) {
             t.ids.add(m.id());
           }
-          t.historyBytes += m.json().utf8Length();
           indexes.messagesChanged(t, 1, m.json().utf8Length());
           grow(t, messageCost(m));
         }
@@ -397,25 +395,25 @@ public final class MemoryConversationStore implements ConversationStore {
     public void insert(ConversationRow row, long firstPosition, List<NewMessage> messages, Instant now) {
       StoredThread t = thread(row);
       int sizeBefore = t.messages.size();
-      long historyBefore = t.historyBytes;
       List<String> newIds = new ArrayList<>();
+      long bytes = 0;
       long cost = 0;
       for (NewMessage m : messages) {
         t.messages.add(new StoredMessage(m.id(), JsonText.of(m.json()), t.messages.size(), now));
         if (m.hasId() && t.ids.add(m.id())) {
           newIds.add(m.id());
         }
-        t.historyBytes += m.utf8Bytes();
+        bytes += m.utf8Bytes();
         cost += messageCost(m.id(), m.json());
       }
       grow(t, cost);
-      indexes.messagesChanged(t, messages.size(), t.historyBytes - historyBefore);
+      indexes.messagesChanged(t, messages.size(), bytes);
       long added = cost;
+      long addedBytes = bytes;
       undo.push(() -> {
-        indexes.messagesChanged(t, -messages.size(), historyBefore - t.historyBytes);
+        indexes.messagesChanged(t, -messages.size(), -addedBytes);
         t.messages.subList(sizeBefore, t.messages.size()).clear();
         t.ids.removeAll(newIds);
-        t.historyBytes = historyBefore;
         grow(t, -added);
       });
     }
@@ -493,7 +491,6 @@ public final class MemoryConversationStore implements ConversationStore {
         // Shared with the source, but counted whole: the source may be cleared while the copy lives on.
         cost += messageCost(m);
       }
-      target.historyBytes += bytes;
       indexes.messagesChanged(target, endPosition, bytes);
       target.metadata.putAll(source.metadata);
       target.metadataCost = source.metadataCost;
@@ -505,7 +502,6 @@ public final class MemoryConversationStore implements ConversationStore {
         indexes.messagesChanged(target, -target.messages.size(), -target.historyBytes);
         target.messages.clear();
         target.ids.clear();
-        target.historyBytes = 0;
         target.metadata.clear();
         target.metadataCost = 0;
         grow(target, -added);
@@ -674,7 +670,7 @@ public final class MemoryConversationStore implements ConversationStore {
         NavigableMap<Long, ChangeEvent> tenantLog = changesPerTenant.getOrDefault(q.tenant(), EMPTY_LOG);
         for (ChangeEvent e : tenantLog.tailMap(q.afterVersion(), false).values()) {
           changeEntriesRead++;
-          if (e.version() > q.afterVersion() && q.covers(e.key())) {
+          if (q.covers(e.key())) {
             found.add(e);
             if (found.size() == q.limit()) {
               break;
