@@ -82,6 +82,11 @@ public final class ServerProcess implements AutoCloseable {
       Path workingDirectory, Map<String, String> environment) throws IOException {
     List<String> command = new ArrayList<>(commandPrefix);
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    boolean ownArchive = jvmArgs.stream().anyMatch(a -> a.startsWith(ServerClassArchive.TRAINING_FLAG)
+        || a.startsWith("-XX:SharedArchiveFile=") || a.startsWith("-Xshare"));
+    if (!ownArchive) {
+      command.addAll(ServerClassArchive.jvmArgs(jar));
+    }
     command.addAll(jvmArgs);
     command.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     if (!args.contains("--port")) {

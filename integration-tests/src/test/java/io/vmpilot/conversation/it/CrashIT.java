@@ -157,8 +157,7 @@ class CrashIT {
           c.history = next;
         }
       } catch (RuntimeException e) {
-        io.grpc.Status.Code code = Rpc.code(e);
-        if (code != io.grpc.Status.Code.UNAVAILABLE && code != io.grpc.Status.Code.CANCELLED) {
+        if (!Rpc.connectionLost(e)) {
           unexpected.add(e);
         }
         failedCalls.incrementAndGet();

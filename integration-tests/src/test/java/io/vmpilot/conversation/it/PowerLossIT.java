@@ -356,8 +356,7 @@ class PowerLossIT {
   }
 
   private static void expectDead(RuntimeException e, ConcurrentLinkedQueue<Throwable> unexpected) {
-    Status.Code code = Rpc.code(e);
-    if (code != Status.Code.UNAVAILABLE && code != Status.Code.CANCELLED) {
+    if (!Rpc.connectionLost(e)) {
       unexpected.add(e);
     }
   }

@@ -85,6 +85,20 @@ final class Rpc {
     return Status.fromThrowable(t).getCode();
   }
 
+  /**
+   * Whether a call failed because the server went away under it (killed): UNAVAILABLE or CANCELLED, or the UNKNOWN
+   * "channel closed" that grpc-java's client reports when its write meets the reset connection
+   * (grpc/grpc-java#10120). Its outcome is unknown either way.
+   */
+  static boolean connectionLost(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    return switch (status.getCode()) {
+      case UNAVAILABLE, CANCELLED -> true;
+      case UNKNOWN -> "channel closed".equals(status.getDescription());
+      default -> false;
+    };
+  }
+
   static Optional<ErrorInfo> errorInfo(Throwable t) {
     com.google.rpc.Status status = StatusProto.fromThrowable(t);
     if (status == null) {
