@@ -15,8 +15,8 @@ import java.util.logging.Logger;
  * WAL writer (every 200 ms by default).
  *
  * <p>Nobody waits for these syncs: an acknowledgement at {@code normal} still means "committed". A failed sync is
- * logged once (until one succeeds) and leaves its writes counted in {@link #unsyncedWrites()}, which the metrics
- * show; it changes nothing in the database.
+ * logged once (until one succeeds), leaves its writes counted in {@link #unsyncedWrites()}, which the metrics show,
+ * and makes health say NOT_SERVING ({@link #failure()}) until a sync succeeds; it changes nothing in the database.
  */
 final class PeriodicLogSync implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PeriodicLogSync.class.getName());
@@ -31,7 +31,8 @@ final class PeriodicLogSync implements AutoCloseable {
   private volatile long syncedWrites;
   private volatile long syncs;
   private volatile long passes;
-  private boolean warned;
+  /** What the last sync failed with, or null once one succeeded. */
+  private volatile String failure;
 
   private PeriodicLogSync(LogSync log, LongSupplier committedWrites, long intervalMillis) {
     this.log = log;
@@ -73,19 +74,24 @@ final class PeriodicLogSync implements AutoCloseable {
       log.sync();
       syncedWrites = committed;
       syncs++;
-      warned = false;
+      failure = null;
     } catch (IOException | RuntimeException e) {
-      if (!warned) {
+      if (failure == null) {
         LOG.log(Level.WARNING, "syncing the write-ahead log failed (durability=normal: the writes since the last"
             + " sync are committed, but a power loss could take them; retried every " + intervalMillis + " ms): " + e);
-        warned = true;
       }
+      failure = e.toString();
     }
   }
 
   /** Acknowledged writes that no sync has covered yet: what a power loss could take now. */
   long unsyncedWrites() {
     return Math.max(0, committedWrites.getAsLong() - syncedWrites);
+  }
+
+  /** What the last sync failed with, or null when it succeeded (or none was needed yet). */
+  String failure() {
+    return failure;
   }
 
   /** Syncs made (for tests). */

@@ -106,8 +106,7 @@ public final class SqliteConversationStore implements ConversationStore {
         settings.durability() == Durability.FULL ? writer::awaitDurable : null);
     this.reserve = new DiskReserve(settings.path(), settings.diskReserveBytes());
     reserve.ensure(); // on a disk too full for it, health says so (and the server still starts, to serve reads)
-    this.health = new SqliteHealth(writer, reads, reserve,
-        periodicLogSync == null ? () -> 0 : periodicLogSync::unsyncedWrites);
+    this.health = new SqliteHealth(writer, reads, reserve, periodicLogSync);
     this.tokenKey = tokenKey;
   }
 
@@ -116,24 +115,27 @@ public final class SqliteConversationStore implements ConversationStore {
     return open(settings, null);
   }
 
-  /** With a log sync of the test's ({@code null}: the one {@code settings} call for). */
+  /**
+   * With a sync of the write-ahead log of the test's ({@code null}: the real one): the acknowledger's with
+   * durability=full, the periodic one's with normal.
+   */
   static SqliteConversationStore open(SqliteSettings settings, LogSync givenSync) {
     SqliteDataSources dataSources = SqliteDataSources.open(settings);
     try {
       byte[] tokenKey = TokenKeyRow.loadOrCreate(dataSources.writer);
       SqliteSearchIndex.apply(dataSources.writer, settings.searchIndex(), settings.path().toString());
-      LogSync logSync = givenSync != null ? givenSync : settings.durability() == Durability.FULL
-          ? LogSync.writeAheadLogOf(settings.path()) : LogSync.NONE;
-      LogSync periodicLog = settings.durability() == Durability.NORMAL && givenSync == null
-          ? LogSync.writeAheadLogOf(settings.path()) : null;
+      // With full the acknowledger syncs the log before it answers; with normal a thread of its own, every 200 ms.
+      LogSync logSync = givenSync != null ? givenSync : LogSync.writeAheadLogOf(settings.path());
+      boolean full = settings.durability() == Durability.FULL;
       ConversationRows rows = new ConversationRows(REMEMBERED_ROWS);
       ClientIds clientIds = new ClientIds(CLIENT_ID_BYTES);
-      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(), logSync, () -> {
+      GroupCommitWriter writer = new GroupCommitWriter(dataSources.writer, settings.maxBatch(),
+          full ? logSync : LogSync.NONE, () -> {
         rows.clear();
         clientIds.clear();
       });
-      PeriodicLogSync periodicLogSync = periodicLog == null ? null
-          : PeriodicLogSync.start(periodicLog, writer::committedWrites, PeriodicLogSync.INTERVAL_MILLIS);
+      PeriodicLogSync periodicLogSync = full ? null
+          : PeriodicLogSync.start(logSync, writer::committedWrites, PeriodicLogSync.INTERVAL_MILLIS);
       return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, periodicLogSync, tokenKey);
     } catch (SQLException | IOException | RuntimeException e) {
       dataSources.close();

@@ -6,7 +6,6 @@ import io.vmpilot.conversation.server.store.sql.SharedSql;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /** Whether the store can serve now, and how big it is: what health checks and metrics ask. */
 final class SqliteHealth {
@@ -16,14 +15,14 @@ final class SqliteHealth {
   private final GroupCommitWriter writer;
   private final SqliteReads reads;
   private final DiskReserve reserve;
-  private final LongSupplier unsyncedWrites;
+  /** With durability=normal, the log's periodic sync; null with full, where the writer syncs. */
+  private final PeriodicLogSync periodicLogSync;
 
-  /** @param unsyncedWrites acknowledged writes a power loss could take now ({@link PeriodicLogSync}) */
-  SqliteHealth(GroupCommitWriter writer, SqliteReads reads, DiskReserve reserve, LongSupplier unsyncedWrites) {
+  SqliteHealth(GroupCommitWriter writer, SqliteReads reads, DiskReserve reserve, PeriodicLogSync periodicLogSync) {
     this.writer = writer;
     this.reads = reads;
     this.reserve = reserve;
-    this.unsyncedWrites = unsyncedWrites;
+    this.periodicLogSync = periodicLogSync;
   }
 
   /**
@@ -31,13 +30,19 @@ final class SqliteHealth {
    * error). After such a failure the store is unhealthy until a write commits again: a client's, or an empty
    * probe write that this check makes once no write has failed for a few seconds. Unhealthy too while the disk is
    * full ({@link DiskReserve#checkNotFull}), known from the free space before any write fails, so from the first
-   * check after start-up on.
+   * check after start-up on. With durability=normal, unhealthy too while the periodic sync of the log fails: writes
+   * still commit, but a disk that refuses syncs may be losing them.
    */
   void check() {
     if (!writer.isRunning()) {
       throw new StoreUnavailableException("the database writer has stopped", null);
     }
     reserve.checkNotFull();
+    String logSyncFailure = periodicLogSync == null ? null : periodicLogSync.failure();
+    if (logSyncFailure != null) {
+      throw new StoreUnavailableException("syncing the write-ahead log fails (" + logSyncFailure + "); the writes"
+          + " since its last sync are committed, but a power loss could take them", null);
+    }
     if (writer.storageFailure() != null) {
       if (System.nanoTime() - writer.storageFailureNanos() < PROBE_AFTER_NANOS) {
         throw new StoreUnavailableException("writes are failing: " + writer.storageFailure().getMessage(), null);
@@ -56,6 +61,6 @@ final class SqliteHealth {
   StoreStats stats() {
     long[] totals = reads.read(SharedSql::storeTotals);
     return new StoreStats(totals[0], totals[1], totals[2], writer.committedWrites(), writer.syncs(),
-        writer.bytesWritten(), unsyncedWrites.getAsLong());
+        writer.bytesWritten(), periodicLogSync == null ? 0 : periodicLogSync.unsyncedWrites());
   }
 }

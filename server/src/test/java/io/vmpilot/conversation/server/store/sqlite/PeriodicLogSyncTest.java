@@ -1,8 +1,17 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vmpilot.conversation.server.store.NewMessage;
+import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.store.command.AppendCommand;
+import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,8 +19,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The log is synced after writes, not while nothing is written, and a failed sync leaves its writes counted. */
+/**
+ * The log is synced after writes, not while nothing is written, and a failed sync leaves its writes counted and its
+ * failure reported (for health) until a sync succeeds.
+ */
 class PeriodicLogSyncTest {
   private static final long INTERVAL_MILLIS = 5;
 
@@ -49,10 +62,30 @@ class PeriodicLogSyncTest {
       waitUntil(() -> syncCalls.get() >= 2, "the failed sync tried again");
       assertThat(sync.syncs()).isZero();
       assertThat(sync.unsyncedWrites()).isEqualTo(1);
+      assertThat(sync.failure()).contains("disk gone");
 
       failing.set(false);
       waitUntil(() -> sync.syncs() == 1, "a sync once the disk takes it");
       assertThat(sync.unsyncedWrites()).isZero();
+      assertThat(sync.failure()).isNull();
+    }
+  }
+
+  /** Through the store: writes at normal do not wait for the sync, but health fails while it does. */
+  @Test
+  void theStoreAnswersWritesButIsUnhealthyWhileTheLogSyncFails(@TempDir Path dir) {
+    failing.set(true);
+    SqliteSettings settings = new SqliteSettings(dir.resolve("c.db"), Durability.NORMAL, 5000, 2, 16, 1 << 20);
+    try (SqliteConversationStore store = SqliteConversationStore.open(settings, log)) {
+      store.append(new AppendCommand(ThreadKey.of("t"), List.of(new NewMessage("m1", "{}")), OptionalLong.empty()));
+      waitUntil(() -> syncCalls.get() >= 1, "the periodic sync tried");
+      assertThatThrownBy(store::checkHealth).isInstanceOf(StoreUnavailableException.class)
+          .hasMessageContaining("syncing the write-ahead log fails").hasMessageContaining("disk gone");
+      assertThat(store.stats().unsyncedWrites()).isEqualTo(1);
+
+      failing.set(false);
+      waitUntil(() -> store.stats().unsyncedWrites() == 0, "a sync once the disk takes it");
+      store.checkHealth();
     }
   }
 
