@@ -25,8 +25,7 @@ final class PeriodicLogSync implements AutoCloseable {
   private final LogSync log;
   private final LongSupplier committedWrites;
   private final long intervalMillis;
-  private final Thread thread;
-  private volatile boolean running = true;
+  private final BackgroundThread thread;
   /** The committed writes the last successful sync covered: counted before it began. */
   private volatile long syncedWrites;
   private volatile long syncs;
@@ -39,8 +38,7 @@ final class PeriodicLogSync implements AutoCloseable {
     this.committedWrites = committedWrites;
     this.intervalMillis = intervalMillis;
     this.syncedWrites = committedWrites.getAsLong();
-    this.thread = new Thread(this::run, "sqlite-periodic-log-sync");
-    this.thread.setDaemon(true);
+    this.thread = new BackgroundThread("sqlite-periodic-log-sync", this::run);
   }
 
   /**
@@ -55,7 +53,7 @@ final class PeriodicLogSync implements AutoCloseable {
 
   private void run() {
     try {
-      while (running) {
+      while (thread.running()) {
         Thread.sleep(intervalMillis);
         syncIfWritten();
         passes++;
@@ -106,13 +104,7 @@ final class PeriodicLogSync implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    thread.interrupt();
-    try {
-      thread.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    thread.stop();
     log.close();
   }
 }

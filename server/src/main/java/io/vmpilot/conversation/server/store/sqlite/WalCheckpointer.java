@@ -59,8 +59,7 @@ final class WalCheckpointer implements AutoCloseable {
   private final LogSync databaseSync;
   private long copiedAtDatabaseSync;
   private boolean databaseSyncWarned;
-  private final Thread thread;
-  private volatile boolean running = true;
+  private final BackgroundThread thread;
   private volatile long passesConsidered;
   private volatile long lastLogPages;
 
@@ -68,8 +67,7 @@ final class WalCheckpointer implements AutoCloseable {
     this.connection = connection;
     this.backlog = backlog;
     this.databaseSync = databaseSync;
-    this.thread = new Thread(this::run, "sqlite-checkpointer");
-    this.thread.setDaemon(true);
+    this.thread = new BackgroundThread("sqlite-checkpointer", this::run);
   }
 
   static WalCheckpointer start(String jdbcUrl, Properties pragmas, Path database) throws SQLException {
@@ -103,7 +101,7 @@ final class WalCheckpointer implements AutoCloseable {
     // Prepared once: a plain Statement would have SQLite compile the pragma on every pass (500 a second while
     // hurrying).
     try (PreparedStatement st = connection.prepareStatement("PRAGMA wal_checkpoint(PASSIVE)")) {
-      while (running) {
+      while (thread.running()) {
         long pause = INTERVAL_MILLIS;
         try {
           long before = logPages;
@@ -210,13 +208,7 @@ final class WalCheckpointer implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    thread.interrupt();
-    try {
-      thread.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    thread.stop();
     backlog.close();
     databaseSync.close();
     try {
