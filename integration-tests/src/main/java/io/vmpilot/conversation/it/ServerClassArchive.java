@@ -15,10 +15,10 @@ import java.util.Optional;
 
 /**
  * A class-data sharing archive of the server jar (JDK's AppCDS, dynamic archive), so that each server the tests
- * start loads its classes from the archive instead of parsing and verifying them again: a start took ~1.5 s with the
- * fast-start flags and ~3.8 s with the JVM's defaults, ~1.0 s and ~2.0 s with the archive, and the integration
- * tests start the server hundreds of times. Used only where the system property {@code server.cds.dir} names a
- * directory (failsafe sets it; the benchmark does not, so its servers start as users' do).
+ * start maps its classes from the archive instead of parsing and verifying them again: the integration tests start
+ * the server hundreds of times, and class loading is most of a start (figures in docs/architecture.md). Used only
+ * where the system property {@code server.cds.dir} names a directory (failsafe sets it; the benchmark does not, so
+ * its servers start as users' do).
  *
  * <p>The archive is made once per jar, JVM and build by starting the server with {@code -XX:ArchiveClassesAtExit}
  * and stopping it; its name carries the jar's path, size and time and the JVM's, since the JVM refuses, with a
