@@ -70,6 +70,8 @@ class PowerLossIT {
     volatile int acked = -1;
     /** The first sequence number sent in the current cycle (acknowledged writes before it were checked). */
     int cycleStart;
+    /** When each Append of this cycle was acknowledged ({@link System#nanoTime()}), from {@link #cycleStart} on. */
+    final List<Long> ackNanos = new ArrayList<>();
 
     Appender(int client) {
       this.client = client;
@@ -90,6 +92,8 @@ class PowerLossIT {
     long readsAhead;
     long seenLost;
     long unacknowledgedPresent;
+    /** How long before the kill the oldest acknowledged Append a cut lost was acknowledged, at most. */
+    double oldestLostMillis;
     int integrityOk;
     /** Cuts made once the server said every acknowledged write was synced (normal only). */
     int syncedCuts;
@@ -128,6 +132,7 @@ class PowerLossIT {
     try (PowerLossFs fs = PowerLossFs.mount(mnt, SYNC_MICROS)) {
       Path db = mnt.resolve("conversations.db");
       Cut lastCut = Cut.AFTER_ACKS;
+      long killNanos = 0;
       for (int cycle = 0; cycle <= cycles; cycle++) {
         ServerProcess server = Rpc.startSqlite(db, "--database-durability", durability,
             "--metrics-enabled", "true", "--metrics-port", "0");
@@ -136,7 +141,7 @@ class PowerLossIT {
           try {
             boolean keepsAcknowledged = full || lastCut == Cut.AFTER_LOG_SYNC;
             for (Appender a : appenders) {
-              int found = check(ch, a, seen, keepsAcknowledged, full, counts, cycle);
+              int found = check(ch, a, seen, keepsAcknowledged, full, counts, cycle, killNanos);
               counts.keptBySyncedCuts += lastCut == Cut.AFTER_LOG_SYNC ? found : 0;
             }
           } finally {
@@ -151,7 +156,8 @@ class PowerLossIT {
           // ones where no read gets ahead, after a random number of acknowledged Appends; with normal, even
           // cycles stop the load there and cut once the server has synced the log.
           lastCut = cycle % 2 == 1 ? Cut.ON_READ_AHEAD : full ? Cut.AFTER_ACKS : Cut.AFTER_LOG_SYNC;
-          runLoad(server, appenders, seen, counts, lastCut == Cut.ON_READ_AHEAD ? 100 : 1 + random.nextInt(40),
+          killNanos = runLoad(server, appenders, seen, counts,
+              lastCut == Cut.ON_READ_AHEAD ? 100 : 1 + random.nextInt(40),
               lastCut);
           if (lastCut == Cut.AFTER_LOG_SYNC) {
             counts.syncedCuts++;
@@ -169,11 +175,12 @@ class PowerLossIT {
       Map<String, Long> fsCounters = fs.counters();
       System.out.printf("PowerLossIT: durability=%s cycles=%d appenders=%d readers=%d acknowledged=%d found=%d"
               + " lost=%d reads=%d reads_ahead_of_ack=%d seen_then_lost=%d unacknowledged_present=%d"
-              + " integrity_ok=%d synced_cuts=%d kept_by_synced_cuts=%d fs_cuts=%d fs_dropped_bytes=%d"
+              + " integrity_ok=%d synced_cuts=%d kept_by_synced_cuts=%d oldest_lost_ms=%.0f fs_cuts=%d"
+              + " fs_dropped_bytes=%d"
               + " fs_dropped_files=%d seconds=%.1f%n",
           durability, cycles, APPENDERS, READERS, counts.acknowledged, counts.found, counts.lost, counts.reads,
           counts.readsAhead, counts.seenLost, counts.unacknowledgedPresent, counts.integrityOk, counts.syncedCuts,
-          counts.keptBySyncedCuts,
+          counts.keptBySyncedCuts, counts.oldestLostMillis,
           fsCounters.get("cuts"), fsCounters.get("dropped_bytes"), fsCounters.get("dropped_files"),
           (System.nanoTime() - started) / 1e9);
     }
@@ -203,7 +210,7 @@ class PowerLossIT {
    * @return the acknowledged pairs of the last cycle found
    */
   private static int check(ManagedChannel ch, Appender a, AtomicLongArray seen, boolean keepsAcknowledged,
-      boolean full, Counts counts, int cycle) {
+      boolean full, Counts counts, int cycle, long killNanos) {
     List<Message> messages;
     try {
       Conversation conv = Rpc.stub(ch).get(GetRequest.newBuilder().setThreadId(a.thread()).build()).getConversation();
@@ -226,6 +233,10 @@ class PowerLossIT {
     int foundThisCycle = Math.max(0, Math.min(k, a.acked + 1) - a.cycleStart);
     counts.found += foundThisCycle;
     counts.lost += ackedThisCycle - foundThisCycle;
+    if (ackedThisCycle > foundThisCycle) {
+      long oldestLostAck = a.ackNanos.get(Math.max(k, a.cycleStart) - a.cycleStart);
+      counts.oldestLostMillis = Math.max(counts.oldestLostMillis, (killNanos - oldestLostAck) / 1e6);
+    }
     if (k > a.acked + 1) {
       counts.unacknowledgedPresent += k - (a.acked + 1);
     }
@@ -245,6 +256,7 @@ class PowerLossIT {
     a.next = k;
     a.acked = k - 1;
     a.cycleStart = k;
+    a.ackNanos.clear();
     return foundThisCycle;
   }
 
@@ -252,8 +264,10 @@ class PowerLossIT {
    * Appenders and readers until {@code killAfter} Appends were acknowledged (or, cutting {@link Cut#ON_READ_AHEAD},
    * a reader was shown a pair not yet acknowledged to its appender, whichever comes first), then SIGKILL; cutting
    * {@link Cut#AFTER_LOG_SYNC}, the load stops first and the kill waits for the log sync.
+   *
+   * @return when the server was killed ({@link System#nanoTime()})
    */
-  private static void runLoad(ServerProcess server, List<Appender> appenders, AtomicLongArray seen, Counts counts,
+  private static long runLoad(ServerProcess server, List<Appender> appenders, AtomicLongArray seen, Counts counts,
       int killAfter, Cut cut) throws Exception {
     boolean onReadAhead = cut == Cut.ON_READ_AHEAD;
     AtomicInteger acked = new AtomicInteger();
@@ -277,6 +291,7 @@ class PowerLossIT {
             expectDead(e, unexpected);
             return; // the outcome of this Append is unknown: check() allows it either way
           }
+          a.ackNanos.add(System.nanoTime());
           a.acked = seq;
           if (acked.incrementAndGet() >= killAfter) {
             enough.countDown();
@@ -317,6 +332,7 @@ class PowerLossIT {
     }
     threads.forEach(Thread::start);
     boolean reached = enough.await(60, TimeUnit.SECONDS);
+    long killedAt = System.nanoTime();
     if (cut != Cut.AFTER_LOG_SYNC) {
       server.kill();
     }
@@ -327,6 +343,7 @@ class PowerLossIT {
     }
     if (cut == Cut.AFTER_LOG_SYNC) {
       awaitLogSynced(server, acked.get());
+      killedAt = System.nanoTime();
       server.kill();
     }
     channels.forEach(Rpc::close);
@@ -337,6 +354,7 @@ class PowerLossIT {
     }
     counts.reads += reads.get();
     counts.readsAhead += readsAhead.get();
+    return killedAt;
   }
 
   /**
