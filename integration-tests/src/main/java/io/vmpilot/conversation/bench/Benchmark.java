@@ -1,17 +1,16 @@
 package io.vmpilot.conversation.bench;
 
 import io.vmpilot.conversation.client.ConversationClient;
+import io.vmpilot.conversation.it.FileTrees;
 import io.vmpilot.conversation.it.ServerProcess;
 import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc.ConversationServiceBlockingStub;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -733,15 +732,9 @@ public final class Benchmark implements Callable<Integer> {
   }
 
   static void deleteTree(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
+    try {
+      FileTrees.delete(dir);
+    } catch (IOException e) {
       System.out.println("bench: could not delete " + dir + ": " + e);
     }
   }

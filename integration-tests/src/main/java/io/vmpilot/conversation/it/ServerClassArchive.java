@@ -76,11 +76,7 @@ final class ServerClassArchive {
       deleteOtherArchives(dir, archive); // of earlier builds: each rebuild of the jar needs its own
       return archive;
     } finally {
-      try (var files = Files.walk(work)) {
-        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(f);
-        }
-      }
+      FileTrees.delete(work); // the training database and its disk reserve
     }
   }
 
