@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The bystander beside the Gets flood (issue 23), server on core 0, clients on core 1 (docs/benchmark.md,
+# 2026-12-07). usage: bystander-beside-gets-flood.sh JAR LABEL [extra server JVM flags...]
+# RENICE=N renices the grpc-large threads to nice N while the server runs (the experiment of that section).
+set -u
+jar=$1; label=$2; shift 2
+root=$(cd "$(dirname "$0")/../.." && pwd); ghz=$root/.tools/bin/ghz; proto=$root/proto
+d=$(mktemp -d)
+port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+taskset -c 0 java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false > $d/server.log 2>&1 &
+spid=$!
+if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/null; do for t in /proc/$spid/task/*; do tid=${t##*/}; [ -n "${done_[$tid]:-}" ] && continue; read -r c < $t/comm 2>/dev/null || continue; if [[ $c == grpc-large* ]]; then renice -n $RENICE -p $tid >/dev/null 2>&1; done_[$tid]=1; fi; done; sleep 0.2; done ) & fi
+for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
+call() { $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto "$@"; }
+[ -f /tmp/bystander-save20.json ] || python3 - <<'P'
+import json
+msg=json.dumps({"role":"user","content":"x"*(1024*1024-40)})
+json.dump({"thread_id":"big","messages":[{"json":msg} for _ in range(20)]},open("/tmp/bystander-save20.json","w"))
+P
+taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
+by='{"thread_id":"bystander","messages":[{"json":"{\"role\":\"user\",\"content\":\"hello\"}"}]}'
+byst() { taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$by" -O json 127.0.0.1:$port; }
+byst 3s > /dev/null
+byst 10s > $d/alone.json
+( while [ ! -f $d/stop ]; do taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port >> $d/flood.jsonl 2>/dev/null; echo >> $d/flood.jsonl; done ) &
+fl=$!
+byst 15s > $d/beside.json
+touch $d/stop; wait $fl
+kill $spid; wait $spid 2>/dev/null
+python3 - "$d" "$label" <<'P'
+import json,sys
+d,label=sys.argv[1],sys.argv[2]
+def lat(f):
+    j=json.load(open(f)); ds=[x for x in j["latencyDistribution"]]
+    p={x["percentage"]:x["latency"]/1e6 for x in ds}
+    return "p50 %.1f p99 %.1f max %.1f n=%d codes=%s" % (p[50],p[99],j["slowest"]/1e6,j["count"],j["statusCodeDistribution"])
+ok=0;tot=0
+for line in open(d+"/flood.jsonl"):
+    line=line.strip()
+    if not line: continue
+    try: j=json.loads(line)
+    except Exception: continue
+    tot+=j["count"]; ok+=j["statusCodeDistribution"].get("OK",0)
+print(label,"alone:",lat(d+"/alone.json"))
+print(label,"beside:",lat(d+"/beside.json"),"flood OK %d/%d"%(ok,tot))
+P
