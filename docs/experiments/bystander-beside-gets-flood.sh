@@ -11,18 +11,19 @@ taskset -c 0 java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --d
 spid=$!
 if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/null; do for t in /proc/$spid/task/*; do tid=${t##*/}; [ -n "${done_[$tid]:-}" ] && continue; read -r c < $t/comm 2>/dev/null || continue; if [[ $c == grpc-large* ]]; then renice -n $RENICE -p $tid >/dev/null 2>&1; done_[$tid]=1; fi; done; sleep 0.2; done ) & fi
 for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
-call() { $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto "$@"; }
+# call RPC [ghz flags...]: ghz on core 1 (the clients' core) calling ConversationService.RPC
+call() { local rpc=$1; shift; taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.$rpc "$@"; }
 [ -f /tmp/bystander-save20.json ] || python3 - <<'P'
 import json
 msg=json.dumps({"role":"user","content":"x"*(1024*1024-40)})
 json.dump({"thread_id":"big","messages":[{"json":msg} for _ in range(20)]},open("/tmp/bystander-save20.json","w"))
 P
-taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
+call Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
 by='{"thread_id":"bystander","messages":[{"json":"{\"role\":\"user\",\"content\":\"hello\"}"}]}'
-byst() { taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$by" -O json 127.0.0.1:$port; }
+byst() { call Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$by" -O json 127.0.0.1:$port; }
 byst 3s > /dev/null
 byst 10s > $d/alone.json
-( while [ ! -f $d/stop ]; do taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port >> $d/flood.jsonl 2>/dev/null; echo >> $d/flood.jsonl; done ) &
+( while [ ! -f $d/stop ]; do call Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port >> $d/flood.jsonl 2>/dev/null; echo >> $d/flood.jsonl; done ) &
 fl=$!
 byst 15s > $d/beside.json
 touch $d/stop; wait $fl
@@ -44,3 +45,4 @@ for line in open(d+"/flood.jsonl"):
 print(label,"alone:",lat(d+"/alone.json"))
 print(label,"beside:",lat(d+"/beside.json"),"flood OK %d/%d"%(ok,tot))
 P
+rm -rf "$d" # the database and its 64 MiB disk reserve
