@@ -2,6 +2,8 @@
 # The bystander beside the Gets flood (issue 23), server on core 0, clients on core 1 (docs/benchmark.md,
 # 2026-12-07). usage: bystander-beside-gets-flood.sh JAR LABEL [extra server JVM flags...]
 # RENICE=N renices the grpc-large threads to nice N while the server runs (the experiment of that section).
+# MODE=small-flood measures the other side of the trade instead: the bystander is a client reading a 400 KB history
+# (a large call) 10 times a second, beside 64 clients appending small messages as fast as they can.
 set -u
 jar=$1; label=$2; shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd); ghz=$root/.tools/bin/ghz; proto=$root/proto
@@ -13,19 +15,38 @@ if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/nul
 for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
 # call RPC [ghz flags...]: ghz on core 1 (the clients' core) calling ConversationService.RPC
 call() { local rpc=$1; shift; taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.$rpc "$@"; }
-[ -f /tmp/bystander-save20.json ] || python3 - <<'P'
+small='{"thread_id":"bystander","messages":[{"json":"{\"role\":\"user\",\"content\":\"hello\"}"}]}'
+if [ "${MODE:-gets-flood}" = small-flood ]; then
+  # The flood reads a 48 KB history (under the 64 KiB of a large call), which costs the server more than the
+  # client, so that the server's core is the one kept busy.
+  python3 - $d <<'P2'
+import json,sys
+msg=json.dumps({"role":"user","content":"y"*2000})
+for name,n in (("long",200),("medium",24)):
+    json.dump({"thread_id":name,"messages":[{"json":msg} for _ in range(n)]},open(sys.argv[1]+"/"+name+".json","w"))
+P2
+  for h in long medium; do call Save -n 1 -c 1 -D $d/$h.json 127.0.0.1:$port > $d/save-$h.txt 2>&1 || cat $d/save-$h.txt; done
+  byst() { call Get -c 1 --connections 1 --rps 10 -z $1 --duration-stop wait -d '{"thread_id":"long"}' -O json 127.0.0.1:$port; }
+  flood() { call Get -c 64 --connections 8 -z 5s -d '{"thread_id":"medium"}' -O json 127.0.0.1:$port; }
+else
+  [ -f /tmp/bystander-save20.json ] || python3 - <<'P'
 import json
 msg=json.dumps({"role":"user","content":"x"*(1024*1024-40)})
 json.dump({"thread_id":"big","messages":[{"json":msg} for _ in range(20)]},open("/tmp/bystander-save20.json","w"))
 P
-call Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
-by='{"thread_id":"bystander","messages":[{"json":"{\"role\":\"user\",\"content\":\"hello\"}"}]}'
-byst() { call Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$by" -O json 127.0.0.1:$port; }
+  call Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
+  byst() { call Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$small" -O json 127.0.0.1:$port; }
+  flood() { call Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port; }
+fi
 byst 3s > /dev/null
 byst 10s > $d/alone.json
-( while [ ! -f $d/stop ]; do call Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port >> $d/flood.jsonl 2>/dev/null; echo >> $d/flood.jsonl; done ) &
+( while [ ! -f $d/stop ]; do flood >> $d/flood.jsonl 2>/dev/null; echo >> $d/flood.jsonl; done ) &
 fl=$!
+cpu() { awk '{print $14+$15}' /proc/$spid/stat; }
+c0=$(cpu); t0=$(date +%s.%N)
 byst 15s > $d/beside.json
+c1=$(cpu); t1=$(date +%s.%N)
+echo "$c0 $c1 $t0 $t1 $(getconf CLK_TCK)" > $d/cpu.txt
 touch $d/stop; wait $fl
 kill $spid; wait $spid 2>/dev/null
 python3 - "$d" "$label" <<'P'
@@ -43,6 +64,7 @@ for line in open(d+"/flood.jsonl"):
     except Exception: continue
     tot+=j["count"]; ok+=j["statusCodeDistribution"].get("OK",0)
 print(label,"alone:",lat(d+"/alone.json"))
-print(label,"beside:",lat(d+"/beside.json"),"flood OK %d/%d"%(ok,tot))
+c0,c1,t0,t1,hz=map(float,open(d+"/cpu.txt").read().split())
+print(label,"beside:",lat(d+"/beside.json"),"flood OK %d/%d"%(ok,tot),"server CPU %.0f%% of a core"%(100*(c1-c0)/hz/(t1-t0)))
 P
 rm -rf "$d" # the database and its 64 MiB disk reserve

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -134,10 +133,13 @@ public final class Benchmark implements Callable<Integer> {
   Path json;
 
   @Option(names = "--server-jvm-opts", paramLabel = "OPTS",
-      defaultValue = "${env:BENCH_SERVER_JVM_OPTS:--Xms256m -Xmx1g -XX:+UseG1GC}",
-      description = "JVM options of the server the benchmark starts (same default as scripts/run-server). "
-          + "Default: ${DEFAULT-VALUE}.")
+      defaultValue = "${env:BENCH_SERVER_JVM_OPTS:-@scripts/server-jvm.options}",
+      description = "JVM options of the server the benchmark starts; @FILE reads a java argument file (relative to"
+          + " the repository). Default: ${DEFAULT-VALUE}, as scripts/run-server.")
   String serverJvmOpts;
+
+  /** {@link #serverJvmOpts} with its argument files read. */
+  private List<String> serverJvm;
 
   // The memory backend's store is its heap, and the workloads store more than run-server's 1 GB: W4-10000's 64
   // conversations of 10,000 messages hold ~1.3 GB alone, and W1 at 20,000 turns/s adds ~0.8 GB in 10 s. With 1 GB
@@ -257,9 +259,15 @@ public final class Benchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--w1-messages-per-conversation must be 0 (one conversation per client) or more");
     }
+    try {
+      serverJvm = JvmOptions.parse(serverJvmOpts, Tools.repoRoot());
+    } catch (IOException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--server-jvm-opts: cannot read " + e.getMessage());
+    }
     System.out.printf("bench: %s, clients=%d, channels=%d, duration=%s (+%s warm-up) per workload, %s%n",
         String.join(",", selected), clients, channels, DurationConverter.format(duration),
-        DurationConverter.format(warmup), target != null ? "target " + target : "server JVM options: " + serverJvmOpts);
+        DurationConverter.format(warmup),
+        target != null ? "target " + target : "server JVM options: " + String.join(" ", serverJvm));
     if (pinCores) {
       String why = CorePinning.unavailable();
       if (why != null) {
@@ -500,7 +508,7 @@ public final class Benchmark implements Callable<Integer> {
     List<ServerProcess> processes = new ArrayList<>();
     try {
       for (int i = 0; i < servers; i++) {
-        processes.add(ServerProcess.launch(jarOf(variant), serverPrefix(), serverJvm(), args, null, Map.of()));
+        processes.add(ServerProcess.launch(jarOf(variant), serverPrefix(), serverJvm, args, null, Map.of()));
       }
     } catch (Exception | Error e) {
       for (ServerProcess p : processes) {
@@ -600,10 +608,6 @@ public final class Benchmark implements Callable<Integer> {
     return pinCores ? CorePinning.serverPrefix() : List.of();
   }
 
-  private List<String> serverJvm() {
-    return serverJvmOpts.isBlank() ? List.of() : Arrays.asList(serverJvmOpts.strip().split("\\s+"));
-  }
-
   private ServerProcess startServer(String backend, String durability, Path database, ServerVariant variant,
       List<String> extraArgs) throws Exception {
     List<String> args = new ArrayList<>(List.of("--metrics-enabled", "true", "--metrics-port", "0"));
@@ -616,7 +620,7 @@ public final class Benchmark implements Callable<Integer> {
     args.addAll(serverArgs);
     args.addAll(variant.serverArgs());
     args.addAll(extraArgs);
-    List<String> jvm = new ArrayList<>(serverJvm());
+    List<String> jvm = new ArrayList<>(serverJvm);
     if (backend.equals("memory")) {
       jvm.removeIf(o -> o.startsWith("-Xmx"));
       jvm.add("-Xmx" + memoryServerHeap);
@@ -712,7 +716,7 @@ public final class Benchmark implements Callable<Integer> {
     settings.put("messageIds", messageIds);
     settings.put("w1MessagesPerConversation", w1MessagesPerConversation);
     settings.put("w5MessagesPerConversation", w5MessagesPerConversation);
-    settings.put("serverJvmOpts", target == null ? serverJvmOpts : null);
+    settings.put("serverJvmOpts", target == null ? String.join(" ", serverJvm) : null);
     settings.put("serverArgs", serverArgs);
     settings.put("databaseDir", databaseDir == null ? null : databaseDir.toString());
     settings.put("rounds", rounds);

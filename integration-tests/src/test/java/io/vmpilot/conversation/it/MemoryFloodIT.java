@@ -52,8 +52,9 @@ class MemoryFloodIT {
     static final Scale REDUCED = new Scale("reduced", List.of("-Xmx256m", "-XX:MaxDirectMemorySize=64m",
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"), List.of("--max-call-seconds", "15"), 8, 512 * 1024, 120, 40,
         8, 512 * 1024, 256 + 2 * 16 + 256);
-    // scripts/run-server's JVM settings; the server's defaults for everything else (calls limited to 120 s).
-    static final Scale FULL = new Scale("full", List.of("-Xms256m", "-Xmx1g", "-XX:+UseG1GC"), List.of(), 20,
+    // scripts/run-server's JVM options; the server's defaults for everything else (calls limited to 120 s).
+    static final Scale FULL = new Scale("full",
+        List.of("@" + ExternalCommand.repoRoot().resolve("scripts/server-jvm.options")), List.of(), 20,
         1_000_000, 200, 200, 60, 1_000_000, 1024 + 2 * 256 + 256);
 
     static Scale chosen() {

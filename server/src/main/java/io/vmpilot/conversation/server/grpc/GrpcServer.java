@@ -108,7 +108,8 @@ public final class GrpcServer {
   /** Starts the server, and the pruning of the store's change log past {@code watch}'s retention. */
   public static GrpcServer start(Settings settings, ConversationStore store, WatchSettings watch)
       throws IOException {
-    ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(), named("grpc-call"));
+    ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(),
+        named("grpc-call", Thread.NORM_PRIORITY));
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder;
     try {
@@ -124,9 +125,12 @@ public final class GrpcServer {
     // The limiter nearest the service, so that the other interceptors (metrics) see the status of a call it
     // refuses; only the conversation service has large messages (and health and reflection answer on the network
     // threads, where no response may wait for the budget).
-    // Large reads and writes get a pool of their own, a quarter the size of the other (LargeReads says why).
+    // Large reads and writes get a pool of their own, a quarter the size of the other (LargeReads says why), at
+    // Java's lowest priority: beside a flood of large Gets the small calls get the CPU first. The JVM passes
+    // priorities to the OS only with -XX:ThreadPriorityPolicy=1 (scripts/server-jvm.options); without it, none.
     int largeThreads = Math.max(2, settings.executorThreads() / 4);
-    ExecutorService largeExecutor = Executors.newFixedThreadPool(largeThreads, named("grpc-large"));
+    ExecutorService largeExecutor = Executors.newFixedThreadPool(largeThreads,
+        named("grpc-large", Thread.MIN_PRIORITY));
     ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
         new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads()));
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
@@ -182,7 +186,8 @@ public final class GrpcServer {
       networkThreads.close();
       throw e;
     }
-    ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(named("health-check"));
+    ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(
+        named("health-check", Thread.NORM_PRIORITY));
     GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, largeExecutor, networkThreads,
         checker, health, store, settings.shutdownGrace(), service,
         ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
@@ -282,11 +287,12 @@ public final class GrpcServer {
     server.awaitTermination();
   }
 
-  private static ThreadFactory named(String prefix) {
+  private static ThreadFactory named(String prefix, int priority) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
       t.setDaemon(true);
+      t.setPriority(priority);
       return t;
     };
   }

@@ -1,0 +1,97 @@
+package io.vmpilot.conversation.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.vmpilot.conversation.client.ConversationClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The large calls' threads ({@code grpc-large}: where a history over 64 KiB is read, built and serialised) run
+ * at a lower OS priority (nice 10) under {@code scripts/server-jvm.options}, so that beside a flood of large Gets the
+ * small calls get the CPU first (docs/guarantees.md), and every other thread at the OS's normal one, even as root,
+ * where the JVM would otherwise raise its JIT's and collector's threads. Read from the server process's own threads
+ * ({@code /proc/PID/task/TID/stat}), after a Get of a 200 KB history has started a large call's thread.
+ */
+class ThreadPriorityIT {
+  private static final String BIG_MESSAGE = "{\"role\":\"user\",\"content\":\"" + "x".repeat(200_000) + "\"}";
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void linuxThreadsAreReadable() {
+    assumeThat(Path.of("/proc/self/task")).as("Linux's /proc").isDirectory();
+  }
+
+  @Test
+  void withTheServersJvmOptionsLargeCallsRunAtTheirNiceAndEverythingElseAtNice0() throws Exception {
+    Path options = ExternalCommand.repoRoot().resolve("scripts/server-jvm.options");
+    Matcher configured = Pattern.compile("-XX:JavaPriority1_To_OSPriority=(\\d+)").matcher(Files.readString(options));
+    assertThat(configured.find()).as("the options file sets Java's minimum priority's nice").isTrue();
+    int largeNice = Integer.parseInt(configured.group(1));
+    assertThat(largeNice).as("the large calls' nice").isPositive();
+    try (ServerProcess server = ServerProcess.launch(List.of(), List.of("@" + options),
+        List.of("--database-path", dir.resolve("options.db").toString()), null, Map.of())) {
+      Map<String, Set<Integer>> nice = niceAfterALargeGet(server);
+      assertThat(nice).containsKeys("grpc-large", "grpc-call", "grpc-network", "sqlite-writer", "C2 CompilerThre");
+      assertThat(nice).as("each kind of thread's nice values").allSatisfy((kind, values) ->
+          assertThat(values).as(kind).containsExactly(kind.equals("grpc-large") ? largeNice : 0));
+    }
+  }
+
+  @Test
+  void withoutThemEveryThreadKeepsTheNormalPriority() throws Exception {
+    try (ServerProcess server = ServerProcess.startSqlite(dir.resolve("plain.db"))) {
+      Map<String, Set<Integer>> nice = niceAfterALargeGet(server);
+      assertThat(nice).containsKey("grpc-large");
+      assertThat(nice).as("each kind of thread's nice values").allSatisfy((kind, values) ->
+          assertThat(values).as(kind).containsExactly(0));
+    }
+  }
+
+  /**
+   * Saves and reads back a 200 KB history, then gives each kind of thread (its name without its number) the nice
+   * values its threads have.
+   */
+  private static Map<String, Set<Integer>> niceAfterALargeGet(ServerProcess server) throws Exception {
+    try (ConversationClient client = ConversationClient.connect(server.target())) {
+      client.save("big", List.of(BIG_MESSAGE, "{\"role\":\"assistant\",\"content\":\"ok\"}"));
+      assertThat(client.get("big")).hasValueSatisfying(c -> assertThat(c.getHistoryBytes()).isGreaterThan(200_000));
+      client.append("small", List.of("{\"role\":\"user\",\"content\":\"hi\"}"));
+    }
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(server.pid()), "task"))) {
+      return tasks.map(ThreadPriorityIT::kindAndNice).filter(e -> e != null)
+          .collect(Collectors.groupingBy(Map.Entry::getKey, TreeMap::new,
+              Collectors.mapping(Map.Entry::getValue, Collectors.toSet())));
+    }
+  }
+
+  /** A thread's kind and nice value from its stat line, or null for a thread that ended meanwhile. */
+  private static Map.Entry<String, Integer> kindAndNice(Path task) {
+    String stat;
+    try {
+      stat = Files.readString(task.resolve("stat"));
+    } catch (IOException gone) {
+      return null;
+    }
+    // "TID (COMM) STATE ..." where COMM may hold spaces and parentheses; nice is the 19th field, the 17th after it.
+    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String kind = comm.replaceAll("[-#:]?[0-9-]*$", "");
+    return Map.entry(kind, Integer.parseInt(after[16]));
+  }
+}
