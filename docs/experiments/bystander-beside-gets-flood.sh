@@ -3,13 +3,15 @@
 # 2026-12-07). usage: bystander-beside-gets-flood.sh JAR LABEL [extra server JVM flags...]
 # RENICE=N renices the grpc-large threads to nice N while the server runs (the experiment of that section).
 # MODE=small-flood measures the other side of the trade instead: the bystander is a client reading a 400 KB history
-# (a large call) 10 times a second, beside 64 clients appending small messages as fast as they can.
+# (a large call) 10 times a second, beside 64 clients reading a 48 KB history (a small call) as fast as they can.
+# BYSTANDER=get (gets-flood mode): the bystander reads its small conversation instead of appending to it.
+# SERVER_ARGS: more arguments for the server.
 set -u
 jar=$1; label=$2; shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd); ghz=$root/.tools/bin/ghz; proto=$root/proto
 d=$(mktemp -d)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-taskset -c 0 java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false > $d/server.log 2>&1 &
+taskset -c 0 java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false ${SERVER_ARGS:-} > $d/server.log 2>&1 &
 spid=$!
 if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/null; do for t in /proc/$spid/task/*; do tid=${t##*/}; [ -n "${done_[$tid]:-}" ] && continue; read -r c < $t/comm 2>/dev/null || continue; if [[ $c == grpc-large* ]]; then renice -n $RENICE -p $tid >/dev/null 2>&1; done_[$tid]=1; fi; done; sleep 0.2; done ) & fi
 for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
@@ -35,7 +37,13 @@ msg=json.dumps({"role":"user","content":"x"*(1024*1024-40)})
 json.dump({"thread_id":"big","messages":[{"json":msg} for _ in range(20)]},open("/tmp/bystander-save20.json","w"))
 P
   call Save -n 1 -c 1 -D /tmp/bystander-save20.json --max-send-message-size=100000000 127.0.0.1:$port > $d/save.txt 2>&1 || cat $d/save.txt
-  byst() { call Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$small" -O json 127.0.0.1:$port; }
+  # BYSTANDER=get: the bystander Gets its small conversation instead (a read: no writer, no sync on its way).
+  if [ "${BYSTANDER:-append}" = get ]; then
+    call Append -n 1 -c 1 -d "$small" 127.0.0.1:$port > /dev/null
+    byst() { call Get -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d '{"thread_id":"bystander"}' -O json 127.0.0.1:$port; }
+  else
+    byst() { call Append -c 1 --connections 1 --rps 100 -z $1 --duration-stop wait -d "$small" -O json 127.0.0.1:$port; }
+  fi
   flood() { call Get -c 200 --connections 8 -n 200 --max-recv-message-size=200000000 -d '{"thread_id":"big"}' -O json 127.0.0.1:$port; }
 fi
 byst 3s > /dev/null
