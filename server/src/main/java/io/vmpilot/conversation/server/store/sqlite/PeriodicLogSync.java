@@ -70,9 +70,10 @@ final class PeriodicLogSync implements AutoCloseable {
     }
     try {
       log.sync();
+      // The failure cleared first: whoever sees the writes synced (or the count of syncs) also sees health back.
+      failure = null;
       syncedWrites = committed;
       syncs++;
-      failure = null;
     } catch (IOException | RuntimeException e) {
       if (failure == null) {
         LOG.log(Level.WARNING, "syncing the write-ahead log failed (durability=normal: the writes since the last"

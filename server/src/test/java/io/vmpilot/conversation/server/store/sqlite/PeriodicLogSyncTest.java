@@ -78,7 +78,9 @@ class PeriodicLogSyncTest {
     SqliteSettings settings = new SqliteSettings(dir.resolve("c.db"), Durability.NORMAL, 5000, 2, 16, 1 << 20);
     try (SqliteConversationStore store = SqliteConversationStore.open(settings, log)) {
       store.append(new AppendCommand(ThreadKey.of("t"), List.of(new NewMessage("m1", "{}")), OptionalLong.empty()));
-      waitUntil(() -> syncCalls.get() >= 1, "the periodic sync tried");
+      // Until the health check, not until the sync was called: the failure is recorded only after the call.
+      waitUntil(() -> unhealthy(store), "health to fail while the periodic sync fails");
+      assertThat(syncCalls).hasPositiveValue();
       assertThatThrownBy(store::checkHealth).isInstanceOf(StoreUnavailableException.class)
           .hasMessageContaining("syncing the write-ahead log fails").hasMessageContaining("disk gone");
       assertThat(store.stats().unsyncedWrites()).isEqualTo(1);
@@ -86,6 +88,15 @@ class PeriodicLogSyncTest {
       failing.set(false);
       waitUntil(() -> store.stats().unsyncedWrites() == 0, "a sync once the disk takes it");
       store.checkHealth();
+    }
+  }
+
+  private static boolean unhealthy(SqliteConversationStore store) {
+    try {
+      store.checkHealth();
+      return false;
+    } catch (StoreUnavailableException e) {
+      return true;
     }
   }
 
