@@ -2,9 +2,9 @@ package io.vmpilot.conversation.bench;
 
 /**
  * The readings of Linux's {@code /proc/<pid>/stat}, {@code /proc/<pid>/task/<tid>/stat} and {@code /proc/<pid>/io}
- * the benchmark makes.
+ * the benchmark (and ThreadPriorityIT) make.
  */
-final class ProcStat {
+public final class ProcStat {
   private ProcStat() {}
 
   /** User + system CPU of a stat line, in ms (clock ticks of 10 ms, USER_HZ = 100). */
@@ -20,6 +20,16 @@ final class ProcStat {
   static long cpuMillisWithChildren(String stat) {
     String[] f = fieldsAfterName(stat);
     return (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10;
+  }
+
+  /** The command name of a stat line: a thread's name (at most 15 bytes), between the first '(' and the last ')'. */
+  public static String name(String stat) {
+    return stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  }
+
+  /** The nice value of a stat line (19 the lowest priority, 0 the normal one). */
+  public static int nice(String stat) {
+    return Integer.parseInt(fieldsAfterName(stat)[16]);
   }
 
   /** The parent's process id in a stat line. */

@@ -9,14 +9,16 @@ import org.junit.jupiter.api.Test;
 
 /** The parsing of what the peers' programs and Linux's /proc print, and the peer table's lines. */
 class PeersTest {
-  private static final String STAT = "4242 (post gres: x) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 7 3 20 0 1 0"
+  private static final String STAT = "4242 (post gres: x) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 30 7 3 30 10 1 0"
       + " 100 1000 10 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0";
 
   @Test
-  void statLinesGiveCpuWithAndWithoutReapedChildrenAndTheParent() {
+  void statLinesGiveCpuWithAndWithoutReapedChildrenTheParentTheNiceAndTheName() {
     assertThat(ProcStat.cpuMillis(STAT)).isEqualTo(2800);
     assertThat(ProcStat.cpuMillisWithChildren(STAT)).isEqualTo(2900);
     assertThat(ProcStat.parentPid(STAT)).isEqualTo(17);
+    assertThat(ProcStat.nice(STAT)).isEqualTo(10);
+    assertThat(ProcStat.name(STAT)).isEqualTo("post gres: x");
   }
 
   @Test

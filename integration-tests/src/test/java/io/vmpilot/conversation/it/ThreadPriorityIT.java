@@ -3,6 +3,7 @@ package io.vmpilot.conversation.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.vmpilot.conversation.bench.ProcStat;
 import io.vmpilot.conversation.client.ConversationClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,7 +81,7 @@ class ThreadPriorityIT {
     }
   }
 
-  /** A thread's kind and nice value from its stat line, or null for a thread that ended meanwhile. */
+  /** A thread's kind (its name without its number) and nice value, or null for a thread that ended meanwhile. */
   private static Map.Entry<String, Integer> kindAndNice(Path task) {
     String stat;
     try {
@@ -88,10 +89,6 @@ class ThreadPriorityIT {
     } catch (IOException gone) {
       return null;
     }
-    // "TID (COMM) STATE ..." where COMM may hold spaces and parentheses; nice is the 19th field, the 17th after it.
-    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    String kind = comm.replaceAll("[-#:]?[0-9-]*$", "");
-    return Map.entry(kind, Integer.parseInt(after[16]));
+    return Map.entry(ProcStat.name(stat).replaceAll("[-#:]?[0-9-]*$", ""), ProcStat.nice(stat));
   }
 }

@@ -287,6 +287,10 @@ public final class GrpcServer {
     server.awaitTermination();
   }
 
+  /**
+   * Daemon threads named {@code prefix-N} at {@code priority}, set rather than inherited: a pool starts a thread
+   * from whichever thread submits to it, and one started by a {@code grpc-large} thread would take its priority.
+   */
   private static ThreadFactory named(String prefix, int priority) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
