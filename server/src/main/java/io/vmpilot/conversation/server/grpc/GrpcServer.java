@@ -132,7 +132,8 @@ public final class GrpcServer {
     ExecutorService largeExecutor = Executors.newFixedThreadPool(largeThreads,
         named("grpc-large", Thread.MIN_PRIORITY));
     ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
-        new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads()));
+        new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads(),
+            store.readConnections()));
     ServerServiceDefinition conversations = JsonNamedDescriptors.withJsonNames(ServerInterceptors.intercept(
         ServerInterceptors.intercept(UnparseableRequests.rejectAsInvalidArgument(service.bindService(), largeExecutor),
             limiter.interceptor()), settings.interceptors()));

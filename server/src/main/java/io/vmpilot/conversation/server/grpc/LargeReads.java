@@ -2,8 +2,11 @@ package io.vmpilot.conversation.server.grpc;
 
 import io.grpc.Context;
 import io.grpc.Status;
+import io.vmpilot.conversation.server.store.ConversationStore;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -21,26 +24,46 @@ import java.util.function.Supplier;
  * refused with RESOURCE_EXHAUSTED, reason {@code IN_FLIGHT_LIMIT}, without having been read. A call cancelled
  * meanwhile (its deadline passed, its client left) is dropped unread. Room is looked at, not taken: the response
  * is counted when it is sent ({@link InFlightLimiter}), and may wait there once more if others took the room.
+ *
+ * <p>Large calls also leave one of the store's reader connections ({@link ConversationStore#readConnections}) to
+ * the small ones: at most one fewer large reads and writes than there are connections are in the store at once,
+ * the rest wait here. Why: with SQLite's default of 4 connections, as many as there are {@code grpc-large} threads,
+ * four 20 MB Gets held every connection and a small Get's one-row look-up waited for one to finish.
  */
 final class LargeReads {
   private final Executor pool;
   private final InFlightLimiter limiter;
   private final int maxQueued;
   private final AtomicInteger queued = new AtomicInteger();
+  private final Semaphore inStore;
+  private final Executor writes;
 
   /**
    * @param pool the large calls' threads (the caller owns and shuts it down)
    * @param maxQueued how many large reads may wait at once; more are refused at once
+   * @param storeReadConnections the store's reader connections, of which large calls leave one to the others
    */
-  LargeReads(Executor pool, InFlightLimiter limiter, int maxQueued) {
+  LargeReads(Executor pool, InFlightLimiter limiter, int maxQueued, int storeReadConnections) {
     this.pool = Context.currentContextExecutor(pool);
     this.limiter = limiter;
     this.maxQueued = maxQueued;
+    this.inStore = new Semaphore(Math.max(1, storeReadConnections - 1));
+    this.writes = task -> this.pool.execute(() -> {
+      inStore.acquireUninterruptibly();
+      try {
+        task.run();
+      } finally {
+        inStore.release();
+      }
+    });
   }
 
-  /** The pool, for large writes (already counted in the budget as they arrived: they do not wait here). */
+  /**
+   * Where large writes run: on the pool, once they may use the store (a long Save reads its stored history first).
+   * They were counted in the budget as they arrived: they do not wait for it here.
+   */
   Executor executor() {
-    return pool;
+    return writes;
   }
 
   /**
@@ -74,11 +97,28 @@ final class LargeReads {
         Thread.currentThread().interrupt();
         room = countedRefusal();
       }
-      if (!room) {
+      if (!room || !enterStore(enqueued)) {
         throw limiter.refusedBeforeReading(rpc, historyBytes);
       }
-      return read.get();
+      try {
+        return read.get();
+      } finally {
+        inStore.release();
+      }
     }, pool);
+  }
+
+  /** Waits for the store, in what is left of the read's wait; false (counted as a refusal) once that is over. */
+  private boolean enterStore(long enqueued) {
+    long left = InFlightLimiter.RESPONSE_WAIT.toNanos() - (System.nanoTime() - enqueued);
+    try {
+      if (inStore.tryAcquire(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return countedRefusal();
   }
 
   private boolean countedRefusal() {

@@ -57,6 +57,14 @@ public interface ConversationStore extends AutoCloseable {
         .map(s -> new HistorySize(s.messageCount(), s.historyBytes()));
   }
 
+  /**
+   * How many reads the store runs at once (its reader connections); more wait for one. Callers that run long
+   * reads beside short ones keep one back for the short ones ({@code LargeReads}). Unlimited by default.
+   */
+  default int readConnections() {
+    return Integer.MAX_VALUE;
+  }
+
   /** Replaces the cache info; returns the new version. */
   long updateCache(UpdateCacheCommand command);
 

@@ -58,6 +58,11 @@ public final class ExpiringReads implements ConversationStore {
   }
 
   @Override
+  public int readConnections() {
+    return store.readConnections();
+  }
+
+  @Override
   public List<ConversationSummary> list(ListQuery query) {
     return store.list(query.updatedSince(cutoff(query.tenant())));
   }

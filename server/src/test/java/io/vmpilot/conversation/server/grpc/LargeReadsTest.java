@@ -55,7 +55,7 @@ class LargeReadsTest {
     ConversationService service = new ConversationService(store, RequestLimits.DEFAULTS, task -> {
       handedToPool.incrementAndGet();
       pool.execute(task);
-    }, WatchSettings.DEFAULTS, new LargeReads(largeTasks::add, limiter, 8));
+    }, WatchSettings.DEFAULTS, new LargeReads(largeTasks::add, limiter, 8, store.readConnections()));
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name)
         .directExecutor()

@@ -279,6 +279,12 @@ public final class PostgresConversationStore implements ConversationStore {
     return reads.historySize(key);
   }
 
+  /** The readers' pool (writes have a pool of their own, the same size). */
+  @Override
+  public int readConnections() {
+    return settings.poolSize();
+  }
+
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);

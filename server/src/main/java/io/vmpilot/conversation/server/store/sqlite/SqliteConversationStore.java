@@ -435,6 +435,12 @@ public final class SqliteConversationStore implements ConversationStore {
     return reads.historySize(key);
   }
 
+  /** The readers' pool ({@code --database-read-connections}); the writer has its own connection. */
+  @Override
+  public int readConnections() {
+    return settings.readPoolSize();
+  }
+
   @Override
   public List<ConversationSummary> list(ListQuery q) {
     return reads.list(q);
