@@ -1,6 +1,6 @@
 package io.vmpilot.conversation.server.grpc;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Timestamp;
 import io.vmpilot.conversation.server.store.ChangeEvent;
 import io.vmpilot.conversation.server.store.ConversationSummary;
@@ -74,8 +74,9 @@ final class ProtoMapper {
         .setPosition(m.position())
         .setCreateTime(timestamp(m.createTime()));
     try {
-      // The bytes as the store has them; protobuf checks that a string field's bytes are UTF-8 as they are set.
-      message.setJsonBytes(ByteString.copyFrom(m.json().utf8()));
+      // The bytes as the store has them, not copied (nothing writes to them); protobuf checks that a string
+      // field's bytes are UTF-8 as they are set.
+      message.setJsonBytes(UnsafeByteOperations.unsafeWrap(m.json().unsafeUtf8Array()));
     } catch (IllegalArgumentException notUtf8) {
       throw new CorruptStoredMessageException(threadId, m.position(), notUtf8);
     }

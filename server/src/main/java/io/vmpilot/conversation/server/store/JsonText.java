@@ -41,6 +41,15 @@ public final class JsonText {
     return ByteBuffer.wrap(text != null ? text.getBytes(StandardCharsets.UTF_8) : utf8).asReadOnlyBuffer();
   }
 
+  /**
+   * The UTF-8 bytes themselves when held as bytes (encoded anew when held as a String), not a copy: for a caller
+   * that hands them on unchanged, as a Get's response does ({@code UnsafeByteOperations.unsafeWrap}). Whoever
+   * calls this must never write to the array; a copy was one more array the size of the history per Get.
+   */
+  public byte[] unsafeUtf8Array() {
+    return text != null ? text.getBytes(StandardCharsets.UTF_8) : utf8;
+  }
+
   /** The size of the text in UTF-8, which is what history limits count. */
   public long utf8Length() {
     return text != null ? Utf8.encodedLength(text) : utf8.length;

@@ -53,4 +53,12 @@ class JsonTextTest {
     assertThat(view.hasArray()).isFalse();
     assertThat(t.text()).isEqualTo("{\"a\":1}");
   }
+
+  @Test
+  void theUnsafeArrayIsTheBytesThemselvesNotACopy() {
+    byte[] stored = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
+    assertThat(JsonText.ofUtf8(stored).unsafeUtf8Array()).isSameAs(stored);
+    assertThat(JsonText.of("{\"a\":\"é\"}").unsafeUtf8Array())
+        .isEqualTo("{\"a\":\"é\"}".getBytes(StandardCharsets.UTF_8));
+  }
 }
