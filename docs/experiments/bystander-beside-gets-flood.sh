@@ -11,13 +11,15 @@ set -u
 jar=$1; label=$2; shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd); ghz=$root/.tools/bin/ghz; proto=$root/proto
 d=$(mktemp -d)
+# PIN=0: neither the server nor the clients pinned (both share every core, as on a machine that runs both).
+if [ "${PIN:-1}" = 0 ]; then pin_server=; pin_clients=; else pin_server="taskset -c 0"; pin_clients="taskset -c 1"; fi
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-taskset -c 0 java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false ${SERVER_ARGS:-} > $d/server.log 2>&1 &
+$pin_server java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false ${SERVER_ARGS:-} > $d/server.log 2>&1 &
 spid=$!
 if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/null; do for t in /proc/$spid/task/*; do tid=${t##*/}; [ -n "${done_[$tid]:-}" ] && continue; read -r c < $t/comm 2>/dev/null || continue; if [[ $c == grpc-large* ]]; then renice -n $RENICE -p $tid >/dev/null 2>&1; done_[$tid]=1; fi; done; sleep 0.2; done ) & fi
 for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
 # call RPC [ghz flags...]: ghz on core 1 (the clients' core) calling ConversationService.RPC
-call() { local rpc=$1; shift; ${CALL_NICE:+nice -n $CALL_NICE} taskset -c 1 $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.$rpc "$@"; }
+call() { local rpc=$1; shift; ${CALL_NICE:+nice -n $CALL_NICE} $pin_clients $ghz --insecure --import-paths $proto,$proto/third_party/googleapis --proto vmpilot/conversation/v1/conversation_service.proto --call vmpilot.conversation.v1.ConversationService.$rpc "$@"; }
 small='{"thread_id":"bystander","messages":[{"json":"{\"role\":\"user\",\"content\":\"hello\"}"}]}'
 if [ "${MODE:-gets-flood}" = small-flood ]; then
   # The flood reads a 48 KB history (under the 64 KiB of a large call), which costs the server more than the
