@@ -83,13 +83,13 @@ final class LargeReads {
       limiter.budget().countRefusal();
       return CompletableFuture.failedFuture(limiter.refusedBeforeReading(rpc, historyBytes));
     }
-    long enqueued = System.nanoTime();
+    long waitEnds = System.nanoTime() + InFlightLimiter.RESPONSE_WAIT.toNanos();
     return CompletableFuture.supplyAsync(() -> {
       queued.decrementAndGet();
       if (Context.current().isCancelled()) {
         throw Status.CANCELLED.withDescription("cancelled before it was read").asRuntimeException();
       }
-      long left = InFlightLimiter.RESPONSE_WAIT.toNanos() - (System.nanoTime() - enqueued);
+      long left = waitEnds - System.nanoTime();
       boolean room;
       try {
         room = left > 0 ? limiter.budget().awaitRoom(historyBytes, left) : countedRefusal();
@@ -97,7 +97,7 @@ final class LargeReads {
         Thread.currentThread().interrupt();
         room = countedRefusal();
       }
-      if (!room || !enterStore(enqueued)) {
+      if (!room || !enterStore(waitEnds)) {
         throw limiter.refusedBeforeReading(rpc, historyBytes);
       }
       try {
@@ -109,10 +109,9 @@ final class LargeReads {
   }
 
   /** Waits for the store, in what is left of the read's wait; false (counted as a refusal) once that is over. */
-  private boolean enterStore(long enqueued) {
-    long left = InFlightLimiter.RESPONSE_WAIT.toNanos() - (System.nanoTime() - enqueued);
+  private boolean enterStore(long waitEnds) {
     try {
-      if (inStore.tryAcquire(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+      if (inStore.tryAcquire(Math.max(0, waitEnds - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         return true;
       }
     } catch (InterruptedException e) {

@@ -1,7 +1,6 @@
 package io.vmpilot.conversation.server.store;
 
 import com.google.common.base.Utf8;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -34,11 +33,6 @@ public final class JsonText {
   /** The text as a String (decoded on each call when held as bytes). */
   public String text() {
     return text != null ? text : new String(utf8, StandardCharsets.UTF_8);
-  }
-
-  /** The text's UTF-8 encoding, read-only (encoded on each call when held as a String). */
-  public ByteBuffer utf8() {
-    return ByteBuffer.wrap(text != null ? text.getBytes(StandardCharsets.UTF_8) : utf8).asReadOnlyBuffer();
   }
 
   /**

@@ -21,7 +21,6 @@ import io.vmpilot.conversation.server.store.error.PositionOutOfRangeException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.error.TenantConversationLimitException;
 import io.vmpilot.conversation.server.store.error.VersionMismatchException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import java.time.Instant;
@@ -154,10 +153,7 @@ public abstract class ConversationStoreContract {
 
   /** The UTF-8 bytes of a stored message as its store hands them on (what a Get sends). */
   protected static byte[] utf8(JsonText json) {
-    ByteBuffer b = json.utf8();
-    byte[] bytes = new byte[b.remaining()];
-    b.get(bytes);
-    return bytes;
+    return json.unsafeUtf8Array().clone();
   }
 
   protected static List<Long> positions(Conversation c) {
