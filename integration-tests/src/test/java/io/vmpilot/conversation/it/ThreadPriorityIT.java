@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.vmpilot.conversation.bench.ProcStat;
 import io.vmpilot.conversation.client.ConversationClient;
+import io.vmpilot.conversation.testing.postgres.ThrowawayPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code /proc/PID/task/TID/stat}), after a Get of a 200 KB history has started a large call's thread.
  */
 class ThreadPriorityIT {
+  private static final Path OPTIONS = ExternalCommand.repoRoot().resolve("scripts/server-jvm.options");
   private static final String BIG_MESSAGE = "{\"role\":\"user\",\"content\":\"" + "x".repeat(200_000) + "\"}";
 
   @TempDir
@@ -40,17 +42,34 @@ class ThreadPriorityIT {
 
   @Test
   void withTheServersJvmOptionsLargeCallsRunAtTheirNiceAndEverythingElseAtNice0() throws Exception {
-    Path options = ExternalCommand.repoRoot().resolve("scripts/server-jvm.options");
-    Matcher configured = Pattern.compile("-XX:JavaPriority1_To_OSPriority=(\\d+)").matcher(Files.readString(options));
-    assertThat(configured.find()).as("the options file sets Java's minimum priority's nice").isTrue();
-    int largeNice = Integer.parseInt(configured.group(1));
-    assertThat(largeNice).as("the large calls' nice").isPositive();
-    try (ServerProcess server = ServerProcess.launch(List.of(), List.of("@" + options),
+    int largeNice = largeCallsNice();
+    try (ServerProcess server = ServerProcess.launch(List.of(), List.of("@" + OPTIONS),
         List.of("--database-path", dir.resolve("options.db").toString()), null, Map.of())) {
       Map<String, Set<Integer>> nice = niceAfterALargeGet(server);
       assertThat(nice).containsKeys("grpc-large", "grpc-call", "grpc-network", "sqlite-writer", "C2 CompilerThre");
       assertThat(nice).as("each kind of thread's nice values").allSatisfy((kind, values) ->
           assertThat(values).as(kind).containsExactly(kind.equals("grpc-large") ? largeNice : 0));
+    }
+  }
+
+  /**
+   * PostgreSQL's writes run on a pool whose threads start as writes come; the first write here is a large Save,
+   * submitted from a {@code grpc-large} thread, and the write thread it starts must not take that thread's priority
+   * (before, it did, and kept serving every tenant's writes at nice 10). Nor may the connection pools' own threads.
+   */
+  @Test
+  void onPostgresTheWriteThreadsALargeSaveStartsKeepTheNormalPriority() throws Exception {
+    int largeNice = largeCallsNice();
+    try (ThrowawayPostgres postgres = ThrowawayPostgres.launch()) {
+      postgres.createDatabase("conversations");
+      try (ServerProcess server = ServerProcess.launch(List.of(), List.of("@" + OPTIONS),
+          List.of("--database-backend", "postgres", "--database-url", postgres.url("conversations")), null,
+          Map.of())) {
+        Map<String, Set<Integer>> nice = niceAfterALargeGet(server);
+        assertThat(nice).containsKeys("grpc-large", "postgres-write");
+        assertThat(nice).as("each kind of thread's nice values").allSatisfy((kind, values) ->
+            assertThat(values).as(kind).containsExactly(kind.equals("grpc-large") ? largeNice : 0));
+      }
     }
   }
 
@@ -62,6 +81,15 @@ class ThreadPriorityIT {
       assertThat(nice).as("each kind of thread's nice values").allSatisfy((kind, values) ->
           assertThat(values).as(kind).containsExactly(0));
     }
+  }
+
+  /** The nice the options file gives Java's minimum priority, the large calls' threads'. */
+  private static int largeCallsNice() throws IOException {
+    Matcher configured = Pattern.compile("-XX:JavaPriority1_To_OSPriority=(\\d+)").matcher(Files.readString(OPTIONS));
+    assertThat(configured.find()).as("the options file sets Java's minimum priority's nice").isTrue();
+    int largeNice = Integer.parseInt(configured.group(1));
+    assertThat(largeNice).as("the large calls' nice").isPositive();
+    return largeNice;
   }
 
   /**

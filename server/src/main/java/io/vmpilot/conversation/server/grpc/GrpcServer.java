@@ -15,6 +15,7 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.vmpilot.conversation.server.store.ChangeLogPruner;
 import io.vmpilot.conversation.server.store.ConversationStore;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import io.vmpilot.conversation.server.tls.ServerTls;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import java.io.IOException;
@@ -25,9 +26,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -109,7 +108,7 @@ public final class GrpcServer {
   public static GrpcServer start(Settings settings, ConversationStore store, WatchSettings watch)
       throws IOException {
     ExecutorService executor = Executors.newFixedThreadPool(settings.executorThreads(),
-        named("grpc-call", Thread.NORM_PRIORITY));
+        DaemonThreads.numbered("grpc-call"));
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder;
     try {
@@ -130,7 +129,7 @@ public final class GrpcServer {
     // priorities to the OS only with -XX:ThreadPriorityPolicy=1 (scripts/server-jvm.options); without it, none.
     int largeThreads = Math.max(2, settings.executorThreads() / 4);
     ExecutorService largeExecutor = Executors.newFixedThreadPool(largeThreads,
-        named("grpc-large", Thread.MIN_PRIORITY));
+        DaemonThreads.numbered("grpc-large", Thread.MIN_PRIORITY));
     ConversationService service = new ConversationService(store, settings.limits(), executor, watch,
         new LargeReads(largeExecutor, limiter, 4 * settings.executorThreads(),
             store.readConnections()));
@@ -188,7 +187,7 @@ public final class GrpcServer {
       throw e;
     }
     ScheduledExecutorService checker = Executors.newSingleThreadScheduledExecutor(
-        named("health-check", Thread.NORM_PRIORITY));
+        DaemonThreads.numbered("health-check"));
     GrpcServer running = new GrpcServer(server, inProcess, inProcessName, executor, largeExecutor, networkThreads,
         checker, health, store, settings.shutdownGrace(), service,
         ChangeLogPruner.start(store.changeFeed(), watch.logRetention()));
@@ -286,19 +285,5 @@ public final class GrpcServer {
 
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
-  }
-
-  /**
-   * Daemon threads named {@code prefix-N} at {@code priority}, set rather than inherited: a pool starts a thread
-   * from whichever thread submits to it, and one started by a {@code grpc-large} thread would take its priority.
-   */
-  private static ThreadFactory named(String prefix, int priority) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      t.setPriority(priority);
-      return t;
-    };
   }
 }

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.grpc.ManagedChannel;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import io.vmpilot.conversation.server.tls.TlsFiles;
 import io.vmpilot.conversation.v1.ConversationServiceGrpc;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -78,12 +78,7 @@ public final class HttpGateway implements AutoCloseable {
     Draining draining = new Draining();
     server.createContext("/v1/", draining.wrap(new ApiHandler(routes, channel, guard, settings.maxBodyBytes())));
     server.createContext("/", draining.wrap(new ViewerAssets("/viewer/", guard)));
-    AtomicInteger n = new AtomicInteger();
-    ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), r -> {
-      Thread t = new Thread(r, "http-call-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService executor = Executors.newFixedThreadPool(settings.threads(), DaemonThreads.numbered("http-call"));
     server.setExecutor(executor);
     server.start();
     return new HttpGateway(server, executor, channel, draining, settings);

@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store;
 
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -20,11 +21,8 @@ public final class ChangeLogPruner implements AutoCloseable {
   private final ChangeFeed feed;
   private final Duration retention;
   private final Clock clock;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "change-log-pruner");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+      DaemonThreads.named("change-log-pruner"));
 
   private ChangeLogPruner(ChangeFeed feed, Duration retention, Clock clock) {
     this.feed = feed;

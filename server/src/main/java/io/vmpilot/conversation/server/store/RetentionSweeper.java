@@ -1,5 +1,6 @@
 package io.vmpilot.conversation.server.store;
 
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,11 +36,8 @@ public final class RetentionSweeper implements AutoCloseable {
   private final int batch;
   private final AtomicLong deleted = new AtomicLong();
   private final AtomicLong sweeps = new AtomicLong();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "retention-sweeper");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+      DaemonThreads.named("retention-sweeper"));
 
   RetentionSweeper(ConversationStore store, Retention retention, Clock clock, int batch) {
     this.store = store;

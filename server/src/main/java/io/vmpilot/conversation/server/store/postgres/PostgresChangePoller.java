@@ -3,6 +3,7 @@ package io.vmpilot.conversation.server.store.postgres;
 import io.vmpilot.conversation.server.store.ChangeFeed;
 import io.vmpilot.conversation.server.store.ChangeListeners;
 import io.vmpilot.conversation.server.store.ThreadKey;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,11 +34,8 @@ final class PostgresChangePoller implements AutoCloseable {
   private final ChangeListeners listeners = new ChangeListeners();
   /** Per watched tenant, the newest version signalled, and how many subscriptions want it. */
   private final Map<String, long[]> tenants = new HashMap<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "postgres-change-poller");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+      DaemonThreads.named("postgres-change-poller"));
 
   PostgresChangePoller(PostgresTransactions transactions) {
     this.transactions = transactions;

@@ -32,6 +32,7 @@ import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
 import io.vmpilot.conversation.server.store.sql.SharedSql;
 import io.vmpilot.conversation.server.store.write.WriteRules;
 import io.vmpilot.conversation.server.store.write.StoreLimits;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
@@ -42,7 +43,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 
@@ -79,13 +79,8 @@ public final class PostgresConversationStore implements ConversationStore {
     this.poller = new PostgresChangePoller(transactions);
     this.rules = new WriteRules(new StoreLimits(settings.maxHistoryBytes(), settings.maxConversationsPerTenant()),
         settings.retention(), Clock.systemUTC());
-    AtomicInteger threads = new AtomicInteger();
     this.writeThreads = new ThreadPoolExecutor(settings.poolSize(), settings.poolSize(), 60, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(MAX_QUEUED_WRITES), r -> {
-          Thread t = new Thread(r, "postgres-write-" + threads.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        new ArrayBlockingQueue<>(MAX_QUEUED_WRITES), DaemonThreads.numbered("postgres-write"));
   }
 
   /**

@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -64,6 +65,7 @@ final class PostgresDataSource implements AutoCloseable {
     PostgresUrl url = PostgresUrl.parse(settings.url());
     HikariConfig config = new HikariConfig();
     config.setPoolName(poolName);
+    config.setThreadFactory(DaemonThreads.numbered(poolName + "-pool"));
     config.setDriverClassName("org.postgresql.Driver");
     config.setJdbcUrl(url.jdbcUrl());
     Properties driver = new Properties();

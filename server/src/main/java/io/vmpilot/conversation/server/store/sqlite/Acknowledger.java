@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.error.StoreException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ final class Acknowledger {
   private final StorageFailureState storageFailures;
   private final Semaphore unacknowledgedBatches;
   private final BlockingQueue<FinishedBatch> finished = new LinkedBlockingQueue<>();
-  private final Thread thread = new Thread(this::run, "sqlite-acknowledger");
+  private final Thread thread = DaemonThreads.named("sqlite-acknowledger").newThread(this::run);
   private final AtomicLong syncs = new AtomicLong();
   private final AtomicLong committedWrites = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
@@ -45,7 +46,6 @@ final class Acknowledger {
     this.storageFailures = storageFailures;
     this.unacknowledgedBatches = unacknowledgedBatches;
     this.durableRevision = durableRevision;
-    thread.setDaemon(true);
     thread.start();
   }
 

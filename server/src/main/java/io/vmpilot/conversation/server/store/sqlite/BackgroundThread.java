@@ -1,5 +1,7 @@
 package io.vmpilot.conversation.server.store.sqlite;
 
+import io.vmpilot.conversation.server.threads.DaemonThreads;
+
 /**
  * A daemon thread that runs a loop beside the writer (the checkpointer, the periodic log sync) until
  * {@link #stop}: the loop checks {@link #running()} and sleeps interruptibly, so that stopping wakes it.
@@ -11,8 +13,7 @@ final class BackgroundThread {
   private volatile boolean running = true;
 
   BackgroundThread(String name, Runnable loop) {
-    this.thread = new Thread(loop, name);
-    this.thread.setDaemon(true);
+    this.thread = DaemonThreads.named(name).newThread(loop);
   }
 
   void start() {

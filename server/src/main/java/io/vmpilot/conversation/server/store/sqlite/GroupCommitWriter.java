@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import io.vmpilot.conversation.server.store.error.StoreException;
 import io.vmpilot.conversation.server.store.error.StoreUnavailableException;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,8 +69,7 @@ final class GroupCommitWriter implements AutoCloseable {
     this.connection = new WriterConnection(dataSource, forgetCachedState);
     this.runner = new BatchRunner(dataSource, connection, forgetCachedState);
     this.acknowledger = new Acknowledger(logSync, storageFailures, unacknowledgedBatches, runner.revision());
-    this.thread = new Thread(this::runLoop, "sqlite-writer");
-    this.thread.setDaemon(true);
+    this.thread = DaemonThreads.named("sqlite-writer").newThread(this::runLoop);
     this.thread.start();
   }
 

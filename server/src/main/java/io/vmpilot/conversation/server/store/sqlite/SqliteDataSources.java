@@ -2,6 +2,7 @@ package io.vmpilot.conversation.server.store.sqlite;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.vmpilot.conversation.server.threads.DaemonThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,6 +147,7 @@ final class SqliteDataSources implements AutoCloseable {
       boolean autoCommit) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(name);
+    config.setThreadFactory(DaemonThreads.numbered(name + "-pool"));
     config.setDriverClassName("org.sqlite.JDBC");
     config.setJdbcUrl(settings.jdbcUrl());
     Properties pragmas = pragmas(settings, transactionMode);
