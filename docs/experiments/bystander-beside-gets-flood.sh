@@ -95,4 +95,5 @@ for t,(c,name) in b.items(): groups[name]=groups.get(name,0)+c-a.get(t,(0,name))
 top=sorted(groups.items(),key=lambda x:-x[1])[:6]
 print(label,"beside, server CPU by threads:",", ".join("%s %.0f%%"%(n,100*v/hz/(t1-t0)) for n,v in top))
 P
-rm -rf "$d" # the database and its 64 MiB disk reserve
+# KEEP=1 keeps the run's directory (the server's log, the ghz JSON) and prints where it is.
+if [ "${KEEP:-0}" = 1 ]; then echo "kept: $d"; else rm -rf "$d"; fi # the database and its 64 MiB disk reserve
