@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Netty event loops the gRPC port's connections are served on (threads {@code grpc-network-*}), one thread per
- * connection, and the one that accepts them.
+ * connection while there are no more connections than threads ({@link LeastBusyEventLoops}), and the one that
+ * accepts them.
  *
  * <p>Why more than grpc-java's default (twice the processors): a thread serves each of its connections in turn, so
  * a connection receiving or sending large messages holds up the others on its thread, while a connection with a
@@ -31,7 +32,7 @@ final class NetworkThreads {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("grpc-accept", true), io);
-    this.workers = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("grpc-network", true), io);
+    this.workers = new LeastBusyEventLoops(threads, new DefaultThreadFactory("grpc-network", true), io);
     this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
