@@ -8,11 +8,9 @@ import io.grpc.netty.shaded.io.netty.channel.IoHandlerFactory;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Event loops that give each new connection the loop with the fewest open connections (the next one in turn among
@@ -26,16 +24,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class LeastBusyEventLoops extends MultiThreadIoEventLoopGroup {
   private final List<EventLoop> loops = new ArrayList<>();
-  private final Map<EventLoop, AtomicInteger> open = new IdentityHashMap<>();
+  /** Open channels per loop, by the loop's index in {@link #loops}. */
+  private final AtomicIntegerArray open;
   private int nextAmongEquals;
 
   LeastBusyEventLoops(int threads, ThreadFactory threadFactory, IoHandlerFactory io) {
     super(threads, threadFactory, io);
     for (EventExecutor e : this) {
-      EventLoop loop = (EventLoop) e;
-      loops.add(loop);
-      open.put(loop, new AtomicInteger());
+      loops.add((EventLoop) e);
     }
+    open = new AtomicIntegerArray(loops.size());
   }
 
   @Override
@@ -50,7 +48,11 @@ final class LeastBusyEventLoops extends MultiThreadIoEventLoopGroup {
 
   /** Open connections per loop, in the loops' order (for tests). */
   int[] openPerLoop() {
-    return loops.stream().mapToInt(l -> open.get(l).get()).toArray();
+    int[] counts = new int[open.length()];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = open.get(i);
+    }
+    return counts;
   }
 
   /**
@@ -59,21 +61,17 @@ final class LeastBusyEventLoops extends MultiThreadIoEventLoopGroup {
    */
   private synchronized EventLoop leastBusy(Channel channel) {
     int n = loops.size();
-    int start = nextAmongEquals;
-    EventLoop best = null;
-    int fewest = Integer.MAX_VALUE;
-    for (int i = 0; i < n; i++) {
-      EventLoop candidate = loops.get((start + i) % n);
-      int count = open.get(candidate).get();
-      if (count < fewest) {
-        fewest = count;
+    int best = nextAmongEquals;
+    for (int i = 1; i < n; i++) {
+      int candidate = (nextAmongEquals + i) % n;
+      if (open.get(candidate) < open.get(best)) {
         best = candidate;
       }
     }
-    nextAmongEquals = (loops.indexOf(best) + 1) % n;
-    AtomicInteger count = open.get(best);
-    count.incrementAndGet();
-    channel.closeFuture().addListener(f -> count.decrementAndGet());
-    return best;
+    nextAmongEquals = (best + 1) % n;
+    open.incrementAndGet(best);
+    int chosen = best;
+    channel.closeFuture().addListener(f -> open.decrementAndGet(chosen));
+    return loops.get(best);
   }
 }
