@@ -16,6 +16,9 @@ if [ "${PIN:-1}" = 0 ]; then pin_server=; pin_clients=; else pin_server="taskset
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 $pin_server java -Xms256m -Xmx1g -XX:+UseG1GC "$@" -jar "$jar" --port $port --database-path $d/db --database-durability normal --metrics-enabled=false ${SERVER_ARGS:-} > $d/server.log 2>&1 &
 spid=$!
+# Killed half-way, the script still stops the flood's loop and the server (a loop left behind floods the next run).
+trap 'touch "$d/stop" 2>/dev/null; kill $spid 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 if [ -n "${RENICE:-}" ]; then ( declare -A done_; while kill -0 $spid 2>/dev/null; do for t in /proc/$spid/task/*; do tid=${t##*/}; [ -n "${done_[$tid]:-}" ] && continue; read -r c < $t/comm 2>/dev/null || continue; if [[ $c == grpc-large* ]]; then renice -n $RENICE -p $tid >/dev/null 2>&1; done_[$tid]=1; fi; done; sleep 0.2; done ) & fi
 for i in $(seq 100); do grep -q "listening\|started\|Listening" $d/server.log && break; sleep 0.2; done
 # call RPC [ghz flags...]: ghz on core 1 (the clients' core) calling ConversationService.RPC
