@@ -51,22 +51,26 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile boolean truncateLog;
   private final java.util.concurrent.atomic.AtomicLong logTruncations = new java.util.concurrent.atomic.AtomicLong();
   private boolean truncationFailureLogged;
+  private final IndexMerges indexMerges;
 
   GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync) throws SQLException {
-    this(dataSource, maxBatch, logSync, () -> {});
+    this(dataSource, maxBatch, logSync, () -> {}, false);
   }
 
   /**
    * @param forgetCachedState called on the writer thread whenever what tasks wrote may have been undone (a task or
    *     a batch rolled back, the connection replaced) or another connection changed the database, so that state
    *     the tasks keep beside the database (a cache of rows) can be dropped
+   * @param mergesIndex whether the database keeps a search index, whose merges the writer then runs between
+   *     batches ({@link IndexMerges})
    */
-  GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync, Runnable forgetCachedState)
-      throws SQLException {
+  GroupCommitWriter(DataSource dataSource, int maxBatch, LogSync logSync, Runnable forgetCachedState,
+      boolean mergesIndex) throws SQLException {
     this.maxBatch = maxBatch;
     this.logSync = logSync;
     this.queue = new LinkedBlockingQueue<>(maxBatch * 16);
     this.connection = new WriterConnection(dataSource, forgetCachedState);
+    this.indexMerges = mergesIndex ? new IndexMerges(connection) : null;
     this.runner = new BatchRunner(dataSource, connection, forgetCachedState);
     this.acknowledger = new Acknowledger(logSync, storageFailures, unacknowledgedBatches, runner.revision());
     this.thread = DaemonThreads.named("sqlite-writer").newThread(this::runLoop);
@@ -175,12 +179,21 @@ final class GroupCommitWriter implements AutoCloseable {
     return thread.isAlive() && acknowledger.isAlive();
   }
 
+  /** The next write; while none is queued, the writer merges the search index's segments ({@link IndexMerges}). */
+  private PendingWrite<?> nextWrite() throws InterruptedException {
+    PendingWrite<?> next = queue.poll();
+    while (next == null && indexMerges != null && indexMerges.stepWhileIdle()) {
+      next = queue.poll();
+    }
+    return next != null ? next : queue.take();
+  }
+
   private void runLoop() {
     List<PendingWrite<?>> batch = new ArrayList<>(maxBatch);
     boolean stopping = false;
     while (!stopping) {
       try {
-        batch.add(queue.take());
+        batch.add(nextWrite());
       } catch (InterruptedException e) {
         break;
       }
@@ -192,6 +205,9 @@ final class GroupCommitWriter implements AutoCloseable {
       } else {
         acknowledger.add(runner.run(batch));
         batch = new ArrayList<>(maxBatch);
+        if (indexMerges != null) {
+          indexMerges.afterBatch();
+        }
         if (truncateLog) {
           truncateLog = false;
           truncateLog();

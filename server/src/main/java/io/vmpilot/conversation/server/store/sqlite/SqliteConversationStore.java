@@ -133,7 +133,7 @@ public final class SqliteConversationStore implements ConversationStore {
           full ? logSync : LogSync.NONE, () -> {
         rows.clear();
         clientIds.clear();
-      });
+      }, settings.searchIndex());
       PeriodicLogSync periodicLogSync = full ? null
           : PeriodicLogSync.start(logSync, writer::committedWrites, PeriodicLogSync.INTERVAL_MILLIS);
       return new SqliteConversationStore(settings, dataSources, rows, clientIds, writer, periodicLogSync, tokenKey);

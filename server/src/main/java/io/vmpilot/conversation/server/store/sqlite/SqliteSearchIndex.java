@@ -59,6 +59,9 @@ final class SqliteSearchIndex {
             + " indexed by a trigger, which this one removed): rebuilding it");
         present = false;
       }
+      if (kept) {
+        IndexMerges.takeOver(c);
+      }
       if (present == kept) {
         if (kept && insertTriggerPresent(c)) {
           try (Statement st = c.createStatement()) {

@@ -63,7 +63,7 @@ class GroupCommitWriterTest {
   private final AtomicInteger forgotten = new AtomicInteger();
 
   private GroupCommitWriter writer(int maxBatch, LogSync logSync) throws SQLException {
-    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch, logSync, forgotten::incrementAndGet);
+    GroupCommitWriter w = new GroupCommitWriter(ds.writer, maxBatch, logSync, forgotten::incrementAndGet, false);
     writers.add(w);
     return w;
   }

@@ -464,7 +464,9 @@ class SqliteStoreBehaviourTest {
     assertThat(s.sweepIdle(java.time.Instant.now().plusSeconds(3600), 100)).hasSize(50);
 
     try (Connection c = raw(s)) {
-      assertThat(pragma(c, "freelist_count")).isZero();
+      // What the sweep freed was given back; the few free pages left are the search index's, freed by the writer's
+      // merge steps after the sweep's batch (IndexMerges), for the next writes to reuse.
+      assertThat(pragma(c, "freelist_count")).isLessThan(full / 100);
       // The messages, their search index and metadata are gone; the change log keeps its copies for log_retention.
       assertThat(pragma(c, "page_count")).isLessThan(full * 3 / 4);
     }
