@@ -16,7 +16,8 @@ import javax.sql.DataSource;
 /**
  * The one writer of the database. Requests queue up while a batch runs; the writer thread then runs all of them in
  * one transaction (group commit, {@link BatchRunner}) and hands the batch to the {@link Acknowledger}, which makes
- * it durable and answers the callers, while the writer runs the next batch.
+ * it durable and answers the callers, while the writer runs the next batch. Between batches it merges the search
+ * index's segments ({@link IndexMerges}).
  *
  * <p>One writer also means SQLite never sees two writers race for the lock ("database is locked").
  */

@@ -34,7 +34,7 @@ class IndexMergesTest {
   void theWriterMergesWhatTheBatchesWroteOnceNothingIsQueued() throws Exception {
     try (SqliteConversationStore s = SqliteConversationStore.open(
         new SqliteSettings(dir.resolve("s.db"), Durability.NORMAL, 5000, 2, 64, 1 << 20).withSearchIndex(true))) {
-      assertThat(config("automerge")).as("FTS5's own merging, inside transactions").isEqualTo("0");
+      assertThat(automerge()).as("FTS5's own merging, inside transactions").isEqualTo("0");
       for (int i = 0; i < APPENDS; i++) { // one at a time: each its own batch, each batch a segment of its own
         s.append(new AppendCommand(ThreadKey.of("t" + i),
             List.of(new NewMessage("", "{\"content\":\"zebra number" + i + "\"}")), OptionalLong.empty()));
@@ -56,10 +56,11 @@ class IndexMergesTest {
     }
   }
 
-  private String config(String key) throws SQLException {
+  /** FTS5's automerge setting, as stored in the file. */
+  private String automerge() throws SQLException {
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("s.db"));
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT v FROM message_text_config WHERE k = '" + key + "'")) {
+        ResultSet rs = st.executeQuery("SELECT v FROM message_text_config WHERE k = 'automerge'")) {
       return rs.next() ? rs.getString(1) : null;
     }
   }
